@@ -1,0 +1,5 @@
+"""`python -m heartkeep` runs the CLI."""
+
+from heartkeep.cli import main
+
+main()

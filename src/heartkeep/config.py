@@ -1,0 +1,118 @@
+"""Settings: flag > environment (`HEARTKEEP_*`) > `config.toml` in the user's config dir > default.
+
+Read once at the edge (the CLI, `api.py`) and passed down as a `Settings` value; nothing below
+reads the environment itself.  Directories follow the platform's conventions (platformdirs);
+tests point `HEARTKEEP_HOME` at a temporary folder so nothing touches the real home directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from heartkeep.errors import ConfigError
+
+APP = "heartkeep"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable.  Paths are absolute once loaded."""
+
+    data_dir: Path
+    config_dir: Path
+    database: str = ""
+    trailing_days: int = 3
+    google_client_file: Path | None = None
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    fitbit_client_id: str | None = None
+    fitbit_client_secret: str | None = None
+    sandbox_url: str | None = None
+    callback_port: int = 0
+    http_timeout_s: float = 30.0
+
+    @property
+    def vault_dir(self) -> Path:
+        return self.data_dir / "vault"
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file (the default store) when `database` is a path, not a URL."""
+        if "://" in self.database:
+            raise ConfigError(f"database {self.database!r} is a URL, not a SQLite path")
+        return Path(self.database)
+
+
+_ENV_PREFIX = "HEARTKEEP_"
+_PATH_FIELDS = {"data_dir", "config_dir", "google_client_file"}
+_INT_FIELDS = {"trailing_days", "callback_port"}
+_FLOAT_FIELDS = {"http_timeout_s"}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        if name in _PATH_FIELDS:
+            return Path(str(value)).expanduser().resolve()
+        if name in _INT_FIELDS:
+            return int(value)
+        if name in _FLOAT_FIELDS:
+            return float(value)
+    except ValueError as error:
+        raise ConfigError(f"setting {name} = {value!r} is not valid: {error}") from error
+    return str(value)
+
+
+def default_dirs(env: Mapping[str, str]) -> tuple[Path, Path]:
+    """Data and config dirs: under `HEARTKEEP_HOME` if set (tests, portable installs)."""
+    home = env.get("HEARTKEEP_HOME")
+    if home:
+        root = Path(home).expanduser().resolve()
+        return root / "data", root / "config"
+    return Path(platformdirs.user_data_dir(APP)), Path(platformdirs.user_config_dir(APP))
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Merge the four layers.  Unknown keys in the TOML file are an error, not a silent typo."""
+    env = os.environ if env is None else env
+    data_dir, config_dir = default_dirs(env)
+    names = {f.name for f in fields(Settings)}
+    values: dict[str, Any] = {}
+
+    config_dir = Path(env.get("HEARTKEEP_CONFIG_DIR", config_dir))
+    toml_path = config_dir / "config.toml"
+    if toml_path.exists():
+        try:
+            table = tomllib.loads(toml_path.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{toml_path}: {error}") from error
+        unknown = set(table) - names
+        if unknown:
+            raise ConfigError(f"{toml_path}: unknown settings {sorted(unknown)}")
+        values.update(table)
+    for name in names:
+        key = _ENV_PREFIX + name.upper()
+        if key in env:
+            values[name] = env[key]
+    for name, value in (overrides or {}).items():
+        if name not in names:
+            raise ConfigError(f"unknown setting {name!r}")
+        if value is not None:
+            values[name] = value
+
+    coerced = {name: _coerce(name, value) for name, value in values.items()}
+    settings = Settings(data_dir=data_dir, config_dir=config_dir)
+    settings = replace(settings, **coerced)
+    if not settings.database:
+        settings = replace(settings, database=str(settings.data_dir / "heartkeep.sqlite"))
+    return settings

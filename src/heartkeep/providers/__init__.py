@@ -1,0 +1,59 @@
+"""What a provider is: something that turns time windows into pages of samples and dailies.
+
+Providers know one API's wire format and nothing about storage, retries or quotas: they are
+handed an `httpx.Client` whose transport already applies the quota, retry and auth policy (built
+in `sync/` and `auth/`, wired in `api.py`).  The engine relies on one ordering rule:
+
+`sample_pages(window)` yields pages **newest first**, and their `covers` windows tile the requested
+window without gaps from `window.end_s` down to `window.start_s`.  Once a page is committed,
+every sample the provider has inside `page.covers` is in the store — that is what lets the cursor
+move page by page and a killed sync resume where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from heartkeep.model import Account, Daily, Sample, Source, Window
+
+PROVIDER_NAMES = ("google-health", "fitbit-legacy")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One unit of fetched data and the span of time it proves complete."""
+
+    samples: Sequence[Sample]
+    covers: Window
+    dailies: Sequence[Daily] = ()
+    requests: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DailyPage:
+    """Dailies for local days in [start, end)."""
+
+    dailies: Sequence[Daily]
+    start: dt.date
+    end: dt.date
+    requests: int = 1
+
+
+class Provider(Protocol):
+    name: str
+    source: Source
+
+    def account(self) -> Account:
+        """Who is connected: user id, display name, IANA time zone, membership start."""
+        ...
+
+    def sample_pages(self, window: Window) -> Iterator[Page]:
+        """Pages newest first whose `covers` tile `window` (see module docstring)."""
+        ...
+
+    def daily_pages(self, start: dt.date, end: dt.date) -> Iterator[DailyPage]:
+        """Dailies for local days in [start, end); empty where dailies ride on sample pages."""
+        ...

@@ -1,0 +1,55 @@
+"""Redaction: the one place that knows what a secret looks like and removes it from text.
+
+Every message shown to a user or written to a log passes through `redact`.  Known secret values
+(registered by the vault when it loads or receives tokens) are replaced wherever they appear, and
+a named list of patterns catches secrets we were never told about (bearer headers, token-shaped
+query parameters and JSON fields, Google and Fitbit token formats).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+MASK = "[redacted]"
+
+# Patterns for secrets we have not been told about.  Each names what it catches.
+PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bearer header", re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")),
+    ("basic header", re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}")),
+    (
+        "token field",
+        re.compile(
+            r"(?i)((?:access_token|refresh_token|id_token|client_secret|code_verifier|code|token)"
+            r"[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]{6,}"
+        ),
+    ),
+    ("google access token", re.compile(r"ya29\.[A-Za-z0-9._-]+")),
+    ("google refresh token", re.compile(r"1//[A-Za-z0-9._-]{10,}")),
+    ("jwt", re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")),
+)
+
+_known: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so it is masked wherever it later appears."""
+    if value and len(value) >= 4:
+        with _lock:
+            _known.add(value)
+
+
+def redact(text: str) -> str:
+    """`text` with every known secret and every secret-shaped substring masked."""
+    with _lock:
+        known = sorted(_known, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    for _name, pattern in PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda match: match.group(1) + MASK, text)
+        else:
+            text = pattern.sub(MASK, text)
+    return text

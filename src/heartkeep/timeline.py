@@ -1,0 +1,114 @@
+"""Pure time functions: UTC instants, reported offsets, local days and DST edges.
+
+The rule (DESIGN invariant 4): an instant is UTC epoch seconds; the local day of a sample is
+derived from the offset *reported with that sample*, never from today's time zone.  Only where a
+source gives no offset (legacy Fitbit local times, Takeout JSON day files) do we apply the zone's
+rules for that instant, and those helpers are here too, with their ambiguity handled explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from heartkeep.model import Window
+
+UTC = dt.UTC
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_DURATION = re.compile(r"^(-?\d+)(?:\.(\d+))?s$")
+
+
+def parse_rfc3339_s(text: str) -> int:
+    """RFC 3339 timestamp → UTC epoch seconds, fractions floored.
+
+    Accepts `Z` or a numeric offset, with or without fractional seconds, as Google serves them
+    (`2026-09-25T10:04:59Z`, `2026-09-26T08:33:37.998943Z`, `2026-09-25T19:04:59+09:00`).
+    """
+    stamp = dt.datetime.fromisoformat(text)
+    if stamp.tzinfo is None:
+        raise ValueError(f"timestamp without a zone: {text!r}")
+    return int(stamp.timestamp() // 1)
+
+
+def format_rfc3339(instant_s: int) -> str:
+    """UTC epoch seconds → `YYYY-MM-DDTHH:MM:SSZ`."""
+    return dt.datetime.fromtimestamp(instant_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_duration_s(text: str) -> int:
+    """Google duration (`"7200s"`, `"-18000s"`, `"0.5s"`) → whole seconds (fractions floored)."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r}")
+    return int(match.group(1))
+
+
+def offset_min_from_seconds(offset_s: int) -> int:
+    """A reported offset in seconds → minutes, refusing offsets that are not whole minutes."""
+    minutes, rest = divmod(offset_s, 60)
+    if rest:
+        raise ValueError(f"UTC offset of {offset_s} s is not a whole number of minutes")
+    return minutes
+
+
+def local_date(instant_s: int, offset_min: int) -> dt.date:
+    """The local calendar day an instant falls on, under the offset reported with it."""
+    return dt.date.fromordinal(_EPOCH_ORDINAL + (instant_s + offset_min * 60) // 86_400)
+
+
+def local_datetime(instant_s: int, offset_min: int) -> dt.datetime:
+    """The aware local wall time of an instant under its reported offset."""
+    zone = dt.timezone(dt.timedelta(minutes=offset_min))
+    return dt.datetime.fromtimestamp(instant_s, zone)
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def zone_offset_min(zone_name: str, instant_s: int) -> int:
+    """The offset a zone's rules give at an instant, in minutes east of UTC."""
+    offset = dt.datetime.fromtimestamp(instant_s, zone(zone_name)).utcoffset()
+    assert offset is not None
+    return int(offset.total_seconds()) // 60
+
+
+def local_day_window(day: dt.date, zone_name: str) -> Window:
+    """The UTC span of a local day in a zone: 23 or 25 hours long on DST change days."""
+    tz = zone(zone_name)
+    start = dt.datetime.combine(day, dt.time(), tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
+    return Window(int(start.timestamp()), int(end.timestamp()))
+
+
+def local_to_instant(wall: dt.datetime, zone_name: str, *, fold: int = 0) -> int:
+    """A naive local wall time in a zone → UTC epoch seconds.
+
+    In the repeated hour after a fall-back change, `fold=0` picks the first occurrence (summer
+    time) and `fold=1` the second; a wall time inside a spring-forward gap does not exist and is
+    read with the offset in force before the gap (PEP 495 semantics), which callers that care
+    can detect with `wall_time_exists`.
+    """
+    if wall.tzinfo is not None:
+        raise ValueError("expected a naive wall time")
+    return int(wall.replace(tzinfo=zone(zone_name), fold=fold).timestamp())
+
+
+def wall_time_exists(wall: dt.datetime, zone_name: str) -> bool:
+    """False for wall times skipped by a spring-forward change."""
+    instant = local_to_instant(wall, zone_name)
+    back = dt.datetime.fromtimestamp(instant, zone(zone_name)).replace(tzinfo=None)
+    return back == wall
+
+
+def day_start_s(day: dt.date) -> int:
+    """Midnight UTC of a date, as epoch seconds."""
+    return (day.toordinal() - _EPOCH_ORDINAL) * 86_400
+
+
+def date_of_s(instant_s: int) -> dt.date:
+    """The UTC date of an instant."""
+    return dt.date.fromordinal(_EPOCH_ORDINAL + instant_s // 86_400)
