@@ -1,0 +1,81 @@
+"""Imports flow one way (STYLE.md): nothing lower imports anything higher.
+
+    model, errors, timeline, clock, redaction   ← import nothing of ours but each other
+    config, auth, providers, store              ← the row above (+ config)
+    sync                                        ← providers, store, auth and the rows above
+    importers, exporters, analysis, charts      ← store, model and the rows above (not sync)
+    api                                         ← everything above; the only place parts are wired
+    cli                                         ← api and its own modules (+ plain types and errors)
+    sandbox                                     ← model at most; never the client side
+
+The sandbox stays separate on purpose: if the emulator shared our parsing, a misreading of the
+API would be copied onto both sides and every test would still pass.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "heartkeep"
+
+BASE = {"model", "errors", "timeline", "clock", "redaction"}
+ALLOWED: dict[str, set[str]] = {
+    **{name: BASE for name in BASE},
+    "config": BASE | {"config"},
+    "auth": BASE | {"config", "auth", "sandbox.credentials"},
+    "providers": BASE | {"config", "providers"},
+    "store": BASE | {"config", "store"},
+    "sync": BASE | {"config", "providers", "store", "auth", "sync"},
+    "importers": BASE | {"config", "store", "importers"},
+    "exporters": BASE | {"config", "store", "exporters"},
+    "analysis": BASE | {"config", "store", "analysis"},
+    "charts": BASE | {"config", "store", "analysis", "charts"},
+    "api": {"*"},
+    "cli": BASE | {"config", "api", "cli"},
+    "sandbox": {"model", "sandbox"},
+    "__init__": BASE,
+    "__main__": {"cli"},
+}
+
+
+def _layer(module_path: Path) -> str:
+    relative = module_path.relative_to(SRC).with_suffix("")
+    return relative.parts[0]
+
+
+def _targets(tree: ast.AST) -> list[str]:
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("heartkeep"):
+            rest = node.module.removeprefix("heartkeep").lstrip(".")
+            if rest:
+                found.append(rest)
+            else:
+                found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("heartkeep."):
+                    found.append(alias.name.removeprefix("heartkeep."))
+    return found
+
+
+def _permitted(target: str, allowed: set[str]) -> bool:
+    if "*" in allowed or target in {"__version__", "__init__"}:
+        return True
+    return any(target == rule or target.startswith(rule + ".") for rule in allowed)
+
+
+MODULES = sorted(SRC.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_module_imports_only_what_its_layer_may(path: Path) -> None:
+    layer = _layer(path)
+    allowed = ALLOWED.get(layer)
+    assert allowed is not None, f"{layer} has no rule in this test: add it to the diagram"
+    tree = ast.parse(path.read_text(), filename=str(path))
+    wrong = [t for t in _targets(tree) if not _permitted(t, allowed)]
+    assert not wrong, f"{path.relative_to(SRC)} ({layer}) imports {wrong}"
