@@ -77,3 +77,95 @@ class Store(Protocol):
     ) -> list[Daily]:
         """Dailies with start <= day < end, ordered by day then kind."""
         ...
+
+
+# --- sync state and ledger (issue 4) ----------------------------------------------------------
+#
+# The sync engine's bookkeeping lives in the same database as the data it describes, so a page
+# of samples and the state that says "this span is fetched" commit in one transaction.
+
+
+@dataclass(frozen=True, slots=True)
+class StreamState:
+    """How far one stream ("heart-rate", "daily-resting-heart-rate", …) of an account is synced.
+
+    `covered_from_s`..`complete_until_s` is the span known complete (everything the provider had
+    there when it was fetched is stored).  A job in progress fetches [job_lo_s, job_hi_s) newest
+    first; `job_frontier_s` is the lowest instant it has proven complete so far, so a killed run
+    resumes with [job_lo_s, job_frontier_s + 1).  All instants are UTC epoch seconds; daily
+    streams use midnight UTC of the local date.
+    """
+
+    covered_from_s: int | None = None
+    complete_until_s: int | None = None
+    job_lo_s: int | None = None
+    job_hi_s: int | None = None
+    job_frontier_s: int | None = None
+    last_success_s: int | None = None
+
+    @property
+    def job_open(self) -> bool:
+        return self.job_lo_s is not None and self.job_hi_s is not None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One committed fetch: what span was fetched when, with how many requests and rows."""
+
+    stream: str
+    fetched_at_s: int
+    start_s: int
+    end_s: int
+    requests: int
+    received: int
+    inserted: int
+    updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRun:
+    """One sync of one account, from start to its outcome ("running", "ok" or "failed")."""
+
+    run_id: int
+    account_key: str
+    started_s: int
+    finished_s: int | None
+    status: str
+    requests: int = 0
+    samples_added: int = 0
+    rate_limit_waits: int = 0
+    error: str | None = None
+
+
+class SyncStore(Store, Protocol):
+    """A store that also keeps the sync engine's state, ledger and run history."""
+
+    def stream_state(self, account_key: str, stream: str) -> StreamState: ...
+
+    def save_stream_state(self, account_key: str, stream: str, state: StreamState) -> None:
+        """Replace the stream's state; call inside the transaction that wrote its data."""
+        ...
+
+    def record_fetch(self, account_key: str, entry: LedgerEntry) -> None: ...
+
+    def ledger(self, account_key: str, *, limit: int = 100) -> list[LedgerEntry]:
+        """The most recent fetches, newest first."""
+        ...
+
+    def begin_run(self, account_key: str, started_s: int) -> int: ...
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        finished_s: int,
+        status: str,
+        requests: int,
+        samples_added: int,
+        rate_limit_waits: int,
+        error: str | None = None,
+    ) -> None: ...
+
+    def runs(self, account_key: str, *, limit: int = 20) -> list[SyncRun]:
+        """The most recent runs, newest first."""
+        ...

@@ -1,0 +1,199 @@
+"""The SQLite schema, versioned: each step is applied once, in its own transaction, in order.
+
+The version lives in `PRAGMA user_version`, so any SQLite tool can see which schema a file has.
+A step is never edited once released; a change to the schema is a new step at the end.  A file
+written by a newer heartkeep (a version above the last step here) is refused rather than guessed
+at.
+
+Layout decisions (measured in `bench/bench_sync.py`, documented in `docs/schema.md`):
+
+- `heart_rate` is `WITHOUT ROWID` with primary key (account_id, instant): the table *is* its
+  index, so a sample costs one B-tree cell of about 15 bytes.  Every column is an integer;
+  `account_id` and `source` are small integers (SQLite stores 0 and 1 in zero body bytes), the
+  instant is epoch seconds (4 bytes until 2038), the offset is in minutes (1 byte for most zones).
+- Readable views (`heart_rate_readable`, `daily_resting_hr`, `daily_zones`, `sync_overview`) give
+  sqlite3, Datasette, DuckDB and pandas users ISO times, local dates and names instead of codes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from heartkeep.errors import StoreError
+
+_V1 = (
+    """
+    CREATE TABLE account (
+        id           INTEGER PRIMARY KEY,  -- 0, 1, 2…: small ids keep heart_rate cells short
+        key          TEXT NOT NULL UNIQUE, -- "provider:user_id"
+        provider     TEXT NOT NULL,
+        user_id      TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        time_zone    TEXT NOT NULL DEFAULT 'UTC',  -- IANA zone from the provider's settings
+        member_since TEXT,                         -- YYYY-MM-DD, local
+        created_s    INTEGER NOT NULL              -- UTC epoch seconds
+    )
+    """,
+    """
+    CREATE TABLE source (
+        code INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    )
+    """,
+    """
+    INSERT INTO source (code, name) VALUES
+        (0, 'google-health'), (1, 'fitbit-legacy'), (2, 'takeout'), (3, 'fitbit-json')
+    """,
+    """
+    CREATE TABLE heart_rate (
+        account_id INTEGER NOT NULL,  -- account.id
+        instant    INTEGER NOT NULL,  -- UTC epoch seconds
+        bpm        INTEGER NOT NULL,  -- beats per minute
+        offset_min INTEGER NOT NULL,  -- UTC offset the provider reported, minutes east
+        source     INTEGER NOT NULL,  -- source.code
+        PRIMARY KEY (account_id, instant)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE daily (
+        account_id INTEGER NOT NULL,
+        day        TEXT NOT NULL,     -- the user's local date, YYYY-MM-DD
+        kind       TEXT NOT NULL,     -- 'resting_hr' | 'zones'
+        value      REAL,              -- resting_hr: bpm
+        zones      TEXT,              -- zones: JSON [{"name","min_bpm","max_bpm","minutes"}]
+        source     INTEGER NOT NULL,
+        PRIMARY KEY (account_id, day, kind)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE sync_state (
+        account_id     INTEGER NOT NULL,
+        stream         TEXT NOT NULL,  -- 'heart-rate', 'daily-resting-heart-rate', …
+        covered_from_s INTEGER,        -- [covered_from_s, complete_until_s) is complete
+        complete_until_s INTEGER,
+        job_lo_s       INTEGER,        -- job in progress: [job_lo_s, job_hi_s), newest first,
+        job_hi_s       INTEGER,        -- done down to job_frontier_s
+        job_frontier_s INTEGER,
+        last_success_s INTEGER,
+        PRIMARY KEY (account_id, stream)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE fetch_ledger (
+        id           INTEGER PRIMARY KEY,
+        account_id   INTEGER NOT NULL,
+        stream       TEXT NOT NULL,
+        fetched_at_s INTEGER NOT NULL,
+        start_s      INTEGER NOT NULL,  -- the span this fetch proved complete
+        end_s        INTEGER NOT NULL,
+        requests     INTEGER NOT NULL,
+        received     INTEGER NOT NULL,  -- rows the provider sent
+        inserted     INTEGER NOT NULL,  -- rows new to the store
+        updated      INTEGER NOT NULL   -- rows whose values changed
+    )
+    """,
+    "CREATE INDEX fetch_ledger_by_account ON fetch_ledger (account_id, id)",
+    """
+    CREATE TABLE sync_run (
+        id               INTEGER PRIMARY KEY,
+        account_id       INTEGER NOT NULL,
+        started_s        INTEGER NOT NULL,
+        finished_s       INTEGER,
+        status           TEXT NOT NULL,  -- 'running' | 'ok' | 'failed'
+        requests         INTEGER NOT NULL DEFAULT 0,
+        samples_added    INTEGER NOT NULL DEFAULT 0,
+        rate_limit_waits INTEGER NOT NULL DEFAULT 0,
+        error            TEXT
+    )
+    """,
+    "CREATE INDEX sync_run_by_account ON sync_run (account_id, id)",
+    """
+    CREATE VIEW heart_rate_readable AS
+    SELECT a.key AS account,
+           strftime('%Y-%m-%dT%H:%M:%SZ', h.instant, 'unixepoch') AS time_utc,
+           strftime('%Y-%m-%dT%H:%M:%S', h.instant + h.offset_min * 60, 'unixepoch')
+             || CASE WHEN h.offset_min < 0 THEN '-' ELSE '+' END
+             || printf('%02d:%02d', abs(h.offset_min) / 60, abs(h.offset_min) % 60)
+             AS time_local,
+           date(h.instant + h.offset_min * 60, 'unixepoch') AS local_date,
+           h.bpm AS bpm,
+           h.offset_min AS utc_offset_min,
+           s.name AS source,
+           h.instant AS instant
+      FROM heart_rate AS h
+      JOIN account AS a ON a.id = h.account_id
+      JOIN source AS s ON s.code = h.source
+    """,
+    """
+    CREATE VIEW daily_resting_hr AS
+    SELECT a.key AS account, d.day AS day, d.value AS resting_bpm, s.name AS source
+      FROM daily AS d
+      JOIN account AS a ON a.id = d.account_id
+      JOIN source AS s ON s.code = d.source
+     WHERE d.kind = 'resting_hr'
+    """,
+    """
+    CREATE VIEW daily_zones AS
+    SELECT a.key AS account, d.day AS day,
+           json_extract(z.value, '$.name') AS zone,
+           json_extract(z.value, '$.min_bpm') AS min_bpm,
+           json_extract(z.value, '$.max_bpm') AS max_bpm,
+           json_extract(z.value, '$.minutes') AS minutes,
+           s.name AS source
+      FROM daily AS d
+      JOIN account AS a ON a.id = d.account_id
+      JOIN source AS s ON s.code = d.source,
+           json_each(d.zones) AS z
+     WHERE d.kind = 'zones'
+    """,
+    """
+    CREATE VIEW sync_overview AS
+    SELECT a.key AS account, st.stream AS stream,
+           strftime('%Y-%m-%dT%H:%M:%SZ', st.covered_from_s, 'unixepoch') AS covered_from,
+           strftime('%Y-%m-%dT%H:%M:%SZ', st.complete_until_s, 'unixepoch') AS complete_until,
+           strftime('%Y-%m-%dT%H:%M:%SZ', st.last_success_s, 'unixepoch') AS last_success,
+           st.job_lo_s IS NOT NULL AS job_interrupted
+      FROM sync_state AS st
+      JOIN account AS a ON a.id = st.account_id
+    """,
+)
+
+# Every schema step, in order; the step at index i takes the file to version i + 1.
+STEPS: tuple[Sequence[str], ...] = (_V1,)
+LATEST_VERSION = len(STEPS)
+
+
+def schema_version(connection: sqlite3.Connection) -> int:
+    row = connection.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def migrate(connection: sqlite3.Connection, *, path: str) -> int:
+    """Bring the file up to `LATEST_VERSION`, one transaction per step; return the version.
+
+    `connection` must be in autocommit mode (isolation_level=None) so the explicit BEGIN here
+    is the only transaction.  A step that fails rolls back whole and leaves the previous
+    version intact.
+    """
+    version = schema_version(connection)
+    if version > LATEST_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer heartkeep (schema {version}; this one knows "
+            f"{LATEST_VERSION})",
+            hint="Upgrade heartkeep, or point --database at another file.",
+        )
+    for number in range(version + 1, LATEST_VERSION + 1):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in STEPS[number - 1]:
+                connection.execute(statement)
+            # PRAGMA takes no parameters; `number` is an int from our own table.
+            connection.execute(f"PRAGMA user_version = {int(number)}")
+        except sqlite3.Error as failure:
+            connection.execute("ROLLBACK")
+            raise StoreError(
+                f"{path}: could not upgrade the schema to {number}: {failure}"
+            ) from failure
+        connection.execute("COMMIT")
+    return LATEST_VERSION

@@ -1,0 +1,491 @@
+"""The default store: one SQLite file, WAL mode, integer columns, batched upserts.
+
+Why it looks like this: a year of one-second heart rate is ~10 million rows, so every byte of a
+row and every Python call per row counts.  Samples are written with `executemany` straight from
+`Sample` tuples (no copying), sorted ascending within a batch so B-tree pages fill up, as upserts
+keyed by (account, instant) so any re-read is harmless.  `transaction()` nests (savepoints inside
+an outer BEGIN IMMEDIATE), which lets the sync engine commit a page and its cursor together while
+each write call on its own still commits alone.
+
+One `SqliteStore` is one connection; use it from one thread at a time.  Other processes may read
+while a sync writes (WAL), and a second writer waits up to `busy_timeout_s`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from heartkeep.errors import StoreError
+from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window, Zone
+from heartkeep.store.migrations import migrate
+from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteResult
+
+# Rows per executemany: large enough to amortise the Python overhead, small enough that memory
+# stays flat however long the iterable is.
+WRITE_BATCH = 10_000
+_MIN_INSTANT = -(2**62)
+_MAX_INSTANT = 2**62
+_by_instant = itemgetter(0)
+
+
+class SqliteStore:
+    """`heartkeep.store.protocol.SyncStore` on a SQLite file.  Open it with `open_store`."""
+
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+            )
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            migrate(self._db, path=str(path))
+        except sqlite3.DatabaseError as failure:
+            raise StoreError(
+                f"cannot open the database {path}: {failure}",
+                hint="Is it a heartkeep SQLite file?  Point --database (or HEARTKEEP_DATABASE) "
+                "at another path to start a new one.",
+            ) from failure
+        except OSError as failure:
+            raise StoreError(f"cannot create the database {path}: {failure}") from failure
+        self._depth = 0
+        self._account_ids: dict[str, int] = {}
+        self._upsert_sql: dict[tuple[int, int], str] = {}
+
+    # lifecycle --------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commit everything inside at exit, or nothing if it raises.  Nests via savepoints."""
+        depth = self._depth
+        if depth == 0:
+            self._execute("BEGIN IMMEDIATE")
+        else:
+            self._execute(f"SAVEPOINT hk_{depth}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if depth == 0:
+                self._execute("ROLLBACK")
+            else:
+                self._execute(f"ROLLBACK TO hk_{depth}")
+                self._execute(f"RELEASE hk_{depth}")
+            raise
+        self._depth -= 1
+        if depth == 0:
+            self._execute("COMMIT")
+        else:
+            self._execute(f"RELEASE hk_{depth}")
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics; cheap, worth it after a large backfill."""
+        self._execute("PRAGMA optimize")
+
+    def vacuum(self) -> None:
+        """Rewrite the file compactly (pages full, free pages returned); slow on big files."""
+        self._execute("VACUUM")
+
+    def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, parameters)
+        except sqlite3.OperationalError as failure:
+            raise StoreError(f"database {self.path}: {failure}") from failure
+
+    # accounts ---------------------------------------------------------------------------------
+    def upsert_account(self, account: Account) -> None:
+        """Add the account or refresh its name, zone and membership date; its id never changes."""
+        member_since = account.member_since.isoformat() if account.member_since else None
+        with self.transaction():
+            row = self._execute("SELECT id FROM account WHERE key = ?", (account.key,)).fetchone()
+            if row is None:
+                self._insert_account(account)
+            else:
+                self._execute(
+                    "UPDATE account SET display_name = ?, time_zone = ?, member_since = ? "
+                    "WHERE id = ?",
+                    (account.display_name, account.time_zone, member_since, row[0]),
+                )
+
+    def _insert_account(self, account: Account) -> int:
+        (next_id,) = self._execute("SELECT COALESCE(MAX(id) + 1, 0) FROM account").fetchone()
+        self._execute(
+            "INSERT INTO account (id, key, provider, user_id, display_name, time_zone, "
+            "member_since, created_s) VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%s', 'now'))",
+            (
+                next_id,
+                account.key,
+                account.provider,
+                account.user_id,
+                account.display_name,
+                account.time_zone,
+                account.member_since.isoformat() if account.member_since else None,
+            ),
+        )
+        self._account_ids[account.key] = int(next_id)
+        return int(next_id)
+
+    def accounts(self) -> list[Account]:
+        rows = self._execute(
+            "SELECT provider, user_id, display_name, time_zone, member_since FROM account "
+            "ORDER BY key"
+        ).fetchall()
+        return [_account_from_row(row) for row in rows]
+
+    def account(self, key: str) -> Account | None:
+        row = self._execute(
+            "SELECT provider, user_id, display_name, time_zone, member_since FROM account "
+            "WHERE key = ?",
+            (key,),
+        ).fetchone()
+        return None if row is None else _account_from_row(row)
+
+    def _account_id(self, key: str, *, create: bool) -> int | None:
+        """The small integer behind an account key; writes create unknown accounts on the fly."""
+        cached = self._account_ids.get(key)
+        if cached is not None:
+            return cached
+        row = self._execute("SELECT id FROM account WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            self._account_ids[key] = int(row[0])
+            return int(row[0])
+        if not create:
+            return None
+        provider, _, user_id = key.partition(":")
+        if not provider or not user_id:
+            raise StoreError(f"account key {key!r} is not of the form provider:user_id")
+        with self.transaction():
+            return self._insert_account(Account(provider=provider, user_id=user_id))
+
+    def _writable_account_id(self, key: str) -> int:
+        account_id = self._account_id(key, create=True)
+        assert account_id is not None
+        return account_id
+
+    # heart rate -------------------------------------------------------------------------------
+    def write_samples(
+        self, account_key: str, samples: Iterable[Sample], source: Source
+    ) -> WriteResult:
+        """Upsert samples in batches, each sorted ascending; the same instant twice keeps the last.
+
+        Counts: `inserted` rows are new; `updated` rows existed with a different bpm, offset or
+        source; identical re-reads count as neither (they do not even rewrite the row).
+        """
+        account_id = self._writable_account_id(account_key)
+        sql = self._upsert_statement(account_id, source.code)
+        result = WriteResult()
+        iterator = iter(samples)
+        with self.transaction():
+            while batch := list(islice(iterator, WRITE_BATCH)):
+                result += self._write_batch(account_id, sql, batch)
+        return result
+
+    def _upsert_statement(self, account_id: int, source_code: int) -> str:
+        # The account id and source code are the same for a whole batch; baking them into the
+        # statement (they are our own integers, never user text) lets executemany take the
+        # Sample tuples as they are, with no per-row copy.
+        key = (account_id, source_code)
+        sql = self._upsert_sql.get(key)
+        if sql is None:
+            sql = (
+                "INSERT INTO heart_rate (account_id, instant, bpm, offset_min, source) "  # noqa: S608
+                f"VALUES ({int(account_id)}, ?, ?, ?, {int(source_code)}) "
+                "ON CONFLICT (account_id, instant) DO UPDATE SET "
+                "bpm = excluded.bpm, offset_min = excluded.offset_min, source = excluded.source "
+                "WHERE bpm != excluded.bpm OR offset_min != excluded.offset_min "
+                "OR source != excluded.source"
+            )
+            self._upsert_sql[key] = sql
+        return sql
+
+    def _write_batch(self, account_id: int, sql: str, batch: list[Sample]) -> WriteResult:
+        batch.sort(key=_by_instant)
+        first, last = batch[0][0], batch[-1][0]
+        before = self._count_range(account_id, first, last + 1)
+        changes = self._db.total_changes
+        try:
+            self._db.executemany(sql, batch)
+        except sqlite3.OperationalError as failure:
+            raise StoreError(f"database {self.path}: {failure}") from failure
+        except (sqlite3.InterfaceError, sqlite3.IntegrityError, OverflowError) as failure:
+            raise StoreError(f"a sample could not be stored: {failure}") from failure
+        changed = self._db.total_changes - changes
+        inserted = self._count_range(account_id, first, last + 1) - before
+        return WriteResult(inserted=inserted, updated=changed - inserted)
+
+    def _count_range(self, account_id: int, start_s: int, end_s: int) -> int:
+        row = self._execute(
+            "SELECT count(*) FROM heart_rate WHERE account_id = ? AND instant >= ? AND instant < ?",
+            (account_id, start_s, end_s),
+        ).fetchone()
+        return int(row[0])
+
+    def iter_samples(
+        self, account_key: str, window: Window | None = None, *, batch_size: int = 10_000
+    ) -> Iterator[Sequence[Sample]]:
+        """Samples in ascending instant order, `batch_size` at a time (memory stays flat)."""
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return
+        start_s, end_s = _bounds(window)
+        cursor = self._execute(
+            "SELECT instant, bpm, offset_min FROM heart_rate "
+            "WHERE account_id = ? AND instant >= ? AND instant < ? ORDER BY instant",
+            (account_id, start_s, end_s),
+        )
+        make = Sample._make
+        try:
+            while rows := cursor.fetchmany(batch_size):
+                yield list(map(make, rows))
+        finally:
+            cursor.close()
+
+    def sample_count(self, account_key: str, window: Window | None = None) -> int:
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return 0
+        return self._count_range(account_id, *_bounds(window))
+
+    def sample_span(self, account_key: str) -> Window | None:
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return None
+        # Two queries: SQLite answers a lone min() or max() from the index in O(log n).
+        (first,) = self._execute(
+            "SELECT min(instant) FROM heart_rate WHERE account_id = ?", (account_id,)
+        ).fetchone()
+        if first is None:
+            return None
+        (last,) = self._execute(
+            "SELECT max(instant) FROM heart_rate WHERE account_id = ?", (account_id,)
+        ).fetchone()
+        return Window(int(first), int(last) + 1)
+
+    # dailies ----------------------------------------------------------------------------------
+    def write_dailies(
+        self, account_key: str, dailies: Iterable[Daily], source: Source
+    ) -> WriteResult:
+        """Upsert per-day values keyed by (account, local day, kind)."""
+        account_id = self._writable_account_id(account_key)
+        inserted = updated = 0
+        with self.transaction():
+            for daily in dailies:
+                key = (account_id, daily.day.isoformat(), daily.kind.value)
+                zones = _zones_json(daily.zones) if daily.kind is DailyKind.ZONES else None
+                row = self._execute(
+                    "SELECT value, zones, source FROM daily "
+                    "WHERE account_id = ? AND day = ? AND kind = ?",
+                    key,
+                ).fetchone()
+                values = (daily.value, zones, source.code)
+                if row is None:
+                    inserted += 1
+                elif tuple(row) != values:
+                    updated += 1
+                else:
+                    continue
+                self._execute(
+                    "INSERT OR REPLACE INTO daily (account_id, day, kind, value, zones, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (*key, *values),
+                )
+        return WriteResult(inserted=inserted, updated=updated)
+
+    def dailies(
+        self,
+        account_key: str,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        kind: DailyKind | None = None,
+    ) -> list[Daily]:
+        """Dailies with start <= day < end, ordered by day then kind."""
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return []
+        rows = self._execute(
+            "SELECT day, kind, value, zones FROM daily WHERE account_id = ? "
+            "AND day >= ? AND day < ? AND (? IS NULL OR kind = ?) ORDER BY day, kind",
+            (
+                account_id,
+                start.isoformat() if start else "0000-00-00",
+                end.isoformat() if end else "9999-99-99",
+                kind.value if kind else None,
+                kind.value if kind else None,
+            ),
+        ).fetchall()
+        return [_daily_from_row(row) for row in rows]
+
+    # sync state and ledger --------------------------------------------------------------------
+    def stream_state(self, account_key: str, stream: str) -> StreamState:
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return StreamState()
+        row = self._execute(
+            "SELECT covered_from_s, complete_until_s, job_lo_s, job_hi_s, job_frontier_s, "
+            "last_success_s FROM sync_state WHERE account_id = ? AND stream = ?",
+            (account_id, stream),
+        ).fetchone()
+        return StreamState() if row is None else StreamState(*row)
+
+    def save_stream_state(self, account_key: str, stream: str, state: StreamState) -> None:
+        account_id = self._writable_account_id(account_key)
+        with self.transaction():
+            self._execute(
+                "INSERT OR REPLACE INTO sync_state (account_id, stream, covered_from_s, "
+                "complete_until_s, job_lo_s, job_hi_s, job_frontier_s, last_success_s) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    account_id,
+                    stream,
+                    state.covered_from_s,
+                    state.complete_until_s,
+                    state.job_lo_s,
+                    state.job_hi_s,
+                    state.job_frontier_s,
+                    state.last_success_s,
+                ),
+            )
+
+    def record_fetch(self, account_key: str, entry: LedgerEntry) -> None:
+        account_id = self._writable_account_id(account_key)
+        with self.transaction():
+            self._execute(
+                "INSERT INTO fetch_ledger (account_id, stream, fetched_at_s, start_s, end_s, "
+                "requests, received, inserted, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    account_id,
+                    entry.stream,
+                    entry.fetched_at_s,
+                    entry.start_s,
+                    entry.end_s,
+                    entry.requests,
+                    entry.received,
+                    entry.inserted,
+                    entry.updated,
+                ),
+            )
+
+    def ledger(self, account_key: str, *, limit: int = 100) -> list[LedgerEntry]:
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return []
+        rows = self._execute(
+            "SELECT stream, fetched_at_s, start_s, end_s, requests, received, inserted, updated "
+            "FROM fetch_ledger WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+            (account_id, limit),
+        ).fetchall()
+        return [LedgerEntry(*row) for row in rows]
+
+    def begin_run(self, account_key: str, started_s: int) -> int:
+        account_id = self._writable_account_id(account_key)
+        with self.transaction():
+            cursor = self._execute(
+                "INSERT INTO sync_run (account_id, started_s, status) VALUES (?, ?, 'running')",
+                (account_id, started_s),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        finished_s: int,
+        status: str,
+        requests: int,
+        samples_added: int,
+        rate_limit_waits: int,
+        error: str | None = None,
+    ) -> None:
+        with self.transaction():
+            self._execute(
+                "UPDATE sync_run SET finished_s = ?, status = ?, requests = ?, samples_added = ?, "
+                "rate_limit_waits = ?, error = ? WHERE id = ?",
+                (finished_s, status, requests, samples_added, rate_limit_waits, error, run_id),
+            )
+
+    def runs(self, account_key: str, *, limit: int = 20) -> list[SyncRun]:
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return []
+        rows = self._execute(
+            "SELECT id, started_s, finished_s, status, requests, samples_added, "
+            "rate_limit_waits, error FROM sync_run WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+            (account_id, limit),
+        ).fetchall()
+        return [
+            SyncRun(
+                run_id=row[0],
+                account_key=account_key,
+                started_s=row[1],
+                finished_s=row[2],
+                status=row[3],
+                requests=row[4],
+                samples_added=row[5],
+                rate_limit_waits=row[6],
+                error=row[7],
+            )
+            for row in rows
+        ]
+
+
+def _bounds(window: Window | None) -> tuple[int, int]:
+    if window is None:
+        return _MIN_INSTANT, _MAX_INSTANT
+    return window.start_s, window.end_s
+
+
+def _account_from_row(row: Sequence[Any]) -> Account:
+    provider, user_id, display_name, time_zone, member_since = row
+    return Account(
+        provider=provider,
+        user_id=user_id,
+        display_name=display_name,
+        time_zone=time_zone,
+        member_since=dt.date.fromisoformat(member_since) if member_since else None,
+    )
+
+
+def _zones_json(zones: Sequence[Zone]) -> str:
+    return orjson.dumps(
+        [
+            {"name": z.name, "min_bpm": z.min_bpm, "max_bpm": z.max_bpm, "minutes": z.minutes}
+            for z in zones
+        ]
+    ).decode()
+
+
+def _daily_from_row(row: Sequence[Any]) -> Daily:
+    day, kind, value, zones = row
+    parsed: tuple[Zone, ...] = ()
+    if zones:
+        parsed = tuple(
+            Zone(
+                name=z["name"],
+                min_bpm=int(z["min_bpm"]),
+                max_bpm=int(z["max_bpm"]),
+                minutes=None if z.get("minutes") is None else float(z["minutes"]),
+            )
+            for z in orjson.loads(zones)
+        )
+    return Daily(day=dt.date.fromisoformat(day), kind=DailyKind(kind), value=value, zones=parsed)
