@@ -1,0 +1,133 @@
+"""Imports: history the APIs no longer serve, read from files into the same store.
+
+Each importer (`takeout`, `fitbit_json`) turns files into a stream of `Sample` batches and
+`Daily` values; `load()` writes that stream into the store inside *one* transaction, so a bad
+file anywhere aborts the whole import with nothing committed (invariant 3), and re-importing adds
+nothing because the store upserts on (account, instant).  Progress is reported through a callback
+with plain values; the CLI decides how to draw it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from heartkeep.model import Daily, Sample, Source
+from heartkeep.store.protocol import Store, WriteResult
+
+BATCH_SIZE = 10_000
+"""Samples per `write_samples` call: large enough for executemany, small enough to stay flat."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """Where an import stands: files finished out of the files it recognised, samples read."""
+
+    files_done: int
+    files_total: int
+    samples_read: int
+    current_file: str = ""
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FileDone:
+    """Marker an importer yields after each file, so `load()` can report progress per file."""
+
+    name: str
+    day_mismatches: int = 0
+
+
+ImportItem = Sequence[Sample] | Daily | FileDone
+"""What importers yield: a batch of samples, one daily value, or the end of a file."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did.  `inserted` counts new rows: zero on a repeated import.
+
+    `day_mismatches` counts Takeout JSON records whose local date (under the account's zone)
+    differs from the local day named by their file: more than a handful means the time zone
+    given for the import is probably wrong.
+    """
+
+    account_key: str
+    files: int
+    samples_read: int
+    inserted: int
+    updated: int
+    dailies: int
+    day_mismatches: int = 0
+    ignored_files: int = 0
+
+
+def load(
+    store: Store,
+    account_key: str,
+    items: Iterable[ImportItem],
+    source: Source,
+    *,
+    files_total: int,
+    ignored_files: int = 0,
+    on_progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Write an importer's stream into the store in one transaction; return what changed.
+
+    Raises whatever the importer raises (`ImportFormatError` for a bad file) after the
+    transaction has rolled back, so the store is exactly as it was before the call.
+    """
+    written = WriteResult()
+    dailies: list[Daily] = []
+    pending: list[Sample] = []
+    files = 0
+    samples_read = 0
+    mismatches = 0
+
+    def flush() -> None:
+        nonlocal written
+        if pending:
+            written += store.write_samples(account_key, pending, source)
+            pending.clear()
+
+    with store.transaction():
+        for item in items:
+            if isinstance(item, FileDone):
+                files += 1
+                mismatches += item.day_mismatches
+                if on_progress is not None:
+                    on_progress(ImportProgress(files, files_total, samples_read, item.name))
+            elif isinstance(item, Daily):
+                dailies.append(item)
+            else:
+                pending.extend(item)
+                samples_read += len(item)
+                if len(pending) >= BATCH_SIZE:
+                    flush()
+        flush()
+        if dailies:
+            written_dailies = store.write_dailies(account_key, dailies, source)
+        else:
+            written_dailies = WriteResult()
+    return ImportReport(
+        account_key=account_key,
+        files=files,
+        samples_read=samples_read,
+        inserted=written.inserted,
+        updated=written.updated,
+        dailies=written_dailies.inserted + written_dailies.updated,
+        day_mismatches=mismatches,
+        ignored_files=ignored_files,
+    )
+
+
+__all__ = [
+    "BATCH_SIZE",
+    "FileDone",
+    "ImportItem",
+    "ImportProgress",
+    "ImportReport",
+    "ProgressCallback",
+    "load",
+]

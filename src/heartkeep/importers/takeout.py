@@ -1,0 +1,417 @@
+"""Google Takeout and Fitbit account-export archives → samples and dailies, streamed per file.
+
+Every generation of the archive is recognised by file *name*, wherever it sits in the tree, so
+the flat `user-site-export/`, `MyFitbitData/<Name>/Physical Activity/`, `Takeout/Fitbit/Global
+Export Data/`, `Takeout/Fitbit/Physical Activity_GoogleData/` and `Takeout/Google Health/...`
+layouts (including the per-metric sub-folders of late 2026) all import the same way, from a zip
+(split parts too) or an unpacked folder.  Files we do not read are counted and skipped.
+
+Time semantics (see docs/formats.md):
+
+* `heart_rate-YYYY-MM-DD.json`: `dateTime` is **UTC** (`MM/DD/YY HH:MM:SS`); the file holds the
+  user's *local* day named in the file name.  The offset is not in the file, so each instant
+  gets the offset the account's IANA zone gives *at that instant* (DST-correct; a trip abroad is
+  not visible in the archive).  Records whose local date disagrees with the file's date are
+  counted as `day_mismatches`, a check on the zone the user gave.
+* `heart_rate_YYYY-MM-DD.csv`: `timestamp` is ISO-8601 UTC with `Z`, bpm a float (rounded);
+  offsets as above.  It is a twin of the JSON: both land on the same (account, instant) rows.
+* `resting_heart_rate-*.json` and `daily_resting_heart_rate.csv`: dates are *labels of local
+  days* (the CSV's `T00:00:00Z` is not an instant); null placeholders are skipped.
+* `time_in_heart_rate_zones-*.json`: minutes per Fitbit default zone; the archive carries no
+  bounds, so those zones are stored with bounds (0, 0).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from heartkeep import timeline
+from heartkeep.errors import ImportFormatError
+from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem
+from heartkeep.model import Daily, DailyKind, Sample, Zone
+
+
+class Kind(Enum):
+    """The archive files heartkeep reads."""
+
+    HEART_RATE_JSON = "heart_rate_json"
+    HEART_RATE_CSV = "heart_rate_csv"
+    RESTING_JSON = "resting_json"
+    RESTING_CSV = "resting_csv"
+    ZONES_JSON = "zones_json"
+
+
+_PATTERNS: tuple[tuple[re.Pattern[str], Kind], ...] = (
+    (re.compile(r"^heart_rate-(\d{4}-\d{2}-\d{2})\.json$"), Kind.HEART_RATE_JSON),
+    (re.compile(r"^heart_rate_(\d{4}-\d{2}-\d{2})\.csv$"), Kind.HEART_RATE_CSV),
+    (re.compile(r"^resting_heart_rate-(\d{4}-\d{2}-\d{2})\.json$"), Kind.RESTING_JSON),
+    (re.compile(r"^daily_resting_heart_rate(?:_\d{4}-\d{2}-\d{2})?\.csv$"), Kind.RESTING_CSV),
+    (re.compile(r"^time_in_heart_rate_zones-(\d{4}-\d{2}-\d{2})\.json$"), Kind.ZONES_JSON),
+)
+
+# The archive's default zone keys, named as the legacy API names the same zones.
+_FITBIT_ZONE_NAMES = {
+    "BELOW_DEFAULT_ZONE_1": "Out of Range",
+    "IN_DEFAULT_ZONE_1": "Fat Burn",
+    "IN_DEFAULT_ZONE_2": "Cardio",
+    "IN_DEFAULT_ZONE_3": "Peak",
+}
+_CSV_HEADERS = (
+    ["timestamp", "beats per minute"],
+    ["timestamp", "beats per minute", "data source"],
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One file of an archive: its path inside the archive, what it is, and how to open it."""
+
+    name: str
+    kind: Kind
+    file_date: dt.date | None
+    opener: Callable[[], AbstractContextManager[IO[bytes]]]
+
+
+def classify(name: str) -> tuple[Kind, dt.date | None] | None:
+    """The kind of an archive member by its base name, with the date in its name; None to skip."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    for pattern, kind in _PATTERNS:
+        match = pattern.match(base)
+        if match:
+            day = dt.date.fromisoformat(match.group(1)) if match.groups() else None
+            return kind, day
+    return None
+
+
+def scan(paths: Sequence[Path]) -> tuple[list[Member], int]:
+    """The files heartkeep reads in these zips/folders, in a stable order, and how many it skips.
+
+    Raises `ImportFormatError` for a path that is neither a folder nor a readable zip.
+    """
+    members: list[Member] = []
+    ignored = 0
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                found = classify(file.name)
+                if found is None:
+                    ignored += 1
+                    continue
+                members.append(Member(str(file), found[0], found[1], _file_opener(file)))
+        elif path.is_file():
+            try:
+                archive = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError) as error:
+                raise ImportFormatError(
+                    f"not a zip archive or folder ({error})", path=str(path)
+                ) from error
+            with archive:
+                names = sorted(info.filename for info in archive.infolist() if not info.is_dir())
+            for name in names:
+                found = classify(name)
+                if found is None:
+                    ignored += 1
+                    continue
+                members.append(
+                    Member(f"{path}!{name}", found[0], found[1], _zip_opener(path, name))
+                )
+        else:
+            raise ImportFormatError("no such file or folder", path=str(path))
+    return members, ignored
+
+
+def _file_opener(file: Path) -> Callable[[], AbstractContextManager[IO[bytes]]]:
+    return lambda: file.open("rb")
+
+
+def _zip_opener(archive: Path, name: str) -> Callable[[], AbstractContextManager[IO[bytes]]]:
+    class _Opened:
+        def __enter__(self) -> IO[bytes]:
+            self._zip = zipfile.ZipFile(archive)
+            self._member = self._zip.open(name)
+            return self._member
+
+        def __exit__(self, *exc: object) -> None:
+            self._member.close()
+            self._zip.close()
+
+    return _Opened
+
+
+def read_members(members: Sequence[Member], zone_name: str) -> Iterator[ImportItem]:
+    """Stream every member's contents as sample batches and dailies, then a `FileDone`."""
+    for member in members:
+        mismatches = 0
+        try:
+            with member.opener() as handle:
+                if member.kind is Kind.HEART_RATE_JSON:
+                    mismatches = yield from _heart_rate_json(member, handle, zone_name)
+                elif member.kind is Kind.HEART_RATE_CSV:
+                    yield from _heart_rate_csv(member, handle, zone_name)
+                elif member.kind is Kind.RESTING_JSON:
+                    yield from _resting_json(member, handle)
+                elif member.kind is Kind.RESTING_CSV:
+                    yield from _resting_csv(member, handle)
+                else:
+                    yield from _zones_json(member, handle)
+        except (OSError, zipfile.BadZipFile, EOFError, UnicodeDecodeError) as error:
+            raise ImportFormatError(f"cannot read the file ({error})", path=member.name) from error
+        yield FileDone(member.name, day_mismatches=mismatches)
+
+
+def _load_json_array(member: Member, handle: IO[bytes]) -> list[Any]:
+    raw = handle.read()
+    if not raw.strip():
+        return []
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise ImportFormatError(f"not valid JSON ({error})", path=member.name) from error
+    if not isinstance(data, list):
+        raise ImportFormatError("expected a JSON array of records", path=member.name)
+    return data
+
+
+def parse_fitbit_datetime(text: str) -> dt.datetime:
+    """`MM/DD/YY HH:MM:SS` (or `MM/DD/YY`) → naive datetime; ValueError when malformed.
+
+    Two-digit years are 20YY: Fitbit data starts in 2008.
+    """
+    if len(text) == 17 and text[2] == "/" and text[5] == "/" and text[8] == " ":
+        return dt.datetime(
+            2000 + int(text[6:8]),
+            int(text[0:2]),
+            int(text[3:5]),
+            int(text[9:11]),
+            int(text[12:14]),
+            int(text[15:17]),
+        )
+    if len(text) == 8 and text[2] == "/" and text[5] == "/":
+        return dt.datetime(2000 + int(text[6:8]), int(text[0:2]), int(text[3:5]))
+    raise ValueError(f"expected MM/DD/YY HH:MM:SS, got {text!r}")
+
+
+class _OffsetCache:
+    """Zone offsets by UTC hour: zone changes happen on whole hours (or half/quarter hours in
+    a handful of zones, which the 15-minute key covers), and `ZoneInfo` lookups are the
+    importer's hot path."""
+
+    def __init__(self, zone_name: str) -> None:
+        self.zone_name = zone_name
+        self._cache: dict[int, int] = {}
+
+    def __call__(self, instant_s: int) -> int:
+        key = instant_s // 900
+        offset = self._cache.get(key)
+        if offset is None:
+            offset = timeline.zone_offset_min(self.zone_name, key * 900)
+            self._cache[key] = offset
+        return offset
+
+
+def _heart_rate_json(
+    member: Member, handle: IO[bytes], zone_name: str
+) -> Generator[ImportItem, None, int]:
+    """Yield the file's samples; return how many fall outside the file's local day."""
+    records = _load_json_array(member, handle)
+    offset_at = _OffsetCache(zone_name)
+    day_start_by_prefix: dict[str, int] = {}
+    batch: list[Sample] = []
+    mismatches = 0
+    for index, record in enumerate(records, start=1):
+        try:
+            stamp = record["dateTime"]
+            bpm = record["value"]["bpm"]
+            if not isinstance(bpm, int | float) or isinstance(bpm, bool):
+                raise TypeError(f"bpm is {bpm!r}")
+            # Records of one file share a few dates: parse each date once, then add the clock.
+            prefix = stamp[:8]
+            day_start = day_start_by_prefix.get(prefix)
+            if day_start is None:
+                day_start = timeline.day_start_s(parse_fitbit_datetime(prefix).date())
+                day_start_by_prefix[prefix] = day_start
+            if len(stamp) != 17 or stamp[8] != " " or stamp[11] != ":" or stamp[14] != ":":
+                raise ValueError(f"expected MM/DD/YY HH:MM:SS, got {stamp!r}")
+            hours, minutes, seconds = int(stamp[9:11]), int(stamp[12:14]), int(stamp[15:17])
+            if hours > 23 or minutes > 59 or seconds > 59:
+                raise ValueError(f"no such time of day in {stamp!r}")
+        except (KeyError, TypeError, ValueError) as error:
+            raise ImportFormatError(
+                f"not a heart-rate record ({_reason(error)})", path=member.name, record=index
+            ) from error
+        if bpm <= 0:
+            continue  # Fitbit writes 0 for "no reading"; a gap is data, not a zero
+        instant = day_start + hours * 3600 + minutes * 60 + seconds
+        offset = offset_at(instant)
+        if member.file_date is not None and timeline.local_date(instant, offset) != (
+            member.file_date
+        ):
+            mismatches += 1
+        batch.append(Sample(instant, round(bpm), offset))
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+    return mismatches
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"missing field {error.args[0]!r}"
+    return str(error)
+
+
+def _text_lines(handle: IO[bytes]) -> io.TextIOWrapper:
+    return io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+
+
+def _check_header(member: Member, header: list[str] | None, allowed: Sequence[list[str]]) -> bool:
+    """True if the file has rows to read; False for an empty or `no data` file."""
+    if header is None or header == ["no data"]:
+        return False
+    if [cell.strip().lower() for cell in header] not in allowed:
+        expected = " or ".join(",".join(columns) for columns in allowed)
+        raise ImportFormatError(
+            f"unexpected header {','.join(header)!r} (expected {expected})",
+            path=member.name,
+            record="line 1",
+        )
+    return True
+
+
+def _heart_rate_csv(member: Member, handle: IO[bytes], zone_name: str) -> Iterator[ImportItem]:
+    reader = csv.reader(_text_lines(handle))
+    if not _check_header(member, next(reader, None), _CSV_HEADERS):
+        return
+    offset_at = _OffsetCache(zone_name)
+    batch: list[Sample] = []
+    for row in reader:
+        if not row:
+            continue
+        try:
+            stamp = row[0]
+            if not stamp.endswith("Z"):
+                raise ValueError(f"timestamp {stamp!r} is not UTC (no Z)")
+            instant = timeline.parse_rfc3339_s(stamp)
+            bpm = round(float(row[1]))
+            if bpm <= 0:
+                continue
+        except (IndexError, ValueError) as error:
+            raise ImportFormatError(
+                f"not a heart-rate row ({error})",
+                path=member.name,
+                record=f"line {reader.line_num}",
+            ) from error
+        batch.append(Sample(instant, bpm, offset_at(instant)))
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _resting_json(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
+    for index, record in enumerate(_load_json_array(member, handle), start=1):
+        try:
+            value = record["value"]
+            if value.get("date") is None:
+                continue  # placeholder for a day without a value
+            day = parse_fitbit_datetime(value["date"]).date()
+            bpm = float(value["value"])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ImportFormatError(
+                f"not a resting-heart-rate record ({_reason(error)})",
+                path=member.name,
+                record=index,
+            ) from error
+        if bpm > 0:
+            yield Daily(day, DailyKind.RESTING_HR, value=bpm)
+
+
+def _resting_csv(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
+    reader = csv.reader(_text_lines(handle))
+    if not _check_header(member, next(reader, None), _CSV_HEADERS):
+        return
+    for row in reader:
+        if not row:
+            continue
+        try:
+            # `2026-06-10T00:00:00Z` labels the local date 2026-06-10; it is not an instant.
+            day = dt.date.fromisoformat(row[0][:10])
+            bpm = float(row[1])
+        except (IndexError, ValueError) as error:
+            raise ImportFormatError(
+                f"not a resting-heart-rate row ({error})",
+                path=member.name,
+                record=f"line {reader.line_num}",
+            ) from error
+        if bpm > 0:
+            yield Daily(day, DailyKind.RESTING_HR, value=bpm)
+
+
+def _zones_json(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
+    for index, record in enumerate(_load_json_array(member, handle), start=1):
+        try:
+            stamp = record.get("dateTime")
+            day = parse_fitbit_datetime(stamp).date() if stamp else member.file_date
+            minutes = record["value"]["valuesInZones"]
+            zones = tuple(
+                Zone(_FITBIT_ZONE_NAMES.get(key, key), 0, 0, float(value))
+                for key, value in sorted(minutes.items())
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ImportFormatError(
+                f"not a heart-rate-zones record ({_reason(error)})",
+                path=member.name,
+                record=index,
+            ) from error
+        if day is not None:
+            yield Daily(day, DailyKind.ZONES, zones=zones)
+
+
+def archive_owner(paths: Sequence[Path]) -> str | None:
+    """The person's name where the layout carries it.
+
+    `MyFitbitData/<Name>/…` and `<Name>/user-site-export/` do; Takeout layouts do not.
+    """
+    for path in paths:
+        names: list[str]
+        if path.is_dir():
+            names = [str(p.relative_to(path.parent)) for p in path.rglob("*") if p.is_dir()]
+        elif zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        else:
+            continue
+        for name in names:
+            parts = name.replace("\\", "/").split("/")
+            for index, part in enumerate(parts[:-1]):
+                if part == "MyFitbitData" and parts[index + 1]:
+                    return parts[index + 1]
+                if part == "user-site-export" and index > 0:
+                    return parts[index - 1]
+    return None
+
+
+__all__ = [
+    "Kind",
+    "Member",
+    "archive_owner",
+    "classify",
+    "parse_fitbit_datetime",
+    "read_members",
+    "scan",
+]
