@@ -1,0 +1,143 @@
+"""Exports: the store's samples in the formats other tools read, one entry point for all.
+
+`export(store, fmt, dest, account_key=..., window=...)` streams the account's samples in
+ascending order, batch by batch, into the chosen writer, so a year at one-second resolution
+exports in bounded memory.  Every format keeps both the UTC instant and the offset the source
+reported, so local time is never guessed on the way out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from heartkeep.errors import ConfigError, NoAccounts
+from heartkeep.model import Account, Sample, Window
+from heartkeep.store.protocol import Store
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    PARQUET = "parquet"
+    JSONL = "jsonl"
+    FHIR = "fhir"
+    OMH = "omh"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    """What an export wrote: where, how many samples, how many bytes, the span covered."""
+
+    format: ExportFormat
+    path: Path
+    account_key: str
+    samples: int
+    bytes: int
+    first_instant_s: int | None
+    last_instant_s: int | None
+
+
+class _Counted:
+    """Wraps the store's batch stream to note the count and first/last instant on the way."""
+
+    def __init__(self, batches: Iterator[Sequence[Sample]]) -> None:
+        self._batches = batches
+        self.samples = 0
+        self.first: int | None = None
+        self.last: int | None = None
+
+    def __iter__(self) -> Iterator[Sequence[Sample]]:
+        for batch in self._batches:
+            if not batch:
+                continue
+            if self.first is None:
+                self.first = batch[0].instant_s
+            self.last = batch[-1].instant_s
+            self.samples += len(batch)
+            yield batch
+
+
+def export(
+    store: Store,
+    fmt: ExportFormat | str,
+    dest: Path,
+    *,
+    account_key: str,
+    window: Window | None = None,
+    fhir_bundle: bool = False,
+    created_s: int | None = None,
+    batch_size: int = 10_000,
+) -> ExportReport:
+    """Write the account's samples in `window` (all of them if None) to `dest` in `fmt`.
+
+    `fhir_bundle` writes one FHIR `Bundle` instead of NDJSON; `created_s` stamps the export's
+    creation time where a format records one (FHIR Bundle, Open mHealth headers; now if None).
+    The file is written to a temporary name next to `dest` and renamed at the end, so a failed
+    export never leaves a half file under the requested name.  Raises `NoAccounts` for an
+    unknown account and `ConfigError` for an unknown format.
+    """
+    try:
+        chosen = ExportFormat(fmt)
+    except ValueError as error:
+        names = ", ".join(f.value for f in ExportFormat)
+        raise ConfigError(f"unknown export format {fmt!r} (choose one of {names})") from error
+    account = store.account(account_key)
+    if account is None:
+        raise NoAccounts(f"no account {account_key!r} in the store")
+    if created_s is None:
+        created_s = int(dt.datetime.now(dt.UTC).timestamp())
+    batches = _Counted(iter(store.iter_samples(account_key, window, batch_size=batch_size)))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(f".{dest.name}.partial")
+    try:
+        _write(chosen, batches, partial, account, fhir_bundle=fhir_bundle, created_s=created_s)
+        partial.replace(dest)
+    finally:
+        partial.unlink(missing_ok=True)
+    return ExportReport(
+        format=chosen,
+        path=dest,
+        account_key=account_key,
+        samples=batches.samples,
+        bytes=dest.stat().st_size,
+        first_instant_s=batches.first,
+        last_instant_s=batches.last,
+    )
+
+
+def _write(
+    fmt: ExportFormat,
+    batches: _Counted,
+    dest: Path,
+    account: Account,
+    *,
+    fhir_bundle: bool,
+    created_s: int,
+) -> None:
+    # Imported here so that `import heartkeep.exporters` does not load pyarrow for a CSV.
+    if fmt is ExportFormat.CSV:
+        from heartkeep.exporters.csv import write_csv
+
+        write_csv(batches, dest)
+    elif fmt is ExportFormat.PARQUET:
+        from heartkeep.exporters.parquet import write_parquet
+
+        write_parquet(batches, dest, account=account)
+    elif fmt is ExportFormat.JSONL:
+        from heartkeep.exporters.jsonl import write_jsonl
+
+        write_jsonl(batches, dest)
+    elif fmt is ExportFormat.FHIR:
+        from heartkeep.exporters.fhir import write_fhir
+
+        write_fhir(batches, dest, account=account, bundle=fhir_bundle, created_s=created_s)
+    else:
+        from heartkeep.exporters.omh import write_omh
+
+        write_omh(batches, dest, account=account, created_s=created_s)
+
+
+__all__ = ["ExportFormat", "ExportReport", "export"]

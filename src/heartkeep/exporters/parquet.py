@@ -1,0 +1,83 @@
+"""Parquet export: typed, zstd-compressed, one row per sample, row groups by UTC day.
+
+Schema: `instant` `timestamp[s, tz=UTC]`, `utc_offset_min` `int16`, `bpm` `int16`; the account
+is recorded in the file's key-value metadata (`heartkeep.account`, `heartkeep.time_zone`).  A
+`ParquetWriter` receives one row group per UTC day, so readers can skip days they do not need
+and memory stays at one day's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from heartkeep.exporters.timefmt import columns
+from heartkeep.model import Account, Sample
+
+SCHEMA = pa.schema(
+    [
+        pa.field("instant", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("utc_offset_min", pa.int16(), nullable=False),
+        pa.field("bpm", pa.int16(), nullable=False),
+    ]
+)
+
+
+def _table(
+    instant: npt.NDArray[np.int64], offset: npt.NDArray[np.int64], bpm: npt.NDArray[np.int64]
+) -> pa.Table:
+    return pa.Table.from_arrays(
+        [
+            pa.array(instant, type=pa.int64()).cast(pa.timestamp("s", tz="UTC")),
+            pa.array(offset.astype(np.int16), type=pa.int16()),
+            pa.array(bpm.astype(np.int16), type=pa.int16()),
+        ],
+        schema=SCHEMA,
+    )
+
+
+def write_parquet(batches: Iterable[Sequence[Sample]], dest: Path, *, account: Account) -> None:
+    """Stream batches into a Parquet file, one row group per UTC day."""
+    schema = SCHEMA.with_metadata(
+        {
+            "heartkeep.account": account.key,
+            "heartkeep.time_zone": account.time_zone,
+            "heartkeep.columns": "instant: UTC; utc_offset_min: minutes east of UTC as reported",
+        }
+    )
+    parts: list[tuple[npt.NDArray[np.int64], ...]] = []
+    current_day: int | None = None
+    with pq.ParquetWriter(
+        dest,
+        schema,
+        compression="zstd",
+        use_dictionary=["utc_offset_min"],
+        column_encoding={"instant": "DELTA_BINARY_PACKED", "bpm": "DELTA_BINARY_PACKED"},
+    ) as writer:
+
+        def flush() -> None:
+            if parts:
+                merged = [np.concatenate([part[i] for part in parts]) for i in range(3)]
+                writer.write_table(_table(*merged).replace_schema_metadata(schema.metadata))
+                parts.clear()
+
+        for batch in batches:
+            instant, bpm, offset = columns(batch)
+            days = instant // 86_400
+            start = 0
+            # Split the batch where the UTC day changes; close the row group at each change.
+            for cut in [*(np.flatnonzero(np.diff(days)) + 1).tolist(), len(instant)]:
+                if cut == start:
+                    continue
+                day = int(days[start])
+                if current_day is not None and day != current_day:
+                    flush()
+                current_day = day
+                parts.append((instant[start:cut], offset[start:cut], bpm[start:cut]))
+                start = cut
+        flush()
