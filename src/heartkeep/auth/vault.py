@@ -1,0 +1,287 @@
+"""The token vault: one JSON file per account that never loses a valid refresh token.
+
+Each connected account has `<vault_dir>/<provider>_<user_id>.json` (mode 0600, directory 0700)
+holding the OAuth client, the current token pair and bookkeeping (when the refresh token was
+issued, the last refresh, a journal of an in-flight refresh, the last access error).  Every write
+is atomic: a temporary file in the same directory, fsync, `os.replace`, fsync of the directory —
+so after a crash the file is either the old version or the new one, never a mix.  Writers hold an
+inter-process `filelock` on `<file>.lock`; `compare_and_set` refuses to overwrite a refresh token
+other than the one the caller spent.  The refresh *policy* (when, journaling, replay) lives in
+`refresh.py`; this module only keeps the file honest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import filelock
+import orjson
+
+from heartkeep.auth.client_secrets import ClientCredentials
+from heartkeep.auth.crashpoints import crash_point
+from heartkeep.errors import AuthError, NoAccounts, TransientError
+from heartkeep.model import TokenSet
+from heartkeep.redaction import register_secret
+
+FORMAT_VERSION = 1
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def fingerprint(token: str) -> str:
+    """A short, non-reversible name for a token, safe to store beside it and to compare."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRefresh:
+    """Journal of a refresh request that was sent (or about to be) but whose answer is not saved.
+
+    If the process dies, the next run repeats the same refresh request before anything else:
+    Google does not rotate refresh tokens, and Fitbit answers an identical request within two
+    minutes with the same new pair.
+    """
+
+    refresh_token_fingerprint: str
+    started_at_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class VaultRecord:
+    """Everything the vault keeps for one account."""
+
+    account_key: str
+    provider: str
+    client: ClientCredentials
+    tokens: TokenSet
+    created_at_s: float
+    refresh_token_issued_at_s: float
+    last_refresh_at_s: float | None = None
+    pending_refresh: PendingRefresh | None = None
+    last_error: str | None = None
+    last_error_at_s: float | None = None
+    display_name: str = field(default="")
+
+    def to_json(self) -> bytes:
+        tokens = self.tokens
+        document: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "account_key": self.account_key,
+            "provider": self.provider,
+            "display_name": self.display_name,
+            "client": {
+                "client_id": self.client.client_id,
+                "client_secret": self.client.client_secret,
+                "source": self.client.source,
+            },
+            "tokens": {
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token,
+                "expires_at_s": tokens.expires_at_s,
+                "scopes": list(tokens.scopes),
+                "token_type": tokens.token_type,
+                "obtained_at_s": tokens.obtained_at_s,
+                "refresh_expires_at_s": tokens.refresh_expires_at_s,
+                "user_id": tokens.user_id,
+            },
+            "created_at_s": self.created_at_s,
+            "refresh_token_issued_at_s": self.refresh_token_issued_at_s,
+            "last_refresh_at_s": self.last_refresh_at_s,
+            "pending_refresh": None
+            if self.pending_refresh is None
+            else {
+                "refresh_token_fingerprint": self.pending_refresh.refresh_token_fingerprint,
+                "started_at_s": self.pending_refresh.started_at_s,
+            },
+            "last_error": self.last_error,
+            "last_error_at_s": self.last_error_at_s,
+        }
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> VaultRecord:
+        document = orjson.loads(raw)
+        tokens = document["tokens"]
+        client = document["client"]
+        pending = document.get("pending_refresh")
+        record = cls(
+            account_key=str(document["account_key"]),
+            provider=str(document["provider"]),
+            display_name=str(document.get("display_name") or ""),
+            client=ClientCredentials(
+                client_id=str(client["client_id"]),
+                client_secret=client.get("client_secret"),
+                source=str(client.get("source") or "vault"),
+            ),
+            tokens=TokenSet(
+                access_token=str(tokens["access_token"]),
+                refresh_token=tokens.get("refresh_token"),
+                expires_at_s=float(tokens["expires_at_s"]),
+                scopes=tuple(tokens.get("scopes") or ()),
+                token_type=str(tokens.get("token_type") or "Bearer"),
+                obtained_at_s=float(tokens.get("obtained_at_s") or 0.0),
+                refresh_expires_at_s=tokens.get("refresh_expires_at_s"),
+                user_id=tokens.get("user_id"),
+            ),
+            created_at_s=float(document["created_at_s"]),
+            refresh_token_issued_at_s=float(document["refresh_token_issued_at_s"]),
+            last_refresh_at_s=document.get("last_refresh_at_s"),
+            pending_refresh=None
+            if not pending
+            else PendingRefresh(
+                refresh_token_fingerprint=str(pending["refresh_token_fingerprint"]),
+                started_at_s=float(pending["started_at_s"]),
+            ),
+            last_error=document.get("last_error"),
+            last_error_at_s=document.get("last_error_at_s"),
+        )
+        register_secret(record.tokens.access_token)
+        register_secret(record.tokens.refresh_token)
+        return record
+
+    def with_tokens(self, tokens: TokenSet) -> VaultRecord:
+        return replace(self, tokens=tokens)
+
+
+def split_account_key(account_key: str) -> tuple[str, str]:
+    """`"google-health:4809…"` → `("google-health", "4809…")`; rejects keys unsafe as file names."""
+    provider, _, user_id = account_key.partition(":")
+    if not provider or not _SAFE_ID.match(provider) or not _SAFE_ID.match(user_id):
+        raise NoAccounts(
+            f"{account_key!r} is not an account key",
+            hint="Account keys look like google-health:<id>; `heartkeep auth status` lists them.",
+        )
+    return provider, user_id
+
+
+class Vault:
+    """The file, lock and atomic writes for one account's tokens.
+
+    Read with `load()` (no lock needed: the file is only ever replaced whole).  Change it only
+    inside `with vault.lock():`, re-reading first, then `save()` or `compare_and_set()`.
+    """
+
+    def __init__(self, directory: Path, account_key: str, *, lock_timeout_s: float = 120.0):
+        provider, user_id = split_account_key(account_key)
+        self.directory = directory
+        self.account_key = account_key
+        self.path = directory / f"{provider}_{user_id}.json"
+        self.lock_timeout_s = lock_timeout_s
+        self._lock = filelock.FileLock(str(self.path) + ".lock", timeout=lock_timeout_s)
+
+    def __repr__(self) -> str:
+        return f"Vault({self.account_key!r}, {str(self.path)!r})"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the inter-process lock of this account (re-entrant within one thread)."""
+        self._ensure_directory()
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            raise TransientError(
+                f"another heartkeep process has held the token vault of {self.account_key} for "
+                f"more than {self.lock_timeout_s:.0f} s",
+                hint="Wait for it to finish and try again.",
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def load(self) -> VaultRecord:
+        """The saved record.  Raises `NoAccounts` if none, `AuthError` if the file is damaged."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raise NoAccounts(
+                f"{self.account_key} is not connected",
+                hint="Run `heartkeep auth login` to connect it.",
+            ) from None
+        try:
+            return VaultRecord.from_json(raw)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise AuthError(
+                f"the token vault {self.path} is damaged",
+                hint="Run `heartkeep auth login` to replace it.",
+            ) from None
+
+    def save(self, record: VaultRecord) -> None:
+        """Replace the file atomically with `record`.  The caller holds `lock()`."""
+        if record.account_key != self.account_key:
+            raise ValueError("record belongs to another account")
+        self._ensure_directory()
+        self._remove_stale_temporaries()
+        data = record.to_json()
+        temporary = self.path.with_name(f"{self.path.name}.{secrets.token_hex(4)}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                half = len(data) // 2
+                handle.write(data[:half])
+                handle.flush()
+                crash_point("during-write")
+                handle.write(data[half:])
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+            raise
+        self._fsync_directory()
+
+    def compare_and_set(self, spent_refresh_token: str | None, record: VaultRecord) -> bool:
+        """Save `record` only if the file still holds `spent_refresh_token`; False otherwise.
+
+        The caller holds `lock()`; a False means some writer ignored the lock, and the caller
+        must re-read rather than overwrite a refresh token it never saw.
+        """
+        if self.exists() and self.load().tokens.refresh_token != spent_refresh_token:
+            return False
+        self.save(record)
+        return True
+
+    def delete(self) -> None:
+        """Forget this account's tokens (the caller holds `lock()` and has revoked them)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        self._remove_stale_temporaries()
+        self._fsync_directory()
+
+    def _ensure_directory(self) -> None:
+        if not self.directory.is_dir():
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self.directory, 0o700)
+
+    def _remove_stale_temporaries(self) -> None:
+        # Left behind only by a process killed mid-write; the real file is intact.
+        for leftover in self.directory.glob(f"{self.path.name}.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+    def _fsync_directory(self) -> None:
+        if os.name != "posix":
+            return
+        descriptor = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def vault_files(directory: Path) -> list[Path]:
+    """The vault files in `directory` (temporary and lock files excluded)."""
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.glob("*.json") if path.is_file())
