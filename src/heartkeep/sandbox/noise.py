@@ -36,10 +36,16 @@ def knot_values(seed: int, channel: int, knots: npt.NDArray[np.int64]) -> npt.ND
 
 def value_noise(seed: int, channel: int, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Smooth noise in [-1, 1] at real positions `x` (knots at integers, C1-continuous)."""
+    if x.size == 0:
+        return np.empty(0, dtype=np.float64)
     floor = np.floor(x)
     frac = x - floor
     knots = floor.astype(np.int64)
-    left = knot_values(seed, channel, knots)
-    right = knot_values(seed, channel, knots + 1)
+    # Hash each knot once: a day of samples spans far fewer knots than it has samples.
+    first = int(knots.min())
+    table = knot_values(seed, channel, np.arange(first, int(knots.max()) + 2, dtype=np.int64))
+    index = knots - first
+    left = table[index]
+    right = table[index + 1]
     blend = frac * frac * (3.0 - 2.0 * frac)
     return left + (right - left) * blend

@@ -12,6 +12,7 @@ the user's time zone, its DST changes and any travel shape the data exactly as a
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -127,8 +128,8 @@ def demo_user(clock_start_s: float) -> UserSpec:
 class Physiology:
     """Synthetic heart rate of one user: samples for any window, plus the provider's dailies.
 
-    Thread-safety: generation is pure; the small caches are dicts whose worst case under races is
-    a repeated computation of the same value, which is harmless.
+    Thread-safe: generation is pure, and the day cache (an LRU of the last 64 UTC days) is guarded
+    by a lock; the other caches are plain dicts whose worst race repeats a pure computation.
     """
 
     def __init__(self, spec: UserSpec) -> None:
@@ -136,6 +137,7 @@ class Physiology:
         self._seed = spec.seed % (1 << 63)
         self._residence = Residence(spec.time_zone, spec.travel)
         self._wear = WearSchedule(self._seed, spec.member_since)
+        self._lock = threading.Lock()
         self._days: OrderedDict[int, tuple[IntArray, IntArray, IntArray]] = OrderedDict()
         self._plans: dict[int, _DayPlan] = {}
         self._resting: dict[dt.date, int | None] = {}
@@ -237,14 +239,18 @@ class Physiology:
     # ----------------------------------------------------------------- generation
 
     def _utc_day(self, day_index: int) -> tuple[IntArray, IntArray, IntArray]:
-        cached = self._days.get(day_index)
-        if cached is not None:
-            self._days.move_to_end(day_index)
-            return cached
+        with self._lock:
+            cached = self._days.get(day_index)
+            if cached is not None:
+                self._days.move_to_end(day_index)
+                return cached
         generated = self._generate(day_index)
-        self._days[day_index] = generated
-        if len(self._days) > _DAY_CACHE_SIZE:
-            self._days.popitem(last=False)
+        for array in generated:
+            array.flags.writeable = False  # shared by every caller of this day
+        with self._lock:
+            self._days[day_index] = generated
+            if len(self._days) > _DAY_CACHE_SIZE:
+                self._days.popitem(last=False)
         return generated
 
     def _plan(self, local_day: int) -> _DayPlan:
@@ -310,8 +316,10 @@ class Physiology:
             dense_local = dense + self._residence.offsets_s(dense)
             keep = (dense_local >= bout.start_l) & (dense_local < bout.end_l)
             dense_parts.append(dense[keep])
-        merged = np.concatenate([sparse[~in_bout], *dense_parts]).astype(np.int64)
-        return np.unique(merged)
+        merged = np.sort(np.concatenate([sparse[~in_bout], *dense_parts]).astype(np.int64))
+        if len(dense_parts) > 1:  # two bouts' dense windows may overlap
+            merged = merged[np.concatenate(([True], np.diff(merged) > 0))]
+        return merged
 
     def _bouts_near(self, day_index: int) -> list[_Bout]:
         # A UTC day overlaps at most three local days for offsets within ±24 h.

@@ -22,6 +22,7 @@ _DAY_S = 86_400
 _EPOCH = dt.date(1970, 1, 1)
 # Offsets are probed this often within a span and bisected to the second where they change.
 _PROBE_S = 1800
+_CHANGES_CACHE_SIZE = 1024
 
 
 def _midnight_s(day: dt.date, zone: ZoneInfo) -> int:
@@ -47,6 +48,7 @@ class Residence:
             self._zones.append(new_zone)
             zone = new_zone
         self._bounds: dict[dt.date, tuple[int, int]] = {}
+        self._changes: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
 
     @property
     def switches_s(self) -> tuple[int, ...]:
@@ -120,11 +122,26 @@ class Residence:
             offsets.append(self.offset_s_at(lo))
         return instants, offsets
 
+    def _day_changes(self, day_index: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        cached = self._changes.get(day_index)
+        if cached is None:
+            instants, offsets = self.changes_s(day_index * _DAY_S, (day_index + 1) * _DAY_S)
+            cached = (np.asarray(instants, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
+            if len(self._changes) >= _CHANGES_CACHE_SIZE:
+                self._changes.pop(next(iter(self._changes)))
+            self._changes[day_index] = cached
+        return cached
+
     def offsets_s(self, instants: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """UTC offset (seconds east) at each instant of an ascending array."""
+        result = np.empty(instants.size, dtype=np.int64)
         if instants.size == 0:
-            return np.empty(0, dtype=np.int64)
-        start_s, end_s = int(instants[0]), int(instants[-1]) + 1
-        change_at, offsets = self.changes_s(start_s, end_s)
-        index = np.searchsorted(np.asarray(change_at, dtype=np.int64), instants, side="right") - 1
-        return np.asarray(offsets, dtype=np.int64)[index]
+            return result
+        days = instants // _DAY_S
+        for day_index in range(int(days[0]), int(days[-1]) + 1):
+            lo, hi = np.searchsorted(days, [day_index, day_index + 1])
+            if hi > lo:
+                change_at, offsets = self._day_changes(day_index)
+                index = np.searchsorted(change_at, instants[lo:hi], side="right") - 1
+                result[lo:hi] = offsets[index]
+        return result
