@@ -16,6 +16,487 @@ __all__ = ["Settings", "load_settings"]
 
 # --- auth (issue 3) ---------------------------------------------------------------------------
 
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+
+from heartkeep.auth import (
+    AccountStatus,
+    LoginResult,
+)
+from heartkeep.auth import auth_status as _auth_status
+from heartkeep.auth import login as _login
+from heartkeep.auth import logout as _logout
+from heartkeep.auth import resolve_accounts as _resolve_accounts
+from heartkeep.clock import Clock, SystemClock
+
+__all__ = sorted([*__all__, "AccountStatus", "LoginResult", "auth_status", "login", "logout"])
+
+
+def login(
+    settings: Settings,
+    *,
+    provider: str = "google",
+    client_file: Path | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    no_browser: bool = False,
+    port: int | None = None,
+    open_browser: Callable[[str], object] | None = None,
+    read_line: Callable[[], str] | None = None,
+    show_url: Callable[[str], None] | None = None,
+    timeout_s: float = 300.0,
+    clock: Clock | None = None,
+) -> LoginResult:
+    """Connect a Google Health (default) or legacy Fitbit account and save its tokens.
+
+    The browser opens for consent (`open_browser`, default `webbrowser.open`), or with
+    `no_browser` the address goes to `show_url` and the redirected URL / code comes back from
+    `read_line`.  Raises `ConfigError`, `AuthorizationFailed`, `ScopeMissing`, `ProviderGone`,
+    `TransientError` — see `heartkeep.auth.login`.
+    """
+    return _login(
+        settings,
+        clock=clock or SystemClock(),
+        provider=provider,
+        client_file=client_file,
+        client_id=client_id,
+        client_secret=client_secret,
+        no_browser=no_browser,
+        port=port,
+        open_browser=open_browser or webbrowser.open,
+        read_line=read_line or input,
+        show_url=show_url,
+        timeout_s=timeout_s,
+    )
+
+
+def auth_status(settings: Settings, *, clock: Clock | None = None) -> list[AccountStatus]:
+    """Every connected account's grant (scopes, expiries, warnings), read offline from the vault."""
+    return _auth_status(settings, clock=clock or SystemClock())
+
+
+def logout(
+    settings: Settings,
+    account: str | None = None,
+    *,
+    every: bool = False,
+    clock: Clock | None = None,
+) -> list[str]:
+    """Revoke access at the provider, then delete the local tokens; stored data stays.
+
+    `account` may be omitted when only one is connected.  Returns the keys logged out.  Raises
+    `NoAccounts`, `TransientError` (provider unreachable: nothing deleted).
+    """
+    keys = _resolve_accounts(settings, account, every=every)
+    return _logout(settings, keys, clock=clock or SystemClock())
+
+
 # --- sync and store (issue 4) -----------------------------------------------------------------
 
 # --- imports, exports, stats, charts, report (issue 6) ----------------------------------------
+
+import datetime as dt  # noqa: E402 - each issue's section keeps its own imports
+import re  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: E402
+
+from heartkeep import timeline  # noqa: E402
+from heartkeep.analysis.daily import DayStats, daily_stats  # noqa: E402
+from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day  # noqa: E402
+from heartkeep.errors import ConfigError, ImportFormatError, NoAccounts  # noqa: E402
+from heartkeep.exporters import ExportFormat, ExportReport  # noqa: E402
+from heartkeep.exporters import export as _export  # noqa: E402
+from heartkeep.importers import ImportProgress, ImportReport, ProgressCallback, load  # noqa: E402
+from heartkeep.model import Account, DailyKind, Sample, Source, Window  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from heartkeep.store import Store, open_store  # noqa: E402
+
+__all__ += [  # noqa: PLE0605 - appended by this section; the list above belongs to the foundation
+    "DayStats",
+    "ExportFormat",
+    "ExportReport",
+    "ImportProgress",
+    "ImportReport",
+    "daily_report",
+    "export",
+    "import_fitbit_json",
+    "import_takeout",
+    "plot_day",
+    "plot_heatmap",
+    "plot_trend",
+    "report",
+]
+
+HEATMAP_METRICS = ("coverage", "resting")
+
+
+def _check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(
+            f"unknown time zone {name!r}", hint="use an IANA name such as Europe/Berlin"
+        ) from error
+    return name
+
+
+def _import_account(
+    store: Store, key: str | None, time_zone: str | None, owner: str
+) -> tuple[Account, bool]:
+    """The account an import goes to, and whether the import must create it.
+
+    `key` names an existing account; without it the only account is used; with none yet a
+    `takeout:<owner>` account is created, which needs the person's time zone.
+    """
+    if key is not None:
+        account = store.account(key)
+        if account is None:
+            raise NoAccounts(
+                f"no account {key!r} in the store",
+                hint="leave out --account to import into a new takeout:<name> account",
+            )
+        return account, False
+    accounts = store.accounts()
+    if len(accounts) == 1:
+        return accounts[0], False
+    if len(accounts) > 1:
+        keys = ", ".join(a.key for a in accounts)
+        raise ConfigError(f"several accounts exist ({keys}): choose one with --account")
+    if time_zone is None:
+        raise ConfigError(
+            "no account exists yet, so heartkeep needs your time zone to place the archive's "
+            "times on your local days",
+            hint="pass --time-zone, e.g. --time-zone Europe/Berlin",
+        )
+    user_id = re.sub(r"[^a-z0-9._-]+", "-", owner.lower()).strip("-") or "me"
+    return Account("takeout", user_id, display_name=owner, time_zone=time_zone), True
+
+
+def import_takeout(
+    settings: Settings,
+    paths: Sequence[Path],
+    *,
+    account: str | None = None,
+    time_zone: str | None = None,
+    name: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import Google Takeout / Fitbit export archives (zips, split parts, or folders).
+
+    Times in the archive carry no offset; each instant gets the offset of `time_zone` (default:
+    the account's zone) at that instant.  All files import in one transaction.  Raises
+    `ImportFormatError` (file, record, reason; nothing is committed), `ConfigError` when the
+    account or zone is ambiguous, `NoAccounts` for an unknown `account`.
+    """
+    from heartkeep.importers import takeout
+
+    if time_zone is not None:
+        _check_zone(time_zone)
+    members, ignored = takeout.scan(paths)
+    if not members:
+        raise ImportFormatError(
+            "no heart-rate, resting-heart-rate or zone files found in the archive",
+            path=", ".join(str(p) for p in paths),
+        )
+    owner = name or takeout.archive_owner(paths) or "me"
+    with open_store(settings.database) as store:
+        target, create = _import_account(store, account, time_zone, owner)
+        zone = time_zone or target.time_zone
+        return load(
+            store,
+            target.key,
+            takeout.read_members(members, zone),
+            Source.TAKEOUT,
+            files_total=len(members),
+            ignored_files=ignored,
+            on_progress=on_progress,
+            create_account=target if create else None,
+        )
+
+
+def import_fitbit_json(
+    settings: Settings,
+    paths: Sequence[Path],
+    *,
+    account: str | None = None,
+    time_zone: str | None = None,
+    date: dt.date | None = None,
+    times_utc: bool = False,
+    name: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import saved legacy Fitbit intraday heart-rate responses (one day per file).
+
+    The day comes from the response, else the file name, else `date`; wall times are read in
+    `time_zone` (default: the account's), or as UTC with `times_utc`.  Raises as
+    `import_takeout` does.
+    """
+    from heartkeep.importers import fitbit_json
+
+    if time_zone is not None:
+        _check_zone(time_zone)
+    with open_store(settings.database) as store:
+        target, create = _import_account(store, account, time_zone, name or "me")
+        if create:
+            target = Account("fitbit-json", target.user_id, target.display_name, target.time_zone)
+        zone = time_zone or target.time_zone
+        return load(
+            store,
+            target.key,
+            fitbit_json.read_files(paths, zone, default_date=date, times_utc=times_utc),
+            Source.FITBIT_JSON,
+            files_total=len(paths),
+            on_progress=on_progress,
+            create_account=target if create else None,
+        )
+
+
+def _output_account(store: Store, key: str | None) -> Account:
+    if key is not None:
+        found = store.account(key)
+        if found is None:
+            raise NoAccounts(f"no account {key!r} in the store")
+        return found
+    accounts = store.accounts()
+    if not accounts:
+        raise NoAccounts(
+            "no accounts yet",
+            hint="connect one with `heartkeep auth login` or import an archive",
+        )
+    if len(accounts) > 1:
+        keys = ", ".join(a.key for a in accounts)
+        raise ConfigError(f"several accounts exist ({keys}): choose one with --account")
+    return accounts[0]
+
+
+def _window(account: Account, since: dt.date | None, until: dt.date | None) -> Window | None:
+    """UTC span of the local days [since, until] (inclusive) in the account's zone."""
+    if since is None and until is None:
+        return None
+    start = timeline.local_day_window(since, account.time_zone).start_s if since else 0
+    end = timeline.local_day_window(until, account.time_zone).end_s if until else 2**62
+    if end < start:
+        raise ConfigError(f"--until {until} is before --since {since}")
+    return Window(start, end)
+
+
+def export(
+    settings: Settings,
+    fmt: ExportFormat | str,
+    output: Path,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    fhir_bundle: bool = False,
+) -> ExportReport:
+    """Export an account's samples on the local days [since, until] (inclusive, either open).
+
+    Raises `NoAccounts`, `ConfigError` (unknown format, ambiguous account).
+    """
+    with open_store(settings.database) as store:
+        target = _output_account(store, account)
+        return _export(
+            store,
+            fmt,
+            output,
+            account_key=target.key,
+            window=_window(target, since, until),
+            fhir_bundle=fhir_bundle,
+        )
+
+
+def _last_day(store: Store, account: Account) -> dt.date:
+    span = store.sample_span(account.key)
+    if span is None:
+        days = [d.day for d in store.dailies(account.key)]
+        return max(days) if days else dt.datetime.now(timeline.zone(account.time_zone)).date()
+    last = span.end_s - 1
+    return timeline.local_date(last, timeline.zone_offset_min(account.time_zone, last))
+
+
+def _range(
+    store: Store, account: Account, since: dt.date | None, until: dt.date | None, days: int
+) -> tuple[dt.date, dt.date]:
+    """[since, until]; open ends default to the last day with data and `days` days back."""
+    end = until or _last_day(store, account)
+    start = since or end - dt.timedelta(days=days - 1)
+    if end < start:
+        raise ConfigError(f"--until {end} is before --since {start}")
+    return start, end
+
+
+def _stats(
+    store: Store, account: Account, since: dt.date | None, until: dt.date | None, max_hr: int
+) -> list[DayStats]:
+    # A day either side so edge days are whole under any reported offset and the gap after
+    # each edge sample is known.
+    wide = _window(
+        account,
+        since - dt.timedelta(days=1) if since else None,
+        until + dt.timedelta(days=1) if until else None,
+    )
+    return daily_stats(
+        store.iter_samples(account.key, wide),
+        store.dailies(
+            account.key, start=since, end=until + dt.timedelta(days=1) if until else None
+        ),
+        since=since,
+        until=until,
+        max_hr=max_hr,
+    )
+
+
+def daily_report(
+    settings: Settings,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+) -> list[DayStats]:
+    """Per-local-day statistics for [since, until] (inclusive; all days when both are open)."""
+    with open_store(settings.database) as store:
+        return _stats(store, _output_account(store, account), since, until, max_hr)
+
+
+def _day_samples(store: Store, account: Account, day: dt.date) -> list[Sample]:
+    wide = _window(account, day - dt.timedelta(days=1), day + dt.timedelta(days=1))
+    return [
+        sample
+        for batch in store.iter_samples(account.key, wide)
+        for sample in batch
+        if timeline.local_date(sample.instant_s, sample.offset_min) == day
+    ]
+
+
+def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Figure:
+    from heartkeep.charts.day import day_figure
+
+    samples = _day_samples(store, account, day)
+    stats = daily_stats([samples], store.dailies(account.key, start=day, end=day + _ONE_DAY))
+    provider = store.dailies(account.key, start=day, end=day + _ONE_DAY, kind=DailyKind.ZONES)
+    resting = None
+    if stats:
+        resting = stats[0].resting_provider or stats[0].resting_estimate
+    zones, _ = zones_for_day(provider[0].zones if provider else (), resting, max_hr)
+    title = f"Heart rate on {day.isoformat()} · {account.display_name or account.key}"
+    return day_figure(samples, day, zones, title=title)
+
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+def plot_day(
+    settings: Settings,
+    day: dt.date,
+    output: Path,
+    *,
+    account: str | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+) -> Path:
+    """Draw one local day's heart rate with zones and gaps; PNG or SVG by `output`'s suffix."""
+    from heartkeep.charts import save
+
+    with open_store(settings.database) as store:
+        target = _output_account(store, account)
+        return save(_day_figure(store, target, day, max_hr), output)
+
+
+def _heatmap_figure(
+    stats: Sequence[DayStats], since: dt.date, until: dt.date, metric: str
+) -> Figure:
+    from heartkeep.charts.calendar import calendar_figure
+
+    if metric == "coverage":
+        values = {row.day: row.coverage * 100 for row in stats if row.samples}
+        return calendar_figure(values, since, until, label="Coverage (% of the day)",
+                               title="Wear coverage per day", cmap="Greens", vmin=0, vmax=100)  # fmt: skip
+    if metric == "resting":
+        resting = {row.day: row.resting_provider or row.resting_estimate for row in stats}
+        return calendar_figure(resting, since, until, label="Resting heart rate (bpm)",
+                               title="Resting heart rate per day", cmap="magma_r")  # fmt: skip
+    raise ConfigError(f"unknown heatmap metric {metric!r} (choose coverage or resting)")
+
+
+def plot_heatmap(
+    settings: Settings,
+    output: Path,
+    *,
+    metric: str = "coverage",
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+) -> Path:
+    """Calendar heatmap of coverage or resting HR; default range: the last 365 days with data."""
+    from heartkeep.charts import save
+
+    with open_store(settings.database) as store:
+        target = _output_account(store, account)
+        start, end = _range(store, target, since, until, 365)
+        stats = _stats(store, target, start, end, max_hr)
+        return save(_heatmap_figure(stats, start, end, metric), output)
+
+
+def plot_trend(
+    settings: Settings,
+    output: Path,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+) -> Path:
+    """Resting-HR trend (provider, estimate, 7-day mean); default: the last 365 days with data."""
+    from heartkeep.charts import save
+    from heartkeep.charts.trend import trend_figure
+
+    with open_store(settings.database) as store:
+        target = _output_account(store, account)
+        start, end = _range(store, target, since, until, 365)
+        stats = _stats(store, target, start, end, max_hr)
+        return save(trend_figure(stats, start, end), output)
+
+
+def report(
+    settings: Settings,
+    output: Path,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+    generated_at: dt.datetime | None = None,
+) -> Path:
+    """A self-contained HTML report for [since, until]; default: the last 30 days with data."""
+    from heartkeep.charts.report import ReportFigure, render_report
+    from heartkeep.charts.trend import trend_figure
+
+    with open_store(settings.database) as store:
+        target = _output_account(store, account)
+        start, end = _range(store, target, since, until, 30)
+        stats = _stats(store, target, start, end, max_hr)
+        worn = [row for row in stats if row.samples]
+        figures = [
+            ReportFigure("Wear coverage per day", _heatmap_figure(stats, start, end, "coverage")),
+            ReportFigure("Resting heart rate", trend_figure(stats, start, end)),
+        ]
+        if worn:
+            last = worn[-1].day
+            figures.append(
+                ReportFigure(f"The last day with data, {last}", _day_figure(store, target, last, max_hr))
+            )
+        document = render_report(
+            stats,
+            figures,
+            title=f"Heart rate · {target.display_name or target.key}",
+            since=start,
+            until=end,
+            generated_at=generated_at or dt.datetime.now(dt.UTC),
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(document, encoding="utf-8")
+    return output
