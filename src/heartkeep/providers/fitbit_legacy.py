@@ -1,0 +1,404 @@
+"""The legacy Fitbit Web API provider: one request per local day, local wall times → instants.
+
+The legacy API serves heart rate per *local* day of the user, as wall-clock `HH:mm:ss` strings
+without a date or an offset; the intraday `1sec` response for a day also carries that day's
+zones and resting heart rate.  So a window becomes one request per local day, newest first,
+and each response becomes one `Page` whose `covers` is that day's UTC span (clipped to the
+window) and whose `dailies` are that day's resting HR and zones.
+
+Wall times become instants with the rules of the profile's IANA time zone (the only zone the API
+tells us; it is the *current* one, so data from a trip abroad shifts — see
+docs/fitbit-legacy.md).  DST is exact: a spring-forward day has no wall times in its gap, and in
+a fall-back day's repeated hour the dataset, which is in time order, runs backwards once —
+samples before that step are the first pass (summer time, PEP 495 fold 0), samples after it the
+second (fold 1).
+
+Quota, retries and auth belong to the `httpx.Client` handed in (see `sync.transport` and
+`auth.refresh`); this module only turns windows into requests and responses into data, and maps
+the API's refusals onto heartkeep's errors — above all 410 Gone, the API's state since
+2026-11-02, onto one `ProviderGone` that tells the user what to do instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import httpx
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from heartkeep import timeline
+from heartkeep.clock import Clock
+from heartkeep.errors import (
+    AuthError,
+    ProviderError,
+    ProviderGone,
+    RateLimited,
+    ReauthorizationNeeded,
+    ScopeMissing,
+    TransientError,
+)
+from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window, Zone
+from heartkeep.providers import DailyPage, Page
+from heartkeep.redaction import redact
+
+IntArray = npt.NDArray[np.int64]
+NAME = "fitbit-legacy"
+PROFILE_PATH = "/1/user/-/profile.json"
+DEVICES_PATH = "/1/user/-/devices.json"
+DAY_S = 86_400
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+GONE_MESSAGE = (
+    "The legacy Fitbit Web API (api.fitbit.com) answered 410 Gone: Google switched it off on "
+    "2026-11-02, and it will not come back."
+)
+GONE_HINT = (
+    "Fitbit tokens do not carry over to the Google Health API, so connect the same Fitbit or "
+    "Pixel Watch account through Google:\n"
+    "  heartkeep auth login --provider google\n"
+    "Everything already in your database stays.  For history older than the Google Health API "
+    "serves, request a Google Takeout archive of your Fitbit data and import it:\n"
+    "  heartkeep import takeout PATH"
+)
+
+
+def provider_gone() -> ProviderGone:
+    """The one error a 410 from any legacy Fitbit endpoint becomes (OAuth endpoints included)."""
+    return ProviderGone(GONE_MESSAGE, status=410, hint=GONE_HINT, provider_code="gone")
+
+
+def intraday_path(day: dt.date) -> str:
+    """The seed's request: one local day of intraday heart rate at the finest detail."""
+    return f"/1/user/-/activities/heart/date/{day.isoformat()}/1d/1sec.json"
+
+
+@lru_cache(maxsize=1)
+def _clock_seconds() -> dict[str, int]:
+    """`HH:mm:ss` → seconds after midnight, for every second of a day.
+
+    A dictionary lookup is several times faster than slicing and converting 25,000 strings a
+    day, and it rejects any malformed time by its absence.
+    """
+    return {f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}": s for s in range(DAY_S)}
+
+
+def local_clock_to_instants(
+    day: dt.date, clock_s: IntArray, zone_name: str
+) -> tuple[IntArray, IntArray]:
+    """Seconds after local midnight of `day`, in the API's (time) order → (instants, offsets_min).
+
+    DST rules as in the module docstring: the first backwards step of the wall clock inside a
+    fall-back day marks the second pass through the repeated hour; without one, a repeated
+    wall time is read as its first occurrence.  A wall time inside a spring-forward gap (which
+    no device produces) is read with the offset before the gap.
+    """
+    midnight_local = (day.toordinal() - _EPOCH_ORDINAL) * DAY_S
+    span = timeline.local_day_window(day, zone_name)
+    offsets_s = sorted(
+        {
+            timeline.zone_offset_min(zone_name, instant) * 60
+            for instant in range(span.start_s, span.end_s, 3600)
+        }
+        | {timeline.zone_offset_min(zone_name, span.end_s - 1) * 60}
+    )
+    before_s = timeline.zone_offset_min(zone_name, span.start_s) * 60
+    after_s = timeline.zone_offset_min(zone_name, span.end_s - 1) * 60
+    if len(offsets_s) == 1:
+        instants = midnight_local + clock_s - before_s
+        return instants.astype(np.int64), np.full(clock_s.shape, before_s // 60, dtype=np.int64)
+    if len(offsets_s) > 2 or before_s == after_s:
+        return _convert_slowly(day, clock_s, zone_name)
+    change_s = _transition_instant(zone_name, span.start_s, span.end_s, before_s)
+    old_rule_ends = change_s + before_s - midnight_local  # wall seconds where the old offset ends
+    new_rule_starts = change_s + after_s - midnight_local  # wall seconds where the new one starts
+    if after_s < before_s:
+        steps_back = np.flatnonzero(np.diff(clock_s) < 0)
+        if steps_back.size:
+            switch = int(steps_back[0]) + 1
+        else:
+            switch = int(np.searchsorted(clock_s, old_rule_ends, side="left"))
+    else:
+        switch = int(np.searchsorted(clock_s, new_rule_starts, side="left"))
+    offsets = np.where(np.arange(clock_s.size) < switch, before_s, after_s).astype(np.int64)
+    instants = midnight_local + clock_s - offsets
+    return instants.astype(np.int64), offsets // 60
+
+
+def _transition_instant(zone_name: str, lo_s: int, hi_s: int, before_s: int) -> int:
+    """The first instant in [lo_s, hi_s) whose offset is no longer `before_s` (bisection)."""
+    while hi_s - lo_s > 1:
+        mid = (lo_s + hi_s) // 2
+        if timeline.zone_offset_min(zone_name, mid) * 60 == before_s:
+            lo_s = mid
+        else:
+            hi_s = mid
+    return hi_s
+
+
+def _convert_slowly(day: dt.date, clock_s: IntArray, zone_name: str) -> tuple[IntArray, IntArray]:
+    """Per-sample conversion for days with more than one offset change (none in practice)."""
+    midnight = dt.datetime.combine(day, dt.time())
+    fold = 0
+    previous = -1
+    instants = np.empty(clock_s.size, dtype=np.int64)
+    offsets = np.empty(clock_s.size, dtype=np.int64)
+    for index, seconds in enumerate(clock_s.tolist()):
+        if seconds < previous:
+            fold = 1
+        previous = seconds
+        instant = timeline.local_to_instant(
+            midnight + dt.timedelta(seconds=seconds), zone_name, fold=fold
+        )
+        instants[index] = instant
+        offsets[index] = timeline.zone_offset_min(zone_name, instant)
+    return instants, offsets
+
+
+def parse_intraday(
+    body: Mapping[str, Any], day: dt.date, zone_name: str
+) -> tuple[list[Sample], list[Daily]]:
+    """One day's intraday response → (samples ascending by instant, that day's dailies).
+
+    Raises `ProviderError` when the intraday part is missing — the API's way of saying the app
+    has no intraday access, which must not be mistaken for a day without data — or malformed.
+    """
+    intraday = body.get("activities-heart-intraday")
+    if not isinstance(intraday, Mapping):
+        raise ProviderError(
+            "The Fitbit API returned no intraday heart rate for "
+            f"{day.isoformat()}: this app has no intraday access.",
+            hint="Intraday data needs a Fitbit app of type 'Personal' (your own account) or "
+            "Fitbit's approval for Server/Client apps.",
+        )
+    dataset = intraday.get("dataset")
+    if not isinstance(dataset, list):
+        raise ProviderError(f"The Fitbit API sent an unreadable dataset for {day.isoformat()}.")
+    lookup = _clock_seconds()
+    try:
+        clock_s = np.fromiter((lookup[p["time"]] for p in dataset), np.int64, len(dataset))
+        bpm = np.fromiter((p["value"] for p in dataset), np.int64, len(dataset))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ProviderError(
+            f"The Fitbit API sent an unreadable heart-rate point for {day.isoformat()} ({error})."
+        ) from None
+    instants, offsets = local_clock_to_instants(day, clock_s, zone_name)
+    order = np.argsort(instants, kind="stable")
+    samples = list(
+        map(Sample, instants[order].tolist(), bpm[order].tolist(), offsets[order].tolist())
+    )
+    return samples, parse_dailies(body, day)
+
+
+def parse_dailies(body: Mapping[str, Any], day: dt.date) -> list[Daily]:
+    """Resting HR and zones of `day` from `activities-heart` (zones only with their minutes).
+
+    Zones without `minutes` (a day still in progress, or one without data) are left out, so a
+    partial day never overwrites a complete one.  The old documented shape (a string `value`)
+    carries no daily values and yields nothing.
+    """
+    entries = body.get("activities-heart")
+    if not isinstance(entries, list):
+        return []
+    dailies: list[Daily] = []
+    for entry in entries:
+        if not isinstance(entry, Mapping) or entry.get("dateTime") != day.isoformat():
+            continue
+        value = entry.get("value")
+        if not isinstance(value, Mapping):
+            continue
+        resting = value.get("restingHeartRate")
+        if isinstance(resting, int | float) and resting > 0:
+            dailies.append(Daily(day, DailyKind.RESTING_HR, value=float(resting)))
+        raw = value.get("heartRateZones")
+        if (
+            isinstance(raw, list)
+            and raw
+            and all(isinstance(z, Mapping) and z.get("minutes") is not None for z in raw)
+        ):
+            try:
+                zones = tuple(
+                    Zone(str(z["name"]), int(z["min"]), int(z["max"]), float(z["minutes"]))
+                    for z in raw
+                )
+            except (KeyError, TypeError, ValueError):
+                continue
+            dailies.append(Daily(day, DailyKind.ZONES, zones=zones))
+    return dailies
+
+
+class FitbitLegacyProvider:
+    """Turns time windows into legacy Fitbit requests (see the module docstring).
+
+    `last_sync_s` is the device's last sync as an instant, known after the first
+    `sample_pages` call: data after it have not reached Fitbit yet, so a day that ends after it
+    is incomplete and will be re-read by the next sync's trailing window.
+    """
+
+    name = NAME
+    source = Source.FITBIT_LEGACY
+
+    def __init__(self, client: httpx.Client, *, clock: Clock) -> None:
+        self.client = client
+        self.clock = clock
+        self._account: Account | None = None
+        self.last_sync_s: int | None = None
+
+    def account(self) -> Account:
+        """The connected user from `GET /1/user/-/profile.json` (fetched once per provider)."""
+        if self._account is None:
+            user = self._get_json(PROFILE_PATH).get("user")
+            if not isinstance(user, Mapping) or not user.get("encodedId"):
+                raise ProviderError("The Fitbit API sent a profile without a user id.")
+            since = user.get("memberSince")
+            zone_name = str(user.get("timezone") or "UTC")
+            try:
+                timeline.zone(zone_name)
+            except (KeyError, ValueError):
+                raise ProviderError(
+                    f"The Fitbit profile names an unknown time zone {zone_name!r}."
+                ) from None
+            self._account = Account(
+                provider=NAME,
+                user_id=str(user["encodedId"]),
+                display_name=str(user.get("displayName") or user.get("fullName") or ""),
+                time_zone=zone_name,
+                member_since=dt.date.fromisoformat(since) if isinstance(since, str) else None,
+            )
+        return self._account
+
+    def sample_pages(self, window: Window) -> Iterator[Page]:
+        """One page per local day, newest first, covering `window` without gaps.
+
+        Days before the membership start are answered without a request (no data can exist).
+        """
+        if window.seconds == 0:
+            return
+        account = self.account()
+        zone_name = account.time_zone
+        self.last_sync_s = self._last_sync_s(zone_name)
+        member_start_s = (
+            timeline.local_day_window(account.member_since, zone_name).start_s
+            if account.member_since is not None
+            else window.start_s
+        )
+        day = timeline.local_date(
+            window.end_s - 1, timeline.zone_offset_min(zone_name, window.end_s - 1)
+        )
+        while True:
+            span = timeline.local_day_window(day, zone_name)
+            covers = Window(max(span.start_s, window.start_s), min(span.end_s, window.end_s))
+            if covers.end_s <= member_start_s:
+                yield Page(samples=(), covers=Window(window.start_s, covers.end_s), requests=0)
+                return
+            body = self._get_json(intraday_path(day))
+            samples, dailies = parse_intraday(body, day, zone_name)
+            inside = [s for s in samples if covers.start_s <= s.instant_s < covers.end_s]
+            yield Page(samples=inside, covers=covers, dailies=dailies, requests=1)
+            if covers.start_s <= window.start_s:
+                return
+            day -= dt.timedelta(days=1)
+
+    def daily_pages(self, start: dt.date, end: dt.date) -> Iterator[DailyPage]:
+        """Nothing: each day's zones and resting HR ride on that day's sample page."""
+        return iter(())
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    def _last_sync_s(self, zone_name: str) -> int | None:
+        """The newest `lastSyncTime` of the user's trackers, as an instant (local, no offset)."""
+        devices = self._get_json(DEVICES_PATH)
+        newest: int | None = None
+        if isinstance(devices, list):
+            for device in devices:
+                stamp = device.get("lastSyncTime") if isinstance(device, Mapping) else None
+                if not isinstance(stamp, str):
+                    continue
+                try:
+                    wall = dt.datetime.fromisoformat(stamp)
+                except ValueError:
+                    continue
+                instant = timeline.local_to_instant(wall.replace(tzinfo=None), zone_name)
+                newest = instant if newest is None else max(newest, instant)
+        return newest
+
+    def _get_json(self, path: str) -> Any:
+        try:
+            response = self.client.get(path)
+        except httpx.HTTPError as error:
+            raise TransientError(
+                f"Could not reach the Fitbit API ({type(error).__name__}).",
+                hint="Check the network connection and run the sync again.",
+            ) from None
+        if response.status_code != 200:
+            raise error_for(response)
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise TransientError(
+                "The Fitbit API sent an unreadable (cut-short) response.",
+                hint="Run the sync again; nothing partial was stored.",
+            ) from None
+
+
+def error_for(response: httpx.Response) -> Exception:
+    """The heartkeep error for a refusal of the legacy API (its message redacted: Fitbit echoes
+    tokens in error messages)."""
+    status = response.status_code
+    if status == 410:
+        return provider_gone()
+    error_type, message = _first_error(response)
+    detail = redact(message) if message else f"HTTP {status}"
+    if status == 401:
+        return ReauthorizationNeeded(
+            f"Fitbit refused the access token ({error_type or 'unauthorized'}): {detail}",
+            hint="Run `heartkeep auth login --provider fitbit` again.",
+            provider_code=error_type,
+        )
+    if status == 403:
+        if error_type == "insufficient_scope":
+            return ScopeMissing(
+                f"Fitbit says this app may not read that data: {detail}",
+                hint="Log in again and leave the heartrate, profile and settings boxes ticked: "
+                "`heartkeep auth login --provider fitbit`.",
+                provider_code=error_type,
+            )
+        return AuthError(f"Fitbit refused access: {detail}", provider_code=error_type)
+    if status == 429:
+        retry_after = response.headers.get("Retry-After")
+        return RateLimited(
+            "Fitbit's hourly request limit is spent.",
+            retry_after_s=float(retry_after) if retry_after and retry_after.isdigit() else None,
+            hint="The next sync continues where this one stopped.",
+        )
+    if status >= 500:
+        return TransientError(f"The Fitbit API failed (HTTP {status}): {detail}")
+    return ProviderError(
+        f"The Fitbit API refused the request (HTTP {status}): {detail}",
+        status=status,
+        provider_code=error_type,
+    )
+
+
+def _first_error(response: httpx.Response) -> tuple[str | None, str | None]:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None, None
+    errors = body.get("errors") if isinstance(body, Mapping) else None
+    if isinstance(errors, Sequence) and errors and isinstance(errors[0], Mapping):
+        first = errors[0]
+        return (
+            str(first.get("errorType")) if first.get("errorType") else None,
+            str(first.get("message")) if first.get("message") else None,
+        )
+    return None, None
+
+
+def make_provider(client: httpx.Client, *, clock: Clock) -> FitbitLegacyProvider:
+    """The provider factory the sync engine looks up by the name "fitbit-legacy"."""
+    return FitbitLegacyProvider(client, clock=clock)
