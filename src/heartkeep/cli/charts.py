@@ -1,9 +1,104 @@
-"""CLI commands: charts (filled in by its issue)."""
+"""`heartkeep plot day|heatmap|trend` and `heartkeep report`: pictures of the stored data.
+
+A skin over `heartkeep.api`: parse options, call one function, say where the file went.
+PNG or SVG is chosen by the output file's suffix.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from heartkeep import api
+from heartkeep.cli import render
+from heartkeep.cli.data import ACCOUNT_HELP, SINCE_HELP, UNTIL_HELP, parse_day
+from heartkeep.config import load_settings
+
+plot_app = typer.Typer(
+    name="plot",
+    help="Draw charts (PNG or SVG by the file suffix): a day's curve, a calendar, the trend.",
+    no_args_is_help=True,
+)
+
+OUTPUT_HELP = "Image file to write: .png or .svg."
+MAX_HR_HELP = "Maximum heart rate for heartkeep's own zone bounds (bpm)."
+
+
+@plot_app.command("day")
+def plot_day_command(
+    day: Annotated[str, typer.Argument(help="Local day to draw (YYYY-MM-DD).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help=OUTPUT_HELP)],
+    account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
+    max_hr: int = typer.Option(190, "--max-hr", help=MAX_HR_HELP),
+) -> None:
+    """One day's heart rate in local time, zones shaded; gaps without data stay gaps."""
+    chosen = parse_day(day)
+    assert chosen is not None
+    path = api.plot_day(load_settings(), chosen, output, account=account, max_hr=max_hr)
+    render.line(f"Wrote {path}")
+
+
+@plot_app.command("heatmap")
+def plot_heatmap_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help=OUTPUT_HELP)],
+    metric: str = typer.Option("coverage", "--metric", help="coverage or resting."),
+    account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
+    since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
+    until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
+    max_hr: int = typer.Option(190, "--max-hr", help=MAX_HR_HELP),
+) -> None:
+    """Calendar heatmap of wear coverage or resting HR (default: the last 365 days with data)."""
+    path = api.plot_heatmap(
+        load_settings(),
+        output,
+        metric=metric,
+        account=account,
+        since=parse_day(since),
+        until=parse_day(until),
+        max_hr=max_hr,
+    )
+    render.line(f"Wrote {path}")
+
+
+@plot_app.command("trend")
+def plot_trend_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help=OUTPUT_HELP)],
+    account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
+    since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
+    until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
+) -> None:
+    """Resting-HR trend: the provider's value, heartkeep's estimate and the 7-day mean."""
+    path = api.plot_trend(
+        load_settings(), output, account=account, since=parse_day(since), until=parse_day(until)
+    )
+    render.line(f"Wrote {path}")
+
+
+def report_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
+    since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
+    until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
+    max_hr: int = typer.Option(190, "--max-hr", help=MAX_HR_HELP),
+) -> None:
+    """One self-contained HTML file: summary, charts and the daily table (opens offline).
+
+    Default period: the last 30 days with data.
+    """
+    path = api.report(
+        load_settings(),
+        output,
+        account=account,
+        since=parse_day(since),
+        until=parse_day(until),
+        max_hr=max_hr,
+    )
+    render.line(f"Wrote {path}")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach `plot` and `report` to the root app."""
+    app.add_typer(plot_app)
+    app.command("report")(report_command)

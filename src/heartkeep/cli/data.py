@@ -1,9 +1,273 @@
-"""CLI commands: data (filled in by its issue)."""
+"""`heartkeep import takeout|fitbit-json`, `heartkeep export`, `heartkeep stats`.
+
+A skin over `heartkeep.api`: parse options, call one function, render what it returns.  The
+import progress bar is drawn here from the plain progress values the library reports, and only
+on a terminal.
+"""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from heartkeep import api
+from heartkeep.cli import render
+from heartkeep.config import load_settings
+
+import_app = typer.Typer(
+    name="import",
+    help="Bring in history from files: Google Takeout / Fitbit archives, saved Fitbit API JSON.",
+    no_args_is_help=True,
+)
+
+ACCOUNT_HELP = "Account key (provider:user); may be left out when there is only one."
+SINCE_HELP = "First local day (YYYY-MM-DD), inclusive."
+UNTIL_HELP = "Last local day (YYYY-MM-DD), inclusive."
+
+
+def parse_day(value: str | None) -> dt.date | None:
+    """A `YYYY-MM-DD` option → date (None stays None); a usage error otherwise."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-20") from error
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[api.ImportProgress], None] | None]:
+    """A progress bar callback on a terminal; None (no output) under cron, pipes and tests."""
+    if not render.is_interactive():
+        yield None
+        return
+    bar = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[samples]:,} samples"),
+        TimeRemainingColumn(),
+        console=render.err_console,
+        transient=True,
+    )
+    task = bar.add_task("import", total=None, samples=0)
+
+    def update(progress: api.ImportProgress) -> None:
+        bar.update(
+            task,
+            completed=progress.files_done,
+            total=progress.files_total,
+            samples=progress.samples_read,
+        )
+
+    with bar:
+        yield update
+
+
+def _report_import(report: api.ImportReport) -> None:
+    render.line(
+        f"Imported {report.files} files into {report.account_key}: {report.samples_read:,} "
+        f"samples read, {report.inserted:,} new, {report.updated:,} changed, "
+        f"{report.dailies} daily values."
+    )
+    if report.ignored_files:
+        render.line(f"Skipped {report.ignored_files} files that hold no heart-rate data.")
+    if report.day_mismatches:
+        render.warning(
+            f"{report.day_mismatches:,} records fall outside the local day their file names: "
+            "is --time-zone (or the account's zone) the zone you lived in?"
+        )
+
+
+@import_app.command("takeout")
+def import_takeout_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Takeout / Fitbit export zip(s) (all parts of a split export) or folders."
+        ),
+    ],
+    account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
+    time_zone: str | None = typer.Option(
+        None,
+        "--time-zone",
+        help="Your IANA time zone (Europe/Berlin); required when no account exists yet.",
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="Name for a new takeout:<name> account (default: from the archive)."
+    ),
+) -> None:
+    """Import a Google Takeout or Fitbit account-export archive: heart rate, resting HR, zones.
+
+    Reads every layout (user-site-export, MyFitbitData, Takeout/Fitbit, Takeout/Google Health)
+    and both twins (JSON and CSV) without double counting.  The archive has no UTC offsets: each
+    instant gets the offset of your time zone at that moment.  All or nothing: a broken file
+    stops the import with its name, record and reason, and nothing is saved.  Safe to repeat.
+    """
+    settings = load_settings()
+    with _progress() as on_progress:
+        report = api.import_takeout(
+            settings,
+            paths,
+            account=account,
+            time_zone=time_zone,
+            name=name,
+            on_progress=on_progress,
+        )
+    _report_import(report)
+
+
+@import_app.command("fitbit-json")
+def import_fitbit_json_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Saved intraday heart-rate responses (.json).")
+    ],
+    account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
+    time_zone: str | None = typer.Option(
+        None, "--time-zone", help="IANA zone the watch was set to (default: the account's)."
+    ),
+    date: str | None = typer.Option(
+        None, "--date", help="Day of files whose response and name carry no date (YYYY-MM-DD)."
+    ),
+    utc: bool = typer.Option(
+        False, "--utc", help="The responses were fetched with ?timezone=UTC (times are UTC)."
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="Name for a new fitbit-json:<name> account."
+    ),
+) -> None:
+    """Import raw legacy Fitbit API heart-rate JSON (curl output, python-fitbit dumps).
+
+    Times in these files are local wall-clock times; heartkeep turns them into instants with
+    your zone's rules, DST changes included.  The day comes from the response, the file name
+    (heart-2024-03-31.json) or --date.
+    """
+    settings = load_settings()
+    with _progress() as on_progress:
+        report = api.import_fitbit_json(
+            settings,
+            paths,
+            account=account,
+            time_zone=time_zone,
+            date=parse_day(date),
+            times_utc=utc,
+            name=name,
+            on_progress=on_progress,
+        )
+    _report_import(report)
+
+
+def export_command(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, parquet, jsonl, fhir or omh.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
+    since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
+    until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
+    fhir_bundle: bool = typer.Option(
+        False, "--fhir-bundle", help="FHIR only: one Bundle instead of NDJSON (bulk data)."
+    ),
+) -> None:
+    """Export samples: CSV, Parquet, JSON Lines, FHIR R4 Observations or Open mHealth.
+
+    Every format keeps the UTC instant and the UTC offset reported with each sample.
+    """
+    settings = load_settings()
+    report = api.export(
+        settings,
+        fmt,
+        output,
+        account=account,
+        since=parse_day(since),
+        until=parse_day(until),
+        fhir_bundle=fhir_bundle,
+    )
+    render.line(
+        f"Wrote {report.samples:,} samples from {report.account_key} to {report.path} "
+        f"({report.format.value}, {report.bytes:,} bytes)."
+    )
+
+
+def stats_command(
+    as_json: bool = typer.Option(False, "--json", help="One JSON array of days on stdout."),
+    as_csv: bool = typer.Option(False, "--csv", help="CSV on stdout."),
+    account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
+    since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
+    until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
+    max_hr: int = typer.Option(
+        190, "--max-hr", help="Maximum heart rate for heartkeep's own zone bounds (bpm)."
+    ),
+) -> None:
+    """Per local day: wear time and coverage, min/mean/max, resting HR, time in zones.
+
+    Resting HR is shown twice: the provider's value and heartkeep's estimate from the samples.
+    Zone minutes are computed from the samples (provider's zone bounds where stored).
+    """
+    if as_json and as_csv:
+        raise typer.BadParameter("choose --json or --csv, not both")
+    settings = load_settings()
+    days = api.daily_report(
+        settings, account=account, since=parse_day(since), until=parse_day(until), max_hr=max_hr
+    )
+    rows = [day.as_dict() for day in days]
+    if as_json:
+        render.print_json(rows)
+        return
+    if as_csv:
+        buffer = io.StringIO()
+        columns = list(rows[0]) if rows else ["day"]
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        render.console.file.write(buffer.getvalue())
+        return
+    if not rows:
+        render.line("No data in that range.")
+        return
+    render.table(
+        None,
+        [
+            "Day",
+            "Samples",
+            "Wear",
+            "Cover",
+            "Min",
+            "Mean",
+            "Max",
+            "Rest (prov)",
+            "Rest (est)",
+            "Light",
+            "Mod",
+            "Vig",
+            "Peak",
+        ],
+        [
+            [
+                day.day.isoformat(),
+                f"{day.samples:,}",
+                f"{day.wear_s / 3600:.1f} h",
+                f"{day.coverage:.0%}",
+                day.min_bpm,
+                None if day.mean_bpm is None else f"{day.mean_bpm:.0f}",
+                day.max_bpm,
+                None if day.resting_provider is None else f"{day.resting_provider:.0f}",
+                None if day.resting_estimate is None else f"{day.resting_estimate:.0f}",
+                *(f"{minutes:.0f}" for _, minutes in day.zone_minutes),
+            ]
+            for day in days
+        ],
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach `import`, `export` and `stats` to the root app."""
+    app.add_typer(import_app)
+    app.command("export")(export_command)
+    app.command("stats")(stats_command)

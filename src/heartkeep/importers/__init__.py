@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from heartkeep.model import Daily, Sample, Source
+from heartkeep.model import Account, Daily, Sample, Source
 from heartkeep.store.protocol import Store, WriteResult
 
 BATCH_SIZE = 10_000
@@ -72,8 +72,12 @@ def load(
     files_total: int,
     ignored_files: int = 0,
     on_progress: ProgressCallback | None = None,
+    create_account: Account | None = None,
 ) -> ImportReport:
     """Write an importer's stream into the store in one transaction; return what changed.
+
+    `create_account` is upserted inside the same transaction, so a failed first import leaves
+    no empty account behind.
 
     Raises whatever the importer raises (`ImportFormatError` for a bad file) after the
     transaction has rolled back, so the store is exactly as it was before the call.
@@ -92,6 +96,8 @@ def load(
             pending.clear()
 
     with store.transaction():
+        if create_account is not None:
+            store.upsert_account(create_account)
         for item in items:
             if isinstance(item, FileDone):
                 files += 1
