@@ -97,10 +97,12 @@ def logout(
 # --- imports, exports, stats, charts, report (issue 6) ----------------------------------------
 
 import datetime as dt  # noqa: E402 - each issue's section keeps its own imports
+import pathlib  # noqa: E402
 import re  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
-from pathlib import Path  # noqa: E402
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: E402
+
+from matplotlib.figure import Figure  # noqa: E402
 
 from heartkeep import timeline  # noqa: E402
 from heartkeep.analysis.daily import DayStats, daily_stats  # noqa: E402
@@ -110,10 +112,9 @@ from heartkeep.exporters import ExportFormat, ExportReport  # noqa: E402
 from heartkeep.exporters import export as _export  # noqa: E402
 from heartkeep.importers import ImportProgress, ImportReport, ProgressCallback, load  # noqa: E402
 from heartkeep.model import Account, DailyKind, Sample, Source, Window  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 from heartkeep.store import Store, open_store  # noqa: E402
 
-__all__ += [  # noqa: PLE0605 - appended by this section; the list above belongs to the foundation
+__all__ += [
     "DayStats",
     "ExportFormat",
     "ExportReport",
@@ -176,7 +177,7 @@ def _import_account(
 
 def import_takeout(
     settings: Settings,
-    paths: Sequence[Path],
+    paths: Sequence[pathlib.Path],
     *,
     account: str | None = None,
     time_zone: str | None = None,
@@ -218,7 +219,7 @@ def import_takeout(
 
 def import_fitbit_json(
     settings: Settings,
-    paths: Sequence[Path],
+    paths: Sequence[pathlib.Path],
     *,
     account: str | None = None,
     time_zone: str | None = None,
@@ -285,7 +286,7 @@ def _window(account: Account, since: dt.date | None, until: dt.date | None) -> W
 def export(
     settings: Settings,
     fmt: ExportFormat | str,
-    output: Path,
+    output: pathlib.Path,
     *,
     account: str | None = None,
     since: dt.date | None = None,
@@ -392,11 +393,11 @@ _ONE_DAY = dt.timedelta(days=1)
 def plot_day(
     settings: Settings,
     day: dt.date,
-    output: Path,
+    output: pathlib.Path,
     *,
     account: str | None = None,
     max_hr: int = DEFAULT_MAX_HR,
-) -> Path:
+) -> pathlib.Path:
     """Draw one local day's heart rate with zones and gaps; PNG or SVG by `output`'s suffix."""
     from heartkeep.charts import save
 
@@ -412,25 +413,39 @@ def _heatmap_figure(
 
     if metric == "coverage":
         values = {row.day: row.coverage * 100 for row in stats if row.samples}
-        return calendar_figure(values, since, until, label="Coverage (% of the day)",
-                               title="Wear coverage per day", cmap="Greens", vmin=0, vmax=100)  # fmt: skip
+        return calendar_figure(
+            values,
+            since,
+            until,
+            label="Coverage (% of the day)",
+            title="Wear coverage per day",
+            cmap="Greens",
+            vmin=0,
+            vmax=100,
+        )
     if metric == "resting":
         resting = {row.day: row.resting_provider or row.resting_estimate for row in stats}
-        return calendar_figure(resting, since, until, label="Resting heart rate (bpm)",
-                               title="Resting heart rate per day", cmap="magma_r")  # fmt: skip
+        return calendar_figure(
+            resting,
+            since,
+            until,
+            label="Resting heart rate (bpm)",
+            title="Resting heart rate per day",
+            cmap="magma_r",
+        )
     raise ConfigError(f"unknown heatmap metric {metric!r} (choose coverage or resting)")
 
 
 def plot_heatmap(
     settings: Settings,
-    output: Path,
+    output: pathlib.Path,
     *,
     metric: str = "coverage",
     account: str | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
     max_hr: int = DEFAULT_MAX_HR,
-) -> Path:
+) -> pathlib.Path:
     """Calendar heatmap of coverage or resting HR; default range: the last 365 days with data."""
     from heartkeep.charts import save
 
@@ -443,13 +458,13 @@ def plot_heatmap(
 
 def plot_trend(
     settings: Settings,
-    output: Path,
+    output: pathlib.Path,
     *,
     account: str | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
     max_hr: int = DEFAULT_MAX_HR,
-) -> Path:
+) -> pathlib.Path:
     """Resting-HR trend (provider, estimate, 7-day mean); default: the last 365 days with data."""
     from heartkeep.charts import save
     from heartkeep.charts.trend import trend_figure
@@ -463,14 +478,14 @@ def plot_trend(
 
 def report(
     settings: Settings,
-    output: Path,
+    output: pathlib.Path,
     *,
     account: str | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
     max_hr: int = DEFAULT_MAX_HR,
     generated_at: dt.datetime | None = None,
-) -> Path:
+) -> pathlib.Path:
     """A self-contained HTML report for [since, until]; default: the last 30 days with data."""
     from heartkeep.charts.report import ReportFigure, render_report
     from heartkeep.charts.trend import trend_figure
@@ -486,9 +501,8 @@ def report(
         ]
         if worn:
             last = worn[-1].day
-            figures.append(
-                ReportFigure(f"The last day with data, {last}", _day_figure(store, target, last, max_hr))
-            )
+            chart = _day_figure(store, target, last, max_hr)
+            figures.append(ReportFigure(f"The last day with data, {last}", chart))
         document = render_report(
             stats,
             figures,
