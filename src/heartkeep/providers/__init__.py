@@ -13,10 +13,15 @@ move page by page and a killed sync resume where it stopped.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import httpx
+
+from heartkeep.clock import Clock
+from heartkeep.errors import ConfigError
 from heartkeep.model import Account, Daily, Sample, Source, Window
 
 PROVIDER_NAMES = ("google-health", "fitbit-legacy")
@@ -57,3 +62,31 @@ class Provider(Protocol):
     def daily_pages(self, start: dt.date, end: dt.date) -> Iterator[DailyPage]:
         """Dailies for local days in [start, end); empty where dailies ride on sample pages."""
         ...
+
+
+# --- provider lookup (issue 4) ----------------------------------------------------------------
+
+
+class ProviderFactory(Protocol):
+    """`make_provider(client, *, clock)`: `client` already carries base URL, auth and quota."""
+
+    def __call__(self, client: httpx.Client, *, clock: Clock) -> Provider: ...
+
+
+_FACTORY_MODULES = {
+    "google-health": "heartkeep.providers.google_health",
+    "fitbit-legacy": "heartkeep.providers.fitbit_legacy",
+}
+
+
+def get_provider_factory(name: str) -> ProviderFactory:
+    """The `make_provider` of a provider by name ("google-health", "fitbit-legacy").
+
+    Imported lazily so one provider's code never loads for the other.  Raises `ConfigError`
+    for an unknown name.
+    """
+    module_name = _FACTORY_MODULES.get(name)
+    if module_name is None:
+        raise ConfigError(f"unknown provider {name!r}; known: {', '.join(PROVIDER_NAMES)}")
+    factory: ProviderFactory = importlib.import_module(module_name).make_provider
+    return factory

@@ -1,0 +1,277 @@
+"""Google Health API v4: time windows in, pages of `Sample`s and `Daily`s out.
+
+What this module knows and nothing else: paths, the filter grammar, the proto3-JSON wire format
+and Google's error bodies (reference: google-health-api.md §3, §5, §8, §9).  Storage, quota,
+retries and tokens belong to the layers around it.
+
+The request plan is the physical floor: a window of any length is **one** listing,
+`heart_rate.sample_time.physical_time >= lo AND < hi`, always asking for `pageSize=10000` and
+following `nextPageToken` to the end, whatever page size the server really serves.  Pages come
+newest first; page *k* proves complete the span from its oldest sample up to where page *k-1*
+began, and the last page reaches down to the window's start — so `Page.covers` tiles the window.
+
+Parsing is the hot path (a year is ~10 million points): timestamps are parsed by caching the
+epoch of each `YYYY-MM-DDTHH:MM` prefix and adding the seconds, offsets through a small cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+
+from heartkeep.clock import Clock
+from heartkeep.errors import ProviderError, ReauthorizationNeeded, ScopeMissing
+from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window, Zone
+from heartkeep.providers import DailyPage, Page
+from heartkeep.providers.paging import TokenPaginator, response_json
+from heartkeep.timeline import (
+    format_rfc3339,
+    offset_min_from_seconds,
+    parse_duration_s,
+    parse_rfc3339_s,
+)
+
+NAME = "google-health"
+MAX_PAGE_SIZE = 10_000
+HEART_RATE_PATH = "/v4/users/me/dataTypes/heart-rate/dataPoints"
+RESTING_PATH = "/v4/users/me/dataTypes/daily-resting-heart-rate/dataPoints"
+ZONES_PATH = "/v4/users/me/dataTypes/daily-heart-rate-zones/dataPoints"
+_SCOPE_REASONS = {"ACCESS_TOKEN_SCOPE_INSUFFICIENT", "MISSING_OAUTH_SCOPE"}
+
+
+class GoogleHealthProvider:
+    """The `heartkeep.providers.Provider` for Google Health API v4."""
+
+    name = NAME
+    source = Source.GOOGLE_HEALTH
+
+    def __init__(self, client: httpx.Client, *, clock: Clock, page_size: int = MAX_PAGE_SIZE):
+        self.client = client
+        self.clock = clock
+        self.page_size = page_size
+
+    # who ----------------------------------------------------------------------------------------
+    def account(self) -> Account:
+        """Identity (the stable `healthUserId`), profile (membership start) and settings (zone)."""
+        identity = self._get("/v4/users/me/identity")
+        profile = self._get("/v4/users/me/profile")
+        settings = self._get("/v4/users/me/settings")
+        try:
+            user_id = str(identity["healthUserId"])
+        except (KeyError, TypeError) as failure:
+            raise ProviderError("Google's identity response has no healthUserId") from failure
+        member_since = _date_or_none(profile.get("membershipStartDate"))
+        return Account(
+            provider=NAME,
+            user_id=user_id,
+            display_name=str(profile.get("displayName", "")),
+            time_zone=_valid_zone(settings.get("timeZone")),
+            member_since=member_since,
+        )
+
+    # heart rate ---------------------------------------------------------------------------------
+    def sample_pages(self, window: Window) -> Iterator[Page]:
+        """One listing over `window`, pages newest first, `covers` tiling the window."""
+        if window.seconds <= 0:
+            return
+        field = "heart_rate.sample_time.physical_time"
+        query = (
+            f'{field} >= "{format_rfc3339(window.start_s)}" AND '
+            f'{field} < "{format_rfc3339(window.end_s)}"'
+        )
+        paginator = TokenPaginator()
+        upper = window.end_s
+        while paginator.has_next:
+            body = self._get(
+                HEART_RATE_PATH,
+                {"filter": query, "pageSize": str(self.page_size), **paginator.params()},
+            )
+            samples = parse_heart_rate_points(body.get("dataPoints", ()))
+            paginator.update(body)
+            if paginator.done:
+                lower = window.start_s
+            elif samples:
+                lower = max(window.start_s, min(upper, min(s.instant_s for s in samples)))
+            else:
+                lower = upper  # an empty page that still carries a token proves nothing new
+            yield Page(samples=samples, covers=Window(lower, upper))
+            upper = lower
+
+    # dailies ------------------------------------------------------------------------------------
+    def daily_pages(self, start: dt.date, end: dt.date) -> Iterator[DailyPage]:
+        """Resting heart rate, then zones, each one listing over [start, end) by local date."""
+        if end <= start:
+            return
+        for path, field, parse in (
+            (RESTING_PATH, "daily_resting_heart_rate.date", _parse_resting),
+            (ZONES_PATH, "daily_heart_rate_zones.date", _parse_zones),
+        ):
+            query = f'{field} >= "{start.isoformat()}" AND {field} < "{end.isoformat()}"'
+            paginator = TokenPaginator()
+            while paginator.has_next:
+                body = self._get(
+                    path, {"filter": query, "pageSize": str(self.page_size), **paginator.params()}
+                )
+                paginator.update(body)
+                dailies = [parse(point) for point in body.get("dataPoints", ())]
+                yield DailyPage(dailies=dailies, start=start, end=end)
+
+    # wire ---------------------------------------------------------------------------------------
+    def _get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        response = self.client.get(path, params=params)
+        if response.status_code != 200:
+            raise error_from_response(response)
+        body = response_json(response)
+        if not isinstance(body, dict):
+            raise ProviderError(f"{path}: expected a JSON object, got {type(body).__name__}")
+        return body
+
+
+def make_provider(client: httpx.Client, *, clock: Clock) -> GoogleHealthProvider:
+    """The provider factory `heartkeep.providers.get_provider_factory("google-health")` returns."""
+    return GoogleHealthProvider(client, clock=clock)
+
+
+def parse_heart_rate_points(points: Sequence[Any]) -> list[Sample]:
+    """Heart-rate `DataPoint`s (proto3 JSON) → samples, in the order given.
+
+    Points without a `heartRate` member are skipped; a malformed heart-rate point raises
+    `ProviderError` (a silent skip would be a silent gap).
+    """
+    samples: list[Sample] = []
+    append = samples.append
+    minutes: dict[str, int] = {}
+    offsets: dict[str, int] = {"0s": 0}
+    point: Any = None
+    try:
+        for point in points:
+            rate = point.get("heartRate")
+            if rate is None:
+                continue
+            sample_time = rate["sampleTime"]
+            text = sample_time["physicalTime"]
+            if len(text) == 20 and text[19] == "Z":
+                prefix = text[:16]
+                base = minutes.get(prefix)
+                if base is None:
+                    base = parse_rfc3339_s(prefix + ":00Z")
+                    minutes[prefix] = base
+                instant = base + int(text[17:19])
+            else:
+                instant = parse_rfc3339_s(text)
+            offset_text = sample_time.get("utcOffset", "0s")
+            offset = offsets.get(offset_text)
+            if offset is None:
+                offset = offset_min_from_seconds(parse_duration_s(offset_text))
+                offsets[offset_text] = offset
+            append(Sample(instant, int(rate["beatsPerMinute"]), offset))
+    except (KeyError, TypeError, ValueError, AttributeError) as failure:
+        raise ProviderError(
+            f"unexpected heart-rate data point from Google: {point!r:.200}"
+        ) from failure
+    return samples
+
+
+def _parse_resting(point: Any) -> Daily:
+    try:
+        body = point["dailyRestingHeartRate"]
+        day = _date(body["date"])
+        bpm = body.get("beatsPerMinute")
+        return Daily(day, DailyKind.RESTING_HR, value=None if bpm is None else float(bpm))
+    except (KeyError, TypeError, ValueError) as failure:
+        raise ProviderError(f"unexpected daily resting heart rate: {point!r:.200}") from failure
+
+
+def _parse_zones(point: Any) -> Daily:
+    try:
+        body = point["dailyHeartRateZones"]
+        zones = tuple(
+            Zone(
+                name=str(zone.get("heartRateZoneType", "HEART_RATE_ZONE_TYPE_UNSPECIFIED")),
+                min_bpm=int(zone.get("minBeatsPerMinute", 0)),
+                max_bpm=int(zone.get("maxBeatsPerMinute", 0)),
+            )
+            for zone in body.get("heartRateZones", ())
+        )
+        return Daily(_date(body["date"]), DailyKind.ZONES, zones=zones)
+    except (KeyError, TypeError, ValueError, AttributeError) as failure:
+        raise ProviderError(f"unexpected daily heart-rate zones: {point!r:.200}") from failure
+
+
+def _date(value: Any) -> dt.date:
+    """A google.type.Date (`{"year", "month", "day"}`, zero fields omitted) → date."""
+    return dt.date(int(value["year"]), int(value.get("month", 1)), int(value.get("day", 1)))
+
+
+def _date_or_none(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return _date(value)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _valid_zone(name: Any) -> str:
+    """The IANA zone the settings report, or UTC if missing or unknown to this machine."""
+    if isinstance(name, str) and name:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return "UTC"
+        return name
+    return "UTC"
+
+
+def error_from_response(
+    response: httpx.Response,
+) -> ProviderError | ReauthorizationNeeded | ScopeMissing:
+    """Turn a non-200 answer into the error a user can act on (google-health-api.md §9)."""
+    status = response.status_code
+    message, reason = _google_error(response)
+    path = response.request.url.path
+    if status == 401:
+        return ReauthorizationNeeded(
+            "Google no longer accepts heartkeep's authorization for this account",
+            hint="Run `heartkeep auth login` to connect it again.",
+            provider_code=reason or "UNAUTHENTICATED",
+        )
+    if status == 403 and reason in _SCOPE_REASONS:
+        return ScopeMissing(
+            "heartkeep lacks a permission it needs to read your heart-rate data",
+            hint="Run `heartkeep auth login` again and allow every permission on Google's page.",
+            provider_code=reason,
+        )
+    if reason == "ACCOUNT_NOT_LINKED":
+        return ProviderError(
+            "this Google account has no Google Health data (the Fitbit account is not linked)",
+            status=status,
+            hint="Move your Fitbit account to your Google account in the Fitbit app, then retry.",
+            provider_code=reason,
+        )
+    return ProviderError(
+        f"Google Health API refused {path}: HTTP {status}" + (f" — {message}" if message else ""),
+        status=status,
+        provider_code=reason,
+    )
+
+
+def _google_error(response: httpx.Response) -> tuple[str, str | None]:
+    """(message, ErrorInfo.reason) from a `google.rpc.Status` body, tolerant of anything else."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return "", None
+    reason = None
+    for detail in error.get("details") or ():
+        if isinstance(detail, dict) and detail.get("reason"):
+            reason = str(detail["reason"])
+            break
+    return str(error.get("message", ""))[:300], reason

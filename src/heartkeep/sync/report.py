@@ -1,0 +1,76 @@
+"""What a sync tells its caller when it is over: per account, and for the whole run.
+
+Plain frozen values; `as_json()` gives the documented `--json` shape (per account at least
+`samples_added`, `requests`, `rate_limit_waits`, `seconds`).  The run's exit code is 0 when
+every account synced and otherwise the exit code of the first account that failed, so a cron job
+or systemd unit can tell "try later" (6, 7) from "log in again" (4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from heartkeep.timeline import format_rfc3339
+
+
+@dataclass(frozen=True, slots=True)
+class AccountReport:
+    """One account's sync: what it added, what it cost, and how it ended."""
+
+    account_key: str
+    status: str  # "ok" | "failed"
+    samples_received: int = 0
+    samples_added: int = 0
+    samples_updated: int = 0
+    dailies_added: int = 0
+    pages: int = 0
+    days_fetched: float = 0.0
+    requests: int = 0
+    retries: int = 0
+    rate_limit_waits: int = 0
+    rate_limit_wait_s: float = 0.0
+    seconds: float = 0.0
+    newest_sample_s: int | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["account"] = out.pop("account_key")
+        out["seconds"] = round(self.seconds, 3)
+        out["rate_limit_wait_s"] = round(self.rate_limit_wait_s, 3)
+        out["days_fetched"] = round(self.days_fetched, 3)
+        out["newest_sample"] = (
+            None if self.newest_sample_s is None else format_rfc3339(self.newest_sample_s)
+        )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """Every account of one `heartkeep sync` run."""
+
+    accounts: tuple[AccountReport, ...] = field(default_factory=tuple)
+
+    @property
+    def exit_code(self) -> int:
+        for report in self.accounts:
+            if not report.ok:
+                return report.exit_code or 1
+        return 0
+
+    @property
+    def samples_added(self) -> int:
+        return sum(report.samples_added for report in self.accounts)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "accounts": [report.as_json() for report in self.accounts],
+            "exit_code": self.exit_code,
+            "samples_added": self.samples_added,
+        }

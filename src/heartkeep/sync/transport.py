@@ -1,0 +1,180 @@
+"""The HTTP client every provider talks through: quota first, then retries, all on our Clock.
+
+`build_client` returns a plain `httpx.Client` (base URL, auth, timeout) whose transport
+
+1. waits until the account's budget allows a request (`quota.RequestBudget`),
+2. sends it and reads the whole body, so a connection dropped mid-body surfaces here,
+3. checks that a successful JSON body parses (a body cut short with a consistent
+   Content-Length is otherwise indistinguishable from a good one) and keeps the parsed value
+   on the response for the provider (`providers.paging.response_json`), so it is parsed once,
+4. retries transient failures (`retry.py`) with bounded, jittered waits, honouring Retry-After,
+5. raises `TransientError` / `RateLimited` when the bounds are spent.
+
+Auth sits above the transport (httpx runs `Auth` flows in the client), so a 401 is handed to
+the connection's `VaultAuth`, which refreshes once through the vault and replays — and the
+replay passes through this transport again, quota and all.
+"""
+
+from __future__ import annotations
+
+import random
+
+import httpx
+import orjson
+
+from heartkeep import __version__
+from heartkeep.clock import Clock
+from heartkeep.errors import RateLimited, TransientError
+from heartkeep.providers.paging import PARSED_JSON
+from heartkeep.sync.events import EventHandler, RateLimitWait, RequestSent, RetryScheduled
+from heartkeep.sync.quota import QuotaPolicy, RequestBudget
+from heartkeep.sync.retry import (
+    RETRYABLE_STATUSES,
+    RetryPolicy,
+    parse_retry_after_s,
+    transient_reason,
+)
+
+
+class QuotaRetryTransport(httpx.BaseTransport):
+    """Wraps a real transport with the account's budget and the retry policy."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        *,
+        clock: Clock,
+        policy: QuotaPolicy,
+        retry: RetryPolicy,
+        on_event: EventHandler | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.inner = inner
+        self.clock = clock
+        self.budget = RequestBudget(policy, clock)
+        self.retry = retry
+        self.on_event = on_event
+        self.rng = rng or random.Random()  # jitter only; never used for secrets
+
+    def _emit(self, event: RequestSent | RetryScheduled | RateLimitWait) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        waited_s = 0.0
+        attempt = 0
+        path = request.url.path
+        while True:
+            attempt += 1
+            wait_s = self.budget.wait_needed_s()
+            if wait_s > 0:
+                if self.budget.policy.header_prefix:
+                    self._emit(RateLimitWait(cause="headers", wait_s=wait_s))
+                else:
+                    self._emit(RateLimitWait(cause="budget", wait_s=wait_s))
+                self.clock.sleep(wait_s)
+            self.budget.record_sent()
+            response, reason = self._attempt(request)
+            status = None if response is None else response.status_code
+            self._emit(RequestSent(request.method, path, status, attempt))
+            if response is not None:
+                self.budget.observe_headers(response.headers)
+            if reason is None:
+                assert response is not None
+                return response
+            if response is not None:
+                response.close()
+            if status == 429:
+                assert response is not None
+                retry_after = parse_retry_after_s(
+                    response.headers.get("Retry-After"), self.clock.now_s()
+                )
+                delay_s = self.retry.rate_limit_wait_s(retry_after, attempt, self.rng)
+            else:
+                delay_s = self.retry.backoff_s(attempt, self.rng)
+            if (
+                attempt >= self.retry.max_attempts
+                or waited_s + delay_s > self.retry.max_total_wait_s
+            ):
+                raise self._give_up(request, reason, status, attempt, waited_s)
+            self._emit(RetryScheduled(request.method, path, reason, attempt, delay_s))
+            if status == 429:
+                self._emit(RateLimitWait(cause="429", wait_s=delay_s))
+            self.clock.sleep(delay_s)
+            waited_s += delay_s
+
+    def _attempt(self, request: httpx.Request) -> tuple[httpx.Response | None, str | None]:
+        """Send once and read the body; return the response (if any) and a retry reason."""
+        try:
+            response = self.inner.handle_request(request)
+            response.read()
+        except httpx.TransportError as failure:
+            reason = transient_reason(failure)
+            if reason is None:
+                raise
+            return None, reason
+        if response.status_code in RETRYABLE_STATUSES:
+            return response, f"HTTP {response.status_code}"
+        if response.is_success and "json" in response.headers.get("Content-Type", ""):
+            try:
+                response.extensions[PARSED_JSON] = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                return response, "truncated JSON body"
+        return response, None
+
+    def _give_up(
+        self,
+        request: httpx.Request,
+        reason: str,
+        status: int | None,
+        attempts: int,
+        waited_s: float,
+    ) -> RateLimited | TransientError:
+        host = request.url.host
+        spent = f"{attempts} attempts over {waited_s:.0f} s of waiting"
+        if status == 429:
+            return RateLimited(
+                f"{host} kept refusing requests for quota reasons ({spent})",
+                hint="Everything fetched so far is saved; run `heartkeep sync` again later.",
+            )
+        return TransientError(
+            f"{host} kept failing ({reason}; {spent})",
+            hint="Everything fetched so far is saved; run `heartkeep sync` again later.",
+        )
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def build_client(
+    *,
+    base_url: str,
+    auth: httpx.Auth | None,
+    clock: Clock,
+    policy: QuotaPolicy,
+    on_event: EventHandler | None = None,
+    timeout_s: float = 30.0,
+    retry: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+) -> httpx.Client:
+    """An `httpx.Client` for one account: base URL, auth, quota, retries, events.
+
+    Requests that still fail after the retry bounds raise `TransientError` (network, 5xx) or
+    `RateLimited` (429); other statuses come back as responses for the provider to judge.
+    Pass a seeded `rng` for reproducible jitter.
+    """
+    transport = QuotaRetryTransport(
+        httpx.HTTPTransport(retries=0),
+        clock=clock,
+        policy=policy,
+        retry=retry or RetryPolicy(),
+        on_event=on_event,
+        rng=rng,
+    )
+    return httpx.Client(
+        base_url=base_url,
+        auth=auth,
+        transport=transport,
+        timeout=timeout_s,
+        headers={"User-Agent": f"heartkeep/{__version__}", "Accept": "application/json"},
+    )
