@@ -22,6 +22,7 @@ import numpy.typing as npt
 from heartkeep.sandbox.dailies import resting_hr_from_samples, zones_from_samples
 from heartkeep.sandbox.noise import value_noise
 from heartkeep.sandbox.residence import Residence
+from heartkeep.sandbox.routine import Routine
 from heartkeep.sandbox.wear import WearSchedule
 
 IntArray = npt.NDArray[np.int64]
@@ -32,17 +33,23 @@ BPM_MIN = 30
 BPM_MAX = 220
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _DAY_CACHE_SIZE = 64
+_GRID_S = 10
 
 # Sampling intervals outside exercise: a watch reports every 1–15 s, most often every few seconds.
-_INTERVALS_S = np.arange(1, 16, dtype=np.int64)
-_INTERVAL_P = np.array(
-    [0.30] + [0.125] * 4 + [0.03] * 5 + [0.01] * 5,
-    dtype=np.float64,
+_INTERVAL_WEIGHTS = (
+    {1: 300}
+    | dict.fromkeys(range(2, 6), 125)
+    | dict.fromkeys(range(6, 11), 30)
+    | dict.fromkeys(range(11, 16), 10)
 )
-_INTERVAL_CDF = np.cumsum(_INTERVAL_P / _INTERVAL_P.sum())
+# A lookup table (one entry per 1/1000 of probability) is the cheapest way to draw 25k of them.
+_INTERVAL_TABLE = np.repeat(
+    np.array(list(_INTERVAL_WEIGHTS), dtype=np.int64), list(_INTERVAL_WEIGHTS.values())
+)
+_INTERVAL_DRAWS = 32_000
 
 # Value-noise channels, so each component of the signal draws independent numbers.
-_CH_REST, _CH_WALK, _CH_BURST, _CH_JITTER, _CH_SLEEP = 1, 2, 3, 4, 5
+_CH_REST, _CH_WALK, _CH_BURST, _CH_JITTER, _CH_SLEEP, _CH_POSTURE, _CH_AROUSAL = range(1, 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,33 +69,6 @@ class UserSpec:
     seed: int
     travel: tuple[tuple[dt.date, str], ...] = ()
     age: int = 38
-
-
-@dataclass(frozen=True, slots=True)
-class _Bout:
-    """One exercise session (absolute local seconds): ramps up, holds, recovers."""
-
-    start_l: float
-    warmup_s: float
-    duration_s: float
-    cooldown_tau_s: float
-    peak_bpm: float
-    swing_bpm: float
-    swing_period_s: float
-
-    @property
-    def end_l(self) -> float:
-        """When the effect of the bout has faded (six recovery time constants after it stops)."""
-        return self.start_l + self.duration_s + 6 * self.cooldown_tau_s
-
-
-@dataclass(frozen=True, slots=True)
-class _DayPlan:
-    """The behaviour of one local day, in absolute local seconds (local epoch seconds)."""
-
-    wake_l: float
-    bed_l: float
-    bouts: tuple[_Bout, ...]
 
 
 def demo_user(clock_start_s: float) -> UserSpec:
@@ -139,15 +119,19 @@ class Physiology:
         self._wear = WearSchedule(self._seed, spec.member_since)
         self._lock = threading.Lock()
         self._days: OrderedDict[int, tuple[IntArray, IntArray, IntArray]] = OrderedDict()
-        self._plans: dict[int, _DayPlan] = {}
         self._resting: dict[dt.date, int | None] = {}
         traits = np.random.default_rng([self._seed, 0, 0])
         # A person's resting level and habits: fixed for the user, drawn once from the seed.
         self._rest_bpm = float(traits.uniform(52.0, 66.0))
         self._awake_lift_bpm = float(traits.uniform(14.0, 22.0))
-        self._chronotype_s = float(traits.normal(0.0, 1800.0))
-        self._exercise_p = float(traits.uniform(0.45, 0.7))
         self._max_hr = 220 - spec.age
+        self._routine = Routine(
+            self._seed,
+            rest_bpm=self._rest_bpm,
+            max_bpm=self._max_hr,
+            chronotype_s=float(traits.normal(0.0, 1800.0)),
+            exercise_p=float(traits.uniform(0.45, 0.7)),
+        )
 
     # ----------------------------------------------------------------- time and place
 
@@ -253,49 +237,15 @@ class Physiology:
                 self._days.popitem(last=False)
         return generated
 
-    def _plan(self, local_day: int) -> _DayPlan:
-        """Wake, bed and exercise of local day number `local_day` (days since 1970-01-01)."""
-        plan = self._plans.get(local_day)
-        if plan is not None:
-            return plan
-        rng = np.random.default_rng([self._seed, local_day + _EPOCH_ORDINAL, 2])
-        base = float(local_day * DAY_S)
-        weekend = dt.date.fromordinal(local_day + _EPOCH_ORDINAL).weekday() >= 5
-        late = 3600.0 if weekend else 0.0
-        wake = 6.6 * 3600 + late + self._chronotype_s + rng.normal(0.0, 1500.0)
-        bed = 23.0 * 3600 + late * 0.75 + self._chronotype_s + rng.normal(0.0, 1800.0)
-        bouts: list[_Bout] = []
-        if rng.random() < self._exercise_p:
-            count = 1 if rng.random() < 0.85 else 2
-            slots = [wake + rng.uniform(1200.0, 3600.0), rng.uniform(17.0, 19.5) * 3600]
-            if count == 1:
-                slots = [slots[0]] if rng.random() < 0.35 else [slots[1]]
-            for start in slots:
-                effort = rng.uniform(0.55, 0.92)
-                peak = self._rest_bpm + effort * (self._max_hr - self._rest_bpm)
-                intervals = rng.random() < 0.3
-                bouts.append(
-                    _Bout(
-                        start_l=base + start,
-                        warmup_s=rng.uniform(300.0, 720.0),
-                        duration_s=rng.uniform(1200.0, 4800.0),
-                        cooldown_tau_s=rng.uniform(90.0, 240.0),
-                        peak_bpm=min(peak, self._max_hr - 4.0),
-                        swing_bpm=rng.uniform(8.0, 16.0) if intervals else 0.0,
-                        swing_period_s=rng.uniform(180.0, 360.0),
-                    )
-                )
-        plan = _DayPlan(wake_l=base + wake, bed_l=base + bed, bouts=tuple(bouts))
-        self._plans[local_day] = plan
-        return plan
-
     def _instants(self, day_index: int, rng: np.random.Generator) -> IntArray:
         """Sampling instants of one UTC day before non-wear: irregular, dense while exercising."""
         day_start = day_index * DAY_S
-        # Enough draws for the slowest plausible sampling, cut at the day's end.
-        draws = rng.random(40_000)
-        steps = _INTERVALS_S[np.searchsorted(_INTERVAL_CDF, draws, side="right").clip(0, 14)]
         first = int(rng.integers(0, 5))
+        # 32k draws average ~125,000 s, so one batch nearly always covers the day.
+        steps = _INTERVAL_TABLE[rng.integers(0, _INTERVAL_TABLE.size, _INTERVAL_DRAWS)]
+        while first + int(steps.sum()) < DAY_S:
+            more = _INTERVAL_TABLE[rng.integers(0, _INTERVAL_TABLE.size, _INTERVAL_DRAWS)]
+            steps = np.concatenate((steps, more))
         sparse = day_start + first + np.concatenate(([0], np.cumsum(steps[:-1])))
         sparse = sparse[sparse < day_start + DAY_S]
         offsets = self._residence.offsets_s(sparse)
@@ -304,95 +254,70 @@ class Physiology:
         dense_parts: list[IntArray] = []
         lo_off = int(offsets.min()) if offsets.size else 0
         hi_off = int(offsets.max()) if offsets.size else 0
-        for bout in self._bouts_near(day_index):
-            in_bout |= (local >= bout.start_l) & (local < bout.end_l)
+        day_local = np.array([day_start + lo_off, day_start + DAY_S + hi_off], dtype=np.float64)
+        for bout in self._routine.bouts_near(day_local):
+            in_bout |= (local >= bout.start_l) & (local < bout.dense_end_l)
             first_s = max(day_start, int(bout.start_l) - hi_off)
-            last_s = min(day_start + DAY_S, int(bout.end_l) - lo_off + 1)
+            last_s = min(day_start + DAY_S, int(bout.dense_end_l) - lo_off + 1)
             if last_s <= first_s:
                 continue
             dense_steps = np.where(rng.random(last_s - first_s) < 0.85, 1, 2)
             dense = first_s + np.concatenate(([0], np.cumsum(dense_steps[:-1])))
             dense = dense[dense < last_s]
             dense_local = dense + self._residence.offsets_s(dense)
-            keep = (dense_local >= bout.start_l) & (dense_local < bout.end_l)
+            keep = (dense_local >= bout.start_l) & (dense_local < bout.dense_end_l)
             dense_parts.append(dense[keep])
         merged = np.sort(np.concatenate([sparse[~in_bout], *dense_parts]).astype(np.int64))
         if len(dense_parts) > 1:  # two bouts' dense windows may overlap
             merged = merged[np.concatenate(([True], np.diff(merged) > 0))]
         return merged
 
-    def _bouts_near(self, day_index: int) -> list[_Bout]:
-        # A UTC day overlaps at most three local days for offsets within ±24 h.
-        return [b for k in (day_index - 1, day_index, day_index + 1) for b in self._plan(k).bouts]
-
     def _generate(self, day_index: int) -> tuple[IntArray, IntArray, IntArray]:
         rng = np.random.default_rng([self._seed, day_index + _EPOCH_ORDINAL, 1])
         instants = self._instants(day_index, rng)
         offsets = self._residence.offsets_s(instants)
-        local = (instants + offsets).astype(np.float64)
-        worn = self._wear.worn(local)
-        instants, offsets, local = instants[worn], offsets[worn], local[worn]
-        bpm = self._heart_rate(instants, local, rng)
+        worn = self._wear.worn((instants + offsets).astype(np.float64))
+        instants, offsets = instants[worn], offsets[worn]
+        # The smooth signal is evaluated on a grid anchored to UTC and interpolated at the
+        # samples: the cost no longer grows with sampling density, and any sample's value still
+        # depends only on its instant.
+        grid = np.arange(day_index * DAY_S, (day_index + 1) * DAY_S + 1, _GRID_S, dtype=np.int64)
+        grid_local = (grid + self._residence.offsets_s(grid)).astype(np.float64)
+        smooth, asleep = self._heart_rate(grid.astype(np.float64), grid_local)
+        hr = np.interp(instants, grid, smooth)
+        calm = np.interp(instants, grid, asleep)
+        jitter = rng.normal(0.0, 1.0, size=instants.size) * (1.2 - 0.7 * calm)
+        bpm = np.clip(np.rint(hr + jitter), BPM_MIN, BPM_MAX).astype(np.int64)
         return instants, bpm, offsets.astype(np.int64)
 
-    def _heart_rate(
-        self, instants: IntArray, local: FloatArray, rng: np.random.Generator
-    ) -> IntArray:
-        t = instants.astype(np.float64)
+    def _heart_rate(self, t: FloatArray, local: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """(heart rate without jitter, sleep depth) at UTC instants `t` with local times `local`."""
         seed = self._seed
         # Resting level drifts a few bpm from day to day (knots at local noon).
         rest = self._rest_bpm + 3.0 * value_noise(seed, _CH_REST, local / DAY_S - 0.5)
-        asleep = self._sleep_depth(local)
+        asleep, since_bed = self._routine.sleep_depth(local)
+        wiggle = value_noise(seed, _CH_JITTER, t / 20.0)
+
         tod_h = (local % DAY_S) / 3600.0
         circadian = 4.0 * np.sin(2 * np.pi * (tod_h - 10.0) / 24.0)
-        walks = np.maximum(value_noise(seed, _CH_WALK, t / 900.0), 0.0) ** 1.5 * 38.0
-        bursts = np.maximum(value_noise(seed, _CH_BURST, t / 90.0) - 0.45, 0.0) * 30.0
-        wiggle = value_noise(seed, _CH_JITTER, t / 20.0)
-        awake_hr = rest + self._awake_lift_bpm + circadian + walks + bursts + 2.5 * wiggle
+        posture = 6.0 * value_noise(seed, _CH_POSTURE, t / 1800.0)
+        walking = np.clip((value_noise(seed, _CH_WALK, t / 600.0) - 0.25) / 0.75, 0.0, 1.0)
+        stairs = np.maximum(value_noise(seed, _CH_BURST, t / 90.0) - 0.55, 0.0) / 0.45
+        awake_hr = (
+            rest
+            + self._awake_lift_bpm
+            + circadian
+            + posture
+            + 30.0 * walking**1.2
+            + 15.0 * stairs
+            + 2.5 * wiggle
+        )
+
+        # Asleep: highest after falling asleep, ~90-minute cycles, brief arousals.
+        settling = 4.0 * np.exp(-since_bed / 7200.0)
         cycle = np.sin(2 * np.pi * t / 5400.0 + 3.0 * value_noise(seed, _CH_SLEEP, t / 7200.0))
-        sleep_hr = rest - 3.0 + 2.0 * cycle + 0.8 * wiggle
+        arousal = np.maximum(value_noise(seed, _CH_AROUSAL, t / 150.0) - 0.8, 0.0) / 0.2
+        sleep_hr = rest - 3.0 + settling + 1.5 * cycle + 12.0 * arousal + 0.8 * wiggle
+
         hr = asleep * sleep_hr + (1.0 - asleep) * awake_hr
-        for bout in self._bouts_for(local):
-            hr = self._apply_bout(hr, local, bout)
-        jitter = rng.normal(0.0, 1.0, size=hr.size) * (1.2 - 0.7 * asleep)
-        return np.clip(np.rint(hr + jitter), BPM_MIN, BPM_MAX).astype(np.int64)
-
-    def _bouts_for(self, local: FloatArray) -> list[_Bout]:
-        if local.size == 0:
-            return []
-        first = int(local.min() // DAY_S)
-        last = int(local.max() // DAY_S)
-        return [b for k in range(first - 1, last + 1) for b in self._plan(k).bouts]
-
-    def _sleep_depth(self, local: FloatArray) -> FloatArray:
-        """0 awake … 1 asleep, with ~10-minute transitions at bedtime and waking."""
-        depth = np.zeros(local.size, dtype=np.float64)
-        if local.size == 0:
-            return depth
-        first = int(local.min() // DAY_S)
-        last = int(local.max() // DAY_S)
-        for k in range(first, last + 2):
-            bed = self._plan(k - 1).bed_l
-            wake = self._plan(k).wake_l
-            falling = 1.0 / (1.0 + np.exp(-(local - bed) / 300.0))
-            waking = 1.0 / (1.0 + np.exp(-(wake - local) / 300.0))
-            depth = np.maximum(depth, falling * waking)
-        return depth
-
-    @staticmethod
-    def _apply_bout(hr: FloatArray, local: FloatArray, bout: _Bout) -> FloatArray:
-        """Blend towards the bout's target: smooth warm-up, hold, exponential recovery."""
-        into = local - bout.start_l
-        active = (into >= 0) & (local < bout.end_l)
-        if not active.any():
-            return hr
-        x = into[active]
-        ramp = np.clip(x / bout.warmup_s, 0.0, 1.0)
-        ramp = ramp * ramp * (3.0 - 2.0 * ramp)
-        after = np.maximum(x - bout.duration_s, 0.0)
-        weight = ramp * np.exp(-after / bout.cooldown_tau_s)
-        swing = bout.swing_bpm * np.sin(2 * np.pi * x / bout.swing_period_s)
-        target = bout.peak_bpm + swing * ramp
-        out = hr.copy()
-        out[active] = hr[active] + weight * (target - hr[active]).clip(min=0.0)
-        return out
+        return self._routine.exercise(hr, local, t, rest), asleep
