@@ -1,0 +1,148 @@
+"""Serve the sandbox on loopback with uvicorn, in a background thread, on a free port.
+
+`SandboxServer` is what tests, the demo and `heartkeep sandbox serve` use.  Starting one costs a
+few milliseconds of setup plus uvicorn's start-up, so every test can have its own.  The server
+also gives the fault middleware a way to abort a TCP connection (`reset` faults): it finds the
+uvicorn connection by the client's address and closes it with SO_LINGER 0, so the client sees a
+real connection reset rather than an HTTP error.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from heartkeep.errors import HeartkeepError
+from heartkeep.sandbox.app import create_app
+from heartkeep.sandbox.config import SandboxConfig
+from heartkeep.sandbox.state import SandboxState
+
+_START_TIMEOUT_S = 10.0
+
+
+class SandboxServer:
+    """The sandbox on `127.0.0.1:<port>` in a daemon thread; a context manager.
+
+    `port=0` picks a free port.  `url` has no trailing slash.  `state` is the live
+    `SandboxState` (clock, users, tokens, faults, request log) for test hooks.
+    """
+
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        *,
+        state: SandboxState | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.state = state or SandboxState(config)
+        self.config = self.state.config
+        self.host = host
+        self._port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def port(self) -> int:
+        if self._socket is None:
+            raise RuntimeError("the sandbox server is not started")
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> SandboxServer:
+        """Bind, serve in a background thread, and return once requests are accepted."""
+        if self._thread is not None:
+            return self
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self._port))
+        except OSError as failure:
+            sock.close()
+            raise HeartkeepError(
+                f"cannot serve the sandbox on {self.host}:{self._port}: {failure.strerror}. "
+                "Choose another port with --port (0 picks a free one)."
+            ) from None
+        sock.listen(128)
+        self._socket = sock
+        config = uvicorn.Config(
+            create_app(self.state),
+            http=H11Protocol,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=30,
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self.state.connection_aborter = self._abort_connection
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="heartkeep-sandbox", daemon=True
+        )
+        self._thread = thread
+        thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise HeartkeepError("the sandbox server did not start")
+            time.sleep(0.002)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port (idempotent)."""
+        server, thread = self._server, self._thread
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(timeout=5)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = None
+        self._thread = None
+        self.state.connection_aborter = None
+
+    def serve_forever(self) -> None:
+        """Block until the server stops (Ctrl-C in `heartkeep sandbox serve`)."""
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+
+    def _abort_connection(self, client: tuple[str, int]) -> bool:
+        """Reset the TCP connection of `client` (called on the server's event loop)."""
+        server = self._server
+        if server is None:
+            return False
+        for connection in list(server.server_state.connections):
+            if getattr(connection, "client", None) == client:
+                transport = connection.transport
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                transport.abort()
+                return True
+        return False
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
