@@ -39,8 +39,9 @@ class CallbackServer:
     """Listens on 127.0.0.1 for the single redirect of one authorization attempt.
 
     Usage: create (binds the port, so `redirect_uri` is known), send the browser off, then
-    `wait(timeout_s, judge)` where `judge(query)` returns the page title and body to show and
-    raises nothing; the raw query string is returned.
+    `start(judge)` to serve in the background, send the browser off, then `wait(timeout_s)`;
+    `judge(query)` returns (status, page title, page body) and raises nothing; `wait` returns
+    the raw query string.
     """
 
     def __init__(self, port: int = 0, path: str = "/") -> None:
@@ -49,6 +50,7 @@ class CallbackServer:
         self._done = threading.Event()
         self._reply: tuple[int, bytes] = (200, page(SUCCESS_TITLE, SUCCESS_BODY))
         self._judge: Judge | None = None
+        self._thread: threading.Thread | None = None
         handler = _handler_for(self)
         try:
             self._server = http.server.HTTPServer(("127.0.0.1", port), handler)
@@ -64,20 +66,21 @@ class CallbackServer:
     def redirect_uri(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.path}"
 
-    def wait(self, timeout_s: float, judge: Judge) -> str:
-        """Serve until the redirect arrives or `timeout_s` passes; always closes the socket.
+    def start(self, judge: Judge) -> None:
+        """Begin answering requests in a background thread; `judge` decides the reply."""
+        self._judge = judge
+        self._thread = threading.Thread(target=self._serve, name="heartkeep-callback", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout_s: float) -> str:
+        """Wait for the redirect until `timeout_s` passes; always closes the socket.
 
         Raises `AuthorizationFailed` on timeout.
         """
-        self._judge = judge
-        thread = threading.Thread(target=self._serve, name="heartkeep-callback", daemon=True)
-        thread.start()
         try:
             arrived = self._done.wait(timeout_s)
         finally:
-            self._done.set()
-            thread.join()
-            self._server.server_close()
+            self.close()
         if not arrived or self.query is None:
             raise AuthorizationFailed(
                 f"no answer from the browser within {timeout_s:.0f} s",
@@ -87,6 +90,11 @@ class CallbackServer:
         return self.query
 
     def close(self) -> None:
+        """Stop serving and release the port (safe to call more than once)."""
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
         self._server.server_close()
 
     def _serve(self) -> None:

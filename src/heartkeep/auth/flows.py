@@ -156,14 +156,15 @@ def loopback_flow(
             return 400, "heartkeep could not connect", failure.message
         return 200, "heartkeep received your consent", "You can close this tab."
 
-    if show_url is not None:
-        show_url(request.url)
+    server.start(judge)
     try:
+        if show_url is not None:
+            show_url(request.url)
         open_browser(request.url)
     except BaseException:
         server.close()
         raise
-    server.wait(timeout_s, judge)
+    server.wait(timeout_s)
     result = outcome[0]
     if isinstance(result, HeartkeepError):
         raise result

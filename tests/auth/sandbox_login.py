@@ -1,0 +1,18 @@
+"""Helpers shared by the auth tests: settings pointed at a sandbox server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from heartkeep.sandbox.server import SandboxServer
+
+from heartkeep.auth import LoginResult
+from heartkeep.config import Settings
+
+LoginFn = Callable[..., LoginResult]
+
+
+def settings_for(settings: Settings, server: SandboxServer) -> Settings:
+    """`settings` with every endpoint on `server` (and a short HTTP timeout for tests)."""
+    return replace(settings, sandbox_url=server.url, http_timeout_s=10.0)
