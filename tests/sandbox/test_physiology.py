@@ -368,3 +368,16 @@ def test_half_hour_dst_and_southern_hemisphere_users_get_zoneinfo_offsets() -> N
     assert set(offsets.tolist()) == {39600, 37800}
     hours = local_hours(instants, offsets)
     assert np.median(bpm[(hours >= 2) & (hours < 5)]) < np.median(bpm[(hours >= 10) & (hours < 20)])
+
+
+def test_resting_hr_method_says_whether_the_night_was_worn(demo: Physiology) -> None:
+    methods = {day: demo.resting_hr_method(day) for day in recent_days(90)}
+    awake_only = [day for day, method in methods.items() if method == "ONLY_WITH_AWAKE_DATA"]
+    assert awake_only  # now and then the watch stays on the nightstand
+    assert sum(method == "WITH_SLEEP" for method in methods.values()) > 75
+    for day in awake_only:
+        instants, _, offsets = day_samples(demo, day)
+        hours = local_hours(instants, offsets)
+        assert not np.any((hours >= 1) & (hours < 5))
+    for day, method in methods.items():
+        assert (method is None) == (demo.resting_hr(day) is None)

@@ -19,7 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from heartkeep.sandbox.dailies import resting_hr_from_samples, zones_from_samples
+from heartkeep.sandbox.dailies import (
+    resting_hr_from_samples,
+    sample_weights_s,
+    zones_from_samples,
+)
 from heartkeep.sandbox.noise import value_noise
 from heartkeep.sandbox.residence import Residence
 from heartkeep.sandbox.routine import Routine
@@ -34,6 +38,7 @@ BPM_MAX = 220
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _DAY_CACHE_SIZE = 64
 _GRID_S = 10
+_MIN_SLEEP_FOR_METHOD_S = 3600
 
 # Sampling intervals outside exercise: a watch reports every 1–15 s, most often every few seconds.
 _INTERVAL_WEIGHTS = (
@@ -199,6 +204,20 @@ class Physiology:
             instants, bpm, _ = self.samples(start_s, end_s)
             self._resting[day] = resting_hr_from_samples(instants, bpm, end_s)
         return self._resting[day]
+
+    def resting_hr_method(self, day: dt.date) -> str | None:
+        """How `resting_hr(day)` was computed, as Google's `calculationMethod` names it.
+
+        "WITH_SLEEP" when the day's worn time includes at least an hour asleep, else
+        "ONLY_WITH_AWAKE_DATA" (the watch was off for the night); None when there is no value.
+        """
+        if self.resting_hr(day) is None:
+            return None
+        start_s, end_s = self.local_day_bounds(day)
+        instants, _, offsets = self.samples(start_s, end_s)
+        depth, _ = self._routine.sleep_depth((instants + offsets).astype(np.float64))
+        asleep_s = int(sample_weights_s(instants, end_s)[depth > 0.5].sum())
+        return "WITH_SLEEP" if asleep_s >= _MIN_SLEEP_FOR_METHOD_S else "ONLY_WITH_AWAKE_DATA"
 
     def zones(self, day: dt.date) -> list[tuple[str, int, int, float]]:
         """(LIGHT|MODERATE|VIGOROUS|PEAK, min_bpm, max_bpm, minutes in zone) for local day `day`.
