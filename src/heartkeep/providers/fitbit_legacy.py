@@ -44,6 +44,7 @@ from heartkeep.errors import (
 )
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window, Zone
 from heartkeep.providers import DailyPage, Page
+from heartkeep.providers.paging import response_json
 from heartkeep.redaction import redact
 
 IntArray = npt.NDArray[np.int64]
@@ -336,13 +337,7 @@ class FitbitLegacyProvider:
             ) from None
         if response.status_code != 200:
             raise error_for(response)
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise TransientError(
-                "The Fitbit API sent an unreadable (cut-short) response.",
-                hint="Run the sync again; nothing partial was stored.",
-            ) from None
+        return response_json(response)
 
 
 def error_for(response: httpx.Response) -> Exception:

@@ -95,10 +95,9 @@ class FitbitResourceApi:
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
+            # Fitbit documents a missing Authorization header as a 400, not a 401.
             return error_response(
-                401,
-                "invalid_token",
-                f"Authorization header required. {DOCS_HINT}",
+                400, "invalid_request", f"Authorization header required. {DOCS_HINT}"
             )
         grant, problem = self.auth.bearer(token)
         if grant is None:
