@@ -514,3 +514,50 @@ def report(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(document, encoding="utf-8")
     return output
+
+
+# --- sandbox (issue 2) ------------------------------------------------------------------------
+
+from typing import TYPE_CHECKING  # noqa: E402 - this section's own import
+
+if TYPE_CHECKING:  # the sandbox (starlette, uvicorn) is imported only when one is asked for
+    from heartkeep.sandbox.server import SandboxServer
+
+__all__ = sorted([*__all__, "sandbox_server"])
+
+
+def sandbox_server(
+    *,
+    port: int = 0,
+    seed: int | None = None,
+    observed_page_sizes: bool = False,
+    consent_page: bool = False,
+    testing_app: bool = False,
+    rotate_refresh_tokens: bool = False,
+    fitbit_shutdown: bool = False,
+    sync_lag_s: int = 900,
+) -> SandboxServer:
+    """A sandbox (Google OAuth + Health API v4 + legacy Fitbit emulator) on 127.0.0.1:`port`,
+    on wall-clock time, not yet started: call `.start()` / `.serve_forever()` or use `with`.
+
+    `seed` replaces the demo user's physiology seed; `port=0` picks a free port.  The server
+    raises `HeartkeepError` on start if the port is taken.
+    """
+    import dataclasses
+
+    from heartkeep.sandbox.config import SandboxConfig
+    from heartkeep.sandbox.physiology import demo_user
+    from heartkeep.sandbox.server import SandboxServer
+
+    config = SandboxConfig(
+        page_size_mode="observed" if observed_page_sizes else "documented",
+        auto_approve=not consent_page,
+        testing_app=testing_app,
+        rotate_refresh_tokens=rotate_refresh_tokens,
+        fitbit_shutdown=fitbit_shutdown,
+        sync_lag_s=sync_lag_s,
+    )
+    if seed is not None:
+        user = dataclasses.replace(demo_user(SystemClock().now_s()), seed=seed)
+        config = dataclasses.replace(config, users=(user,))
+    return SandboxServer(config, port=port)
