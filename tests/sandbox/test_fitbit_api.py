@@ -254,20 +254,29 @@ def test_a_missing_header_is_400_and_an_unknown_token_401_invalid_token(sandbox:
         assert forged.json()["errors"][0]["errorType"] == "invalid_token"
 
 
-def test_150_calls_an_hour_then_429_until_the_top_of_the_hour(sandbox: Any) -> None:
-    clock = sandbox.state.clock
+def test_the_default_budget_is_150_calls_an_hour(api: httpx.Client) -> None:
+    response = api.get("/1/user/-/profile.json")
+    assert response.headers["Fitbit-Rate-Limit-Limit"] == "150"
+    assert response.headers["Fitbit-Rate-Limit-Remaining"] == "149"
+
+
+def test_over_the_hourly_budget_429_until_the_top_of_the_hour(sandbox_factory: Any) -> None:
+    """The same rule with a budget of 5 (configurable) keeps the test quick."""
+    server = sandbox_factory(fitbit_per_user_per_hour=5)
+    clock = server.state.clock
     hour = (int(clock.now_s()) // 3600 + 1) * 3600
     clock.set(hour + 600)  # 10 minutes into an hour
-    with httpx.Client(base_url=sandbox.url) as http, login(http) as api:
-        for index in range(150):
+    with httpx.Client(base_url=server.url) as http, login(http) as api:
+        for index in range(5):
             response = api.get("/1/user/-/profile.json")
             assert response.status_code == 200
-            assert response.headers["Fitbit-Rate-Limit-Limit"] == "150"
-            assert response.headers["Fitbit-Rate-Limit-Remaining"] == str(149 - index)
+            assert response.headers["Fitbit-Rate-Limit-Limit"] == "5"
+            assert response.headers["Fitbit-Rate-Limit-Remaining"] == str(4 - index)
             assert response.headers["Fitbit-Rate-Limit-Reset"] == "3000"
         refused = api.get("/1/user/-/profile.json")
         assert refused.status_code == 429
         assert refused.headers["Retry-After"] == "3000"
+        assert refused.headers["Fitbit-Rate-Limit-Remaining"] == "0"
         assert refused.json() == {
             "errors": [{"errorType": "system", "fieldName": "n/a", "message": "Too Many Requests"}]
         }
@@ -276,8 +285,8 @@ def test_150_calls_an_hour_then_429_until_the_top_of_the_hour(sandbox: Any) -> N
         clock.set(hour + 3600)
         again = api.get("/1/user/-/profile.json")
         assert again.status_code == 200
-        assert again.headers["Fitbit-Rate-Limit-Remaining"] == "149"
-    assert fitbit_sandbox(sandbox.state).quota.rejected == 2
+        assert again.headers["Fitbit-Rate-Limit-Remaining"] == "4"
+    assert fitbit_sandbox(server.state).quota.rejected == 2
 
 
 def test_errors_after_authentication_carry_the_rate_limit_headers(api: httpx.Client) -> None:
