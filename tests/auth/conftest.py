@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,7 +11,6 @@ from sandbox_login import settings_for
 
 from heartkeep.auth import LoginResult, login
 from heartkeep.config import Settings
-from heartkeep.sandbox.config import TEST_START_S, SandboxConfig
 from heartkeep.sandbox.server import SandboxServer
 
 
@@ -35,28 +34,3 @@ def login_to(settings: Settings) -> Callable[..., LoginResult]:
         )
 
     return run
-
-
-@pytest.fixture
-def sandbox_factory() -> Iterator[Callable[..., SandboxServer]]:
-    """`sandbox_factory(**config_overrides)`: a started sandbox on a SimClock at the test instant.
-
-    Same contract as the shared fixture of the sandbox section in tests/conftest.py; kept here so
-    the auth tests state their own world.
-    """
-    started: list[SandboxServer] = []
-
-    def start(**overrides: Any) -> SandboxServer:
-        server = SandboxServer(SandboxConfig(start_s=TEST_START_S, **overrides))
-        server.start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def sandbox(sandbox_factory: Callable[..., SandboxServer]) -> SandboxServer:
-    return sandbox_factory()

@@ -5,6 +5,7 @@ killing a refreshing process with SIGKILL at each step and checking that the nex
 Code calls `crash_point("<step>")` at those steps; nothing happens unless the environment variable
 `HEARTKEEP_TEST_CRASH_AT` names that step, which only the crash tests set.  Steps:
 
+    during-journal-write  half of the vault file journaling the refresh is written
     before-request   the in-flight refresh is journaled in the vault, the request not yet sent
     after-response   the provider answered with new tokens, nothing written yet
     during-write     half of the new vault file is written to its temporary file
@@ -17,7 +18,7 @@ import os
 import signal
 
 CRASH_ENV = "HEARTKEEP_TEST_CRASH_AT"
-STEPS = ("before-request", "after-response", "during-write", "after-write")
+STEPS = ("during-journal-write", "before-request", "after-response", "during-write", "after-write")
 
 
 def crash_point(step: str) -> None:

@@ -61,7 +61,7 @@ def _spend(
         record = replace(
             record, pending_refresh=PendingRefresh(fingerprint(refresh_token), clock.now_s())
         )
-        vault.save(record)
+        vault.save(record, crash_step="during-journal-write")
     crash_point("before-request")
     try:
         with TokenClient(

@@ -216,8 +216,11 @@ class Vault:
                 hint="Run `heartkeep auth login` to replace it.",
             ) from None
 
-    def save(self, record: VaultRecord) -> None:
-        """Replace the file atomically with `record`.  The caller holds `lock()`."""
+    def save(self, record: VaultRecord, *, crash_step: str = "during-write") -> None:
+        """Replace the file atomically with `record`.  The caller holds `lock()`.
+
+        `crash_step` names this write for the crash tests (see `crashpoints.py`).
+        """
         if record.account_key != self.account_key:
             raise ValueError("record belongs to another account")
         self._ensure_directory()
@@ -230,7 +233,7 @@ class Vault:
                 half = len(data) // 2
                 handle.write(data[:half])
                 handle.flush()
-                crash_point("during-write")
+                crash_point(crash_step)
                 handle.write(data[half:])
                 handle.flush()
                 os.fsync(handle.fileno())
