@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import os
+import subprocess
+import sys
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,26 +48,37 @@ def local_hours(instants: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- determinism
 
 
-def test_same_spec_gives_identical_samples_in_separate_instances() -> None:
-    spec = demo_user(CLOCK_S)
-    window = (CLOCK_S - 2 * DAY_S, CLOCK_S)
-    first = Physiology(spec).samples(*window)
-    second = Physiology(spec).samples(*window)
-    for a, b in zip(first, second, strict=True):
-        assert a.dtype == np.int64
-        np.testing.assert_array_equal(a, b)
+def digest(arrays: tuple[np.ndarray, ...]) -> str:
+    return hashlib.sha256(b"".join(a.astype("<i8").tobytes() for a in arrays)).hexdigest()
 
 
-def test_day_order_does_not_change_the_data() -> None:
-    spec = demo_user(CLOCK_S)
+FRESH_PROCESS = """
+import hashlib, sys
+import numpy as np
+from heartkeep.sandbox.physiology import Physiology, demo_user
+clock_s, *starts = map(int, sys.argv[1:])
+phys = Physiology(demo_user(clock_s))
+for start in starts:
+    arrays = phys.samples(start, start + 86400)
+    print(start, hashlib.sha256(b"".join(a.astype("<i8").tobytes() for a in arrays)).hexdigest())
+"""
+
+
+def test_a_fresh_process_reading_days_in_reverse_order_gets_identical_samples(
+    demo: Physiology,
+) -> None:
+    """Nothing depends on process state, hash seeds, caches or the order days are asked for."""
     starts = [CLOCK_S - k * DAY_S for k in range(1, 5)]
-    forward = Physiology(spec)
-    backward = Physiology(spec)
-    ahead = {s: forward.samples(s, s + DAY_S) for s in starts}
-    behind = {s: backward.samples(s, s + DAY_S) for s in reversed(starts)}
-    for s in starts:
-        for a, b in zip(ahead[s], behind[s], strict=True):
-            np.testing.assert_array_equal(a, b)
+    here = {start: digest(demo.samples(start, start + DAY_S)) for start in starts}
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(CLOCK_S), *map(str, reversed(starts))],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    )
+    there = dict(line.split() for line in result.stdout.splitlines())
+    assert {int(k): v for k, v in there.items()} == here
 
 
 def test_different_seeds_give_different_people() -> None:
@@ -251,8 +266,8 @@ def test_travel_changes_zone_offsets_and_local_days(demo: Physiology) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(instant=st.integers(min_value=1_735_689_600, max_value=1_798_761_599))
-def test_offsets_follow_the_zone_rules_at_every_instant(instant: int) -> None:
-    phys = Physiology(demo_user(CLOCK_S))
+def test_offsets_follow_the_zone_rules_at_every_instant(demo: Physiology, instant: int) -> None:
+    phys = demo
     zone = ZoneInfo(phys.zone_at(instant))
     expected = dt.datetime.fromtimestamp(instant, dt.UTC).astimezone(zone).utcoffset()
     assert expected is not None
@@ -263,8 +278,10 @@ def test_offsets_follow_the_zone_rules_at_every_instant(instant: int) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(day=st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2027, 12, 31)))
-def test_local_day_bounds_hold_exactly_the_instants_of_that_date(day: dt.date) -> None:
-    phys = Physiology(demo_user(CLOCK_S))
+def test_local_day_bounds_hold_exactly_the_instants_of_that_date(
+    demo: Physiology, day: dt.date
+) -> None:
+    phys = demo
     start, end = phys.local_day_bounds(day)
     assert phys.local_date_of(start) == day
     assert phys.local_date_of(start - 1) == day - dt.timedelta(days=1)
@@ -381,3 +398,16 @@ def test_resting_hr_method_says_whether_the_night_was_worn(demo: Physiology) -> 
         assert not np.any((hours >= 1) & (hours < 5))
     for day, method in methods.items():
         assert (method is None) == (demo.resting_hr(day) is None)
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "../etc/passwd", ""])
+def test_unknown_time_zones_are_refused_with_a_clear_message(zone: str) -> None:
+    spec = dataclasses.replace(demo_user(CLOCK_S), time_zone=zone)
+    with pytest.raises(ValueError, match="unknown IANA time zone"):
+        Physiology(spec)
+
+
+def test_days_long_before_membership_are_empty_and_cheap() -> None:
+    phys = Physiology(demo_user(CLOCK_S))
+    instants, bpm, offsets = phys.samples(0, CLOCK_S - 500 * DAY_S)  # 1970 to before joining
+    assert instants.size == bpm.size == offsets.size == 0

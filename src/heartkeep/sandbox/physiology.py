@@ -12,6 +12,7 @@ the user's time zone, its DST changes and any travel shape the data exactly as a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ DAY_S = 86_400
 BPM_MIN = 30
 BPM_MAX = 220
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-_DAY_CACHE_SIZE = 64
+_DAY_CACHE_SIZE = 128
+# No zone is further than this from UTC; bounds the local span of a UTC day.
+_MAX_OFFSET_S = 26 * 3600
 _GRID_S = 10
 _MIN_SLEEP_FOR_METHOD_S = 3600
 
@@ -57,6 +60,34 @@ _INTERVAL_DRAWS = 32_000
 _CH_REST, _CH_WALK, _CH_BURST, _CH_JITTER, _CH_SLEEP, _CH_POSTURE, _CH_AROUSAL = range(1, 8)
 
 
+class _DayCache:
+    """Generated UTC days of every user, least recently used evicted first.
+
+    One cache for all users, bounded in days (~0.55 MB each), so a run over thousands of users
+    holds at most `_DAY_CACHE_SIZE` days however it walks them.  Private and locked.
+    """
+
+    def __init__(self, max_days: int) -> None:
+        self._max_days = max_days
+        self._lock = threading.Lock()
+        self._days: OrderedDict[tuple[UserSpec, int], tuple[IntArray, IntArray, IntArray]]
+        self._days = OrderedDict()
+
+    def get(self, key: tuple[UserSpec, int]) -> tuple[IntArray, IntArray, IntArray] | None:
+        with self._lock:
+            found = self._days.get(key)
+            if found is not None:
+                self._days.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[UserSpec, int], day: tuple[IntArray, IntArray, IntArray]) -> None:
+        with self._lock:
+            self._days[key] = day
+            self._days.move_to_end(key)
+            while len(self._days) > self._max_days:
+                self._days.popitem(last=False)
+
+
 @dataclass(frozen=True, slots=True)
 class UserSpec:
     """Who a sandbox user is; everything about their data follows from these fields.
@@ -74,6 +105,9 @@ class UserSpec:
     seed: int
     travel: tuple[tuple[dt.date, str], ...] = ()
     age: int = 38
+
+
+_DAYS = _DayCache(_DAY_CACHE_SIZE)
 
 
 def demo_user(clock_start_s: float) -> UserSpec:
@@ -113,8 +147,9 @@ def demo_user(clock_start_s: float) -> UserSpec:
 class Physiology:
     """Synthetic heart rate of one user: samples for any window, plus the provider's dailies.
 
-    Thread-safe: generation is pure, and the day cache (an LRU of the last 64 UTC days) is guarded
-    by a lock; the other caches are plain dicts whose worst race repeats a pure computation.
+    Thread-safe: generation is pure; generated days live in one locked LRU shared by every user
+    (bounded in total, so memory stays flat however many users a test or a load run touches), and
+    the small memos are `functools.lru_cache`s.
     """
 
     def __init__(self, spec: UserSpec) -> None:
@@ -122,9 +157,7 @@ class Physiology:
         self._seed = spec.seed % (1 << 63)
         self._residence = Residence(spec.time_zone, spec.travel)
         self._wear = WearSchedule(self._seed, spec.member_since)
-        self._lock = threading.Lock()
-        self._days: OrderedDict[int, tuple[IntArray, IntArray, IntArray]] = OrderedDict()
-        self._resting: dict[dt.date, int | None] = {}
+        self._resting = functools.lru_cache(maxsize=4096)(self._compute_resting_hr)
         traits = np.random.default_rng([self._seed, 0, 0])
         # A person's resting level and habits: fixed for the user, drawn once from the seed.
         self._rest_bpm = float(traits.uniform(52.0, 66.0))
@@ -199,11 +232,12 @@ class Physiology:
 
         Computed from that day's samples (see `dailies.resting_hr_from_samples`).
         """
-        if day not in self._resting:
-            start_s, end_s = self.local_day_bounds(day)
-            instants, bpm, _ = self.samples(start_s, end_s)
-            self._resting[day] = resting_hr_from_samples(instants, bpm, end_s)
-        return self._resting[day]
+        return self._resting(day)
+
+    def _compute_resting_hr(self, day: dt.date) -> int | None:
+        start_s, end_s = self.local_day_bounds(day)
+        instants, bpm, _ = self.samples(start_s, end_s)
+        return resting_hr_from_samples(instants, bpm, end_s)
 
     def resting_hr_method(self, day: dt.date) -> str | None:
         """How `resting_hr(day)` was computed, as Google's `calculationMethod` names it.
@@ -242,19 +276,14 @@ class Physiology:
     # ----------------------------------------------------------------- generation
 
     def _utc_day(self, day_index: int) -> tuple[IntArray, IntArray, IntArray]:
-        with self._lock:
-            cached = self._days.get(day_index)
-            if cached is not None:
-                self._days.move_to_end(day_index)
-                return cached
-        generated = self._generate(day_index)
-        for array in generated:
-            array.flags.writeable = False  # shared by every caller of this day
-        with self._lock:
-            self._days[day_index] = generated
-            if len(self._days) > _DAY_CACHE_SIZE:
-                self._days.popitem(last=False)
-        return generated
+        key = (self.spec, day_index)
+        cached = _DAYS.get(key)
+        if cached is None:
+            cached = self._generate(day_index)
+            for array in cached:
+                array.flags.writeable = False  # shared by every caller of this day
+            _DAYS.put(key, cached)
+        return cached
 
     def _instants(self, day_index: int, rng: np.random.Generator) -> IntArray:
         """Sampling instants of one UTC day before non-wear: irregular, dense while exercising."""
@@ -292,6 +321,9 @@ class Physiology:
         return merged
 
     def _generate(self, day_index: int) -> tuple[IntArray, IntArray, IntArray]:
+        if (day_index + 1) * DAY_S + _MAX_OFFSET_S <= self._wear.first_worn_l:
+            empty = np.empty(0, dtype=np.int64)  # before membership: nothing to compute
+            return empty, empty.copy(), empty.copy()
         rng = np.random.default_rng([self._seed, day_index + _EPOCH_ORDINAL, 1])
         instants = self._instants(day_index, rng)
         offsets = self._residence.offsets_s(instants)

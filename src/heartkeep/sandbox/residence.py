@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +23,13 @@ _DAY_S = 86_400
 _EPOCH = dt.date(1970, 1, 1)
 # Offsets are probed this often within a span and bisected to the second where they change.
 _PROBE_S = 1800
-_CHANGES_CACHE_SIZE = 1024
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r} in the sandbox user spec") from exc
 
 
 def _midnight_s(day: dt.date, zone: ZoneInfo) -> int:
@@ -34,12 +41,12 @@ class Residence:
     """The zone periods of one user: the home zone, then one period per travel change."""
 
     def __init__(self, time_zone: str, travel: tuple[tuple[dt.date, str], ...] = ()) -> None:
-        zone = ZoneInfo(time_zone)
+        zone = _zone(time_zone)
         self._starts: list[int] = []
         self._names: list[str] = [time_zone]
         self._zones: list[ZoneInfo] = [zone]
         for day, name in sorted(travel):
-            new_zone = ZoneInfo(name)
+            new_zone = _zone(name)
             switch_s = max(_midnight_s(day, zone), _midnight_s(day, new_zone))
             if self._starts and switch_s <= self._starts[-1]:
                 raise ValueError(f"travel changes must be on distinct, increasing dates: {day}")
@@ -47,8 +54,9 @@ class Residence:
             self._names.append(name)
             self._zones.append(new_zone)
             zone = new_zone
-        self._bounds: dict[dt.date, tuple[int, int]] = {}
-        self._changes: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+        # Bounded, thread-safe memos (lru_cache locks internally); a year is ~400 entries.
+        self._bounds = functools.lru_cache(maxsize=4096)(self._compute_bounds)
+        self._day_changes = functools.lru_cache(maxsize=1024)(self._compute_day_changes)
 
     @property
     def switches_s(self) -> tuple[int, ...]:
@@ -76,11 +84,10 @@ class Residence:
 
     def local_day_bounds(self, day: dt.date) -> tuple[int, int]:
         """UTC [start, end) of local day `day`: first instants with local date ≥ day, ≥ day+1."""
-        cached = self._bounds.get(day)
-        if cached is None:
-            cached = (self._first_instant_on(day), self._first_instant_on(day + dt.timedelta(1)))
-            self._bounds[day] = cached
-        return cached
+        return self._bounds(day)
+
+    def _compute_bounds(self, day: dt.date) -> tuple[int, int]:
+        return self._first_instant_on(day), self._first_instant_on(day + dt.timedelta(days=1))
 
     def _first_instant_on(self, day: dt.date) -> int:
         # Local dates are monotonic in UTC (see the module docstring), so bisect on them; every
@@ -122,15 +129,11 @@ class Residence:
             offsets.append(self.offset_s_at(lo))
         return instants, offsets
 
-    def _day_changes(self, day_index: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        cached = self._changes.get(day_index)
-        if cached is None:
-            instants, offsets = self.changes_s(day_index * _DAY_S, (day_index + 1) * _DAY_S)
-            cached = (np.asarray(instants, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
-            if len(self._changes) >= _CHANGES_CACHE_SIZE:
-                self._changes.pop(next(iter(self._changes)))
-            self._changes[day_index] = cached
-        return cached
+    def _compute_day_changes(
+        self, day_index: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        instants, offsets = self.changes_s(day_index * _DAY_S, (day_index + 1) * _DAY_S)
+        return np.asarray(instants, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
 
     def offsets_s(self, instants: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """UTC offset (seconds east) at each instant of an ascending array."""

@@ -10,6 +10,7 @@ two shapes the heart-rate model needs: a sleep depth (0 awake … 1 asleep) and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,15 +75,12 @@ class Routine:
         self._max_bpm = max_bpm
         self._chronotype_s = chronotype_s
         self._exercise_p = exercise_p
-        self._plans: dict[int, DayPlan] = {}
+        # Plans are tiny but users are many: keep a bounded, thread-safe memo per user.
+        self._plans = functools.lru_cache(maxsize=2048)(self._draw_plan)
 
     def plan(self, local_day: int) -> DayPlan:
         """The plan of local day number `local_day` (days since 1970-01-01 on the local clock)."""
-        plan = self._plans.get(local_day)
-        if plan is None:
-            plan = self._draw_plan(local_day)
-            self._plans[local_day] = plan
-        return plan
+        return self._plans(local_day)
 
     def _draw_plan(self, local_day: int) -> DayPlan:
         rng = np.random.default_rng([self._seed, local_day + _EPOCH_ORDINAL, _PURPOSE_PLAN])
