@@ -1,6 +1,8 @@
 """Parquet export: typed, zstd-compressed, one row per sample, row groups by UTC day.
 
-Schema: `instant` `timestamp[s, tz=UTC]`, `utc_offset_min` `int16`, `bpm` `int16`; the account
+Schema: `instant` `timestamp[s, tz=UTC]`, `utc_offset_min` `int16`, `bpm` `int16`.  Parquet
+has no seconds unit, so the file stores `instant` as TIMESTAMP(MILLIS, adjusted to UTC) and Arrow
+readers see `timestamp[ms, tz=UTC]` holding the same whole seconds.  The account
 is recorded in the file's key-value metadata (`heartkeep.account`, `heartkeep.time_zone`).  A
 `ParquetWriter` receives one row group per UTC day, so readers can skip days they do not need
 and memory stays at one day's rows.
