@@ -51,8 +51,7 @@ def calendar_figure(
     weeks = grid.shape[1]
     figure = Figure(figsize=(max(4.0, 1.5 + weeks * 0.22), 2.8), layout="constrained")
     axes = figure.add_subplot()
-    colours = colormaps[cmap].copy()
-    colours.set_bad("#e6e6e6")
+    colours = colormaps[cmap].with_extremes(bad="#e6e6e6")
     image = axes.imshow(
         np.ma.masked_invalid(grid),
         aspect="equal",
