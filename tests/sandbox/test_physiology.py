@@ -411,3 +411,57 @@ def test_days_long_before_membership_are_empty_and_cheap() -> None:
     phys = Physiology(demo_user(CLOCK_S))
     instants, bpm, offsets = phys.samples(0, CLOCK_S - 500 * DAY_S)  # 1970 to before joining
     assert instants.size == bpm.size == offsets.size == 0
+
+
+ZONES = ["Europe/Berlin", "America/Los_Angeles", "Asia/Kolkata", "Australia/Sydney", "UTC"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(min_value=-(2**70), max_value=2**70),
+    zone=st.sampled_from(ZONES),
+    age=st.integers(min_value=16, max_value=90),
+    day_offset=st.integers(min_value=0, max_value=700),
+)
+def test_any_user_on_any_day_stays_in_range(
+    seed: int, zone: str, age: int, day_offset: int
+) -> None:
+    spec = UserSpec(
+        health_user_id="333",
+        legacy_user_id="ANY001",
+        display_name="Anyone",
+        time_zone=zone,
+        member_since=dt.date(2025, 1, 1),
+        seed=seed,
+        age=age,
+    )
+    phys = Physiology(spec)
+    day = dt.date(2025, 1, 2) + dt.timedelta(days=day_offset)
+    start, end = phys.local_day_bounds(day)
+    instants, bpm, offsets = phys.samples(start, end)
+    assert np.all(np.diff(instants) > 0)
+    if instants.size:
+        assert bpm.min() >= 30
+        assert bpm.max() <= 220
+        assert bpm.max() <= 220 - age + 8  # exercise stays near the age-predicted maximum
+        assert offsets[0] == phys.offset_s_at(int(instants[0]))
+        assert offsets[-1] == phys.offset_s_at(int(instants[-1]))
+    zones = phys.zones(day)
+    assert (zones == []) == (instants.size == 0)
+    assert all(lo <= hi for _, lo, hi, _ in zones)
+
+
+@settings(max_examples=8, deadline=None)
+@given(clock=st.datetimes(min_value=dt.datetime(2022, 1, 1), max_value=dt.datetime(2035, 1, 1)))
+def test_demo_user_always_has_a_worn_fortnight_and_a_trip_inside_the_year(
+    clock: dt.datetime,
+) -> None:
+    clock_s = int(clock.replace(tzinfo=dt.UTC).timestamp())
+    spec = demo_user(clock_s)
+    today = clock.date()
+    assert spec.member_since == today - dt.timedelta(days=400)
+    for travel_day, _ in spec.travel:
+        assert today - dt.timedelta(days=365) < travel_day < today - dt.timedelta(days=14)
+    phys = Physiology(spec)
+    counts = [phys.daily_sample_count(today - dt.timedelta(days=k)) for k in range(1, 15)]
+    assert min(counts) > 10_000

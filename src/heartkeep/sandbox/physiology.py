@@ -163,6 +163,10 @@ class Physiology:
         self._rest_bpm = float(traits.uniform(52.0, 66.0))
         self._awake_lift_bpm = float(traits.uniform(14.0, 22.0))
         self._max_hr = 220 - spec.age
+        # Everyday effort scales with the heart-rate reserve, so an older heart is not overdriven.
+        reserve = self._max_hr - self._rest_bpm
+        self._walk_bpm = 0.25 * reserve
+        self._stairs_bpm = 0.12 * reserve
         self._routine = Routine(
             self._seed,
             rest_bpm=self._rest_bpm,
@@ -335,7 +339,7 @@ class Physiology:
         grid = np.arange(day_index * DAY_S, (day_index + 1) * DAY_S + 1, _GRID_S, dtype=np.int64)
         grid_local = (grid + self._residence.offsets_s(grid)).astype(np.float64)
         smooth, asleep = self._heart_rate(grid.astype(np.float64), grid_local)
-        hr = np.interp(instants, grid, smooth)
+        hr = np.interp(instants, grid, np.minimum(smooth, self._max_hr))
         calm = np.interp(instants, grid, asleep)
         jitter = rng.normal(0.0, 1.0, size=instants.size) * (1.2 - 0.7 * calm)
         bpm = np.clip(np.rint(hr + jitter), BPM_MIN, BPM_MAX).astype(np.int64)
@@ -359,8 +363,8 @@ class Physiology:
             + self._awake_lift_bpm
             + circadian
             + posture
-            + 30.0 * walking**1.2
-            + 15.0 * stairs
+            + self._walk_bpm * walking**1.2
+            + self._stairs_bpm * stairs
             + 2.5 * wiggle
         )
 
