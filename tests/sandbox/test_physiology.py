@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -54,6 +55,8 @@ def digest(arrays: tuple[np.ndarray, ...]) -> str:
 
 FRESH_PROCESS = """
 import hashlib, sys
+from pathlib import Path
+
 import numpy as np
 from heartkeep.sandbox.physiology import Physiology, demo_user
 clock_s, *starts = map(int, sys.argv[1:])
@@ -465,3 +468,15 @@ def test_demo_user_always_has_a_worn_fortnight_and_a_trip_inside_the_year(
     phys = Physiology(spec)
     counts = [phys.daily_sample_count(today - dt.timedelta(days=k)) for k in range(1, 15)]
     assert min(counts) > 10_000
+
+
+def test_the_docs_example_prints_what_docs_sandbox_md_shows() -> None:
+    """docs/sandbox.md shows real output; this keeps it real."""
+    docs = (Path(__file__).parents[2] / "docs" / "sandbox.md").read_text(encoding="utf-8")
+    section = docs.split("## Synthetic physiology", 1)[1].split("\n## ", 1)[0]
+    block = section.split("$ .venv/bin/python - <<'EOF'\n", 1)[1].split("\n```", 1)[0]
+    script, shown = block.split("\nEOF\n", 1)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == shown.strip()
