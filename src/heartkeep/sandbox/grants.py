@@ -48,6 +48,7 @@ class AuthorizationCode:
     consent_shown: bool
     expires_s: float
     used: bool = False
+    grant_id: int | None = None
 
 
 @dataclass
@@ -182,7 +183,9 @@ class Grants:
         if record is None:
             raise TokenError("invalid_grant", "Malformed auth code.")
         if record.used:
-            # Google kills what a replayed code produced, as RFC 6749 §4.1.2 advises.
+            # A replayed code means it leaked: revoke what it produced (RFC 6749 §4.1.2).
+            if record.grant_id is not None:
+                self.grants[record.grant_id].revoked = True
             raise TokenError("invalid_grant", "Bad Request")
         if now_s >= record.expires_s:
             raise TokenError("invalid_grant", "Bad Request")
@@ -202,7 +205,6 @@ class Grants:
             )
             if not hmac.compare_digest(expected.encode(), record.code_challenge.encode()):
                 raise TokenError("invalid_grant", "Invalid code verifier.")
-        record.used = True
         grant = Grant(
             grant_id=self._next_grant_id,
             client_id=client.client_id,
@@ -212,6 +214,8 @@ class Grants:
         )
         self._next_grant_id += 1
         self.grants[grant.grant_id] = grant
+        record.used = True
+        record.grant_id = grant.grant_id
         response = self._mint_access(grant, grant.scopes, now_s)
         if record.offline and record.consent_shown:
             refresh = self._mint_refresh(grant, now_s)

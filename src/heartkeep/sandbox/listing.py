@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ import orjson
 from heartkeep.sandbox.catalog import DAILY_HEART_RATE_ZONES, DAILY_RESTING_HEART_RATE, DataType
 from heartkeep.sandbox.filters import TimeFilter
 from heartkeep.sandbox.pagetokens import PageTokens
+from heartkeep.sandbox.physiology import Physiology
 from heartkeep.sandbox.state import SampleArrays, SandboxState
 from heartkeep.sandbox.wire import date_json, heart_rate_points
 
@@ -187,6 +189,12 @@ def last_complete_day(state: SandboxState, user_id: str) -> dt.date:
     return day - dt.timedelta(days=1)
 
 
+@lru_cache(maxsize=16384)
+def _zones(physiology: Physiology, day: dt.date) -> list[tuple[str, int, int, float]]:
+    """A day's zones, remembered: they cost a day of samples, and physiologies are shared."""
+    return physiology.zones(day)
+
+
 def daily_point(state: SandboxState, user_id: str, data_type: DataType, day: dt.date) -> Any:
     """The daily data point of `data_type` for local `day`, or None when there is none."""
     physiology = state.physiology[user_id]
@@ -201,7 +209,7 @@ def daily_point(state: SandboxState, user_id: str, data_type: DataType, day: dt.
                 "dailyRestingHeartRateMetadata": {"calculationMethod": "WITH_SLEEP"},
             }
         }
-    zones = physiology.zones(day)
+    zones = _zones(physiology, day)
     if not zones:
         return None
     return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,6 +43,16 @@ class ServerClock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
 
+@lru_cache(maxsize=64)
+def shared_physiology(spec: UserSpec) -> Physiology:
+    """One `Physiology` per distinct user spec in this process.
+
+    Physiology is a pure function of its spec, so sandboxes of the same user (a fresh one per
+    test) can share its day caches: the second sandbox serves a year of dailies at once.
+    """
+    return Physiology(spec)
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """One served request, for assertions and request counting.  Unpacks as a 3-tuple."""
@@ -69,7 +80,7 @@ class SandboxState:
         specs = self.config.resolved_users(self.clock.now_s())
         self.users: dict[str, UserSpec] = {spec.health_user_id: spec for spec in specs}
         self.physiology: dict[str, Physiology] = {
-            spec.health_user_id: Physiology(spec) for spec in specs
+            spec.health_user_id: shared_physiology(spec) for spec in specs
         }
         self.grants = Grants(self.config)
         self.grants.register(
