@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from heartkeep import api
 from heartkeep.cli import render
@@ -231,39 +233,30 @@ def stats_command(
     if not rows:
         render.line("No data in that range.")
         return
-    render.table(
-        None,
-        [
-            "Day",
-            "Samples",
-            "Wear",
-            "Cover",
-            "Min",
-            "Mean",
-            "Max",
-            "Rest (prov)",
-            "Rest (est)",
-            "Light",
-            "Mod",
-            "Vig",
-            "Peak",
-        ],
-        [
-            [
-                day.day.isoformat(),
-                f"{day.samples:,}",
-                f"{day.wear_s / 3600:.1f} h",
-                f"{day.coverage:.0%}",
-                day.min_bpm,
-                None if day.mean_bpm is None else f"{day.mean_bpm:.0f}",
-                day.max_bpm,
-                None if day.resting_provider is None else f"{day.resting_provider:.0f}",
-                None if day.resting_estimate is None else f"{day.resting_estimate:.0f}",
-                *(f"{minutes:.0f}" for _, minutes in day.zone_minutes),
-            ]
-            for day in days
-        ],
+    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("Day", "Samples", "Wear", "Cover", "Min/avg/max", "Resting"):
+        grid.add_column(column, no_wrap=True, justify="left" if column == "Day" else "right")
+    grid.add_column("Zones L/M/V/P", no_wrap=True, justify="right")
+    for day in days:
+        grid.add_row(
+            day.day.isoformat(),
+            f"{day.samples:,}",
+            f"{day.wear_s / 3600:.1f}h",
+            f"{day.coverage:.0%}",
+            f"{_bpm(day.min_bpm)}/{_bpm(day.mean_bpm)}/{_bpm(day.max_bpm)}",
+            f"{_bpm(day.resting_provider)}/{_bpm(day.resting_estimate)}",
+            "/".join(f"{minutes:.0f}" for _, minutes in day.zone_minutes),
+        )
+    render.console.print(grid)
+    render.line(
+        "Heart rate in bpm.  Resting: the provider's / heartkeep's estimate.  Zones: minutes in "
+        "Light / Moderate / Vigorous / Peak."
     )
+
+
+def _bpm(value: float | None) -> str:
+    """Whole bpm, or a dash where there is no value."""
+    return "–" if value is None else f"{value:.0f}"
 
 
 def register(app: typer.Typer) -> None:
