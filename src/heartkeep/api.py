@@ -321,9 +321,16 @@ def _last_day(store: Store, account: Account) -> dt.date:
 def _range(
     store: Store, account: Account, since: dt.date | None, until: dt.date | None, days: int
 ) -> tuple[dt.date, dt.date]:
-    """[since, until]; open ends default to the last day with data and `days` days back."""
+    """[since, until]; open ends default to the last day with data and `days` days back (but
+    not before the first day with data)."""
     end = until or _last_day(store, account)
     start = since or end - dt.timedelta(days=days - 1)
+    span = store.sample_span(account.key)
+    if since is None and span is not None:
+        first = timeline.local_date(
+            span.start_s, timeline.zone_offset_min(account.time_zone, span.start_s)
+        )
+        start = max(start, min(first, end))
     if end < start:
         raise ConfigError(f"--until {end} is before --since {start}")
     return start, end
