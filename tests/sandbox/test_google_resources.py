@@ -40,7 +40,11 @@ def test_profile_has_the_membership_date_and_no_time_zone(sandbox, client) -> No
     validate(body, "Profile")
     spec = next(iter(sandbox.state.users.values()))
     start = spec.member_since
-    assert body["membershipStartDate"] == {"year": start.year, "month": start.month, "day": start.day}
+    assert body["membershipStartDate"] == {
+        "year": start.year,
+        "month": start.month,
+        "day": start.day,
+    }
     assert "timeZone" not in body
 
 
