@@ -41,6 +41,8 @@ _DAY_CACHE_SIZE = 128
 # No zone is further than this from UTC; bounds the local span of a UTC day.
 _MAX_OFFSET_S = 26 * 3600
 _GRID_S = 10
+# Half the span over which the signal cross-fades when the local clock jumps.
+_BLEND_S = 900
 _MIN_SLEEP_FOR_METHOD_S = 3600
 
 # Sampling intervals outside exercise: a watch reports every 1–15 s, most often every few seconds.
@@ -116,8 +118,8 @@ def demo_user(clock_start_s: float) -> UserSpec:
     Lives in Europe/Berlin, member for 400 days, and spent ten days in New York between 200 and
     190 days before the start (a westward and an eastward offset change inside the last year but
     well clear of the last 14 days).  The seed is the first one from a fixed base whose last 14
-    days are fully worn and whose last year has a few whole days off the wrist, so the demo looks
-    good and the gap handling still has something to show.
+    days are worn but for charging and a few loose-band minutes, and whose last year has a few
+    whole days off the wrist, so the demo looks good and gap handling has something to show.
     """
     start_day = dt.datetime.fromtimestamp(clock_start_s, dt.UTC).date()
     member_since = start_day - dt.timedelta(days=400)
@@ -128,7 +130,9 @@ def demo_user(clock_start_s: float) -> UserSpec:
     seed = 20261120
     while True:
         wear = WearSchedule(seed, member_since)
-        recent_off = any(wear.off_wrist_day(start_day - dt.timedelta(days=k)) for k in range(0, 16))
+        # Nothing beyond charging and loose-band minutes in the last fortnight (and the day
+        # before it, whose night runs into it).
+        recent_off = any(wear.hours_off(start_day - dt.timedelta(days=k)) > 1.5 for k in range(16))
         year_off = sum(wear.off_wrist_day(start_day - dt.timedelta(days=k)) for k in range(16, 366))
         if not recent_off and year_off >= 3:
             break
@@ -339,11 +343,32 @@ class Physiology:
         grid = np.arange(day_index * DAY_S, (day_index + 1) * DAY_S + 1, _GRID_S, dtype=np.int64)
         grid_local = (grid + self._residence.offsets_s(grid)).astype(np.float64)
         smooth, asleep = self._heart_rate(grid.astype(np.float64), grid_local)
+        self._blend_clock_changes(grid, smooth, asleep)
         hr = np.interp(instants, grid, np.minimum(smooth, self._max_hr))
         calm = np.interp(instants, grid, asleep)
         jitter = rng.normal(0.0, 1.0, size=instants.size) * (1.2 - 0.7 * calm)
         bpm = np.clip(np.rint(hr + jitter), BPM_MIN, BPM_MAX).astype(np.int64)
         return instants, bpm, offsets.astype(np.int64)
+
+    def _blend_clock_changes(self, grid: IntArray, smooth: FloatArray, asleep: FloatArray) -> None:
+        """Cross-fade the signal over half an hour around each UTC offset change, in place.
+
+        Behaviour follows the local clock, which jumps when DST starts or ends and when travel
+        switches zones (six hours at once after a flight).  The body does not jump with it, so
+        around a change the signal moves gradually from the old clock's values to the new one's.
+        """
+        lo, hi = int(grid[0]) - _BLEND_S, int(grid[-1]) + _BLEND_S + 1
+        change_at, offsets = self._residence.changes_s(lo, hi)
+        for i in range(1, len(change_at)):
+            near = np.abs(grid - change_at[i]) < _BLEND_S
+            if not near.any():
+                continue
+            t = grid[near].astype(np.float64)
+            before_hr, before_asleep = self._heart_rate(t, t + offsets[i - 1])
+            after_hr, after_asleep = self._heart_rate(t, t + offsets[i])
+            weight = (t - (change_at[i] - _BLEND_S)) / (2.0 * _BLEND_S)
+            smooth[near] = before_hr + weight * (after_hr - before_hr)
+            asleep[near] = before_asleep + weight * (after_asleep - before_asleep)
 
     def _heart_rate(self, t: FloatArray, local: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(heart rate without jitter, sleep depth) at UTC instants `t` with local times `local`."""

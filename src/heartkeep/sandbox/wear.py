@@ -65,6 +65,12 @@ class WearSchedule:
             gaps.append((start, start + rng.uniform(7.5, 9.5) * 3600))
         return tuple(gaps)
 
+    def hours_off(self, day: dt.date) -> float:
+        """Hours of non-wear that begin on local date `day` (24 for a whole day off the wrist)."""
+        if self.off_wrist_day(day):
+            return 24.0
+        return sum(end - start for start, end in self._gaps(day.toordinal())) / 3600
+
     def gaps_l(self, local_day: int) -> list[tuple[float, float]]:
         """Non-wear spans (absolute local seconds) of local day number `local_day` since 1970."""
         base = float(local_day * _DAY_S)
