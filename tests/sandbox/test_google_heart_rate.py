@@ -226,16 +226,16 @@ def test_timestamps_with_offsets_are_accepted(sandbox, client, user_id) -> None:
 @pytest.mark.parametrize(
     ("filter_", "reasons", "columns"),
     [
-        ('sleep.interval.end_time >= "2026-11-01T00:00:00Z"', "INVALID_DATA_POINT_FILTER_COLLECTION_MISMATCH", [1]),
-        ('heartbeat.time >= "2026-11-01T00:00:00Z"', "INVALID_DATA_POINT_FILTER_DATA_TYPE_RESTRICTION", [1]),
-        ('heart_rate.interval.start_time >= "2026-11-01T00:00:00Z"', "INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER", [1]),
-        ('heart_rate.sample_time.physical_time > "2026-11-01T00:00:00Z"', "INVALID_DATA_POINT_FILTER_SYNTAX", [38]),
-        ('heart_rate.sample_time.physical_time >= "2026-11-01T00:00:00Z" OR heart_rate.sample_time.physical_time < "2026-11-02T00:00:00Z"', "INVALID_DATA_POINT_FILTER_SYNTAX", [64]),
+        ('sleep.interval.end_time >= "2026-11-01T00:00:00Z"', "INVALID_DATA_POINT_FILTER_COLLECTION_MISMATCH", [1]),  # noqa: E501
+        ('heartbeat.time >= "2026-11-01T00:00:00Z"', "INVALID_DATA_POINT_FILTER_DATA_TYPE_RESTRICTION", [1]),  # noqa: E501
+        ('heart_rate.interval.start_time >= "2026-11-01T00:00:00Z"', "INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER", [1]),  # noqa: E501
+        ('heart_rate.sample_time.physical_time > "2026-11-01T00:00:00Z"', "INVALID_DATA_POINT_FILTER_SYNTAX", [38]),  # noqa: E501
+        ('heart_rate.sample_time.physical_time >= "2026-11-01T00:00:00Z" OR heart_rate.sample_time.physical_time < "2026-11-02T00:00:00Z"', "INVALID_DATA_POINT_FILTER_SYNTAX", [64]),  # noqa: E501
         ('heart_rate.sample_time.physical_time >= 2026', "INVALID_DATA_POINT_FILTER_SYNTAX", [41]),
         ('heart_rate.sample_time.physical_time >=', "INVALID_DATA_POINT_FILTER_MISSING_TOKEN", [1]),
         ('heart_rate.sample_time.physical_time >= "2026-11-01"', "INVALID_FILTER_FORMAT", [41]),
-        ('heart_rate.sample_time.civil_time >= "2026-11-01T00:00:00Z"', "INVALID_FILTER_FORMAT", [38]),
-        ('steps.interval.start_time >= "2026-11-01T00:00:00Z" AND heart_rate.date < "2026-11-02"', "INVALID_DATA_POINT_FILTER_COLLECTION_MISMATCH,INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER", [1, 57]),
+        ('heart_rate.sample_time.civil_time >= "2026-11-01T00:00:00Z"', "INVALID_FILTER_FORMAT", [38]),  # noqa: E501
+        ('steps.interval.start_time >= "2026-11-01T00:00:00Z" AND heart_rate.date < "2026-11-02"', "INVALID_DATA_POINT_FILTER_COLLECTION_MISMATCH,INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER", [1, 57]),  # noqa: E501
     ],
 )  # fmt: skip
 def test_bad_filters_are_400_with_reasons_per_term(
@@ -282,7 +282,10 @@ def test_data_source_families(client) -> None:
 
 
 def test_daily_resting_heart_rate_newest_first_with_date_filter(sandbox, client, user_id) -> None:
-    filter_ = 'daily_resting_heart_rate.date >= "2026-11-01" AND daily_resting_heart_rate.date < "2026-11-25"'
+    filter_ = (
+        'daily_resting_heart_rate.date >= "2026-11-01" AND '
+        'daily_resting_heart_rate.date < "2026-11-25"'
+    )
     points, pages = walk(client, RHR, {"filter": filter_, "pageSize": 5})
     days = [dt.date(**p["dailyRestingHeartRate"]["date"]) for p in points]
     assert days == sorted(days, reverse=True)
@@ -304,9 +307,11 @@ def test_daily_zones_match_the_physiology(sandbox, client, user_id) -> None:
     physiology = sandbox.state.physiology[user_id]
     zones = points[0]["dailyHeartRateZones"]["heartRateZones"]
     expected = physiology.zones(dt.date(2026, 11, 18))
-    assert [(z["heartRateZoneType"], int(z["minBeatsPerMinute"]), int(z["maxBeatsPerMinute"])) for z in zones] == [
-        (name, low, high) for name, low, high, _ in expected
-    ]  # fmt: skip
+    served = [
+        (z["heartRateZoneType"], int(z["minBeatsPerMinute"]), int(z["maxBeatsPerMinute"]))
+        for z in zones
+    ]
+    assert served == [(name, low, high) for name, low, high, _ in expected]
 
 
 def test_daily_types_filter_by_date_only(client) -> None:

@@ -213,10 +213,10 @@ def test_client_authentication(sandbox: SandboxServer) -> None:
     ("data", "expected"),
     [
         ({}, (400, "invalid_request", "Missing required parameter: grant_type")),
-        ({"grant_type": "password"}, (400, "unsupported_grant_type", "Invalid grant_type: password")),
-        ({"grant_type": "authorization_code"}, (400, "invalid_request", "Missing required parameter: code")),
-        ({"grant_type": "refresh_token"}, (400, "invalid_request", "Missing required parameter: refresh_token")),
-        ({"grant_type": "refresh_token", "refresh_token": "1//garbage"}, (400, "invalid_grant", "Bad Request")),
+        ({"grant_type": "password"}, (400, "unsupported_grant_type", "Invalid grant_type: password")),  # noqa: E501
+        ({"grant_type": "authorization_code"}, (400, "invalid_request", "Missing required parameter: code")),  # noqa: E501
+        ({"grant_type": "refresh_token"}, (400, "invalid_request", "Missing required parameter: refresh_token")),  # noqa: E501
+        ({"grant_type": "refresh_token", "refresh_token": "1//garbage"}, (400, "invalid_grant", "Bad Request")),  # noqa: E501
     ],
 )  # fmt: skip
 def test_token_endpoint_errors(

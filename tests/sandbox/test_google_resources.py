@@ -126,8 +126,12 @@ def test_identity_needs_some_googlehealth_scope(sandbox) -> None:
 
 @pytest.mark.parametrize(
     ("headers", "missing"),
-    [({}, True), ({"Authorization": "Bearer ya29.nonsense"}, False), ({"Authorization": "Basic x"}, False)],
-)  # fmt: skip
+    [
+        ({}, True),
+        ({"Authorization": "Bearer ya29.nonsense"}, False),
+        ({"Authorization": "Basic x"}, False),
+    ],
+)
 def test_bad_credentials_are_401_unauthenticated(sandbox, headers, missing: bool) -> None:
     response = httpx.get(sandbox.url + "/v4/users/me/identity", headers=headers)
     assert response.status_code == 401
