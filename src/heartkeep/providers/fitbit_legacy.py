@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import httpx
@@ -53,6 +54,8 @@ PROFILE_PATH = "/1/user/-/profile.json"
 DEVICES_PATH = "/1/user/-/devices.json"
 DAY_S = 86_400
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_TIME = itemgetter("time")
+_VALUE = itemgetter("value")
 
 GONE_MESSAGE = (
     "The legacy Fitbit Web API (api.fitbit.com) answered 410 Gone: Google switched it off on "
@@ -161,9 +164,11 @@ def _convert_slowly(day: dt.date, clock_s: IntArray, zone_name: str) -> tuple[In
 
 
 def parse_intraday(
-    body: Mapping[str, Any], day: dt.date, zone_name: str
+    body: Mapping[str, Any], day: dt.date, zone_name: str, window: Window | None = None
 ) -> tuple[list[Sample], list[Daily]]:
     """One day's intraday response → (samples ascending by instant, that day's dailies).
+
+    With `window`, only samples inside it are kept.
 
     Raises `ProviderError` when the intraday part is missing — the API's way of saying the app
     has no intraday access, which must not be mistaken for a day without data — or malformed.
@@ -181,18 +186,20 @@ def parse_intraday(
         raise ProviderError(f"The Fitbit API sent an unreadable dataset for {day.isoformat()}.")
     lookup = _clock_seconds()
     try:
-        clock_s = np.fromiter((lookup[p["time"]] for p in dataset), np.int64, len(dataset))
-        bpm = np.fromiter((p["value"] for p in dataset), np.int64, len(dataset))
+        # map/itemgetter keep the per-point work in C: ~25,000 points a day, a year at a time.
+        clock_s = np.fromiter(map(lookup.__getitem__, map(_TIME, dataset)), np.int64, len(dataset))
+        bpm = np.fromiter(map(_VALUE, dataset), np.int64, len(dataset))
     except (KeyError, TypeError, ValueError) as error:
         raise ProviderError(
             f"The Fitbit API sent an unreadable heart-rate point for {day.isoformat()} ({error})."
         ) from None
     instants, offsets = local_clock_to_instants(day, clock_s, zone_name)
+    if window is not None:
+        keep = (instants >= window.start_s) & (instants < window.end_s)
+        instants, bpm, offsets = instants[keep], bpm[keep], offsets[keep]
     order = np.argsort(instants, kind="stable")
-    samples = list(
-        map(Sample, instants[order].tolist(), bpm[order].tolist(), offsets[order].tolist())
-    )
-    return samples, parse_dailies(body, day)
+    rows = zip(instants[order].tolist(), bpm[order].tolist(), offsets[order].tolist(), strict=True)
+    return list(map(Sample._make, rows)), parse_dailies(body, day)
 
 
 def parse_dailies(body: Mapping[str, Any], day: dt.date) -> list[Daily]:
@@ -297,9 +304,8 @@ class FitbitLegacyProvider:
                 yield Page(samples=(), covers=Window(window.start_s, covers.end_s), requests=0)
                 return
             body = self._get_json(intraday_path(day))
-            samples, dailies = parse_intraday(body, day, zone_name)
-            inside = [s for s in samples if covers.start_s <= s.instant_s < covers.end_s]
-            yield Page(samples=inside, covers=covers, dailies=dailies, requests=1)
+            samples, dailies = parse_intraday(body, day, zone_name, covers)
+            yield Page(samples=samples, covers=covers, dailies=dailies, requests=1)
             if covers.start_s <= window.start_s:
                 return
             day -= dt.timedelta(days=1)
