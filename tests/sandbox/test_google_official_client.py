@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import google.auth.transport.requests
 import httpx
 import pytest
+import requests
 from discovery_schema import validate
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow
@@ -23,6 +24,20 @@ from sandbox_tokens import HEARTKEEP_SCOPES
 
 from heartkeep.sandbox.credentials import google_client_json
 from heartkeep.sandbox.server import SandboxServer
+
+
+@pytest.fixture
+def service(sandbox: SandboxServer, credentials: Credentials):
+    """The discovery client on the sandbox; closed afterwards (httplib2 keeps sockets open)."""
+    client = build(
+        "health",
+        "v4",
+        credentials=credentials,
+        client_options={"api_endpoint": sandbox.url + "/"},
+        static_discovery=True,
+    )
+    yield client
+    client.close()
 
 
 @pytest.fixture
@@ -39,19 +54,11 @@ def credentials(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cred
     query = parse_qs(urlsplit(redirect.headers["location"]).query)
     assert query["state"] == [state]
     flow.fetch_token(code=query["code"][0])
+    flow.oauth2session.close()
     return flow.credentials
 
 
-def test_the_official_client_lists_heart_rate_across_pages(
-    sandbox: SandboxServer, credentials: Credentials
-) -> None:
-    service = build(
-        "health",
-        "v4",
-        credentials=credentials,
-        client_options={"api_endpoint": sandbox.url + "/"},
-        static_discovery=True,
-    )
+def test_the_official_client_lists_heart_rate_across_pages(sandbox: SandboxServer, service) -> None:
     points = service.users().dataTypes().dataPoints()
     request = points.list(
         parent="users/me/dataTypes/heart-rate",
@@ -76,16 +83,7 @@ def test_the_official_client_lists_heart_rate_across_pages(
     assert [r.status for r in requests] == [200] * pages
 
 
-def test_the_official_client_reads_settings_and_raises_googles_errors(
-    sandbox: SandboxServer, credentials: Credentials
-) -> None:
-    service = build(
-        "health",
-        "v4",
-        credentials=credentials,
-        client_options={"api_endpoint": sandbox.url + "/"},
-        static_discovery=True,
-    )
+def test_the_official_client_reads_settings_and_raises_googles_errors(service) -> None:
     settings = service.users().getSettings(name="users/me/settings").execute()
     assert settings["timeZone"] == "Europe/Berlin"
     identity = service.users().getIdentity(name="users/me/identity").execute()
@@ -125,7 +123,8 @@ def test_google_auth_refreshes_against_the_sandbox(
 ) -> None:
     old = credentials.token
     sandbox.state.expire_access_tokens()
-    credentials.refresh(google.auth.transport.requests.Request())
+    with requests.Session() as session:
+        credentials.refresh(google.auth.transport.requests.Request(session))
     assert credentials.token != old
     assert credentials.refresh_token  # kept: Google does not rotate
     with httpx.Client(headers={"Authorization": f"Bearer {credentials.token}"}) as client:
