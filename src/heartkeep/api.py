@@ -94,6 +94,149 @@ def logout(
 
 # --- sync and store (issue 4) -----------------------------------------------------------------
 
+import datetime as _dt  # noqa: E402 - this section's own imports
+from collections.abc import Sequence as _Sequence  # noqa: E402
+
+from heartkeep.auth import connected_accounts as _connected_accounts  # noqa: E402
+from heartkeep.auth import open_connection as _open_connection  # noqa: E402
+from heartkeep.errors import AlreadyRunning, HeartkeepError  # noqa: E402
+from heartkeep.errors import NoAccounts as _NoAccounts  # noqa: E402
+from heartkeep.providers import get_provider_factory as _provider_factory  # noqa: E402
+from heartkeep.store import SyncStore as _SyncStore  # noqa: E402
+from heartkeep.store import open_store as _open_store  # noqa: E402
+from heartkeep.sync import (  # noqa: E402
+    AccountFinished,
+    AccountReport,
+    EventHandler,
+    EventTally,
+    QuotaPolicy,
+    SyncReport,
+    build_client,
+    sync_account,
+)
+from heartkeep.sync.lock import sync_lock as _sync_lock  # noqa: E402
+from heartkeep.sync.status import AccountSyncStatus  # noqa: E402
+from heartkeep.sync.status import sync_status as _sync_status  # noqa: E402
+
+__all__ = sorted(
+    [*__all__, "AccountReport", "AccountSyncStatus", "SyncReport", "status", "sync", "watch"]
+)
+
+
+def sync(
+    settings: Settings,
+    *,
+    accounts: _Sequence[str] | None = None,
+    since: _dt.date | None = None,
+    until: _dt.date | None = None,
+    clock: Clock | None = None,
+    on_event: EventHandler | None = None,
+    sandbox_clock: Clock | None = None,
+    trailing_days: int | None = None,
+) -> SyncReport:
+    """One sync run: every connected account (or `accounts`), each into `settings.database`.
+
+    `since`/`until` are local dates (`until` exclusive) to re-fetch; `trailing_days` overrides
+    `settings.trailing_days`.  `clock` (or `sandbox_clock`, the simulated clock an in-process
+    sandbox runs on) is what waits happen on.  A failing account does not stop the others; its
+    report carries the error and exit code.  Raises `NoAccounts` (nothing connected),
+    `AlreadyRunning` (another sync holds the lock, exit 75), `StoreError`.
+    """
+    clock = clock or sandbox_clock or SystemClock()
+    keys = list(accounts) if accounts else _connected_accounts(settings)
+    if not keys:
+        raise _NoAccounts(
+            "no account is connected yet",
+            hint="Run `heartkeep auth login` first (or `heartkeep demo` to try the sandbox).",
+        )
+    trailing = settings.trailing_days if trailing_days is None else trailing_days
+    with _sync_lock(settings.data_dir), _open_store(settings.database) as store:
+        reports = [
+            _sync_one(settings, store, key, clock, on_event, since, until, trailing) for key in keys
+        ]
+    return SyncReport(tuple(reports))
+
+
+def _sync_one(
+    settings: Settings,
+    store: _SyncStore,
+    key: str,
+    clock: Clock,
+    on_event: EventHandler | None,
+    since: _dt.date | None,
+    until: _dt.date | None,
+    trailing_days: int,
+) -> AccountReport:
+    """Wire vault → client (auth, quota, retry) → provider → engine for one account."""
+    tally = EventTally(on_event)
+    try:
+        connection = _open_connection(settings, key, clock=clock)
+        factory = _provider_factory(connection.provider)
+    except HeartkeepError as failure:
+        report = AccountReport(key, "failed", error=str(failure), exit_code=failure.exit_code)
+        tally(AccountFinished(key, "failed", 0, 0, report.error))
+        return report
+    with build_client(
+        base_url=connection.endpoints.api_base,
+        auth=connection.auth,
+        clock=clock,
+        policy=QuotaPolicy.for_provider(connection.provider),
+        on_event=tally,
+        timeout_s=settings.http_timeout_s,
+    ) as client:
+        return sync_account(
+            factory(client, clock=clock),
+            store,
+            account_key=key,
+            clock=clock,
+            since=since,
+            until=until,
+            trailing_days=trailing_days,
+            on_event=tally,
+        )
+
+
+def watch(
+    settings: Settings,
+    *,
+    interval_s: float,
+    clock: Clock | None = None,
+    on_event: EventHandler | None = None,
+    on_report: Callable[[SyncReport | HeartkeepError], None] | None = None,
+    runs: int | None = None,
+) -> None:
+    """Run `sync` every `interval_s` seconds in the foreground (`runs` bounds it, for tests).
+
+    A failed run — an account that failed, another sync holding the lock, nothing connected
+    yet — is handed to `on_report` and the loop goes on; Ctrl-C ends it.
+    """
+    clock = clock or SystemClock()
+    done = 0
+    while runs is None or done < runs:
+        started = clock.now_s()
+        outcome: SyncReport | HeartkeepError
+        try:
+            outcome = sync(settings, clock=clock, on_event=on_event)
+        except (AlreadyRunning, _NoAccounts) as failure:
+            outcome = failure
+        if on_report is not None:
+            on_report(outcome)
+        done += 1
+        if runs is None or done < runs:
+            clock.sleep(max(0.0, interval_s - (clock.now_s() - started)))
+
+
+def status(settings: Settings, *, clock: Clock | None = None) -> list[AccountSyncStatus]:
+    """Per account: last successful sync, newest sample's age, 7/30-day coverage, warnings.
+
+    Reads the database only (works offline).  Raises `StoreError`.
+    """
+    now_s = int((clock or SystemClock()).now_s())
+    connected = _connected_accounts(settings)
+    with _open_store(settings.database) as store:
+        return _sync_status(store, connected=connected, now_s=now_s)
+
+
 # --- imports, exports, stats, charts, report (issue 6) ----------------------------------------
 
 import datetime as dt  # noqa: E402 - each issue's section keeps its own imports

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from heartkeep.errors import ProviderError
 from heartkeep.model import Sample
-from heartkeep.providers.google_health import parse_heart_rate_points
+from heartkeep.providers.google_health import parse_heart_rate_page
+
+
+def parse_heart_rate_points(points: list[dict]) -> list[Sample]:
+    body = orjson.dumps({"dataPoints": points, "nextPageToken": "next"})
+    samples, token = parse_heart_rate_page(body)
+    assert token == "next"
+    return samples
 
 
 def _point(instant_s: int, bpm: int, offset_min: int, fraction_us: int = 0) -> dict:
@@ -83,5 +91,17 @@ def test_offsets_in_other_forms_and_points_of_other_types() -> None:
     ],
 )
 def test_a_malformed_point_is_an_error_not_a_silent_gap(broken: dict) -> None:
-    with pytest.raises(ProviderError, match="unexpected heart-rate data point"):
+    with pytest.raises(ProviderError, match="unexpected heart-rate"):
         parse_heart_rate_points([_point(1_790_000_000, 60, 60), broken])
+
+
+def test_a_last_page_may_be_an_empty_object() -> None:
+    assert parse_heart_rate_page(b"{}") == ([], "")
+
+
+def test_bpm_as_json_number_is_accepted_too() -> None:
+    point = {
+        "heartRate": {"sampleTime": {"physicalTime": "2026-09-25T10:04:57Z"}, "beatsPerMinute": 61}
+    }
+    body = orjson.dumps({"dataPoints": [point]})
+    assert parse_heart_rate_page(body)[0][0].bpm == 61

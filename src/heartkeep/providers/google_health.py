@@ -10,18 +10,21 @@ following `nextPageToken` to the end, whatever page size the server really serve
 newest first; page *k* proves complete the span from its oldest sample up to where page *k-1*
 began, and the last page reaches down to the window's start — so `Page.covers` tiles the window.
 
-Parsing is the hot path (a year is ~10 million points): timestamps are parsed by caching the
-epoch of each `YYYY-MM-DDTHH:MM` prefix and adding the seconds, offsets through a small cache.
+Parsing is the hot path (a year is ~10 million points): pages are decoded by msgspec straight
+into small typed structs (unknown members such as `dataSource` and `civilTime` are skipped
+without building objects), timestamps by caching the epoch of each `YYYY-MM-DDTHH:MM` prefix and
+adding the seconds, offsets through a small cache — about 1 µs per point.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import msgspec
 
 from heartkeep.clock import Clock
 from heartkeep.errors import ProviderError, ReauthorizationNeeded, ScopeMissing
@@ -86,12 +89,12 @@ class GoogleHealthProvider:
         paginator = TokenPaginator()
         upper = window.end_s
         while paginator.has_next:
-            body = self._get(
+            response = self._request(
                 HEART_RATE_PATH,
                 {"filter": query, "pageSize": str(self.page_size), **paginator.params()},
             )
-            samples = parse_heart_rate_points(body.get("dataPoints", ()))
-            paginator.update(body)
+            samples, token = parse_heart_rate_page(response.content)
+            paginator.advance(token)
             if paginator.done:
                 lower = window.start_s
             elif samples:
@@ -121,11 +124,14 @@ class GoogleHealthProvider:
                 yield DailyPage(dailies=dailies, start=start, end=end)
 
     # wire ---------------------------------------------------------------------------------------
-    def _get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+    def _request(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
         response = self.client.get(path, params=params)
         if response.status_code != 200:
             raise error_from_response(response)
-        body = response_json(response)
+        return response
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        body = response_json(self._request(path, params))
         if not isinstance(body, dict):
             raise ProviderError(f"{path}: expected a JSON object, got {type(body).__name__}")
         return body
@@ -136,24 +142,50 @@ def make_provider(client: httpx.Client, *, clock: Clock) -> GoogleHealthProvider
     return GoogleHealthProvider(client, clock=clock)
 
 
-def parse_heart_rate_points(points: Sequence[Any]) -> list[Sample]:
-    """Heart-rate `DataPoint`s (proto3 JSON) → samples, in the order given.
+class _SampleTime(msgspec.Struct):
+    physicalTime: str
+    utcOffset: str = "0s"  # proto3 JSON omits zero values: UTC has no offset member
+
+
+class _HeartRate(msgspec.Struct):
+    sampleTime: _SampleTime
+    beatsPerMinute: int  # an int64, so a JSON string; strict=False below accepts both
+
+
+class _Point(msgspec.Struct):
+    heartRate: _HeartRate | None = None
+
+
+class _HeartRatePage(msgspec.Struct):
+    dataPoints: list[_Point] = msgspec.field(default_factory=list)
+    nextPageToken: str = ""
+
+
+_PAGE_DECODER = msgspec.json.Decoder(_HeartRatePage, strict=False)
+
+
+def parse_heart_rate_page(content: bytes) -> tuple[list[Sample], str]:
+    """A `ListDataPointsResponse` body → (samples in the order served, next page token or "").
 
     Points without a `heartRate` member are skipped; a malformed heart-rate point raises
     `ProviderError` (a silent skip would be a silent gap).
     """
+    try:
+        page = _PAGE_DECODER.decode(content)
+    except msgspec.DecodeError as failure:
+        raise ProviderError(f"unexpected heart-rate page from Google: {failure}") from failure
     samples: list[Sample] = []
     append = samples.append
     minutes: dict[str, int] = {}
     offsets: dict[str, int] = {"0s": 0}
-    point: Any = None
+    rate: _HeartRate | None = None
     try:
-        for point in points:
-            rate = point.get("heartRate")
+        for point in page.dataPoints:
+            rate = point.heartRate
             if rate is None:
                 continue
-            sample_time = rate["sampleTime"]
-            text = sample_time["physicalTime"]
+            sample_time = rate.sampleTime
+            text = sample_time.physicalTime
             if len(text) == 20 and text[19] == "Z":
                 prefix = text[:16]
                 base = minutes.get(prefix)
@@ -163,17 +195,16 @@ def parse_heart_rate_points(points: Sequence[Any]) -> list[Sample]:
                 instant = base + int(text[17:19])
             else:
                 instant = parse_rfc3339_s(text)
-            offset_text = sample_time.get("utcOffset", "0s")
-            offset = offsets.get(offset_text)
+            offset = offsets.get(sample_time.utcOffset)
             if offset is None:
-                offset = offset_min_from_seconds(parse_duration_s(offset_text))
-                offsets[offset_text] = offset
-            append(Sample(instant, int(rate["beatsPerMinute"]), offset))
-    except (KeyError, TypeError, ValueError, AttributeError) as failure:
+                offset = offset_min_from_seconds(parse_duration_s(sample_time.utcOffset))
+                offsets[sample_time.utcOffset] = offset
+            append(Sample(instant, rate.beatsPerMinute, offset))
+    except ValueError as failure:
         raise ProviderError(
-            f"unexpected heart-rate data point from Google: {point!r:.200}"
+            f"unexpected heart-rate data point from Google: {rate!r:.200} ({failure})"
         ) from failure
-    return samples
+    return samples, page.nextPageToken
 
 
 def _parse_resting(point: Any) -> Daily:

@@ -6,9 +6,8 @@ from a short page, because an *empty* page may still carry a token.  `TokenPagin
 state as a small object with named steps, so the provider's loop reads
 `while paginator.has_next: … paginator.update(body)`.
 
-`response_json` returns a response's parsed body.  The sync transport validates JSON bodies
-(a cut-short body must be retried, not parsed) and leaves the parsed value under the response
-extension `PARSED_JSON`, so a 10,000-point page is decoded once.
+`response_json` returns a response's parsed body as plain Python values (small bodies: identity,
+settings, dailies); the heart-rate hot path decodes straight into typed structs instead.
 """
 
 from __future__ import annotations
@@ -21,14 +20,9 @@ import orjson
 
 from heartkeep.errors import ProviderError
 
-PARSED_JSON = "heartkeep.parsed_json"
-
 
 def response_json(response: httpx.Response) -> Any:
-    """The parsed JSON body (from the transport's cache when present)."""
-    cached = response.extensions.get(PARSED_JSON)
-    if cached is not None:
-        return cached
+    """The parsed JSON body; `ProviderError` if it is not JSON."""
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError as failure:
@@ -56,9 +50,12 @@ class TokenPaginator:
         return {"pageToken": self.token} if self.token else {}
 
     def update(self, body: Any) -> None:
-        """Advance past a page body; the walk ends when `nextPageToken` is absent or empty."""
+        """Advance past a page body (a dict); see `advance`."""
+        self.advance(body.get("nextPageToken") if isinstance(body, dict) else None)
+
+    def advance(self, token: Any) -> None:
+        """Advance past a page whose `nextPageToken` was `token`; absent or empty ends the walk."""
         self.pages += 1
-        token = body.get("nextPageToken") if isinstance(body, dict) else None
         if not token:
             self.token = None
             self.done = True

@@ -148,6 +148,10 @@ class SyncStore(Store, Protocol):
 
     def record_fetch(self, account_key: str, entry: LedgerEntry) -> None: ...
 
+    def covered_minutes(self, account_key: str, window: Window) -> int:
+        """Distinct UTC minutes in `window` with at least one sample (for coverage reports)."""
+        ...
+
     def ledger(self, account_key: str, *, limit: int = 100) -> list[LedgerEntry]:
         """The most recent fetches, newest first."""
         ...

@@ -280,6 +280,18 @@ class SqliteStore:
         ).fetchone()
         return Window(int(first), int(last) + 1)
 
+    def covered_minutes(self, account_key: str, window: Window) -> int:
+        """How many distinct UTC minutes in `window` hold at least one sample (coverage)."""
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return 0
+        row = self._execute(
+            "SELECT count(DISTINCT instant / 60) FROM heart_rate "
+            "WHERE account_id = ? AND instant >= ? AND instant < ?",
+            (account_id, window.start_s, window.end_s),
+        ).fetchone()
+        return int(row[0])
+
     # dailies ----------------------------------------------------------------------------------
     def write_dailies(
         self, account_key: str, dailies: Iterable[Daily], source: Source

@@ -28,7 +28,10 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 class RetryPolicy:
     """Limits and shape of retries.  Every duration is in seconds on the injected clock."""
 
+    # Attempts per request: failures (5xx, network) and quota refusals (429) are counted apart,
+    # because a 429 storm is the server pacing us, not the request being broken.
     max_attempts: int = 8
+    max_rate_limited_attempts: int = 30
     max_total_wait_s: float = 15 * 60.0
     base_s: float = 1.0
     cap_s: float = 60.0

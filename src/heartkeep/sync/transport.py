@@ -4,9 +4,9 @@
 
 1. waits until the account's budget allows a request (`quota.RequestBudget`),
 2. sends it and reads the whole body, so a connection dropped mid-body surfaces here,
-3. checks that a successful JSON body parses (a body cut short with a consistent
-   Content-Length is otherwise indistinguishable from a good one) and keeps the parsed value
-   on the response for the provider (`providers.paging.response_json`), so it is parsed once,
+3. checks that a successful JSON body is well-formed (a body cut short with a consistent
+   Content-Length is otherwise indistinguishable from a good one); msgspec scans a 3 MB page
+   in ~2 ms without building any objects,
 4. retries transient failures (`retry.py`) with bounded, jittered waits, honouring Retry-After,
 5. raises `TransientError` / `RateLimited` when the bounds are spent.
 
@@ -20,12 +20,11 @@ from __future__ import annotations
 import random
 
 import httpx
-import orjson
+import msgspec
 
 from heartkeep import __version__
 from heartkeep.clock import Clock
 from heartkeep.errors import RateLimited, TransientError
-from heartkeep.providers.paging import PARSED_JSON
 from heartkeep.sync.events import EventHandler, RateLimitWait, RequestSent, RetryScheduled
 from heartkeep.sync.quota import QuotaPolicy, RequestBudget
 from heartkeep.sync.retry import (
@@ -34,6 +33,9 @@ from heartkeep.sync.retry import (
     parse_retry_after_s,
     transient_reason,
 )
+
+# Decoding into Raw walks the whole document (so a cut-off body fails) but builds nothing.
+_JSON_CHECK = msgspec.json.Decoder(msgspec.Raw)
 
 
 class QuotaRetryTransport(httpx.BaseTransport):
@@ -62,7 +64,7 @@ class QuotaRetryTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         waited_s = 0.0
-        attempt = 0
+        attempt = failures = refusals = 0
         path = request.url.path
         while True:
             attempt += 1
@@ -92,8 +94,13 @@ class QuotaRetryTransport(httpx.BaseTransport):
                 delay_s = self.retry.rate_limit_wait_s(retry_after, attempt, self.rng)
             else:
                 delay_s = self.retry.backoff_s(attempt, self.rng)
+            if status == 429:
+                refusals += 1
+            else:
+                failures += 1
             if (
-                attempt >= self.retry.max_attempts
+                failures >= self.retry.max_attempts
+                or refusals >= self.retry.max_rate_limited_attempts
                 or waited_s + delay_s > self.retry.max_total_wait_s
             ):
                 raise self._give_up(request, reason, status, attempt, waited_s)
@@ -117,8 +124,8 @@ class QuotaRetryTransport(httpx.BaseTransport):
             return response, f"HTTP {response.status_code}"
         if response.is_success and "json" in response.headers.get("Content-Type", ""):
             try:
-                response.extensions[PARSED_JSON] = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
+                _JSON_CHECK.decode(response.content)
+            except msgspec.DecodeError:
                 return response, "truncated JSON body"
         return response, None
 

@@ -1,0 +1,43 @@
+"""One sync at a time per data directory: a non-blocking file lock.
+
+Cron, a systemd timer and `heartkeep watch` may all fire at once; the second run must not
+interleave with the first (each would be correct alone, but together they double the requests
+and contend for the database).  The lock is taken without waiting, and a second run exits at
+once with `AlreadyRunning` (exit 75, EX_TEMPFAIL — systemd's `SuccessExitStatus=75` and cron
+treat it as "try again later").  The OS releases the lock if the process dies, so a killed
+sync never blocks the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import filelock
+
+from heartkeep.errors import AlreadyRunning, StoreError
+
+LOCK_NAME = "sync.lock"
+
+
+@contextmanager
+def sync_lock(data_dir: Path) -> Iterator[Path]:
+    """Hold the sync lock of `data_dir` for the duration of the block; yields the lock path."""
+    path = data_dir / LOCK_NAME
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as failure:
+        raise StoreError(f"cannot create the data directory {data_dir}: {failure}") from failure
+    lock = filelock.FileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise AlreadyRunning(
+            "another heartkeep sync is already running",
+            hint=f"It holds {path}; this run exits without doing anything.",
+        ) from None
+    try:
+        yield path
+    finally:
+        lock.release()
