@@ -5,7 +5,7 @@
     sync                                        ← providers, store, auth and the rows above
     importers, exporters, analysis, charts      ← store, model and the rows above (not sync)
     api                                         ← everything above; the only place parts are wired
-    cli                                         ← api and its own modules (+ plain types and errors)
+    cli                                         ← api, its own modules, plain types and sync events
     sandbox                                     ← model at most; never the client side
 
 The sandbox stays separate on purpose: if the emulator shared our parsing, a misreading of the
@@ -34,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": BASE | {"config", "store", "analysis"},
     "charts": BASE | {"config", "store", "analysis", "charts"},
     "api": {"*"},
-    "cli": BASE | {"config", "api", "cli"},
+    "cli": BASE | {"config", "api", "cli", "sync.events"},  # events are what render.py shows
     "sandbox": {"model", "sandbox"},
     "__init__": BASE,
     "__main__": {"cli"},

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import typer
 from typer import _click  # typer 0.29 vendors click; its Context is what commands expect
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from heartkeep.cli.app import app
@@ -27,7 +28,7 @@ def command_paths() -> Iterator[tuple[str, ...]]:
 
     def walk(command: _click.Command, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         yield path
-        if isinstance(command, _click.Group):
+        if isinstance(command, TyperGroup):
             context = _click.Context(command)
             for name in command.list_commands(context):
                 child = command.get_command(context, name)
