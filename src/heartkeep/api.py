@@ -338,26 +338,26 @@ def import_takeout(
 
     if time_zone is not None:
         _check_zone(time_zone)
-    members, ignored = takeout.scan(paths)
-    if not members:
-        raise ImportFormatError(
-            "no heart-rate, resting-heart-rate or zone files found in the archive",
-            path=", ".join(str(p) for p in paths),
-        )
-    owner = name or takeout.archive_owner(paths) or "me"
-    with open_store(settings.database) as store:
-        target, create = _import_account(store, account, time_zone, owner)
-        zone = time_zone or target.time_zone
-        return load(
-            store,
-            target.key,
-            takeout.read_members(members, zone),
-            Source.TAKEOUT,
-            files_total=len(members),
-            ignored_files=ignored,
-            on_progress=on_progress,
-            create_account=target if create else None,
-        )
+    with takeout.scan(paths) as found:
+        if not found.members:
+            raise ImportFormatError(
+                "no heart-rate, resting-heart-rate or zone files found in the archive",
+                path=", ".join(str(p) for p in paths),
+            )
+        owner = name or takeout.archive_owner(paths) or "me"
+        with open_store(settings.database) as store:
+            target, create = _import_account(store, account, time_zone, owner)
+            zone = time_zone or target.time_zone
+            return load(
+                store,
+                target.key,
+                takeout.read_members(found.members, zone),
+                Source.TAKEOUT,
+                files_total=len(found.members),
+                ignored_files=found.ignored,
+                on_progress=on_progress,
+                create_account=target if create else None,
+            )
 
 
 def import_fitbit_json(

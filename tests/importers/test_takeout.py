@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import tarfile
 import zipfile
 from contextlib import nullcontext
 from pathlib import Path
@@ -277,3 +278,18 @@ def test_zip_members_are_streamed_not_extracted(settings: Settings, tmp_path: Pa
     api.import_takeout(settings, [path], time_zone=ZONE)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert zipfile.is_zipfile(path)
+
+
+def test_tgz_exports_import_like_zips(settings: Settings, tmp_path: Path, samples):
+    """Takeout can deliver .tgz instead of .zip; members are read in archive order."""
+    files = archive_files("takeout-google-health", samples, ZONE)
+    path = tmp_path / "takeout-20261120T101010Z-001.tgz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    report = api.import_takeout(settings, [path], time_zone=ZONE)
+    assert report.inserted == len(samples)
+    assert stored(settings, report.account_key) == expected(samples)

@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import io
 import re
+import tarfile
 import zipfile
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -95,59 +96,112 @@ def classify(name: str) -> tuple[Kind, dt.date | None] | None:
     return None
 
 
-def scan(paths: Sequence[Path]) -> tuple[list[Member], int]:
-    """The files heartkeep reads in these zips/folders, in a stable order, and how many it skips.
+class _ZipSource:
+    """One zip, opened once and shared by its members (re-reading the central directory of a
+    30,000-file archive per member would be quadratic)."""
 
-    Raises `ImportFormatError` for a path that is neither a folder nor a readable zip.
+    def __init__(self, path: Path) -> None:
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as error:
+            raise ImportFormatError(
+                f"not a zip or tar archive, nor a folder ({error})", path=str(path)
+            ) from error
+        self.names = sorted(info.filename for info in self._zip.infolist() if not info.is_dir())
+
+    def opener(self, name: str) -> Callable[[], AbstractContextManager[IO[bytes]]]:
+        return lambda: self._zip.open(name)
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+class _TarSource:
+    """A `.tgz`/`.tar` export, read front to back: members are visited in archive order, so the
+    compressed stream is only ever read forwards."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._tar = tarfile.open(path, "r:*")  # noqa: SIM115 - closed by close()
+            self._infos = {info.name: info for info in self._tar.getmembers() if info.isfile()}
+        except (tarfile.TarError, OSError, EOFError) as error:
+            raise ImportFormatError(f"unreadable tar archive ({error})", path=str(path)) from error
+        self.names = list(self._infos)
+
+    def opener(self, name: str) -> Callable[[], AbstractContextManager[IO[bytes]]]:
+        def open_member() -> AbstractContextManager[IO[bytes]]:
+            handle = self._tar.extractfile(self._infos[name])
+            if handle is None:
+                raise OSError(f"{name} is not a regular file")
+            return handle
+
+        return open_member
+
+    def close(self) -> None:
+        self._tar.close()
+
+
+@dataclass(slots=True)
+class Scan:
+    """The files of an import: what heartkeep reads, how many it skips, and the open archives
+    (closed by `close()` or by leaving the `with` block)."""
+
+    members: list[Member]
+    ignored: int
+    _sources: list[_ZipSource | _TarSource]
+
+    def close(self) -> None:
+        for source in self._sources:
+            source.close()
+
+    def __enter__(self) -> Scan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def scan(paths: Sequence[Path]) -> Scan:
+    """The files heartkeep reads in these zips, tars or folders, in a stable order.
+
+    Raises `ImportFormatError` for a path that is neither a folder nor a readable archive.
     """
     members: list[Member] = []
+    sources: list[_ZipSource | _TarSource] = []
     ignored = 0
-    for path in paths:
-        if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                found = classify(file.name)
-                if found is None:
-                    ignored += 1
-                    continue
-                members.append(Member(str(file), found[0], found[1], _file_opener(file)))
-        elif path.is_file():
-            try:
-                archive = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError) as error:
-                raise ImportFormatError(
-                    f"not a zip archive or folder ({error})", path=str(path)
-                ) from error
-            with archive:
-                names = sorted(info.filename for info in archive.infolist() if not info.is_dir())
-            for name in names:
+    try:
+        for path in paths:
+            if path.is_dir():
+                for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                    found = classify(file.name)
+                    if found is None:
+                        ignored += 1
+                        continue
+                    members.append(Member(str(file), found[0], found[1], _file_opener(file)))
+                continue
+            if not path.is_file():
+                raise ImportFormatError("no such file or folder", path=str(path))
+            source: _ZipSource | _TarSource
+            if zipfile.is_zipfile(path) or not tarfile.is_tarfile(path):
+                source = _ZipSource(path)
+            else:
+                source = _TarSource(path)
+            sources.append(source)
+            for name in source.names:
                 found = classify(name)
                 if found is None:
                     ignored += 1
                     continue
-                members.append(
-                    Member(f"{path}!{name}", found[0], found[1], _zip_opener(path, name))
-                )
-        else:
-            raise ImportFormatError("no such file or folder", path=str(path))
-    return members, ignored
+                members.append(Member(f"{path}!{name}", found[0], found[1], source.opener(name)))
+    except BaseException:
+        for opened in sources:
+            opened.close()
+        raise
+    return Scan(members, ignored, sources)
 
 
 def _file_opener(file: Path) -> Callable[[], AbstractContextManager[IO[bytes]]]:
     return lambda: file.open("rb")
-
-
-def _zip_opener(archive: Path, name: str) -> Callable[[], AbstractContextManager[IO[bytes]]]:
-    class _Opened:
-        def __enter__(self) -> IO[bytes]:
-            self._zip = zipfile.ZipFile(archive)
-            self._member = self._zip.open(name)
-            return self._member
-
-        def __exit__(self, *exc: object) -> None:
-            self._member.close()
-            self._zip.close()
-
-    return _Opened
 
 
 def read_members(members: Sequence[Member], zone_name: str) -> Iterator[ImportItem]:
@@ -166,7 +220,13 @@ def read_members(members: Sequence[Member], zone_name: str) -> Iterator[ImportIt
                     yield from _resting_csv(member, handle)
                 else:
                     yield from _zones_json(member, handle)
-        except (OSError, zipfile.BadZipFile, EOFError, UnicodeDecodeError) as error:
+        except (
+            OSError,
+            zipfile.BadZipFile,
+            tarfile.TarError,
+            EOFError,
+            UnicodeDecodeError,
+        ) as error:
             raise ImportFormatError(f"cannot read the file ({error})", path=member.name) from error
         yield FileDone(member.name, day_mismatches=mismatches)
 
@@ -274,6 +334,9 @@ def _reason(error: Exception) -> str:
     return str(error)
 
 
+_CsvReader = Any  # csv's reader type is private (_csv.reader); it has `line_num` and iterates rows
+
+
 def _text_lines(handle: IO[bytes]) -> io.TextIOWrapper:
     return io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
 
@@ -293,7 +356,11 @@ def _check_header(member: Member, header: list[str] | None, allowed: Sequence[li
 
 
 def _heart_rate_csv(member: Member, handle: IO[bytes], zone_name: str) -> Iterator[ImportItem]:
-    reader = csv.reader(_text_lines(handle))
+    with _text_lines(handle) as text:
+        yield from _heart_rate_rows(member, csv.reader(text), zone_name)
+
+
+def _heart_rate_rows(member: Member, reader: _CsvReader, zone_name: str) -> Iterator[ImportItem]:
     if not _check_header(member, next(reader, None), _CSV_HEADERS):
         return
     offset_at = _OffsetCache(zone_name)
@@ -342,7 +409,11 @@ def _resting_json(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
 
 
 def _resting_csv(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
-    reader = csv.reader(_text_lines(handle))
+    with _text_lines(handle) as text:
+        yield from _resting_rows(member, csv.reader(text))
+
+
+def _resting_rows(member: Member, reader: _CsvReader) -> Iterator[ImportItem]:
     if not _check_header(member, next(reader, None), _CSV_HEADERS):
         return
     for row in reader:
@@ -394,6 +465,9 @@ def archive_owner(paths: Sequence[Path]) -> str | None:
         elif zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
+        elif tarfile.is_tarfile(path):
+            with tarfile.open(path, "r:*") as archive:
+                names = archive.getnames()
         else:
             continue
         for name in names:
