@@ -41,11 +41,18 @@ class FaultsAndLog:
         decision = self.state.faults.decide(method, path)
         if decision.latency_s > 0:
             await asyncio.sleep(decision.latency_s)
-        status = [0]
+        logged = [False]
+
+        def log(status: int) -> None:
+            # Logged before the client can see the answer, so a test that reads the log right
+            # after a response never races the server thread.
+            if not logged[0]:
+                logged[0] = True
+                self.state.log_request(method, path, status)
 
         async def logged_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[0] = int(message["status"])
+                log(int(message["status"]))
             await send(message)
 
         kind = decision.kind
@@ -53,6 +60,7 @@ class FaultsAndLog:
             if kind in ("error_500", "error_503", "rate_limit"):
                 await self._error(kind, scope, receive, logged_send)
             elif kind == "reset":
+                log(0)
                 await self._reset(scope, send)
             elif kind == "truncate":
                 await self._truncated(scope, receive, logged_send)
@@ -61,7 +69,7 @@ class FaultsAndLog:
                     self._spoil_token(kind, scope)
                 await self.app(scope, receive, logged_send)
         finally:
-            self.state.log_request(method, path, status[0])
+            log(0)  # no response was started: the connection died or the app failed
 
     async def _error(self, kind: str, scope: Scope, receive: Receive, send: Send) -> None:
         failure: ApiError
