@@ -104,22 +104,39 @@ from heartkeep.errors import NoAccounts as _NoAccounts  # noqa: E402
 from heartkeep.providers import get_provider_factory as _provider_factory  # noqa: E402
 from heartkeep.store import SyncStore as _SyncStore  # noqa: E402
 from heartkeep.store import open_store as _open_store  # noqa: E402
-from heartkeep.sync import (  # noqa: E402
-    AccountFinished,
-    AccountReport,
-    EventHandler,
-    EventTally,
-    QuotaPolicy,
-    SyncReport,
-    build_client,
-    sync_account,
-)
+
+# Reports and events of a sync, re-exported so the CLI (and Python users) need only `api`.
+from heartkeep.sync import AccountFinished as AccountFinished  # noqa: E402
+from heartkeep.sync import AccountReport as AccountReport  # noqa: E402
+from heartkeep.sync import EventHandler as EventHandler  # noqa: E402
+from heartkeep.sync import EventTally, QuotaPolicy, build_client, sync_account  # noqa: E402
+from heartkeep.sync import JobStarted as JobStarted  # noqa: E402
+from heartkeep.sync import PageCommitted as PageCommitted  # noqa: E402
+from heartkeep.sync import RateLimitWait as RateLimitWait  # noqa: E402
+from heartkeep.sync import RequestSent as RequestSent  # noqa: E402
+from heartkeep.sync import RetryScheduled as RetryScheduled  # noqa: E402
+from heartkeep.sync import SyncEvent as SyncEvent  # noqa: E402
+from heartkeep.sync import SyncReport as SyncReport  # noqa: E402
 from heartkeep.sync.lock import sync_lock as _sync_lock  # noqa: E402
-from heartkeep.sync.status import AccountSyncStatus  # noqa: E402
+from heartkeep.sync.status import AccountSyncStatus as AccountSyncStatus  # noqa: E402
 from heartkeep.sync.status import sync_status as _sync_status  # noqa: E402
 
 __all__ = sorted(
-    [*__all__, "AccountReport", "AccountSyncStatus", "SyncReport", "status", "sync", "watch"]
+    [
+        *__all__,
+        "AccountFinished",
+        "AccountReport",
+        "AccountSyncStatus",
+        "JobStarted",
+        "PageCommitted",
+        "RateLimitWait",
+        "RequestSent",
+        "RetryScheduled",
+        "SyncReport",
+        "status",
+        "sync",
+        "watch",
+    ]
 )
 
 

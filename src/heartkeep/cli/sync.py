@@ -1,9 +1,301 @@
-"""CLI commands: sync (filled in by its issue)."""
+"""`heartkeep sync`, `heartkeep watch`, `heartkeep status`: a skin over `api.sync/watch/status`.
+
+On a terminal a Rich progress bar per account shows samples, days, requests and rate-limit
+waits, drawn from the library's events; under cron, systemd or a pipe the output is one quiet
+line per account; `--json` prints one document for scripts.  The exit code is the run's (see
+the help text), so schedulers can tell "try later" from "log in again".
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import inspect
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from heartkeep import api
+from heartkeep.api import (
+    AccountFinished,
+    EventHandler,
+    JobStarted,
+    PageCommitted,
+    RateLimitWait,
+    RequestSent,
+    SyncEvent,
+    SyncReport,
+)
+from heartkeep.cli import render
+from heartkeep.config import Settings, load_settings
+from heartkeep.errors import HeartkeepError
+from heartkeep.redaction import redact
+
+EXIT_CODES = (
+    "Exit codes: 0 every account synced; 4 an account needs `heartkeep auth login` again; "
+    "5 the provider refused a request; 6 network or server failures outlasted the retries; "
+    "7 rate-limited beyond the allowed wait; 9 the database cannot be opened; 10 no account "
+    "is connected; 75 another sync is already running (nothing done — try again later)."
+)
+
+AccountOption = Annotated[
+    list[str] | None,
+    typer.Option("--account", "-a", help="Sync only this account key (repeatable)."),
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="Re-fetch from this local day (YYYY-MM-DD), inclusive: gap repair."),
+]
+UntilOption = Annotated[
+    str | None, typer.Option(help="Re-fetch up to this local day (YYYY-MM-DD), inclusive.")
+]
+TrailingOption = Annotated[
+    int | None,
+    typer.Option(
+        "--trailing-days",
+        min=0,
+        help="Days before the last sync's end to fetch again (late data); default 3 (settings).",
+    ),
+]
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database", help="SQLite file to use instead of the default.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+
+
+def _settings(database: str | None) -> Settings:
+    return load_settings({"database": database})
+
+
+def _day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 2026-11-20", param_hint=option
+        ) from None
+
+
+class _ProgressBars:
+    """One Rich progress bar per account, fed by sync events."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.days_total = 0.0
+
+    def __call__(self, event: SyncEvent) -> None:
+        if self.task is None:
+            self.task = self.progress.add_task(
+                "connecting", total=None, samples=0, requests=0, waits=0
+            )
+        task = self.task
+        fields = self.progress.tasks[task].fields
+        if isinstance(event, RequestSent):
+            self.progress.update(task, requests=fields["requests"] + 1)
+        elif isinstance(event, RateLimitWait):
+            self.progress.update(task, waits=fields["waits"] + 1)
+        elif isinstance(event, JobStarted) and event.stream == "heart-rate":
+            self.days_total += event.window.seconds / 86_400
+            self.progress.update(task, description=event.account_key, total=self.days_total)
+        elif isinstance(event, PageCommitted):
+            self.progress.update(
+                task,
+                advance=event.covers.seconds / 86_400,
+                samples=fields["samples"] + event.inserted,
+            )
+        elif isinstance(event, AccountFinished):
+            mark = "done" if event.status == "ok" else "FAILED"
+            self.progress.update(
+                task, description=f"{event.account_key} {mark}", total=self.days_total or 1
+            )
+            self.progress.update(task, completed=self.days_total or 1)
+            self.task = None
+            self.days_total = 0.0
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[EventHandler | None]:
+    if not enabled:
+        yield None
+        return
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.1f}/{task.total:.1f} days"),
+        TextColumn("{task.fields[samples]:,} samples · {task.fields[requests]} requests"),
+        TextColumn("· {task.fields[waits]} rate-limit waits"),
+        TimeElapsedColumn(),
+        console=render.err_console,
+    )
+    with progress:
+        yield _ProgressBars(progress)
+
+
+def _summary_lines(report: SyncReport) -> None:
+    for account in report.accounts:
+        if account.ok:
+            render.line(
+                f"{account.account_key}: +{account.samples_added:,} samples "
+                f"({account.samples_updated:,} changed, {account.dailies_added} daily values), "
+                f"{account.requests} requests, {account.rate_limit_waits} rate-limit waits, "
+                f"{account.seconds:.1f} s"
+            )
+        else:
+            render.error(f"{account.account_key}: {redact(account.error or 'failed')}")
+
+
+def _run_sync(
+    settings: Settings,
+    *,
+    accounts: list[str] | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    trailing_days: int | None,
+    as_json: bool,
+) -> SyncReport:
+    with _progress(render.is_interactive() and not as_json) as on_event:
+        report = api.sync(
+            settings,
+            accounts=accounts,
+            since=since,
+            until=None if until is None else until + dt.timedelta(days=1),
+            on_event=on_event,
+            trailing_days=trailing_days,
+        )
+    if as_json:
+        render.print_json(report.as_json())
+    else:
+        _summary_lines(report)
+    return report
+
+
+def sync(
+    account: AccountOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    trailing_days: TrailingOption = None,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch new heart-rate samples, resting heart rate and zones for every connected account.
+
+    The first run backfills the whole history; later runs fetch what is new plus a few trailing
+    days.  Safe to run from cron or a systemd timer: overlapping runs exit at once.
+    """
+    report = _run_sync(
+        _settings(database),
+        accounts=account or None,
+        since=_day(since, "--since"),
+        until=_day(until, "--until"),
+        trailing_days=trailing_days,
+        as_json=as_json,
+    )
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def parse_interval_s(text: str) -> float:
+    """`15m`, `1h`, `90s`, `900` → seconds (at least 60: the provider's quota is per minute)."""
+    match = _DURATION.match(text.lower())
+    if match is None:
+        raise typer.BadParameter(f"{text!r} is not a duration like 15m, 1h or 900s")
+    seconds = float(match.group(1)) * _UNIT_S[match.group(2)]
+    if seconds < 60:
+        raise typer.BadParameter("the interval must be at least 1 minute")
+    return seconds
+
+
+def watch(
+    interval: Annotated[str, typer.Option(help="Time between runs: 15m, 1h, 900s…")] = "15m",
+    database: DatabaseOption = None,
+) -> None:
+    """Run `heartkeep sync` on an interval in the foreground until Ctrl-C.
+
+    A failed run is reported and the next one still happens; for unattended use prefer a
+    systemd timer or cron (docs/scheduling.md).
+    """
+    interval_s = parse_interval_s(interval)
+    settings = _settings(database)
+    interactive = render.is_interactive()
+
+    def on_report(outcome: SyncReport | HeartkeepError) -> None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if isinstance(outcome, HeartkeepError):
+            render.warning(f"{stamp} {redact(str(outcome))}")
+            return
+        render.line(f"{stamp} sync finished (exit {outcome.exit_code})")
+        _summary_lines(outcome)
+
+    render.line(f"Syncing every {interval} — Ctrl-C stops.")
+    try:
+        with _progress(interactive) as on_event:
+            api.watch(settings, interval_s=interval_s, on_event=on_event, on_report=on_report)
+    except KeyboardInterrupt:
+        render.line("stopped")
+
+
+def _age(seconds: int | None) -> str:
+    if seconds is None:
+        return "none"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86_400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86_400:.1f} days"
+
+
+def status(database: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Per account: how long ago it last synced, the newest sample's age, the share of minutes
+    with data over the last 7 and 30 days, and warnings (sync not running, a series that
+    stopped, a failed last run)."""
+    statuses = api.status(_settings(database))
+    if as_json:
+        render.print_json({"accounts": [entry.as_json() for entry in statuses]})
+        return
+    if not statuses:
+        render.line("No accounts yet: run `heartkeep auth login`, then `heartkeep sync`.")
+        return
+    now_s = int(time.time())
+    render.table(
+        "Sync status",
+        ["account", "synced", "newest", "7d", "30d"],
+        [
+            (
+                entry.account_key,
+                "never"
+                if entry.last_success_s is None
+                else _age(now_s - entry.last_success_s) + " ago",
+                _age(entry.newest_sample_age_s),
+                f"{entry.coverage_7d:.0%}",
+                f"{entry.coverage_30d:.0%}",
+            )
+            for entry in statuses
+        ],
+    )
+    for entry in statuses:
+        for text in entry.warnings:
+            render.warning(f"{entry.account_key}: {text}")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach `sync`, `watch` and `status` to the root app."""
+    app.command(help=f"{_help(sync.__doc__)}\n\n{EXIT_CODES}")(sync)
+    app.command(help=_help(watch.__doc__))(watch)
+    app.command(help=_help(status.__doc__))(status)
+
+
+def _help(doc: str | None) -> str:
+    """A docstring as help text: paragraphs kept, lines within a paragraph joined."""
+    paragraphs = inspect.cleandoc(doc or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)

@@ -1,0 +1,115 @@
+"""`heartkeep sync`, `watch` and `status` as a person (or cron) runs them, then the DB read back.
+
+The CLI runs on the real clock, so these worlds use a sandbox on wall time too.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from heartkeep.cli import app
+from heartkeep.cli.sync import parse_interval_s
+from heartkeep.sync.lock import sync_lock
+
+
+@pytest.fixture
+def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch):
+    world = world_factory(users=(small_user(3, start_s=time.time()),), start_s=None)
+    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
+    return world
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_sync_json_summarises_each_account_and_fills_the_database(wall_world) -> None:
+    result = run("sync", "--json")
+    assert result.exit_code == 0, result.output
+    summary = orjson.loads(result.stdout)
+    (account,) = summary["accounts"]
+    assert account["account"] == wall_world.account_key
+    assert account["status"] == "ok"
+    assert account["samples_added"] > 50_000
+    assert {"requests", "rate_limit_waits", "seconds"} <= set(account)
+    with sqlite3.connect(wall_world.settings.database) as db:
+        (count,) = db.execute("SELECT count(*) FROM heart_rate").fetchone()
+    assert count == account["samples_added"]
+
+
+def test_sync_without_a_terminal_prints_one_quiet_line_per_account(wall_world) -> None:
+    result = run("sync")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{wall_world.account_key}: +")
+    assert "requests" in lines[0]
+    again = run("sync")  # wall time moves on: at most the last seconds are new
+    added = int(again.stdout.split(": +", 1)[1].split(" ", 1)[0].replace(",", ""))
+    assert added < 100
+
+
+def test_status_reports_freshness_and_coverage(wall_world) -> None:
+    run("sync")
+    result = run("status", "--json")
+    assert result.exit_code == 0, result.output
+    (entry,) = orjson.loads(result.stdout)["accounts"]
+    assert entry["account"] == wall_world.account_key
+    assert entry["last_success"] is not None
+    assert entry["newest_sample_age_s"] < 3600
+    assert 0.3 < entry["coverage_7d"] <= 3 / 7 + 0.01  # three days of a mostly worn watch
+    assert entry["warnings"] == []
+    table = run("status")
+    assert wall_world.account_key in table.stdout
+
+
+def test_status_warns_when_the_series_stopped(wall_world) -> None:
+    now = time.time()
+    wall_world.state.set_last_sync(wall_world.user_id, now - 30 * 3600)
+    run("sync")
+    result = run("status")
+    assert "no heart rate since" in result.stderr
+    assert "is the watch worn" in result.stderr
+
+
+def test_an_overlapping_sync_exits_75_without_touching_anything(wall_world) -> None:
+    with sync_lock(wall_world.settings.data_dir):
+        result = run("sync")
+    assert result.exit_code == 75
+    assert "already running" in result.stderr
+
+
+def test_sync_with_nothing_connected_says_how_to_connect(home) -> None:
+    result = run("sync")
+    assert result.exit_code == 10
+    assert "heartkeep auth login" in result.stderr
+
+
+def test_a_revoked_account_exits_4_and_says_to_log_in_again(wall_world) -> None:
+    wall_world.state.revoke_all_tokens(wall_world.user_id)
+    result = run("sync")
+    assert result.exit_code == 4
+    assert "heartkeep auth login" in result.stderr
+
+
+def test_sync_help_documents_the_exit_codes() -> None:
+    text = run("sync", "--help").stdout
+    for code in ("0 every account synced", "4 ", "6 ", "7 ", "10 ", "75 "):
+        assert code in text
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("15m", 900), ("1h", 3600), ("900", 900), ("90s", 90), ("1.5h", 5400)]
+)
+def test_watch_intervals_read_like_a_person_writes_them(text: str, seconds: float) -> None:
+    assert parse_interval_s(text) == seconds
+
+
+def test_watch_refuses_intervals_under_a_minute_or_nonsense() -> None:
+    assert run("watch", "--interval", "10s").exit_code == 2
+    assert run("watch", "--interval", "soon").exit_code == 2
