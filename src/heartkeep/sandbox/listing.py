@@ -77,13 +77,14 @@ def list_page(
     return b"{}"  # a valid type the synthetic user has no data of
 
 
-def _body(points: bytes, next_token: str | None, key: str = "dataPoints") -> bytes:
-    parts: list[bytes] = []
+def _body(points: str, next_token: str | None) -> bytes:
+    """`{"dataPoints":[...],"nextPageToken":"..."}`, each part only when present."""
+    parts: list[str] = []
     if points:
-        parts.append(b'"' + key.encode() + b'":[' + points + b"]")
+        parts.append(f'"dataPoints":[{points}]')
     if next_token:
-        parts.append(b'"nextPageToken":"' + next_token.encode() + b'"')
-    return b"{" + b",".join(parts) + b"}"
+        parts.append(f'"nextPageToken":"{next_token}"')
+    return ("{" + ",".join(parts) + "}").encode()
 
 
 # --- heart rate -------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ def _heart_rate_page(
         probe = newest_samples(state, query.user_id, query.time_filter, lo, hi, 1)
         if probe[0].size:
             token = tokens.encode(query.key(), {"t": hi, "n": page_number + 1})
-            return _body(b"", token)
+            return _body("", token)
     instants, bpm, offsets = newest_samples(
         state, query.user_id, query.time_filter, lo, hi, page_size
     )
@@ -262,5 +263,5 @@ def _daily_page(
     token = None
     if more and oldest is not None:
         token = tokens.encode(query.key(), {"d": oldest.toordinal(), "n": page_number + 1})
-    body = b",".join(orjson.dumps(point) for point in points)
+    body = ",".join(orjson.dumps(point).decode() for point in points)
     return _body(body, token)
