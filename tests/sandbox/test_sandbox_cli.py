@@ -1,4 +1,4 @@
-"""`heartkeep sandbox serve` as a person runs it: prints where it listens, serves, stops on Ctrl-C."""
+"""`heartkeep sandbox serve` as a person runs it: says where it listens, serves, stops on Ctrl-C."""
 
 from __future__ import annotations
 
