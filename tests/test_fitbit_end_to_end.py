@@ -224,3 +224,17 @@ def test_after_the_shutdown_sync_gives_one_clear_migration_message(
     assert result.exit_code == 5
     assert "2026-11-02" in result.output
     assert "heartkeep auth login --provider google" in result.output
+
+
+def test_days_the_tracker_has_not_synced_cost_no_request_and_arrive_later(world: Any) -> None:
+    server, settings, key = world(10)
+    pin_last_sync(server, 60 * 3600)  # the watch last synced two and a half days ago
+    first = api.sync(settings, clock=server.state.clock)
+    assert first.accounts[0].ok, first.accounts[0].error
+    assert server.state.requests_to("/activities/heart/") == 11 - 2  # not the last two days
+    assert stored(settings, key) == truth(server)
+    (health_id,) = server.state.users
+    server.state.set_last_sync(health_id, None)  # it syncs again: data up to 15 minutes ago
+    second = api.sync(settings, clock=server.state.clock, trailing_days=3)
+    assert second.accounts[0].ok, second.accounts[0].error
+    assert stored(settings, key) == truth(server)

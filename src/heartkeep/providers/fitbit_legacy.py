@@ -282,7 +282,8 @@ class FitbitLegacyProvider:
     def sample_pages(self, window: Window) -> Iterator[Page]:
         """One page per local day, newest first, covering `window` without gaps.
 
-        Days before the membership start are answered without a request (no data can exist).
+        Days before the membership start, and days after the tracker's last sync, are answered
+        without a request: no data can exist there (yet).
         """
         if window.seconds == 0:
             return
@@ -303,9 +304,13 @@ class FitbitLegacyProvider:
             if covers.end_s <= member_start_s:
                 yield Page(samples=(), covers=Window(window.start_s, covers.end_s), requests=0)
                 return
-            body = self._get_json(intraday_path(day))
-            samples, dailies = parse_intraday(body, day, zone_name, covers)
-            yield Page(samples=samples, covers=covers, dailies=dailies, requests=1)
+            if self.last_sync_s is not None and span.start_s > self.last_sync_s:
+                # The tracker has not synced anything of this day yet: nothing to ask for.
+                yield Page(samples=(), covers=covers, requests=0)
+            else:
+                body = self._get_json(intraday_path(day))
+                samples, dailies = parse_intraday(body, day, zone_name, covers)
+                yield Page(samples=samples, covers=covers, dailies=dailies, requests=1)
             if covers.start_s <= window.start_s:
                 return
             day -= dt.timedelta(days=1)
