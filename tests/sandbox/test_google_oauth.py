@@ -453,3 +453,11 @@ def test_login_hint_picks_the_user(sandbox_factory) -> None:
         assert client.get("/v4/users/me/identity").json()["healthUserId"] == users[1].health_user_id
         other = client.get(f"/v4/users/{users[0].health_user_id}/profile")
     assert other.status_code == 403
+
+
+def test_the_oldest_refresh_tokens_die_beyond_the_per_user_cap(sandbox_factory) -> None:
+    server = sandbox_factory(max_refresh_tokens_per_grant=2)
+    first, second, third = (grant(server)["refresh_token"] for _ in range(3))
+    assert _error(refresh(server, first))[1] == "invalid_grant"
+    assert refresh(server, second).status_code == 200
+    assert refresh(server, third).status_code == 200

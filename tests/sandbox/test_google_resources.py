@@ -219,3 +219,13 @@ def test_membership_date_is_a_real_date(sandbox, client) -> None:
     body = client.get("/v4/users/me/profile").json()
     start = dt.date(**body["membershipStartDate"])
     assert start < dt.datetime.fromtimestamp(TEST_START_S, dt.UTC).date()
+
+
+def test_a_user_without_a_health_profile_gets_account_not_linked(sandbox, client) -> None:
+    sandbox.state.unlinked_users.add(next(iter(sandbox.state.users)))
+    response = client.get("/v4/users/me/settings")
+    assert response.status_code == 400
+    body = response.json()
+    validate_error(body)
+    assert body["error"]["status"] == "FAILED_PRECONDITION"
+    assert body["error"]["details"][0]["reason"] == "ACCOUNT_NOT_LINKED"

@@ -33,6 +33,7 @@ from heartkeep.sandbox.listing import ListQuery, list_page
 from heartkeep.sandbox.pagetokens import PageTokens
 from heartkeep.sandbox.rpc import (
     ApiError,
+    error_info,
     invalid_argument,
     not_found,
     permission_denied,
@@ -108,6 +109,13 @@ class GoogleHealthApi:
                 raise unauthenticated(missing=False)
             user_id = state.grants.user_of(record)
             state.quotas.charge(user_id, now)
+            if user_id in state.unlinked_users:
+                raise ApiError(
+                    400,
+                    "The Google account is not linked to a Google Health profile.",
+                    status="FAILED_PRECONDITION",
+                    details=[error_info("ACCOUNT_NOT_LINKED")],
+                )
             return Caller(user_id, frozenset(record.scopes))
 
     @staticmethod

@@ -196,18 +196,28 @@ def _zones(physiology: Physiology, day: dt.date) -> list[tuple[str, int, int, fl
     return physiology.zones(day)
 
 
+@lru_cache(maxsize=16384)
+def _resting(physiology: Physiology, day: dt.date) -> tuple[int, str] | None:
+    """A day's resting heart rate and how it was computed (`calculationMethod`), remembered."""
+    resting = physiology.resting_hr(day)
+    method = physiology.resting_hr_method(day)
+    if resting is None or method is None:
+        return None
+    return resting, method
+
+
 def daily_point(state: SandboxState, user_id: str, data_type: DataType, day: dt.date) -> Any:
     """The daily data point of `data_type` for local `day`, or None when there is none."""
     physiology = state.physiology[user_id]
     if data_type == DAILY_RESTING_HEART_RATE:
-        resting = physiology.resting_hr(day)
+        resting = _resting(physiology, day)
         if resting is None:
             return None
         return {
             "dailyRestingHeartRate": {
                 "date": date_json(day),
-                "beatsPerMinute": str(resting),
-                "dailyRestingHeartRateMetadata": {"calculationMethod": "WITH_SLEEP"},
+                "beatsPerMinute": str(resting[0]),
+                "dailyRestingHeartRateMetadata": {"calculationMethod": resting[1]},
             }
         }
     zones = _zones(physiology, day)

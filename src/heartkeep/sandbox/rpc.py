@@ -30,7 +30,7 @@ MISSING_CREDENTIALS_MESSAGE = (
     "https://developers.google.com/identity/sign-in/web/devconsole-project."
 )
 
-_STATUS_OF_CODE = {
+_STATUS_OF_CODE = {  # the usual status of each HTTP code; callers may name another
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",

@@ -97,6 +97,9 @@ class SandboxState:
         # Consent hooks: scopes the simulated user unticks, and who logs in by default.
         self.declined_scopes: set[str] = set()
         self.login_user_id: str = specs[0].health_user_id
+        # Users whose Google account has no Google Health (Fitbit) profile: every API call of
+        # theirs fails with 400 FAILED_PRECONDITION ACCOUNT_NOT_LINKED.
+        self.unlinked_users: set[str] = set()
         # Room for the legacy Fitbit emulator's own records (tokens, counters), keyed by name.
         self.extensions: dict[str, Any] = {}
         self._last_sync_s: dict[str, float] = {}
