@@ -514,6 +514,7 @@ def _stats(
         since=since,
         until=until,
         max_hr=max_hr,
+        zone_name=account.time_zone,
     )
 
 

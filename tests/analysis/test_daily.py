@@ -226,3 +226,16 @@ def test_stats_through_the_api_use_the_store(settings):
     only = api.daily_report(settings, since=dt.date(2026, 6, 2), until=dt.date(2026, 6, 2))
     assert [r.day for r in only] == [dt.date(2026, 6, 2)]
     assert only[0] == rows[1]
+
+
+def test_a_fall_back_day_worn_only_after_the_change_is_still_25_hours_long():
+    """With the account's zone known, the day's length follows the zone's rules."""
+    after = int(dt.datetime(2026, 10, 25, 6, tzinfo=dt.UTC).timestamp())  # 07:00 CET
+    samples = [Sample(t, 60, 60) for t in range(after, after + 3600, 60)]
+    (row,) = daily_stats([samples], zone_name="Europe/Berlin")
+    assert row.day_length_s == 25 * 3600
+    (row,) = daily_stats([samples])  # without a zone: from the samples' own offsets
+    assert row.day_length_s == 24 * 3600
+    # A traveller whose offsets disagree with the account's zone is measured by the offsets.
+    (row,) = daily_stats([[Sample(after, 60, -300)]], zone_name="Europe/Berlin")
+    assert row.day_length_s == 24 * 3600

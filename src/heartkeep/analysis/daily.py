@@ -5,9 +5,9 @@ a DST change day is counted the way the wearer lived it.  Each sample stands for
 the next sample, capped at `gap_cap_s` (default 120 s), so a watch taken off for the night adds
 two minutes, not eight hours, and the last sample of the stream counts for nothing; wear time,
 coverage and time in zones are sums of those weights.  Coverage divides wear time by the length
-of the local day (23 or 25 hours on DST change days, measured from the offsets at its first and
-last samples).  Min, max and mean are over samples (not time-weighted) and include every sample
-of the day.
+of the local day (23 or 25 hours on DST change days: by the account zone's rules when the day's
+samples agree with them, else measured from the offsets of its first and last samples).  Min,
+max and mean are over samples (not time-weighted) and include every sample of the day.
 
 Memory is flat: per day heartkeep keeps a 301-bin histogram of seconds by bpm and the per-minute
 sums needed by the resting-HR estimate (at most ~1,500 minutes a day), and a day is finished as
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from heartkeep import timeline
 from heartkeep.analysis.zones import (
     DEFAULT_MAX_HR,
     ZONE_NAMES,
@@ -128,6 +129,7 @@ def _finish(
     resting_provider: float | None,
     provider_zones: Daily | None,
     max_hr: int,
+    zone_name: str | None = None,
 ) -> DayStats:
     if acc is None or acc.first is None:
         zones, source = zones_for_day(
@@ -144,10 +146,7 @@ def _finish(
         max_hr,
     )
     minutes = zone_minutes(acc.seconds_by_bpm, zones)
-    midnight = (day.toordinal() - _EPOCH_ORDINAL) * 86_400
-    start_s = midnight - acc.first[1] * 60
-    end_s = midnight + 86_400 - acc.last[1] * 60
-    length = max(end_s - start_s, 1)
+    length = _day_length(day, acc.first, acc.last, zone_name)
     return DayStats(
         day=day,
         samples=acc.count,
@@ -164,6 +163,22 @@ def _finish(
     )
 
 
+def _day_length(
+    day: dt.date, first: tuple[int, int], last: tuple[int, int], zone_name: str | None
+) -> int:
+    """Seconds in the local day: by the zone's rules when the day's samples agree with the zone
+    (so a fall-back day is 25 h even if the watch was off at the change), else from the offsets
+    of the first and last samples (a travel day is as long as the wearer lived it)."""
+    if zone_name is not None and all(
+        timeline.zone_offset_min(zone_name, instant) == offset for instant, offset in (first, last)
+    ):
+        return timeline.local_day_window(day, zone_name).seconds
+    midnight = (day.toordinal() - _EPOCH_ORDINAL) * 86_400
+    start_s = midnight - first[1] * 60
+    end_s = midnight + 86_400 - last[1] * 60
+    return max(end_s - start_s, 1)
+
+
 def daily_stats(
     batches: Iterable[Sequence[Sample]],
     dailies: Iterable[Daily] = (),
@@ -172,13 +187,15 @@ def daily_stats(
     until: dt.date | None = None,
     max_hr: int = DEFAULT_MAX_HR,
     gap_cap_s: int = GAP_CAP_S,
+    zone_name: str | None = None,
 ) -> list[DayStats]:
     """Statistics for every local day in [since, until] (inclusive; open ends allowed) that has
     samples or a provider value, in date order.
 
     `batches` must be ascending by instant (as `Store.iter_samples` yields them); pass a window
     a little wider than the days wanted (a day ahead on each side) so days at the edges are
-    whole and each edge sample's gap to its neighbour is known.
+    whole and each edge sample's gap to its neighbour is known.  `zone_name` (the account's
+    IANA zone) lets a DST change day be measured by the zone's rules (see `_day_length`).
     """
     resting: dict[dt.date, float] = {}
     zones: dict[dt.date, Daily] = {}
@@ -202,7 +219,9 @@ def daily_stats(
             day = dt.date.fromordinal(_EPOCH_ORDINAL + ordinal)
             acc = open_days.pop(ordinal)
             if wanted(day):
-                results[day] = _finish(day, acc, resting.get(day), zones.get(day), max_hr)
+                results[day] = _finish(
+                    day, acc, resting.get(day), zones.get(day), max_hr, zone_name
+                )
 
     def consume(table: npt.NDArray[np.int64], weight: npt.NDArray[np.int64]) -> None:
         if len(table) == 0:

@@ -81,7 +81,8 @@ def _report_import(report: api.ImportReport) -> None:
         f"{report.dailies} daily values."
     )
     if report.ignored_files:
-        render.line(f"Skipped {report.ignored_files} files that hold no heart-rate data.")
+        files = "file" if report.ignored_files == 1 else "files"
+        render.line(f"Skipped {report.ignored_files} {files} that hold no heart-rate data.")
     if report.day_mismatches:
         render.warning(
             f"{report.day_mismatches:,} records fall outside the local day their file names: "
