@@ -7,6 +7,9 @@ reach it, and serves until Ctrl-C.
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import typer
 
 from heartkeep import api
@@ -89,12 +92,18 @@ def serve(
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         render.line(f"  {name:<{width}}  {value}")
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         render.line("sandbox stopped")
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def register(app: typer.Typer) -> None:
