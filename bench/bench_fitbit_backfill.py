@@ -21,11 +21,11 @@ limiting pass in seconds and the figures are exact:
 Printed: requests, 429s received, simulated wall time (and real CPU seconds), and the ratios
 heartkeep / python-fitbit.  Asserts nothing.  Run:
 
-    .venv/bin/python bench/bench_fitbit_backfill.py [--days 365] [--honest-retry-after]
+    .venv/bin/python bench/bench_fitbit_backfill.py [--days 365] [--late-retry-after N]
 
-`--honest-retry-after` is the default sandbox (Retry-After = seconds to the top of the hour);
-with `--late-retry-after N` the sandbox's 429s say N seconds, as users reported of the real API
-in 2025, and the python-fitbit loop pays for trusting it.
+By default the sandbox's 429s carry an honest Retry-After (the seconds to the top of the hour);
+with `--late-retry-after N` they say N seconds, as users reported of the real API in 2025, and
+the python-fitbit loop pays for trusting it.
 """
 
 from __future__ import annotations
