@@ -154,3 +154,24 @@ def test_report_is_one_self_contained_html_file(settings, tmp_path: Path):
     assert "url(http" not in html
     assert "<td>2026-06-01</td>" in html
     assert "Day by day" in html
+
+
+def test_calendar_labels_each_month_once_in_the_week_it_starts():
+    figure = calendar_figure({}, dt.date(2026, 1, 1), dt.date(2026, 12, 31), label="x", title="t")
+    labels = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
+    assert labels == [
+        "Jan 2026",
+        "Feb",
+        "Mar",
+        "Apr",
+        "May",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Oct",
+        "Nov",
+        "Dec",
+    ]
+    positions = list(figure.axes[0].get_xticks())
+    assert positions[1] == (dt.date(2026, 2, 1) - dt.date(2025, 12, 29)).days // 7

@@ -66,12 +66,18 @@ def calendar_figure(
     names: list[str] = []
     for week in range(weeks):
         monday = first_monday + dt.timedelta(weeks=week)
-        sunday = monday + dt.timedelta(days=6)
-        if week == 0 or sunday.month != monday.month or monday.day == 1:
-            start = monday if week == 0 else sunday.replace(day=1)
-            label_text = start.strftime("%b %Y" if not names or start.month == 1 else "%b")
-            ticks.append(week)
-            names.append(label_text)
+        days = (monday + dt.timedelta(days=i) for i in range(7))
+        firsts = [day for day in days if day.day == 1 and since <= day <= until]
+        # Label the week in which each month starts (and the first week, unless a month
+        # starts right after it and the two labels would collide).
+        if firsts:
+            start = firsts[0]
+        elif week == 0 and since.day <= 21:
+            start = since
+        else:
+            continue
+        ticks.append(week)
+        names.append(start.strftime("%b %Y" if not names or start.month == 1 else "%b"))
     axes.set_xticks(ticks, names, fontsize="small")
     axes.xaxis.tick_top()
     axes.set_xlabel(f"Weeks from {since.isoformat()} to {until.isoformat()}")
