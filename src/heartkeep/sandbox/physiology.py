@@ -59,7 +59,9 @@ _INTERVAL_TABLE = np.repeat(
 _INTERVAL_DRAWS = 32_000
 
 # Value-noise channels, so each component of the signal draws independent numbers.
-_CH_REST, _CH_WALK, _CH_BURST, _CH_JITTER, _CH_SLEEP, _CH_POSTURE, _CH_AROUSAL = range(1, 8)
+(_CH_REST, _CH_WALK, _CH_BURST, _CH_JITTER, _CH_SLEEP, _CH_POSTURE, _CH_AROUSAL, _CH_FITNESS) = (
+    range(1, 9)
+)
 
 
 class _DayCache:
@@ -373,8 +375,14 @@ class Physiology:
     def _heart_rate(self, t: FloatArray, local: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(heart rate without jitter, sleep depth) at UTC instants `t` with local times `local`."""
         seed = self._seed
-        # Resting level drifts a few bpm from day to day (knots at local noon).
-        rest = self._rest_bpm + 3.0 * value_noise(seed, _CH_REST, local / DAY_S - 0.5)
+        # Resting level drifts a few bpm from day to day (knots at local noon) and wanders with
+        # fitness over months (knots 60 days apart), so long-range trends have a shape.
+        days = local / DAY_S
+        rest = (
+            self._rest_bpm
+            + 3.0 * value_noise(seed, _CH_REST, days - 0.5)
+            + 3.0 * value_noise(seed, _CH_FITNESS, days / 60.0)
+        )
         asleep, since_bed = self._routine.sleep_depth(local)
         wiggle = value_noise(seed, _CH_JITTER, t / 20.0)
 
