@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,7 @@ def digest(arrays: tuple[np.ndarray, ...]) -> str:
 
 FRESH_PROCESS = """
 import hashlib, sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -495,3 +497,15 @@ def test_heart_rate_does_not_jump_when_the_local_clock_does(demo: Physiology) ->
         k = int(switch[0])
         around = np.abs(instants - instants[k]) <= 60
         assert bpm[around].max() - bpm[around].min() <= 25, day
+
+
+def test_threads_sharing_one_user_see_the_same_data() -> None:
+    """The emulator serves requests from several threads against one shared Physiology."""
+    spec = dataclasses.replace(demo_user(CLOCK_S), seed=424242)
+    shared = Physiology(spec)
+    windows = [(CLOCK_S - k * 20_000, CLOCK_S - k * 20_000 + 50_000) for k in range(24)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        digests = list(pool.map(lambda w: digest(shared.samples(*w)), windows * 2))
+    assert digests[:24] == digests[24:]
+    fresh = [digest(Physiology(spec).samples(*w)) for w in windows]
+    assert digests[:24] == fresh
