@@ -6,12 +6,14 @@ Every body is checked against the official discovery document (see `discovery_sc
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import httpx
 import pytest
-from discovery_schema import SchemaError, validate, validate_error
+from discovery_schema import SchemaError, discovery, validate, validate_error
 from sandbox_tokens import ACTIVITY, HEALTH, HEARTKEEP_SCOPES, PROFILE, SETTINGS, api, grant
 
+from heartkeep.sandbox.catalog import DATA_TYPES
 from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.sandbox.server import SandboxServer
 
@@ -229,3 +231,10 @@ def test_a_user_without_a_health_profile_gets_account_not_linked(sandbox, client
     validate_error(body)
     assert body["error"]["status"] == "FAILED_PRECONDITION"
     assert body["error"]["details"][0]["reason"] == "ACCOUNT_NOT_LINKED"
+
+
+def test_every_data_type_of_the_discovery_document_is_known() -> None:
+    fields = set(discovery()["schemas"]["DataPoint"]["properties"]) - {"name", "dataSource"}
+    kebab = {re.sub(r"(?<!^)(?=[A-Z])", "-", f).lower() for f in fields}
+    assert kebab <= set(DATA_TYPES)
+    assert all(DATA_TYPES[k].json_field in fields for k in kebab)

@@ -117,6 +117,7 @@ def _types() -> dict[str, DataType]:
         ("electrocardiogram", "session", SCOPE_PREFIX + "ecg.readonly"),
         ("irregular-rhythm-notification", "session", SCOPE_PREFIX + "irn.readonly"),
         ("food", "session", NUTRITION_READ),
+        ("food-measurement-unit", "session", NUTRITION_READ),
         ("nutrition-log", "session", NUTRITION_READ),
         ("hydration-log", "session", NUTRITION_READ),
         ("menstrual-period", "session", SCOPE_PREFIX + "reproductive_health.readonly"),
