@@ -168,10 +168,14 @@ def sync(
         )
     trailing = settings.trailing_days if trailing_days is None else trailing_days
     with _sync_lock(settings.data_dir), _open_store(settings.database) as store:
-        reports = [
-            _sync_one(settings, store, key, clock, on_event, since, until, trailing) for key in keys
-        ]
-    return SyncReport(tuple(reports))
+        report = SyncReport(
+            tuple(
+                _sync_one(settings, store, key, clock, on_event, since, until, trailing)
+                for key in keys
+            )
+        )
+        store.after_bulk_write(report.samples_added)
+    return report
 
 
 def _sync_one(

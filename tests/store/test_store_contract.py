@@ -313,3 +313,25 @@ def test_any_write_sequence_reads_back_as_last_value_per_instant(tmp_path_factor
         got = [s for batch in store.iter_samples(KEY, batch_size=7) for s in batch]
         assert got == [expected[k] for k in sorted(expected)]
         assert store.sample_count(KEY) == len(expected)
+
+
+def test_a_large_newest_first_load_is_repacked_afterwards(
+    store: SqliteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from heartkeep.store import sqlite as backend
+
+    monkeypatch.setattr(backend, "COMPACT_AFTER_ROWS", 20_000)
+    samples = _samples(T0, 50_000, step_s=3)
+    for end in range(len(samples), 0, -10_000):  # pages newest first, as a sync writes them
+        store.write_samples(KEY, samples[max(0, end - 10_000) : end], Source.GOOGLE_HEALTH)
+    path = tmp_path / "hk.sqlite"
+
+    def size() -> int:
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return path.stat().st_size
+
+    before = size()
+    assert not store.after_bulk_write(19_999)
+    assert store.after_bulk_write(len(samples))
+    assert size() < before * 0.95
+    assert store.sample_count(KEY) == len(samples)

@@ -142,21 +142,23 @@ def make_provider(client: httpx.Client, *, clock: Clock) -> GoogleHealthProvider
     return GoogleHealthProvider(client, clock=clock)
 
 
-class _SampleTime(msgspec.Struct):
+# gc=False: these hold no reference cycles, and keeping 30,000 small objects a page out of the
+# cyclic garbage collector's sight makes decoding several times faster on long backfills.
+class _SampleTime(msgspec.Struct, gc=False):
     physicalTime: str
     utcOffset: str = "0s"  # proto3 JSON omits zero values: UTC has no offset member
 
 
-class _HeartRate(msgspec.Struct):
+class _HeartRate(msgspec.Struct, gc=False):
     sampleTime: _SampleTime
     beatsPerMinute: int  # an int64, so a JSON string; strict=False below accepts both
 
 
-class _Point(msgspec.Struct):
+class _Point(msgspec.Struct, gc=False):
     heartRate: _HeartRate | None = None
 
 
-class _HeartRatePage(msgspec.Struct):
+class _HeartRatePage(msgspec.Struct, gc=False):
     dataPoints: list[_Point] = msgspec.field(default_factory=list)
     nextPageToken: str = ""
 
@@ -176,6 +178,7 @@ def parse_heart_rate_page(content: bytes) -> tuple[list[Sample], str]:
         raise ProviderError(f"unexpected heart-rate page from Google: {failure}") from failure
     samples: list[Sample] = []
     append = samples.append
+    make = tuple.__new__  # builds the NamedTuple in C, skipping its Python-level __new__
     minutes: dict[str, int] = {}
     offsets: dict[str, int] = {"0s": 0}
     rate: _HeartRate | None = None
@@ -186,20 +189,18 @@ def parse_heart_rate_page(content: bytes) -> tuple[list[Sample], str]:
                 continue
             sample_time = rate.sampleTime
             text = sample_time.physicalTime
-            if len(text) == 20 and text[19] == "Z":
-                prefix = text[:16]
-                base = minutes.get(prefix)
-                if base is None:
-                    base = parse_rfc3339_s(prefix + ":00Z")
-                    minutes[prefix] = base
-                instant = base + int(text[17:19])
-            else:
-                instant = parse_rfc3339_s(text)
+            base = minutes.get(text[:16]) if text[19:] == "Z" else None
+            if base is None:
+                if len(text) != 20 or text[19] != "Z":  # fractions or an offset: the slow path
+                    base = parse_rfc3339_s(text) - int(text[17:19])
+                else:
+                    base = parse_rfc3339_s(text[:16] + ":00Z")
+                    minutes[text[:16]] = base
             offset = offsets.get(sample_time.utcOffset)
             if offset is None:
                 offset = offset_min_from_seconds(parse_duration_s(sample_time.utcOffset))
                 offsets[sample_time.utcOffset] = offset
-            append(Sample(instant, rate.beatsPerMinute, offset))
+            append(make(Sample, (base + int(text[17:19]), rate.beatsPerMinute, offset)))
     except ValueError as failure:
         raise ProviderError(
             f"unexpected heart-rate data point from Google: {rate!r:.200} ({failure})"

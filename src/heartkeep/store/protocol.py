@@ -148,6 +148,10 @@ class SyncStore(Store, Protocol):
 
     def record_fetch(self, account_key: str, entry: LedgerEntry) -> None: ...
 
+    def after_bulk_write(self, rows_written: int) -> bool:
+        """Let the backend tidy up after a large load (SQLite: VACUUM); True if it did."""
+        ...
+
     def covered_minutes(self, account_key: str, window: Window) -> int:
         """Distinct UTC minutes in `window` with at least one sample (for coverage reports)."""
         ...

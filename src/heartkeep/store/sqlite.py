@@ -32,6 +32,8 @@ from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteRes
 # Rows per executemany: large enough to amortise the Python overhead, small enough that memory
 # stays flat however long the iterable is.
 WRITE_BATCH = 10_000
+# A load this large (about six weeks of one-second data) is followed by a VACUUM.
+COMPACT_AFTER_ROWS = 1_000_000
 _MIN_INSTANT = -(2**62)
 _MAX_INSTANT = 2**62
 _by_instant = itemgetter(0)
@@ -96,6 +98,19 @@ class SqliteStore:
             self._execute("COMMIT")
         else:
             self._execute(f"RELEASE hk_{depth}")
+
+    def after_bulk_write(self, rows_written: int) -> bool:
+        """Repack the file after a large load; returns True if it did.
+
+        Pages arrive newest first, and B-tree pages split while filling from the left end up
+        ~85 % full (about 17.8 bytes a sample); VACUUM rewrites them full (about 15.1 bytes) in
+        a few seconds for a year.  Below `COMPACT_AFTER_ROWS` new rows it is not worth it.
+        """
+        if rows_written < COMPACT_AFTER_ROWS:
+            return False
+        self.vacuum()
+        self.optimize()
+        return True
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics; cheap, worth it after a large backfill."""
