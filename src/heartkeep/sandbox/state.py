@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -53,16 +52,15 @@ def shared_physiology(spec: UserSpec) -> Physiology:
     return Physiology(spec)
 
 
-@dataclass(frozen=True)
-class RequestRecord:
-    """One served request, for assertions and request counting.  Unpacks as a 3-tuple."""
+class RequestRecord(NamedTuple):
+    """One served request (status 0: no answer, e.g. a reset), for assertions and counting.
+
+    A NamedTuple, so it compares equal to a plain `(method, path, status)` tuple.
+    """
 
     method: str
     path: str
     status: int
-
-    def __iter__(self) -> Any:
-        return iter((self.method, self.path, self.status))
 
 
 class SandboxState:
