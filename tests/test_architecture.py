@@ -6,7 +6,7 @@
     importers, exporters, analysis, charts      ← store, model and the rows above (not sync)
     api                                         ← everything above; the only place parts are wired
     cli                                         ← api, its own modules, plain types and sync events
-    sandbox                                     ← model at most; never the client side
+    sandbox                                     ← model and errors at most; never the client side
 
 The sandbox stays separate on purpose: if the emulator shared our parsing, a misreading of the
 API would be copied onto both sides and every test would still pass.
@@ -34,8 +34,10 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": BASE | {"config", "store", "analysis"},
     "charts": BASE | {"config", "store", "analysis", "charts"},
     "api": {"*"},
-    "cli": BASE | {"config", "api", "cli", "sync.events"},  # events are what render.py shows
-    "sandbox": {"model", "sandbox"},
+    # sync events are the plain data render.py shows; the sandbox's public demo credentials are
+    # printed by `heartkeep sandbox serve`
+    "cli": BASE | {"config", "api", "cli", "sync.events", "sandbox.credentials"},
+    "sandbox": {"model", "errors", "sandbox"},
     "__init__": BASE,
     "__main__": {"cli"},
 }
@@ -47,19 +49,23 @@ def _layer(module_path: Path) -> str:
 
 
 def _targets(tree: ast.AST) -> list[str]:
+    """Dotted names below `heartkeep` that a module imports (`from heartkeep.a import b` counts
+    as `a.b` when `b` is a module, else as `a`)."""
     found: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("heartkeep"):
             rest = node.module.removeprefix("heartkeep").lstrip(".")
-            if rest:
-                found.append(rest)
-            else:
-                found.extend(alias.name for alias in node.names)
+            for alias in node.names:
+                dotted = f"{rest}.{alias.name}" if rest else alias.name
+                is_module = (SRC / Path(*dotted.split("."))).with_suffix(".py").exists() or (
+                    SRC / Path(*dotted.split("."))
+                ).is_dir()
+                found.append(dotted if is_module else rest)
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("heartkeep."):
                     found.append(alias.name.removeprefix("heartkeep."))
-    return found
+    return [target for target in found if target]
 
 
 def _permitted(target: str, allowed: set[str]) -> bool:

@@ -154,7 +154,7 @@ class _SyncProgress:
         err_console.print(text, markup=False)
 
     def __call__(self, event: Any) -> None:
-        from heartkeep.sync import events
+        from heartkeep.sync import events  # the event types this view renders
 
         if isinstance(event, events.JobStarted):
             key = event.account_key
