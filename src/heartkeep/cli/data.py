@@ -76,13 +76,14 @@ def _progress() -> Iterator[Callable[[api.ImportProgress], None] | None]:
 
 def _report_import(report: api.ImportReport) -> None:
     render.line(
-        f"Imported {report.files} files into {report.account_key}: {report.samples_read:,} "
+        f"Imported {report.files} {'file' if report.files == 1 else 'files'} into "
+        f"{report.account_key}: {report.samples_read:,} "
         f"samples read, {report.inserted:,} new, {report.updated:,} changed, "
         f"{report.dailies} daily values."
     )
     if report.ignored_files:
-        files = "file" if report.ignored_files == 1 else "files"
-        render.line(f"Skipped {report.ignored_files} {files} that hold no heart-rate data.")
+        files = "file that holds" if report.ignored_files == 1 else "files that hold"
+        render.line(f"Skipped {report.ignored_files} {files} no heart-rate data.")
     if report.day_mismatches:
         render.warning(
             f"{report.day_mismatches:,} records fall outside the local day their file names: "
