@@ -238,3 +238,25 @@ def test_days_the_tracker_has_not_synced_cost_no_request_and_arrive_later(world:
     second = api.sync(settings, clock=server.state.clock, trailing_days=3)
     assert second.accounts[0].ok, second.accounts[0].error
     assert stored(settings, key) == truth(server)
+
+
+def test_server_errors_resets_and_cut_bodies_on_the_way_still_end_in_the_ground_truth(
+    world: Any,
+) -> None:
+    server, settings, key = world(8)
+    pin_last_sync(server, 15 * 60)
+    faults = server.state.faults
+    heart = "/activities/heart/"
+    # Schedules fire in order: one good day, then 503, 503, reset, cut body, 500.
+    faults.schedule("error_503", 2, after=1, path_contains=heart)
+    faults.schedule("reset", 1, path_contains=heart)
+    faults.schedule("truncate", 1, path_contains=heart)
+    faults.schedule("error_500", 1, path_contains=heart)
+
+    report = api.sync(settings, clock=server.state.clock)
+
+    (account,) = report.accounts
+    assert account.ok, account.error
+    assert account.retries == len(faults.fired) == 5
+    assert {kind for kind, _path in faults.fired} == {"error_503", "reset", "truncate", "error_500"}
+    assert stored(settings, key) == truth(server)
