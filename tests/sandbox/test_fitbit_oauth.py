@@ -19,7 +19,7 @@ import orjson
 import pytest
 
 from heartkeep.sandbox.credentials import FITBIT_CLIENT_ID, FITBIT_CLIENT_SECRET
-from heartkeep.sandbox.fitbit import fitbit_sandbox
+from heartkeep.sandbox.fitbit import fitbit_sandbox, spoil_token
 from heartkeep.sandbox.fitbit_oauth import PUBLIC_CLIENT_ID
 
 REDIRECT = "http://127.0.0.1:8189/callback"
@@ -354,3 +354,15 @@ def test_after_the_shutdown_every_legacy_endpoint_answers_410(sandbox_factory: A
         assert profile(http, "anything").status_code == 410
         heart = http.get("/1/user/-/activities/heart/date/today/1d/1sec.json")
         assert heart.status_code == 410
+
+
+def test_token_faults_reach_fitbit_tokens(sandbox: Any, http: httpx.Client) -> None:
+    """`spoil_token` is how the fault middleware expires or revokes a legacy token mid-run."""
+    body = login(http)
+    assert spoil_token(sandbox.state, "not-a-fitbit-token", "revoke") is False
+    assert spoil_token(sandbox.state, body["access_token"], "expire_token") is True
+    assert error_type(profile(http, body["access_token"])) == "expired_token"
+    fresh = refresh(http, body["refresh_token"]).json()
+    assert spoil_token(sandbox.state, fresh["access_token"], "revoke") is True
+    assert error_type(profile(http, fresh["access_token"])) == "invalid_token"
+    assert refresh(http, fresh["refresh_token"]).status_code == 400

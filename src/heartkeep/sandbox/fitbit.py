@@ -55,6 +55,26 @@ def fitbit_sandbox(state: SandboxState) -> FitbitSandbox:
         return created
 
 
+def spoil_token(state: SandboxState, access_token: str, kind: str) -> bool:
+    """Apply a `revoke` or `expire_token` fault to a legacy Fitbit access token.
+
+    For the fault middleware: revokes every token of the token's user (`revoke`, as when they
+    remove the app mid-sync) or expires their access tokens (`expire_token`).  Returns False,
+    doing nothing, when the token is not one the Fitbit emulator issued.
+    """
+    auth = fitbit_sandbox(state).auth
+    user_id = auth.owner_of(access_token)
+    if user_id is None:
+        return False
+    if kind == "revoke":
+        auth.revoke_all_tokens(user_id)
+    elif kind == "expire_token":
+        auth.expire_access_tokens(user_id)
+    else:
+        raise ValueError(f"not a token fault: {kind!r}")
+    return True
+
+
 def _build(state: SandboxState) -> FitbitSandbox:
     def legacy_ids() -> list[str]:
         return [spec.legacy_user_id for spec in state.users.values()]

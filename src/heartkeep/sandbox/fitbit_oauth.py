@@ -220,12 +220,19 @@ class FitbitAuthServer:
         with self._lock:
             self._revoke_user(user_id, client_id=None)
 
-    def expire_access_tokens(self) -> None:
-        """Every live access token expires now (refresh tokens stay valid)."""
+    def expire_access_tokens(self, user_id: str | None = None) -> None:
+        """Every live access token (of one user, or of all) expires now; refresh still works."""
         with self._lock:
             now = self.now_s()
             for grant in self._access.values():
-                grant.expires_at_s = min(grant.expires_at_s, now)
+                if user_id in (None, grant.user_id):
+                    grant.expires_at_s = min(grant.expires_at_s, now)
+
+    def owner_of(self, access_token: str) -> str | None:
+        """The user an access token (live or not) was issued to, or None if it is not ours."""
+        with self._lock:
+            grant = self._access.get(access_token)
+            return None if grant is None else grant.user_id
 
     def active_refresh_tokens(self, user_id: str) -> list[str]:
         """The refresh tokens a client could still spend (at most one per app)."""
