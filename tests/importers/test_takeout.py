@@ -293,3 +293,32 @@ def test_tgz_exports_import_like_zips(settings: Settings, tmp_path: Path, sample
     report = api.import_takeout(settings, [path], time_zone=ZONE)
     assert report.inserted == len(samples)
     assert stored(settings, report.account_key) == expected(samples)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(1_230_768_000, 1_924_991_999), st.floats(30, 220)),
+        min_size=1,
+        max_size=40,
+        unique_by=lambda row: row[0],
+    ),
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kolkata"]),
+)
+def test_csv_rows_are_read_as_utc_with_rounded_bpm(rows, zone):
+    lines = ["timestamp,beats per minute,data source"] + [
+        f"{dt.datetime.fromtimestamp(i, dt.UTC):%Y-%m-%dT%H:%M:%SZ},{bpm!r},"
+        '"Garmin Connect, Health Connect"'
+        for i, bpm in rows
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    member = Member(
+        "heart_rate_2026-01-01.csv",
+        Kind.HEART_RATE_CSV,
+        dt.date(2026, 1, 1),
+        lambda: nullcontext(io.BytesIO(data)),
+    )
+    got = sorted(
+        s for item in read_members([member], zone) if not isinstance(item, FileDone) for s in item
+    )
+    assert got == expected([(i, round(bpm)) for i, bpm in rows], zone)

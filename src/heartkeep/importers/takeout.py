@@ -296,29 +296,12 @@ def _heart_rate_json(
     if parsed is None:
         return (yield from _heart_rate_records(member, records, zone_name))
     instants, bpms = parsed
-    blocks, inverse = np.unique(instants // 900, return_inverse=True)
-    offsets = np.array(
-        [timeline.zone_offset_min(zone_name, int(block) * 900) for block in blocks],
-        dtype=np.int64,
-    )[inverse]
+    offsets = _offsets(instants, zone_name)
     mismatches = 0
     if member.file_date is not None:
         ordinal = (member.file_date - _EPOCH_DATE).days
         mismatches = int(np.count_nonzero((instants + offsets * 60) // 86_400 != ordinal))
-    make = Sample._make
-    for start in range(0, len(instants), BATCH_SIZE):
-        end = start + BATCH_SIZE
-        yield list(
-            map(
-                make,
-                zip(
-                    instants[start:end].tolist(),
-                    bpms[start:end].tolist(),
-                    offsets[start:end].tolist(),
-                    strict=True,
-                ),
-            )
-        )
+    yield from _batches(instants, bpms, offsets)
     return mismatches
 
 
@@ -446,8 +429,74 @@ def _check_header(member: Member, header: list[str] | None, allowed: Sequence[li
 
 
 def _heart_rate_csv(member: Member, handle: IO[bytes], zone_name: str) -> Iterator[ImportItem]:
-    with _text_lines(handle) as text:
-        yield from _heart_rate_rows(member, csv.reader(text), zone_name)
+    """A day file (≤ 86,400 rows) is read whole and converted with numpy; if any row is off,
+    the row-by-row path reports the first bad line."""
+    text = handle.read().decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    if not _check_header(member, next(reader, None), _CSV_HEADERS):
+        return
+    parsed = _vectorised_csv([row for row in reader if row])
+    if parsed is None:
+        slow = csv.reader(io.StringIO(text, newline=""))
+        yield from _heart_rate_rows(member, slow, zone_name)
+        return
+    instants, bpms = parsed
+    yield from _batches(instants, bpms, _offsets(instants, zone_name))
+
+
+_CSV_STAMP_LAYOUT = "0000-00-00T00:00:00Z"
+_CSV_SEPARATORS = [(i, ord(c)) for i, c in enumerate(_CSV_STAMP_LAYOUT) if c != "0"]
+_CSV_DIGITS = [i for i, c in enumerate(_CSV_STAMP_LAYOUT) if c == "0"]
+
+
+def _vectorised_csv(
+    rows: list[list[str]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """(instants, bpm) of rows with bpm > 0, or None if any row is not well formed."""
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if any(len(row) < 2 for row in rows):
+        return None
+    text = np.array([row[0] for row in rows])
+    width = len(_CSV_STAMP_LAYOUT)
+    if text.dtype.itemsize != 4 * width or np.any(np.char.str_len(text) != width):
+        return None
+    codes = text.view(np.uint32).reshape(-1, width)
+    if any(np.any(codes[:, i] != code) for i, code in _CSV_SEPARATORS):
+        return None
+    digits = codes[:, _CSV_DIGITS].astype(np.int64) - 48
+    if np.any((digits < 0) | (digits > 9)):
+        return None
+    try:
+        instants = text.astype(f"U{width - 1}").astype("datetime64[s]").astype(np.int64)
+        values = np.array([row[1] for row in rows], dtype=np.float64)
+    except ValueError:
+        return None
+    if not np.all(np.isfinite(values)):
+        return None
+    bpm = np.rint(values).astype(np.int64)
+    keep = bpm > 0
+    return instants[keep], bpm[keep]
+
+
+def _offsets(instants: npt.NDArray[np.int64], zone_name: str) -> npt.NDArray[np.int64]:
+    """The zone's offset at each instant, looked up once per 15-minute block (zones change
+    offsets on quarter hours)."""
+    blocks, inverse = np.unique(instants // 900, return_inverse=True)
+    return np.array(
+        [timeline.zone_offset_min(zone_name, int(block) * 900) for block in blocks],
+        dtype=np.int64,
+    )[inverse]
+
+
+def _batches(
+    instants: npt.NDArray[np.int64], bpms: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]
+) -> Iterator[list[Sample]]:
+    make = Sample._make
+    for start in range(0, len(instants), BATCH_SIZE):
+        end = start + BATCH_SIZE
+        columns = (instants[start:end], bpms[start:end], offsets[start:end])
+        yield list(map(make, zip(*(column.tolist() for column in columns), strict=True)))
 
 
 def _heart_rate_rows(member: Member, reader: _CsvReader, zone_name: str) -> Iterator[ImportItem]:
