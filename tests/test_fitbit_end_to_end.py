@@ -260,3 +260,32 @@ def test_server_errors_resets_and_cut_bodies_on_the_way_still_end_in_the_ground_
     assert account.retries == len(faults.fired) == 5
     assert {kind for kind, _path in faults.fired} == {"error_503", "reset", "truncate", "error_500"}
     assert stored(settings, key) == truth(server)
+
+
+def test_a_trip_abroad_is_stored_shifted_by_the_zone_difference_as_documented(
+    sandbox_factory: Any, settings: Settings
+) -> None:
+    """The legacy API gives local times of wherever the person was and only today's zone: days
+    spent in New York are read as Berlin wall times (docs/fitbit-legacy.md, "Travel")."""
+    away = START_DAY - dt.timedelta(days=40)
+    home = dataclasses.replace(
+        person(60),
+        travel=((away, "America/New_York"), (away + dt.timedelta(days=10), "Europe/Berlin")),
+    )
+    server = sandbox_factory(users=(home,))
+    local = dataclasses.replace(settings, sandbox_url=server.url)
+    key = api.login(
+        local, provider="fitbit", open_browser=browser, clock=server.state.clock
+    ).account_key
+    middle = away + dt.timedelta(days=5)
+    report = api.sync(
+        local, clock=server.state.clock, since=middle, until=middle + dt.timedelta(days=1)
+    )
+    assert report.accounts[0].ok, report.accounts[0].error
+    physiology = server.state.physiology[home.health_user_id]
+    start_s, end_s = physiology.local_day_bounds(middle)  # the New York day
+    truth_there = server.state.ground_truth_samples(home.health_user_id, start_s, end_s)
+    assert {offset for _i, _b, offset in truth_there} == {-4 * 3600}  # EDT
+    berlin_s = 2 * 3600  # early October in Berlin: CEST
+    expected = [(instant - 6 * 3600, bpm, berlin_s) for instant, bpm, _offset in truth_there]
+    assert stored(local, key) == expected
