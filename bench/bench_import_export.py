@@ -32,8 +32,9 @@ FIRST_DAY = dt.date(2025, 11, 1)
 FORMATS = ("csv", "parquet", "jsonl", "fhir", "omh")
 
 
-def generate(archive: Path, days: int) -> int:
-    """Write the archive; return the number of samples in it."""
+def generate(archive: Path, days: int, layout: str = "json") -> int:
+    """Write the archive (JSON day files, or the Oct-2026 CSV-only layout); return its size in
+    samples."""
     tz = ZoneInfo(ZONE)
     total = 0
     rng = np.random.default_rng(7)
@@ -46,6 +47,15 @@ def generate(archive: Path, days: int) -> int:
             phase = (instants % 86_400) / 86_400 * 2 * np.pi
             bpm = (70 + 15 * np.sin(phase - 2) + rng.normal(0, 3, len(instants))).astype(int)
             stamps = instants.astype("datetime64[s]").astype(str)
+            total += len(instants)
+            if layout == "csv":
+                # UTC-day files in the real layout; local days straddle two, which is fine here.
+                folder = "Takeout/Google Health/Physical Activity_GoogleData/Heart Rate"
+                rows = zip(stamps, bpm.tolist(), strict=True)
+                with out.open(f"{folder}/heart_rate_{day}.csv", "w") as f:
+                    f.write(b"timestamp,beats per minute,data source\n")
+                    f.write("".join(f"{s}Z,{b}.0,Pixel Watch\n" for s, b in rows).encode())
+                continue
             with out.open(f"Takeout/Fitbit/Global Export Data/heart_rate-{day}.json", "w") as f:
                 f.write(b"[")
                 f.write(
@@ -56,7 +66,6 @@ def generate(archive: Path, days: int) -> int:
                     ).encode()
                 )
                 f.write(b"]")
-            total += len(instants)
     return total
 
 
@@ -89,7 +98,8 @@ def child(phase: str, home: Path, archive: Path, out_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--formats", default=",".join(FORMATS), help="'' for import only")
+    parser.add_argument("--layout", choices=("json", "csv"), default="json")
     parser.add_argument("--child", nargs=4, metavar=("PHASE", "HOME", "ARCHIVE", "OUT"))
     args = parser.parse_args()
     if args.child:
@@ -101,14 +111,15 @@ def main() -> None:
         root = Path(tmp)
         archive = root / "takeout.zip"
         began = time.perf_counter()
-        total = generate(archive, args.days)
+        total = generate(archive, args.days, args.layout)
         print(
-            f"archive: {args.days} days, {total:,} samples, {archive.stat().st_size / 1e6:,.0f} MB "
-            f"zipped, generated in {time.perf_counter() - began:,.0f} s"
+            f"archive ({args.layout}): {args.days} days, {total:,} samples, "
+            f"{archive.stat().st_size / 1e6:,.0f} MB zipped, "
+            f"generated in {time.perf_counter() - began:,.0f} s"
         )
         print(f"{'phase':<8} {'samples':>12} {'seconds':>8} {'samples/s':>11} {'peak RSS':>9}"
               f" {'(start)':>8} {'file MB':>9} {'B/sample':>9}")  # fmt: skip
-        for phase in ("import", *args.formats.split(",")):
+        for phase in ("import", *filter(None, args.formats.split(","))):
             result = subprocess.run(
                 [sys.executable, __file__, "--child", phase, str(root / "home"), str(archive), tmp],
                 check=True, capture_output=True, text=True,
