@@ -19,8 +19,10 @@ import pytest
 from typer.testing import CliRunner
 
 from heartkeep import api
+from heartkeep.auth import connected_accounts
 from heartkeep.cli import app
 from heartkeep.config import Settings
+from heartkeep.errors import AuthorizationFailed
 from heartkeep.model import DailyKind
 from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.sandbox.fitbit import fitbit_sandbox
@@ -289,3 +291,21 @@ def test_a_trip_abroad_is_stored_shifted_by_the_zone_difference_as_documented(
     berlin_s = 2 * 3600  # early October in Berlin: CEST
     expected = [(instant - 6 * 3600, bpm, berlin_s) for instant, bpm, _offset in truth_there]
     assert stored(local, key) == expected
+
+
+def test_a_fitbit_code_older_than_ten_minutes_is_explained_and_nothing_is_saved(
+    sandbox: Any, settings: Settings
+) -> None:
+    """The seed's own pain: the person came back to the terminal too late."""
+
+    def slow_browser(url: str) -> bool:
+        consent = httpx.get(url, follow_redirects=False, timeout=10)
+        sandbox.state.clock.advance(11 * 60)
+        httpx.get(consent.headers["location"], timeout=10)
+        return True
+
+    local = dataclasses.replace(settings, sandbox_url=sandbox.url)
+    with pytest.raises(AuthorizationFailed) as caught:
+        api.login(local, provider="fitbit", open_browser=slow_browser, clock=sandbox.state.clock)
+    assert "10 minutes" in str(caught.value)
+    assert connected_accounts(local) == []
