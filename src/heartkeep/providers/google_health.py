@@ -98,7 +98,8 @@ class GoogleHealthProvider:
             if paginator.done:
                 lower = window.start_s
             elif samples:
-                lower = max(window.start_s, min(upper, min(s.instant_s for s in samples)))
+                # min() over the tuples compares instants first, in C
+                lower = max(window.start_s, min(upper, min(samples)[0]))
             else:
                 lower = upper  # an empty page that still carries a token proves nothing new
             yield Page(samples=samples, covers=Window(lower, upper))
@@ -179,6 +180,7 @@ def parse_heart_rate_page(content: bytes) -> tuple[list[Sample], str]:
     samples: list[Sample] = []
     append = samples.append
     make = tuple.__new__  # builds the NamedTuple in C, skipping its Python-level __new__
+    seconds = _SECONDS
     minutes: dict[str, int] = {}
     offsets: dict[str, int] = {"0s": 0}
     rate: _HeartRate | None = None
@@ -189,23 +191,33 @@ def parse_heart_rate_page(content: bytes) -> tuple[list[Sample], str]:
                 continue
             sample_time = rate.sampleTime
             text = sample_time.physicalTime
-            base = minutes.get(text[:16]) if text[19:] == "Z" else None
-            if base is None:
-                if len(text) != 20 or text[19] != "Z":  # fractions or an offset: the slow path
-                    base = parse_rfc3339_s(text) - int(text[17:19])
-                else:
-                    base = parse_rfc3339_s(text[:16] + ":00Z")
-                    minutes[text[:16]] = base
+            base = minutes.get(text[:16])
+            if base is None or len(text) != 20 or text[19] != "Z":
+                base = _minute_base_s(text, minutes)
             offset = offsets.get(sample_time.utcOffset)
             if offset is None:
                 offset = offset_min_from_seconds(parse_duration_s(sample_time.utcOffset))
                 offsets[sample_time.utcOffset] = offset
-            append(make(Sample, (base + int(text[17:19]), rate.beatsPerMinute, offset)))
-    except ValueError as failure:
+            append(make(Sample, (base + seconds[text[17:19]], rate.beatsPerMinute, offset)))
+    except (ValueError, KeyError) as failure:
         raise ProviderError(
             f"unexpected heart-rate data point from Google: {rate!r:.200} ({failure})"
         ) from failure
     return samples, page.nextPageToken
+
+
+# "00".."60" → int: a dict lookup is cheaper than int() on the hot path.
+_SECONDS = {f"{second:02d}": second for second in range(61)}
+
+
+def _minute_base_s(text: str, cache: dict[str, int]) -> int:
+    """Epoch seconds of `text` minus its seconds field, caching whole-second `…:SSZ` forms."""
+    if len(text) == 20 and text[19] == "Z":
+        base = parse_rfc3339_s(text[:16] + ":00Z")
+        cache[text[:16]] = base
+        return base
+    # fractions or a numeric offset: parse it whole (slow, rare)
+    return parse_rfc3339_s(text) - _SECONDS[text[17:19]]
 
 
 def _parse_resting(point: Any) -> Daily:
