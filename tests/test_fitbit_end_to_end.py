@@ -309,3 +309,12 @@ def test_a_fitbit_code_older_than_ten_minutes_is_explained_and_nothing_is_saved(
         api.login(local, provider="fitbit", open_browser=slow_browser, clock=sandbox.state.clock)
     assert "10 minutes" in str(caught.value)
     assert connected_accounts(local) == []
+
+
+def test_logout_revokes_the_grant_at_fitbit_and_forgets_the_tokens(world: Any) -> None:
+    server, settings, key = world(3)
+    auth = fitbit_sandbox(server.state).auth
+    assert len(auth.active_refresh_tokens("YR2026")) == 1
+    assert api.logout(settings, key, clock=server.state.clock) == [key]
+    assert auth.active_refresh_tokens("YR2026") == []
+    assert connected_accounts(settings) == []
