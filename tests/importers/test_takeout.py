@@ -21,7 +21,7 @@ from heartkeep.config import Settings
 from heartkeep.errors import ConfigError, ImportFormatError
 from heartkeep.importers import FileDone
 from heartkeep.importers.takeout import Kind, Member, parse_fitbit_datetime, read_members
-from heartkeep.model import Account, DailyKind, Sample
+from heartkeep.model import Account, DailyKind, Sample, Source
 from heartkeep.store import open_store
 
 ZONE = "Europe/Berlin"
@@ -322,3 +322,18 @@ def test_csv_rows_are_read_as_utc_with_rounded_bpm(rows, zone):
         s for item in read_members([member], zone) if not isinstance(item, FileDone) for s in item
     )
     assert got == expected([(i, round(bpm)) for i, bpm in rows], zone)
+
+
+def test_an_import_never_replaces_synced_samples(settings: Settings, tmp_path: Path, samples):
+    """Synced samples carry the provider's offset (here: a trip); the archive only guesses."""
+    synced = [Sample(i, b + 1, -240) for i, b in samples[1000:1100]]
+    with open_store(settings.database) as store:
+        store.upsert_account(Account("google-health", "42", "Jo", ZONE))
+        store.write_samples("google-health:42", synced, Source.GOOGLE_HEALTH)
+    path = write(archive_files("takeout-fitbit", samples, ZONE), tmp_path / "a.zip", as_zip=True)
+    report = api.import_takeout(settings, [path])
+    assert report.account_key == "google-health:42"
+    assert (report.inserted, report.updated) == (len(samples) - 100, 0)
+    rows = stored(settings, "google-health:42")
+    assert rows[1000:1100] == synced
+    assert len(rows) == len(samples)

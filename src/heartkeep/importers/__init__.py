@@ -3,8 +3,9 @@
 Each importer (`takeout`, `fitbit_json`) turns files into a stream of `Sample` batches and
 `Daily` values; `load()` writes that stream into the store inside *one* transaction, so a bad
 file anywhere aborts the whole import with nothing committed (invariant 3), and re-importing adds
-nothing because the store upserts on (account, instant).  Progress is reported through a callback
-with plain values; the CLI decides how to draw it.
+nothing because the store upserts on (account, instant) and samples already stored (for example
+synced ones, whose offsets the provider reported) are never replaced.  Progress is reported
+through a callback with plain values; the CLI decides how to draw it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from heartkeep.model import Account, Daily, Sample, Source
+from heartkeep.model import Account, Daily, Sample, Source, Window
 from heartkeep.store.protocol import Store, WriteResult
 
 BATCH_SIZE = 10_000
@@ -46,7 +47,9 @@ ImportItem = Sequence[Sample] | Daily | FileDone
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import did.  `inserted` counts new rows: zero on a repeated import.
+    """What an import did.  `inserted` counts new rows: zero on a repeated import.  An import
+    never replaces samples already stored, so `updated` is non-zero only where one import holds
+    the same instant twice with different values (JSON and CSV twins that disagree).
 
     `day_mismatches` counts Takeout JSON records whose local date (under the account's zone)
     differs from the local day named by their file: more than a handful means the time zone
@@ -89,10 +92,14 @@ def load(
     samples_read = 0
     mismatches = 0
 
+    span = store.sample_span(account_key)
+
     def flush() -> None:
         nonlocal written
         if pending:
-            written += store.write_samples(account_key, pending, source)
+            fresh = _not_stored(store, account_key, pending, span)
+            if fresh:
+                written += store.write_samples(account_key, fresh, source)
             pending.clear()
 
     with store.transaction():
@@ -126,6 +133,28 @@ def load(
         day_mismatches=mismatches,
         ignored_files=ignored_files,
     )
+
+
+def _not_stored(
+    store: Store, account_key: str, batch: list[Sample], span: Window | None
+) -> list[Sample]:
+    """The samples of `batch` whose instants the account does not hold yet.
+
+    An import never replaces a stored sample: synced samples carry the offset the provider
+    reported, which is better than the zone-rule guess an archive allows.  Only the part of the
+    batch that overlaps what was stored before the import is looked up.
+    """
+    if span is None:
+        return list(batch)
+    low = min(sample.instant_s for sample in batch)
+    high = max(sample.instant_s for sample in batch)
+    if high < span.start_s or low >= span.end_s:
+        return list(batch)
+    window = Window(max(low, span.start_s), min(high + 1, span.end_s))
+    stored = {
+        sample.instant_s for chunk in store.iter_samples(account_key, window) for sample in chunk
+    }
+    return [sample for sample in batch if sample.instant_s not in stored]
 
 
 __all__ = [
