@@ -259,10 +259,14 @@ class FitbitLegacyProvider:
     def account(self) -> Account:
         """The connected user from `GET /1/user/-/profile.json` (fetched once per provider)."""
         if self._account is None:
-            user = self._get_json(PROFILE_PATH).get("user")
+            body = self._get_json(PROFILE_PATH)
+            user = body.get("user") if isinstance(body, Mapping) else None
             if not isinstance(user, Mapping) or not user.get("encodedId"):
                 raise ProviderError("The Fitbit API sent a profile without a user id.")
-            since = user.get("memberSince")
+            try:
+                since = dt.date.fromisoformat(str(user["memberSince"]))
+            except (KeyError, ValueError):
+                since = None  # the engine then starts a first backfill a year back
             zone_name = str(user.get("timezone") or "UTC")
             try:
                 timeline.zone(zone_name)
@@ -275,7 +279,7 @@ class FitbitLegacyProvider:
                 user_id=str(user["encodedId"]),
                 display_name=str(user.get("displayName") or user.get("fullName") or ""),
                 time_zone=zone_name,
-                member_since=dt.date.fromisoformat(since) if isinstance(since, str) else None,
+                member_since=since,
             )
         return self._account
 
