@@ -159,8 +159,17 @@ _V1 = (
     """,
 )
 
+_V2 = (
+    """
+    CREATE TABLE store_meta (
+        key   TEXT PRIMARY KEY,  -- 'rows_since_compaction': rows written since the last VACUUM
+        value INTEGER NOT NULL
+    )
+    """,
+)
+
 # Every schema step, in order; the step at index i takes the file to version i + 1.
-STEPS: tuple[Sequence[str], ...] = (_V1,)
+STEPS: tuple[Sequence[str], ...] = (_V1, _V2)
 LATEST_VERSION = len(STEPS)
 
 
