@@ -272,6 +272,7 @@ from heartkeep import timeline  # noqa: E402
 from heartkeep.analysis.daily import DayStats, daily_stats  # noqa: E402
 from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day  # noqa: E402
 from heartkeep.errors import ConfigError, ImportFormatError, NoAccounts  # noqa: E402
+from heartkeep.errors import HeartkeepError as _HeartkeepError  # noqa: E402
 from heartkeep.exporters import ExportFormat, ExportReport  # noqa: E402
 from heartkeep.exporters import export as _export  # noqa: E402
 from heartkeep.importers import ImportProgress, ImportReport, ProgressCallback, load  # noqa: E402
@@ -683,8 +684,11 @@ def report(
             until=end,
             generated_at=generated_at or dt.datetime.now(dt.UTC),
         )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(document, encoding="utf-8")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(document, encoding="utf-8")
+    except OSError as error:
+        raise _HeartkeepError(f"cannot write {output}: {error.strerror or error}") from error
     return output
 
 

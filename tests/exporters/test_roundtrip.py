@@ -16,7 +16,7 @@ from fhir.resources.R4B.observation import Observation
 
 from heartkeep import api
 from heartkeep.config import Settings
-from heartkeep.errors import ConfigError, NoAccounts
+from heartkeep.errors import ConfigError, HeartkeepError, NoAccounts
 from heartkeep.exporters import export
 from heartkeep.model import Account, Sample, Source
 from heartkeep.store import open_store
@@ -266,3 +266,14 @@ def test_export_streams_in_batches(settings, filled, tmp_path):
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert pq.read_table(tmp_path / "a.parquet").num_rows == len(filled)
     assert pq.ParquetFile(tmp_path / "a.parquet").metadata.num_row_groups == 3
+
+
+def test_an_unwritable_destination_is_a_clear_error(settings, filled, tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "csv-not-a-folder.csv").write_text("")
+    with pytest.raises(HeartkeepError, match="cannot write"):
+        api.export(settings, "csv", tmp_path / "taken")
+    with pytest.raises(HeartkeepError, match="cannot write"):
+        api.plot_trend(settings, tmp_path / "csv-not-a-folder.csv" / "trend.png")
+    with pytest.raises(HeartkeepError, match="cannot write"):
+        api.report(settings, tmp_path / "taken")

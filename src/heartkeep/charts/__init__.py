@@ -10,18 +10,24 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from heartkeep.errors import ConfigError
+from heartkeep.errors import ConfigError, HeartkeepError
 
 FORMATS = {".png": "png", ".svg": "svg"}
 
 
 def save(figure: Figure, path: Path) -> Path:
-    """Write `figure` to `path` as PNG or SVG (by suffix); raises `ConfigError` otherwise."""
+    """Write `figure` to `path` as PNG or SVG (by suffix).
+
+    Raises `ConfigError` for another suffix and `HeartkeepError` when the file cannot be written.
+    """
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ConfigError(f"cannot tell the image format of {path.name!r}: name it .png or .svg")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format=fmt, dpi=120)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, format=fmt, dpi=120)
+    except OSError as error:
+        raise HeartkeepError(f"cannot write {path}: {error.strerror or error}") from error
     return path
 
 

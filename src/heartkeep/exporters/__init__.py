@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from heartkeep.errors import ConfigError, NoAccounts
+from heartkeep.errors import ConfigError, HeartkeepError, NoAccounts
 from heartkeep.model import Account, Sample, Window
 from heartkeep.store.protocol import Store
 
@@ -77,7 +77,8 @@ def export(
     creation time where a format records one (FHIR Bundle, Open mHealth headers; now if None).
     The file is written to a temporary name next to `dest` and renamed at the end, so a failed
     export never leaves a half file under the requested name.  Raises `NoAccounts` for an
-    unknown account and `ConfigError` for an unknown format.
+    unknown account, `ConfigError` for an unknown format and `HeartkeepError` when the file
+    cannot be written.
     """
     try:
         chosen = ExportFormat(fmt)
@@ -90,11 +91,13 @@ def export(
     if created_s is None:
         created_s = int(dt.datetime.now(dt.UTC).timestamp())
     batches = _Counted(iter(store.iter_samples(account_key, window, batch_size=batch_size)))
-    dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(f".{dest.name}.partial")
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
         _write(chosen, batches, partial, account, fhir_bundle=fhir_bundle, created_s=created_s)
         partial.replace(dest)
+    except OSError as error:
+        raise HeartkeepError(f"cannot write {dest}: {error.strerror or error}") from error
     finally:
         partial.unlink(missing_ok=True)
     return ExportReport(
