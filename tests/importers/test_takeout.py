@@ -7,6 +7,7 @@ import io
 import tarfile
 import zipfile
 from contextlib import nullcontext
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -337,3 +338,14 @@ def test_an_import_never_replaces_synced_samples(settings: Settings, tmp_path: P
     rows = stored(settings, "google-health:42")
     assert rows[1000:1100] == synced
     assert len(rows) == len(samples)
+
+
+def test_progress_is_reported_file_by_file(settings: Settings, tmp_path: Path, samples):
+    path = write(archive_files("takeout-fitbit", samples, ZONE), tmp_path / "a.zip", as_zip=True)
+    seen = []
+    report = api.import_takeout(settings, [path], time_zone=ZONE, on_progress=seen.append)
+    assert [p.files_done for p in seen] == list(range(1, report.files + 1))
+    assert {p.files_total for p in seen} == {report.files}
+    assert seen[-1].samples_read == report.samples_read
+    assert all(a.samples_read <= b.samples_read for a, b in pairwise(seen))
+    assert seen[0].current_file.endswith(".csv") or seen[0].current_file.endswith(".json")
