@@ -309,12 +309,12 @@ def _check_zone(name: str) -> str:
 
 
 def _import_account(
-    store: Store, key: str | None, time_zone: str | None, owner: str
+    store: Store, key: str | None, time_zone: str | None, owner: str, provider: str
 ) -> tuple[Account, bool]:
     """The account an import goes to, and whether the import must create it.
 
     `key` names an existing account; without it the only account is used; with none yet a
-    `takeout:<owner>` account is created, which needs the person's time zone.
+    `<provider>:<owner>` account is created, which needs the person's time zone.
     """
     if key is not None:
         account = store.account(key)
@@ -337,7 +337,7 @@ def _import_account(
             hint="pass --time-zone, e.g. --time-zone Europe/Berlin",
         )
     user_id = re.sub(r"[^a-z0-9._-]+", "-", owner.lower()).strip("-") or "me"
-    return Account("takeout", user_id, display_name=owner, time_zone=time_zone), True
+    return Account(provider, user_id, display_name=owner, time_zone=time_zone), True
 
 
 def import_takeout(
@@ -368,7 +368,7 @@ def import_takeout(
             )
         owner = name or takeout.archive_owner(paths) or "me"
         with open_store(settings.database) as store:
-            target, create = _import_account(store, account, time_zone, owner)
+            target, create = _import_account(store, account, time_zone, owner, "takeout")
             zone = time_zone or target.time_zone
             return load(
                 store,
@@ -404,9 +404,7 @@ def import_fitbit_json(
     if time_zone is not None:
         _check_zone(time_zone)
     with open_store(settings.database) as store:
-        target, create = _import_account(store, account, time_zone, name or "me")
-        if create:
-            target = Account("fitbit-json", target.user_id, target.display_name, target.time_zone)
+        target, create = _import_account(store, account, time_zone, name or "me", "fitbit-json")
         zone = time_zone or target.time_zone
         return load(
             store,
