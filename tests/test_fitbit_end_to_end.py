@@ -318,3 +318,16 @@ def test_logout_revokes_the_grant_at_fitbit_and_forgets_the_tokens(world: Any) -
     assert api.logout(settings, key, clock=server.state.clock) == [key]
     assert auth.active_refresh_tokens("YR2026") == []
     assert connected_accounts(settings) == []
+
+
+def test_an_app_without_intraday_access_is_told_so_instead_of_storing_empty_days(
+    world: Any,
+) -> None:
+    server, settings, key = world(3)
+    fitbit_sandbox(server.state).api.intraday_access = False
+    report = api.sync(settings, clock=server.state.clock)
+    (account,) = report.accounts
+    assert account.exit_code == 5
+    assert "no intraday access" in (account.error or "")
+    assert "Personal" in (account.error or "")
+    assert stored(settings, key) == []

@@ -80,7 +80,11 @@ def _clock_strings() -> tuple[str, ...]:
 
 @dataclass
 class FitbitResourceApi:
-    """Request handlers for `/1/user/...`; wiring (users, visibility, clock) is passed in."""
+    """Request handlers for `/1/user/...`; wiring (users, visibility, clock) is passed in.
+
+    `intraday_access` is a test hook: False serves what an app without intraday permission got
+    (reference §3, the legacy behaviour): the daily summary, and no `activities-heart-intraday`.
+    """
 
     auth: FitbitAuthServer
     quota: HourlyQuota
@@ -88,6 +92,7 @@ class FitbitResourceApi:
     user: Callable[[str], LegacyUser | None]
     visible_until_s: Callable[[str], float]
     last_sync_s: Callable[[str], float]
+    intraday_access: bool = True
 
     async def handle(self, request: Request) -> Response:
         """Authenticate, count against the hourly budget, then serve the path."""
@@ -349,6 +354,8 @@ class FitbitResourceApi:
         while day <= last:
             summaries.append(self._summary(user, day, utc))
             day += _days(1)
+        if not self.intraday_access:
+            return {"activities-heart": summaries}
         return {
             "activities-heart": summaries,
             "activities-heart-intraday": {
