@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from heartkeep.sandbox.credentials import FITBIT_CLIENT_ID, FITBIT_CLIENT_SECRET
 from heartkeep.sandbox.fitbit import fitbit_sandbox
@@ -323,3 +325,39 @@ def test_dst_days_follow_the_wall_clock(sandbox_factory: Any) -> None:
         steps_back = [i for i in range(1, len(times)) if times[i] < times[i - 1]]
         assert len(steps_back) == 1
         assert times[steps_back[0]].startswith("02:")
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    days_back=st.integers(min_value=0, max_value=12),
+    detail=st.sampled_from(["1sec", "1min", "5min", "15min"]),
+    window=st.one_of(
+        st.none(),
+        st.tuples(st.integers(0, 23 * 60 + 59), st.integers(0, 23 * 60 + 59)).map(sorted),
+    ),
+)
+def test_any_day_detail_and_time_window_is_a_consistent_view_of_the_truth(
+    sandbox: Any, api: httpx.Client, days_back: int, detail: str, window: list[int] | None
+) -> None:
+    day = today(sandbox) - dt.timedelta(days=days_back)
+    path = f"{HEART}/{day.isoformat()}/1d/{detail}"
+    lo, hi = "00:00:00", "23:59:59"
+    if window is not None:
+        first, last = (f"{m // 60:02d}:{m % 60:02d}" for m in window)
+        path += f"/time/{first}/{last}"
+        lo, hi = f"{first}:00", f"{last}:59"
+    response = api.get(path + ".json")
+    assert response.status_code == 200
+    dataset = response.json()["activities-heart-intraday"]["dataset"]
+    truth = [(t, bpm) for t, bpm in local_truth(sandbox, day) if lo <= t <= hi]
+    if detail == "1sec":
+        assert [(p["time"], p["value"]) for p in dataset] == truth
+    else:
+        width = {"1min": 1, "5min": 5, "15min": 15}[detail]
+        buckets = sorted({(int(t[:2]) * 60 + int(t[3:5])) // width for t, _ in truth})
+        assert [p["time"] for p in dataset] == [
+            f"{b * width // 60:02d}:{b * width % 60:02d}:00" for b in buckets
+        ]
+        assert all(30 <= p["value"] <= 220 for p in dataset)
