@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from heartkeep.clock import Clock
 
-
 # Requests per minute left for other clients of the same user (see `QuotaPolicy.google_health`).
 GOOGLE_RESERVE = 5
 
