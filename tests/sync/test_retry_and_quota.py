@@ -51,7 +51,15 @@ def test_fitbit_headers_hold_requests_until_the_announced_reset() -> None:
     budget.observe_headers({"Fitbit-Rate-Limit-Remaining": "3", "Fitbit-Rate-Limit-Reset": "900"})
     assert budget.wait_needed_s() == 0
     budget.observe_headers({"Fitbit-Rate-Limit-Remaining": "0", "Fitbit-Rate-Limit-Reset": "900"})
-    assert budget.wait_needed_s() == 901.0
+    assert budget.wait_needed() == (901.0, "headers")
+
+
+def test_fitbit_local_budget_spreads_a_backfill_over_hours() -> None:
+    clock = FakeClock(0.0)
+    budget = RequestBudget(QuotaPolicy.fitbit_legacy(), clock)
+    for _ in range(150):
+        budget.record_sent()
+    assert budget.wait_needed() == (3600.0, "budget")
 
 
 def test_google_policy_ignores_fitbit_headers() -> None:

@@ -248,6 +248,8 @@ def watch(
 def _age(seconds: int | None) -> str:
     if seconds is None:
         return "none"
+    if seconds < 60:
+        return "<1 min"
     if seconds < 3600:
         return f"{seconds // 60} min"
     if seconds < 2 * 86_400:

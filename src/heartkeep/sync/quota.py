@@ -18,6 +18,7 @@ import collections
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from heartkeep.clock import Clock
 
@@ -80,9 +81,14 @@ class RequestBudget:
 
     def wait_needed_s(self) -> float:
         """Seconds to wait before the next request may go out (0 if it may go now)."""
+        return self.wait_needed()[0]
+
+    def wait_needed(self) -> tuple[float, Literal["budget", "headers"]]:
+        """Seconds to wait, and whether our own budget or the provider's headers ask for it."""
         with self._lock:
             now = self.clock.now_s()
-            wait = max(0.0, self._blocked_until_s - now)
+            header_wait = max(0.0, self._blocked_until_s - now)
+            budget_wait = 0.0
             limit = self.policy.limit
             if limit is not None:
                 horizon = now - self.policy.window_s
@@ -91,8 +97,10 @@ class RequestBudget:
                 if len(self._sent) >= limit:
                     # The oldest request in the window must age out first.
                     oldest = self._sent[len(self._sent) - limit]
-                    wait = max(wait, oldest + self.policy.window_s - now)
-            return wait
+                    budget_wait = oldest + self.policy.window_s - now
+        if header_wait > budget_wait:
+            return header_wait, "headers"
+        return budget_wait, "budget"
 
     def record_sent(self) -> None:
         """Count a request as sent now (call just before sending it)."""
@@ -113,7 +121,7 @@ class RequestBudget:
             self._blocked_until_s = max(self._blocked_until_s, until)
 
     def block_for(self, seconds: float) -> None:
-        """Hold every request back for `seconds` (after a 429 with Retry-After)."""
+        """Hold every request back for `seconds` (reported as a header wait)."""
         with self._lock:
             self._blocked_until_s = max(self._blocked_until_s, self.clock.now_s() + seconds)
 

@@ -68,12 +68,9 @@ class QuotaRetryTransport(httpx.BaseTransport):
         path = request.url.path
         while True:
             attempt += 1
-            wait_s = self.budget.wait_needed_s()
+            wait_s, cause = self.budget.wait_needed()
             if wait_s > 0:
-                if self.budget.policy.header_prefix:
-                    self._emit(RateLimitWait(cause="headers", wait_s=wait_s))
-                else:
-                    self._emit(RateLimitWait(cause="budget", wait_s=wait_s))
+                self._emit(RateLimitWait(cause=cause, wait_s=wait_s))
                 self.clock.sleep(wait_s)
             self.budget.record_sent()
             response, reason = self._attempt(request)
