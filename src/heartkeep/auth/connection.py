@@ -53,7 +53,7 @@ def open_connection(
             else "Run `heartkeep auth login` first.",
         )
     record = vault.load()
-    endpoints = endpoints_for(record.provider, settings.sandbox_url)
+    endpoints = endpoints_for(record.provider, record.endpoints_base(settings.sandbox_url))
     if record.last_error == "invalid_grant":
         raise ReauthorizationNeeded(
             f"access to {account_key} was revoked or expired, {LOGIN_AGAIN}",

@@ -206,6 +206,7 @@ def login(
                 created_at_s=created_at_s,
                 refresh_token_issued_at_s=now_s,
                 last_refresh_at_s=None,
+                sandbox_url=settings.sandbox_url,
             )
         )
     return LoginResult(
@@ -264,7 +265,7 @@ def logout(
         vault = Vault(settings.vault_dir, account_key)
         with vault.lock():
             record = vault.load()
-            endpoints = endpoints_for(record.provider, settings.sandbox_url)
+            endpoints = endpoints_for(record.provider, record.endpoints_base(settings.sandbox_url))
             token = record.tokens.refresh_token or record.tokens.access_token
             token_client = TokenClient(
                 endpoints,

@@ -68,6 +68,13 @@ class VaultRecord:
     last_error: str | None = None
     last_error_at_s: float | None = None
     display_name: str = field(default="")
+    # The sandbox these tokens came from (None: the real provider), so later commands that are
+    # not told about a sandbox still talk to the server that issued the tokens.
+    sandbox_url: str | None = None
+
+    def endpoints_base(self, settings_sandbox_url: str | None) -> str | None:
+        """The sandbox to use for this account: the configured one, else the issuing one."""
+        return settings_sandbox_url or self.sandbox_url
 
     def to_json(self) -> bytes:
         tokens = self.tokens
@@ -76,6 +83,7 @@ class VaultRecord:
             "account_key": self.account_key,
             "provider": self.provider,
             "display_name": self.display_name,
+            "sandbox_url": self.sandbox_url,
             "client": {
                 "client_id": self.client.client_id,
                 "client_secret": self.client.client_secret,
@@ -115,6 +123,7 @@ class VaultRecord:
             account_key=str(document["account_key"]),
             provider=str(document["provider"]),
             display_name=str(document.get("display_name") or ""),
+            sandbox_url=document.get("sandbox_url"),
             client=ClientCredentials(
                 client_id=str(client["client_id"]),
                 client_secret=client.get("client_secret"),
