@@ -25,7 +25,6 @@ import httpx
 from heartkeep.sandbox.catalog import HEART_RATE
 from heartkeep.sandbox.config import TEST_START_S, SandboxConfig
 from heartkeep.sandbox.filters import TimeFilter
-from heartkeep.sandbox.grants import Grant
 from heartkeep.sandbox.listing import ListQuery, list_page
 from heartkeep.sandbox.pagetokens import PageTokens
 from heartkeep.sandbox.server import SandboxServer
@@ -73,10 +72,7 @@ def in_process(state: SandboxState) -> list[Timing]:
 def over_http(server: SandboxServer) -> tuple[list[Timing], int]:
     state = server.state
     user_id = next(iter(state.users))
-    with state.lock:  # a token straight from the authorization server's records
-        grant = Grant(0, "bench", user_id, (HEART_RATE.read_scope,), state.now_s())
-        state.grants.grants[0] = grant
-        access = state.grants._mint_access(grant, grant.scopes, state.now_s())["access_token"]
+    access = state.issue_tokens(user_id, (HEART_RATE.read_scope,))["access_token"]
     timings: list[Timing] = []
     size = 0
     url = server.url + "/v4/users/me/dataTypes/heart-rate/dataPoints"

@@ -461,3 +461,13 @@ def test_the_oldest_refresh_tokens_die_beyond_the_per_user_cap(sandbox_factory) 
     assert _error(refresh(server, first))[1] == "invalid_grant"
     assert refresh(server, second).status_code == 200
     assert refresh(server, third).status_code == 200
+
+
+def test_tokens_issued_directly_behave_like_flow_tokens(sandbox: SandboxServer) -> None:
+    user_id = next(iter(sandbox.state.users))
+    tokens = sandbox.state.issue_tokens(user_id, (HEALTH,))
+    assert tokens["scope"] == HEALTH
+    with api(sandbox, tokens["access_token"]) as client:
+        assert client.get("/v4/users/me/identity").status_code == 200
+        assert client.get("/v4/users/me/settings").status_code == 403
+    assert refresh(sandbox, tokens["refresh_token"]).status_code == 200

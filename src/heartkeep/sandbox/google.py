@@ -123,11 +123,12 @@ class GoogleHealthApi:
         names = set(allowed) | SYSTEM_PARAMS
         for name in request.query_params:
             if name not in names:
-                raise invalid_argument(
+                message = (
                     f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query '
-                    "parameter. Field '{name}' could not be found in request message.".replace(
-                        "{name}", name
-                    ),
+                    f"parameter. Field '{name}' could not be found in request message."
+                )
+                raise invalid_argument(
+                    message,
                     "INVALID_ARGUMENT",
                     [(name, f"Cannot bind query parameter '{name}'.")],
                 )

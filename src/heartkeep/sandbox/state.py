@@ -168,6 +168,13 @@ class SandboxState:
         with self.lock:
             self.grants.expire_access_tokens(self.clock.now_s(), user_id)
 
+    def issue_tokens(self, user_id: str, scopes: tuple[str, ...]) -> dict[str, Any]:
+        """A token response for `user_id` as the Desktop demo client, skipping the OAuth
+        redirect: for tests and benchmarks that are not about logging in."""
+        self._require_user(user_id)
+        with self.lock:
+            return self.grants.issue_direct(GOOGLE_CLIENT_ID, user_id, scopes, self.clock.now_s())
+
     def refresh_uses(self, token: str) -> int:
         """How many refresh requests presented `token` (any outcome): proves single use."""
         with self.lock:
