@@ -141,8 +141,9 @@ def _progress(enabled: bool) -> Iterator[EventHandler | None]:
 def _summary_lines(report: SyncReport) -> None:
     for account in report.accounts:
         if account.ok:
+            plural = "" if account.samples_added == 1 else "s"
             render.line(
-                f"{account.account_key}: +{account.samples_added:,} samples "
+                f"{account.account_key}: +{account.samples_added:,} sample{plural} "
                 f"({account.samples_updated:,} changed, {account.dailies_added} daily values), "
                 f"{account.requests} requests, {account.rate_limit_waits} rate-limit waits, "
                 f"{account.seconds:.1f} s"
@@ -227,7 +228,6 @@ def watch(
     """
     interval_s = parse_interval_s(interval)
     settings = _settings(database)
-    interactive = render.is_interactive()
 
     def on_report(outcome: SyncReport | HeartkeepError) -> None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -239,8 +239,8 @@ def watch(
 
     render.line(f"Syncing every {interval} — Ctrl-C stops.")
     try:
-        with _progress(interactive) as on_event:
-            api.watch(settings, interval_s=interval_s, on_event=on_event, on_report=on_report)
+        # One summary line per run: progress bars piling up over hours would bury them.
+        api.watch(settings, interval_s=interval_s, on_report=on_report)
     except KeyboardInterrupt:
         render.line("stopped")
 

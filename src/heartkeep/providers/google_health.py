@@ -5,7 +5,8 @@ and Google's error bodies (reference: google-health-api.md §3, §5, §8, §9). 
 retries and tokens belong to the layers around it.
 
 The request plan is the physical floor: a window of any length is **one** listing,
-`heart_rate.sample_time.physical_time >= lo AND < hi`, always asking for `pageSize=10000` and
+`heart_rate.sample_time.physical_time >= lo AND < hi` of the wearables' stream, always asking
+for `pageSize=10000` and
 following `nextPageToken` to the end, whatever page size the server really serves.  Pages come
 newest first; page *k* proves complete the span from its oldest sample up to where page *k-1*
 began, and the last page reaches down to the window's start — so `Page.covers` tiles the window.
@@ -43,6 +44,10 @@ MAX_PAGE_SIZE = 10_000
 HEART_RATE_PATH = "/v4/users/me/dataTypes/heart-rate/dataPoints"
 RESTING_PATH = "/v4/users/me/dataTypes/daily-resting-heart-rate/dataPoints"
 ZONES_PATH = "/v4/users/me/dataTypes/daily-heart-rate-zones/dataPoints"
+# Heart rate from Fitbit trackers and Pixel Watches only.  The default family ("all-sources")
+# also returns what phone apps wrote through Health Connect, a second stream whose points can
+# share instants with the watch's and would collapse into one row keyed by (account, instant).
+WEARABLES = "users/me/dataSourceFamilies/google-wearables"
 _SCOPE_REASONS = {"ACCESS_TOKEN_SCOPE_INSUFFICIENT", "MISSING_OAUTH_SCOPE"}
 
 
@@ -91,7 +96,12 @@ class GoogleHealthProvider:
         while paginator.has_next:
             response = self._request(
                 HEART_RATE_PATH,
-                {"filter": query, "pageSize": str(self.page_size), **paginator.params()},
+                {
+                    "filter": query,
+                    "pageSize": str(self.page_size),
+                    "dataSourceFamily": WEARABLES,
+                    **paginator.params(),
+                },
             )
             samples, token = parse_heart_rate_page(response.content)
             paginator.advance(token)
