@@ -7,8 +7,9 @@ retries and tokens belong to the layers around it.
 The request plan is the physical floor: a window of any length is **one** listing,
 `heart_rate.sample_time.physical_time >= lo AND < hi` of the wearables' stream, always asking
 for `pageSize=10000` and following `nextPageToken` to the end, whatever page size the server
-really serves.  Pages come newest first; page *k* proves complete the span from its oldest sample up to where page *k-1*
-began, and the last page reaches down to the window's start — so `Page.covers` tiles the window.
+really serves.  Pages come newest first; page *k* proves complete the span from its oldest
+sample up to where page *k-1* began, and the last page reaches down to the window's start — so
+`Page.covers` tiles the window.
 
 Parsing is the hot path (a year is ~10 million points): pages are decoded by msgspec straight
 into small typed structs (unknown members such as `dataSource` and `civilTime` are skipped
