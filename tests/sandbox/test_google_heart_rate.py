@@ -322,3 +322,24 @@ def test_daily_types_filter_by_date_only(client) -> None:
     assert response.status_code == 400
     reasons = response.json()["error"]["details"][0]["metadata"]["detailedReasons"]
     assert reasons == "INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER"
+
+
+def test_daily_listings_can_have_empty_pages_too(sandbox_factory) -> None:
+    server = sandbox_factory(empty_page_every=2)
+    filter_ = (
+        'daily_resting_heart_rate.date >= "2026-11-01" AND '
+        'daily_resting_heart_rate.date < "2026-11-20"'
+    )
+    with api(server, grant(server)["access_token"]) as http:
+        points, pages = walk(http, RHR, {"filter": filter_, "pageSize": 4})
+    days = [p["dailyRestingHeartRate"]["date"]["day"] for p in points]
+    assert days == sorted(set(days), reverse=True)
+    assert any("dataPoints" not in page for page in pages)
+
+
+def test_getting_a_heart_rate_point_by_name_is_a_json_404(client) -> None:
+    response = client.get(HR + "/8808518358174752984")
+    assert response.status_code == 404
+    body = response.json()
+    validate_error(body)
+    assert body["error"]["details"][0]["reason"] == "RESOURCE_NOT_FOUND"

@@ -299,6 +299,16 @@ class GoogleHealthApi:
         body = await run_in_threadpool(list_page, self.state, self.tokens, query, page_size, token)
         return _raw_json(body)
 
+    async def get_point(self, request: Request) -> Response:
+        """`dataPoints.get`: only identifiable types have names; heart-rate samples have none,
+        and the synthetic user has no identifiable data, so every name is NOT_FOUND."""
+        caller = self.authenticate(request)
+        self.check_params(request, ())
+        self.check_user(caller, request.path_params["user"])
+        data_type = self.data_type(request.path_params["data_type"])
+        self.check_scope(caller, data_type.read_scope, "GetDataPoint")
+        raise not_found(f"Data point {request.path_params['point']} was not found.")
+
     async def roll_up(self, request: Request) -> Response:
         return await self._roll(request, daily=False)
 
@@ -390,6 +400,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         Route(base + "/pairedDevices/{device}", _guarded(api.paired_device), methods=["GET"]),
         Route(points, _guarded(api.list_points), methods=["GET"]),
         Route(points + ":reconcile", _guarded(api.reconcile_points), methods=["GET"]),
+        Route(points + "/{point}", _guarded(api.get_point), methods=["GET"]),
         Route(points + ":rollUp", _guarded(api.roll_up), methods=["POST"]),
         Route(points + ":dailyRollUp", _guarded(api.daily_roll_up), methods=["POST"]),
     ]

@@ -270,6 +270,11 @@ def _daily_page(
             points.append(point)
             oldest = day
         day -= dt.timedelta(days=1)
+    every = state.config.empty_page_every
+    if points and every > 0 and page_number % every == 0:
+        # An empty page that still carries a token, positioned where this one would start.
+        resume = {"d": end.toordinal(), "n": page_number + 1}
+        return _body("", tokens.encode(query.key(), resume))
     token = None
     if more and oldest is not None:
         token = tokens.encode(query.key(), {"d": oldest.toordinal(), "n": page_number + 1})
