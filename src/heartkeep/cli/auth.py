@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -25,14 +24,16 @@ auth_app = typer.Typer(
 def _when(instant_s: float | None) -> str:
     if instant_s is None:
         return "-"
-    return dt.datetime.fromtimestamp(instant_s, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.fromtimestamp(instant_s, dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def _age(seconds: float) -> str:
     days, rest = divmod(int(seconds), 86_400)
     if days:
         return f"{days} d {rest // 3600} h"
-    return f"{rest // 3600} h {rest % 3600 // 60} min"
+    if rest >= 3600:
+        return f"{rest // 3600} h {rest % 3600 // 60} min"
+    return f"{rest // 60} min"
 
 
 def _show_url(url: str) -> None:
@@ -95,8 +96,8 @@ def login_command(
     render.line(f"Tokens saved in {result.vault_path}")
     if result.refresh_expires_at_s is not None:
         render.warning(
-            f"this refresh token dies on {_when(result.refresh_expires_at_s)}: your Google Cloud "
-            "OAuth app is in 'Testing' status (7-day refresh tokens); publish it, see "
+            f"this refresh token dies on {_when(result.refresh_expires_at_s)} UTC: your Google "
+            "Cloud OAuth app is in 'Testing' status (7-day refresh tokens); publish it, see "
             "docs/google-oauth-setup.md"
         )
 
@@ -116,29 +117,30 @@ def status_command(
     if not statuses:
         render.line("No account is connected.  Run `heartkeep auth login`.")
         return
-    rows: list[list[Any]] = []
-    for status in statuses:
-        rows.append(
-            [
-                status.account_key,
-                status.provider,
-                ("valid until " if status.access_valid else "expired ")
-                + _when(status.access_expires_at_s),
-                _age(status.refresh_token_age_s) if status.refresh_token_present else "none",
-                _when(status.last_refresh_at_s),
-                str(len(status.scopes)),
-            ]
+    for index, status in enumerate(statuses):
+        if index:
+            render.line("")
+        refresh = (
+            f"issued {_age(status.refresh_token_age_s)} ago"
+            if status.refresh_token_present
+            else "none"
         )
-    render.table(
-        "Connected accounts",
-        ["account", "provider", "access token", "refresh token age", "last refresh", "scopes"],
-        rows,
-    )
-    for status in statuses:
-        for scope in status.scopes:
-            render.line(f"{status.account_key}  scope  {scope}")
+        if status.refresh_expires_at_s is not None:
+            refresh += f", dies {_when(status.refresh_expires_at_s)} UTC"
+        render.line(status.account_key)
+        render.line(
+            "  access token   "
+            + ("valid until " if status.access_valid else "expired ")
+            + _when(status.access_expires_at_s)
+            + " UTC"
+        )
+        render.line(f"  refresh token  {refresh}")
+        last = _when(status.last_refresh_at_s)
+        render.line(f"  last refresh   {last + ' UTC' if status.last_refresh_at_s else 'never'}")
+        render.line(f"  connected      {_when(status.connected_at_s)} UTC")
+        render.line("  permissions    " + "\n                 ".join(status.scopes))
         for warning in status.warnings:
-            render.warning(f"{status.account_key}: {warning}")
+            render.line(f"  warning        {warning}")
 
 
 @auth_app.command("logout")
