@@ -241,3 +241,24 @@ def test_one_failing_account_does_not_stop_the_others(world_factory, small_user)
     assert by_key[other_key].ok
     assert by_key[other_key].samples_added > 0
     assert report.exit_code == 4
+
+
+@pytest.mark.parametrize(("kind", "exit_code"), [("error_503", 6), ("reset", 6), ("rate_limit", 7)])
+def test_a_provider_that_stays_down_ends_the_run_cleanly_within_bounded_time(
+    world_factory, small_user, kind: str, exit_code: int
+) -> None:
+    world = world_factory(users=(small_user(3),), page_size_mode="observed")
+    world.state.faults.schedule(kind, 1000, after=3, path_contains=HR_PATH)
+    started = world.clock.now_s()
+    visible = world.visible_until()
+    report = world.sync()
+    (account,) = report.accounts
+    assert not account.ok
+    assert (account.exit_code, report.exit_code) == (exit_code, exit_code)
+    assert "run `heartkeep sync` again later" in (account.error or "")
+    assert world.clock.now_s() - started <= 15 * 60 + 60  # bounded total wait, no hour-long sleep
+    with world.store() as store:
+        state = store.stream_state(world.account_key, "heart-rate")
+    # the three pages served before the outage are committed, with their cursor
+    assert world.stored() == world.truth(Window(state.job_frontier_s, visible))
+    assert len(world.stored()) == 3 * 5000
