@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from discovery_schema import validate, validate_error
-from sandbox_tokens import api, grant
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sandbox_tokens import HEALTH, api, grant
 
-from heartkeep.sandbox.config import TEST_START_S
+from heartkeep.sandbox.config import TEST_START_S, SandboxConfig
 from heartkeep.sandbox.server import SandboxServer
 
 HR = "/v4/users/me/dataTypes/heart-rate/dataPoints"
@@ -36,8 +38,7 @@ def physical(start_s: int, end_s: int) -> str:
 
 def as_tuple(point: dict[str, Any]) -> tuple[int, int, int]:
     sample = point["heartRate"]
-    when = dt.datetime.strptime(sample["sampleTime"]["physicalTime"], "%Y-%m-%dT%H:%M:%SZ")
-    instant = int(when.replace(tzinfo=dt.UTC).timestamp())
+    instant = int(dt.datetime.fromisoformat(sample["sampleTime"]["physicalTime"]).timestamp())
     offset = int(sample["sampleTime"]["utcOffset"].removesuffix("s"))
     return instant, int(sample["beatsPerMinute"]), offset
 
@@ -343,3 +344,42 @@ def test_getting_a_heart_rate_point_by_name_is_a_json_404(client) -> None:
     body = response.json()
     validate_error(body)
     assert body["error"]["details"][0]["reason"] == "RESOURCE_NOT_FOUND"
+
+
+def test_a_walk_across_a_travel_day_keeps_every_offset(sandbox, client, user_id) -> None:
+    lo, hi = 1_777_831_200, 1_777_896_000  # 2026-05-03T18:00Z .. 2026-05-04T12:00Z
+    served = [
+        as_tuple(p) for p in walk(client, HR, {"filter": physical(lo, hi), "pageSize": 10000})[0]
+    ]
+    assert served == sandbox.state.ground_truth_samples(user_id, lo, hi)[::-1]
+    assert {s[2] for s in served} == {7200, -4 * 3600}  # Berlin summer time, then New York
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox():
+    """One sandbox for many hypothesis examples (hypothesis reruns the test body, not fixtures)."""
+    with SandboxServer(SandboxConfig(start_s=TEST_START_S)) as server:
+        user = next(iter(server.state.users))
+        token = server.state.issue_tokens(user, (HEALTH,))["access_token"]
+        with api(server, token) as http:
+            yield server, http, user
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    start=st.integers(min_value=START - 3 * 86400, max_value=START),
+    length=st.integers(min_value=0, max_value=3 * 3600),
+    page_size=st.integers(min_value=1, max_value=4000),
+)
+def test_any_window_and_page_size_walks_to_the_ground_truth(
+    shared_sandbox, start: int, length: int, page_size: int
+) -> None:
+    server, http, user = shared_sandbox
+    truth = server.state.ground_truth_samples(user, start, start + length)
+    if len(truth) / page_size > 60:  # keep each example quick
+        page_size = len(truth) // 60 + 1
+    points, pages = walk(
+        http, HR, {"filter": physical(start, start + length), "pageSize": page_size}
+    )
+    assert [as_tuple(p) for p in points] == truth[::-1]
+    assert len(pages) == max(1, math.ceil(len(truth) / page_size))
