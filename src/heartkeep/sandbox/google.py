@@ -175,8 +175,13 @@ class GoogleHealthApi:
         self.check_params(request, ())
         user = request.path_params["user"]
         self.check_user(caller, user)
-        if not caller.scopes & ALL_GOOGLEHEALTH_SCOPES:
-            self.check_scope(caller, next(iter(sorted(ALL_GOOGLEHEALTH_SCOPES))), "GetIdentity")
+        if not caller.scopes & ALL_GOOGLEHEALTH_SCOPES:  # any googlehealth scope will do
+            raise permission_denied(
+                "Request had insufficient authentication scopes.",
+                self.state.config.scope_error_reason,
+                service="health.googleapis.com",
+                method="google.devicesandservices.health.v4.HealthService.GetIdentity",
+            )
         spec = self.state.users[caller.user_id]
         return _json(
             {
