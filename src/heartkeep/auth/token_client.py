@@ -49,7 +49,7 @@ SHUTDOWN_MESSAGE = (
 SHUTDOWN_HINT = (
     "Fitbit tokens do not carry over.  Connect the Google Health API instead with "
     "`heartkeep auth login --provider google`, and bring in older history from a Google Takeout "
-    "archive with `heartkeep import`."
+    "archive with `heartkeep import takeout`."
 )
 
 
