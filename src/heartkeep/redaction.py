@@ -24,6 +24,15 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]{6,}"
         ),
     ),
+    (
+        # Fitbit echoes the offending credential in its error messages ("Refresh token invalid:
+        # 3bb4….", "Authorization code invalid: …", "Code verifier invalid: …").
+        "fitbit error echo",
+        re.compile(
+            r"(?i)((?:refresh token|access token|authorization code|code verifier)"
+            r" invalid:\s*)[^\s]+"
+        ),
+    ),
     ("google access token", re.compile(r"ya29\.[A-Za-z0-9._-]+")),
     ("google refresh token", re.compile(r"1//[A-Za-z0-9._-]{10,}")),
     ("jwt", re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")),

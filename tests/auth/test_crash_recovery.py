@@ -22,7 +22,7 @@ import orjson
 import pytest
 from sandbox_login import LoginFn, settings_for
 
-from heartkeep.auth import open_connection
+from heartkeep.auth import auth_status, open_connection
 from heartkeep.auth.crashpoints import CRASH_ENV, STEPS
 from heartkeep.auth.vault import Vault
 from heartkeep.config import Settings
@@ -96,6 +96,9 @@ def test_refresh_killed_at_any_step_is_continued_by_the_next_run_without_a_login
     leftovers = list(Path(settings_for(settings, server).vault_dir).glob("*.tmp"))
     assert leftovers == [] or step in {"during-write", "during-journal-write"}
 
+    if document["pending_refresh"] is not None:
+        (status,) = auth_status(settings_for(settings, server), clock=server.state.clock)
+        assert any("refresh was interrupted" in warning for warning in status.warnings)
     connection = open_connection(settings_for(settings, server), key, clock=server.state.clock)
     with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
         assert client.get(path).status_code == 200

@@ -217,3 +217,42 @@ def test_identity_comes_from_the_api_not_the_client(
         headers={"Authorization": f"Bearer {saved['tokens']['access_token']}"},
     )
     assert response.json()["healthUserId"] == result.account_key.split(":", 1)[1]
+
+
+def test_login_gives_up_when_the_browser_never_comes_back_and_frees_the_port(
+    sandbox: SandboxServer, settings: Settings, login_to: LoginFn
+) -> None:
+    import socket
+
+    shown: list[str] = []
+    with pytest.raises(AuthorizationFailed, match="no answer from the browser"):
+        login(
+            settings_for(settings, sandbox),
+            clock=sandbox.state.clock,
+            open_browser=lambda url: True,  # a browser that never loads the page
+            show_url=shown.append,
+            timeout_s=0.3,
+        )
+    port = int(query_of(shown[0])["redirect_uri"].rsplit(":", 1)[1].strip("/"))
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))  # the one-shot server is gone
+
+
+def test_callback_server_ignores_stray_requests_until_the_redirect(
+    sandbox: SandboxServer, settings: Settings, login_to: LoginFn
+) -> None:
+    strays: list[int] = []
+
+    def browser_with_favicon(url: str) -> bool:
+        redirect_uri = query_of(url)["redirect_uri"]
+        strays.append(httpx.get(redirect_uri + "favicon.ico").status_code)
+        return Browser()(url)
+
+    result = login(
+        settings_for(settings, sandbox),
+        clock=sandbox.state.clock,
+        open_browser=browser_with_favicon,
+        timeout_s=10.0,
+    )
+    assert strays == [404]
+    assert result.account_key.startswith("google-health:")
