@@ -256,3 +256,29 @@ def test_callback_server_ignores_stray_requests_until_the_redirect(
     )
     assert strays == [404]
     assert result.account_key.startswith("google-health:")
+
+
+def test_fitbit_partial_consent_fails_clearly(
+    sandbox: SandboxServer, settings: Settings, login_to: LoginFn
+) -> None:
+    fitbit_sandbox(sandbox.state).auth.withhold_scopes("settings")
+    with pytest.raises(ScopeMissing, match="settings"):
+        login_to(sandbox, provider="fitbit")
+    assert connected_accounts(settings) == []
+    legacy_id = sandbox.state.users[sandbox.state.login_user_id].legacy_user_id
+    assert fitbit_sandbox(sandbox.state).auth.active_refresh_tokens(legacy_id) == []
+
+
+def test_fitbit_wrong_client_secret_is_a_configuration_error(
+    sandbox: SandboxServer, settings: Settings, login_to: LoginFn
+) -> None:
+    from heartkeep.sandbox import credentials
+
+    with pytest.raises(ConfigError, match="client ID or client secret is wrong") as caught:
+        login_to(
+            sandbox,
+            provider="fitbit",
+            client_id=credentials.FITBIT_CLIENT_ID,
+            client_secret="not-the-fitbit-secret",
+        )
+    assert "not-the-fitbit-secret" not in str(caught.value)

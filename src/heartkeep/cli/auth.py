@@ -128,6 +128,7 @@ def status_command(
         if status.refresh_expires_at_s is not None:
             refresh += f", dies {_when(status.refresh_expires_at_s)} UTC"
         render.line(status.account_key)
+        render.line(f"  provider       {status.provider}")
         render.line(
             "  access token   "
             + ("valid until " if status.access_valid else "expired ")
