@@ -471,3 +471,11 @@ def test_tokens_issued_directly_behave_like_flow_tokens(sandbox: SandboxServer) 
         assert client.get("/v4/users/me/identity").status_code == 200
         assert client.get("/v4/users/me/settings").status_code == 403
     assert refresh(sandbox, tokens["refresh_token"]).status_code == 200
+
+
+def test_prompt_none_needs_an_earlier_consent(sandbox: SandboxServer) -> None:
+    first = authorize(sandbox, verifier=new_verifier(), prompt="none")
+    assert redirect_query(first) == {"error": "consent_required", "state": "state-123"}
+    grant(sandbox)
+    again = redirect_query(authorize(sandbox, verifier=new_verifier(), prompt="none"))
+    assert "code" in again

@@ -128,6 +128,9 @@ class AuthorizationServer:
             "code_challenge_method": params.get("code_challenge_method", "plain"),
             "offline": params.get("access_type") == "offline",
         }
+        if "none" in prompts and not returning:
+            # prompt=none may not show a screen, and this user has never consented.
+            return self._redirect_error(redirect_uri, "consent_required", state_param)
         if returning and "consent" not in prompts:
             # Google skips the screen for an app already allowed, and then gives no new
             # refresh token: the reason clients pass prompt=consent.
