@@ -90,6 +90,19 @@ def over_http(server: SandboxServer) -> tuple[list[Timing], int]:
     return timings, size
 
 
+def small_requests(server: SandboxServer, count: int = 500) -> list[Timing]:
+    """`GET /v4/users/me/identity` round trips: the fixed cost of any request."""
+    user_id = next(iter(server.state.users))
+    access = server.state.issue_tokens(user_id, (HEART_RATE.read_scope,))["access_token"]
+    timings: list[Timing] = []
+    with httpx.Client(headers={"Authorization": f"Bearer {access}"}, timeout=60) as client:
+        for _ in range(count):
+            started = _clock()
+            client.get(server.url + "/v4/users/me/identity")
+            timings.append(_since(started))
+    return timings
+
+
 def _show(label: str, timings: list[Timing]) -> None:
     wall = statistics.median(t[0] for t in timings)
     cpu = statistics.median(t[1] for t in timings)
@@ -108,9 +121,12 @@ def main() -> None:
     with SandboxServer(SandboxConfig(start_s=TEST_START_S - 30 * 86400)) as server:
         cold, size = over_http(server)
         warm, _ = over_http(server)
+        small = small_requests(server)
     _show("HTTP on loopback, cold", cold)
     _show("HTTP on loopback, warm", warm)
     print(f"page body: {size / 1e6:.2f} MB ({size / PAGE:.0f} bytes per point); {PAGES} pages each")
+    wall = statistics.median(t[0] for t in small)
+    print(f"small request (identity) round trip: median {wall:.2f} ms wall over {len(small)}")
     print(
         f"CPU = this process (over HTTP: server thread and client together); wall time depends on "
         f"what else the machine runs (load average now {os.getloadavg()[0]:.1f} on "
