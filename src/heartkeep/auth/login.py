@@ -72,7 +72,7 @@ def connected_accounts(settings: Settings) -> list[str]:
         try:
             keys.append(str(orjson.loads(path.read_bytes())["account_key"]))
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            continue  # not a vault of ours; `auth status` reports damaged vaults by name
+            continue  # not a readable vault (only edited by hand: writes are atomic)
     return sorted(keys)
 
 

@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -154,9 +154,6 @@ class VaultRecord:
         register_secret(record.tokens.access_token)
         register_secret(record.tokens.refresh_token)
         return record
-
-    def with_tokens(self, tokens: TokenSet) -> VaultRecord:
-        return replace(self, tokens=tokens)
 
 
 def split_account_key(account_key: str) -> tuple[str, str]:
