@@ -479,3 +479,11 @@ def test_prompt_none_needs_an_earlier_consent(sandbox: SandboxServer) -> None:
     grant(sandbox)
     again = redirect_query(authorize(sandbox, verifier=new_verifier(), prompt="none"))
     assert "code" in again
+
+
+def test_incremental_authorization_keeps_earlier_scopes(sandbox: SandboxServer) -> None:
+    grant(sandbox, scopes=(HEALTH,))
+    added = grant(sandbox, scopes=(SETTINGS,), include_granted_scopes="true")
+    assert set(added["scope"].split()) == {HEALTH, SETTINGS}
+    alone = grant(sandbox, scopes=(PROFILE,))
+    assert alone["scope"] == PROFILE

@@ -140,6 +140,14 @@ class Grants:
             raise TokenError("invalid_client", "Unauthorized", 401)
         return client
 
+    def granted_before(self, client_id: str, user_id: str) -> tuple[str, ...]:
+        """Scopes of the pair's live grants (`include_granted_scopes=true` adds them)."""
+        scopes: dict[str, None] = {}
+        for grant in self.grants.values():
+            if grant.client_id == client_id and grant.user_id == user_id and not grant.revoked:
+                scopes.update(dict.fromkeys(grant.scopes))
+        return tuple(scopes)
+
     # --- codes --------------------------------------------------------------------------
 
     def issue_code(

@@ -127,6 +127,7 @@ class AuthorizationServer:
             "code_challenge": params.get("code_challenge"),
             "code_challenge_method": params.get("code_challenge_method", "plain"),
             "offline": params.get("access_type") == "offline",
+            "include_granted": params.get("include_granted_scopes") == "true",
         }
         if "none" in prompts and not returning:
             # prompt=none may not show a screen, and this user has never consented.
@@ -198,6 +199,9 @@ class AuthorizationServer:
         if not granted:
             return self._redirect_error(info["redirect_uri"], "access_denied", info["state"])
         with self.state.lock:
+            if info["include_granted"]:  # incremental authorization keeps earlier scopes
+                earlier = self.state.grants.granted_before(info["client_id"], user_id)
+                granted = tuple(dict.fromkeys((*granted, *earlier)))
             code = self.state.grants.issue_code(
                 client_id=info["client_id"],
                 user_id=user_id,
