@@ -182,3 +182,9 @@ def test_faults_can_target_the_token_endpoint(sandbox) -> None:
 def test_unknown_fault_kinds_are_refused(sandbox) -> None:
     with pytest.raises(ValueError, match="unknown fault kind"):
         sandbox.state.faults.schedule("meteor")  # type: ignore[arg-type]
+
+
+def test_several_schedules_each_count_every_matching_request(sandbox, client) -> None:
+    sandbox.state.faults.schedule("error_500", after=1)
+    sandbox.state.faults.schedule("error_503", after=2)
+    assert [client.get(IDENTITY).status_code for _ in range(4)] == [200, 500, 503, 200]

@@ -117,17 +117,21 @@ class Faults:
             return Decision(latency, kind)
 
     def _from_schedule(self, method: str, path: str) -> FaultKind | None:
+        """Every matching schedule counts the request; the first one due fires."""
+        due: Scheduled | None = None
         for entry in self.scheduled:
             if not entry.matches(method, path):
                 continue
             if entry.after > 0:
                 entry.after -= 1
-                return None
-            entry.count -= 1
-            if entry.count <= 0:
-                self.scheduled.remove(entry)
-            return entry.kind
-        return None
+            elif due is None:
+                due = entry
+        if due is None:
+            return None
+        due.count -= 1
+        if due.count <= 0:
+            self.scheduled.remove(due)
+        return due.kind
 
     def _from_rates(self) -> FaultKind | None:
         roll = self._rng.random()
