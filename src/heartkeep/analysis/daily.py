@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -242,7 +243,8 @@ def daily_stats(
     for batch in batches:
         if not batch:
             continue
-        table = np.array(batch, dtype=np.int64).reshape(-1, 3)
+        flat = np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=3 * len(batch))
+        table = flat.reshape(-1, 3)
         if carry is not None:
             table = np.concatenate([carry, table])
         weight = np.minimum(np.diff(table[:, 0]), gap_cap_s)
