@@ -149,3 +149,33 @@ def test_the_progress_bar_counts_samples_days_requests_and_waits() -> None:
     bars(AccountFinished(key, "ok", 48_000, 3))
     assert progress.tasks[0].description == f"{key} done"
     assert progress.tasks[0].finished
+
+
+def test_since_and_until_refill_a_hole_of_whole_local_days(wall_world) -> None:
+    run("sync")
+    with sqlite3.connect(wall_world.settings.database) as db:
+        (day,) = db.execute(
+            "SELECT local_date FROM heart_rate_readable GROUP BY local_date "
+            "ORDER BY local_date LIMIT 1 OFFSET 1"
+        ).fetchone()
+        db.execute(
+            "DELETE FROM heart_rate WHERE instant IN "
+            "(SELECT instant FROM heart_rate_readable WHERE local_date = ?)",
+            (day,),
+        )
+    result = run("sync", "--since", day, "--until", day, "--json")
+    assert result.exit_code == 0, result.output
+    (account,) = orjson.loads(result.stdout)["accounts"]
+    assert account["samples_added"] > 10_000
+    assert account["days_fetched"] == pytest.approx(1.0)  # exactly that local day
+    with sqlite3.connect(wall_world.settings.database) as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM heart_rate_readable WHERE local_date = ?", (day,)
+        ).fetchone()
+    assert count == account["samples_added"]
+
+
+def test_bad_dates_are_usage_errors() -> None:
+    result = run("sync", "--since", "yesterday")
+    assert result.exit_code == 2
+    assert "2026-11-20" in result.output
