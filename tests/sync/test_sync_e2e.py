@@ -262,3 +262,32 @@ def test_a_provider_that_stays_down_ends_the_run_cleanly_within_bounded_time(
     # the three pages served before the outage are committed, with their cursor
     assert world.stored() == world.truth(Window(state.job_frontier_s, visible))
     assert len(world.stored()) == 3 * 5000
+
+
+def test_empty_pages_that_still_carry_a_token_do_not_end_the_walk(
+    world_factory, small_user
+) -> None:
+    world = world_factory(users=(small_user(4),), empty_page_every=3)
+    report = world.sync()
+    assert report.exit_code == 0
+    history = world.history()
+    truth = world.truth(history)
+    assert world.stored(history) == truth
+    full_pages = math.ceil(len(truth) / 10_000)
+    # every third page was empty: the walk went on through each of them
+    assert heart_rate_requests(world) >= full_pages + full_pages // 3
+    assert heart_rate_requests(world) <= full_pages + full_pages // 2 + 2
+
+
+def test_a_testing_app_whose_refresh_token_died_asks_for_a_new_login(
+    world_factory, small_user
+) -> None:
+    world = world_factory(users=(small_user(2),), testing_app=True)
+    assert world.sync().exit_code == 0
+    world.clock.advance(8 * DAY_S)  # 'Testing' apps' refresh tokens die after 7 days
+    report = world.sync()
+    (account,) = report.accounts
+    assert report.exit_code == 4
+    assert "heartkeep auth login" in (account.error or "")
+    with world.store() as store:
+        assert store.sample_count(world.account_key) > 0  # what was synced stays
