@@ -136,3 +136,26 @@ def test_dailies_first_run_backfills_then_refetches_trailing_days() -> None:
     )
     assert later is not None
     assert (later.start, later.end) == (dt.date(2026, 11, 18), dt.date(2026, 11, 23))
+
+
+def test_a_repair_reaching_into_the_future_stops_at_now() -> None:
+    state = StreamState(covered_from_s=START, complete_until_s=NOW - DAY_S)
+    (job,) = plan_samples(
+        state,
+        now_s=NOW,
+        first_start_s=START,
+        trailing_days=3,
+        since_s=NOW - 2 * DAY_S,
+        until_s=NOW + 5 * DAY_S,
+    )
+    assert job.fetch == Window(NOW - 2 * DAY_S, NOW)
+    later = plan_dailies(
+        StreamState(),
+        today=dt.date(2026, 11, 20),
+        first_day=dt.date(2026, 1, 1),
+        trailing_days=3,
+        since=dt.date(2026, 11, 1),
+        until=dt.date(2027, 1, 1),
+    )
+    assert later is not None
+    assert later.end == dt.date(2026, 11, 21)

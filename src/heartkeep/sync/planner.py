@@ -96,7 +96,9 @@ def plan_samples(
         covered = merge_coverage(state, bounds)
     if since_s is not None or until_s is not None:
         lo = since_s if since_s is not None else (covered[0] if covered else first_start_s)
-        hi = until_s if until_s is not None else now_s
+        # never past now: a span recorded complete into the future would hide data that
+        # arrives later from every following run
+        hi = now_s if until_s is None else min(until_s, now_s)
         if hi > lo:
             window = Window(lo, hi)
             jobs.append(SampleJob("repair", window, window))
@@ -127,7 +129,7 @@ def plan_dailies(
     if since is not None or until is not None:
         covered_from = date_of_s(state.covered_from_s) if state.covered_from_s is not None else None
         start = since or covered_from or first_day
-        stop = until or end
+        stop = min(until, end) if until else end
         return DailyJob("repair", start, stop) if stop > start else None
     if state.complete_until_s is None:
         return DailyJob("backfill", first_day, end) if end > first_day else None
