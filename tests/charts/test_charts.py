@@ -175,3 +175,17 @@ def test_calendar_labels_each_month_once_in_the_week_it_starts():
     ]
     positions = list(figure.axes[0].get_xticks())
     assert positions[1] == (dt.date(2026, 2, 1) - dt.date(2025, 12, 29)).days // 7
+
+
+def test_charts_of_nothing_still_render(tmp_path: Path):
+    """A range without data draws empty, labelled charts instead of failing."""
+    since, until = dt.date(2026, 6, 1), dt.date(2026, 6, 30)
+    figures = {
+        "day": day_figure([], DAY, karvonen_zones(60)),
+        "calendar": calendar_figure({}, since, until, label="Coverage", title="t"),
+        "trend": trend_figure([], since, until),
+    }
+    for name, figure in figures.items():
+        for suffix in (".png", ".svg"):
+            assert save(figure, tmp_path / f"{name}{suffix}").stat().st_size > 1000
+    assert any("no samples" in text.get_text() for text in figures["day"].axes[0].texts)
