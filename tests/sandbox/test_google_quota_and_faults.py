@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import orjson
 import pytest
@@ -188,3 +190,17 @@ def test_several_schedules_each_count_every_matching_request(sandbox, client) ->
     sandbox.state.faults.schedule("error_500", after=1)
     sandbox.state.faults.schedule("error_503", after=2)
     assert [client.get(IDENTITY).status_code for _ in range(4)] == [200, 500, 503, 200]
+
+
+def test_the_quota_is_exact_under_concurrent_clients(sandbox_factory) -> None:
+    server = sandbox_factory(per_user_per_minute=100)
+    token = grant(server)["access_token"]
+
+    def burst(_: int) -> list[int]:
+        with api(server, token) as client:
+            return [client.get(IDENTITY).status_code for _ in range(30)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = [status for batch in pool.map(burst, range(6)) for status in batch]
+    assert statuses.count(200) == 100
+    assert statuses.count(429) == 80
