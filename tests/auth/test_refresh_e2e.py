@@ -252,3 +252,32 @@ def test_logout_revokes_at_the_provider_then_deletes_the_tokens(
     assert refused.json()["error"] == "invalid_grant"
     with pytest.raises(NoAccounts):
         open_connection(sandboxed, key, clock=sandbox.state.clock)
+
+
+@pytest.mark.parametrize(
+    ("provider", "config"),
+    [("fitbit", {}), ("google", {"rotate_refresh_tokens": True})],
+    ids=["fitbit", "google-rotating"],
+)
+def test_a_lost_refresh_answer_is_recovered_by_repeating_the_same_request(
+    provider: str,
+    config: dict,
+    sandbox_factory: type[SandboxServer],
+    settings: Settings,
+    login_to: LoginFn,
+) -> None:
+    """The server rotated the pair but its answer was cut off: the retry gets the same pair."""
+    server = sandbox_factory(**config)
+    key = login_to(server, provider=provider).account_key
+    spent = saved(settings, server, key)["tokens"]["refresh_token"]
+    token_path = "/oauth2/token" if provider == "fitbit" else "/token"
+    server.state.faults.schedule("truncate", 1, path_contains=token_path, method="POST")
+    connection = open_connection(settings_for(settings, server), key, clock=server.state.clock)
+    fresh = connection.auth.refresh()
+    assert ("truncate", token_path) in server.state.faults.fired
+    assert fresh.refresh_token != spent
+    assert saved(settings, server, key)["tokens"]["refresh_token"] == fresh.refresh_token
+    path = FITBIT_PROFILE if provider == "fitbit" else IDENTITY
+    with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
+        assert client.get(path).status_code == 200
+    assert connection.auth.refresh().refresh_token != fresh.refresh_token  # still spendable
