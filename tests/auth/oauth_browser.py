@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
+import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -82,3 +84,34 @@ class Browser:
             return location
 
         return read_line
+
+
+class ConsentPageBrowser:
+    """A person on the sandbox's Google consent page (auto-approve off): Allow or Deny, with
+    some permission boxes unticked."""
+
+    def __init__(self, decision: str = "allow", untick: tuple[str, ...] = ()) -> None:
+        self.decision = decision
+        self.untick = untick
+        self.landing: httpx.Response | None = None
+        self.shown_scopes: list[str] = []
+
+    def __call__(self, url: str) -> bool:
+        page = httpx.get(url, timeout=10)
+        found = re.search(r'name="consent_id" value="([^"]+)"', page.text)
+        assert found is not None, "no consent page was shown"
+        self.shown_scopes = [
+            html.unescape(s) for s in re.findall(r'name="scope" value="([^"]+)"', page.text)
+        ]
+        form = [("consent_id", html.unescape(found.group(1))), ("decision", self.decision)]
+        form += [("scope", s) for s in self.shown_scopes if s not in self.untick]
+        action = urlunsplit(urlsplit(url)._replace(query=""))
+        answer = httpx.post(
+            action,
+            content=urlencode(form),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            follow_redirects=False,
+            timeout=10,
+        )
+        self.landing = httpx.get(answer.headers["location"], timeout=10)
+        return True

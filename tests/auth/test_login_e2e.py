@@ -7,7 +7,7 @@ import stat
 import httpx
 import orjson
 import pytest
-from oauth_browser import Browser, query_of, s256, with_query
+from oauth_browser import Browser, ConsentPageBrowser, query_of, s256, with_query
 from sandbox_login import LoginFn, settings_for
 
 from heartkeep.auth import GOOGLE_SCOPES, connected_accounts, login
@@ -282,3 +282,34 @@ def test_fitbit_wrong_client_secret_is_a_configuration_error(
             client_secret="not-the-fitbit-secret",
         )
     assert "not-the-fitbit-secret" not in str(caught.value)
+
+
+def test_pressing_deny_on_the_consent_page_is_explained(
+    sandbox_factory: type[SandboxServer], settings: Settings, login_to: LoginFn
+) -> None:
+    server = sandbox_factory(auto_approve=False)
+    browser = ConsentPageBrowser(decision="deny")
+    with pytest.raises(AuthorizationFailed, match="declined"):
+        login_to(server, browser=browser)
+    assert browser.landing is not None
+    assert browser.landing.status_code == 400
+    assert connected_accounts(settings) == []
+
+
+def test_unticking_a_box_on_the_consent_page_is_refused(
+    sandbox_factory: type[SandboxServer], settings: Settings, login_to: LoginFn
+) -> None:
+    server = sandbox_factory(auto_approve=False)
+    browser = ConsentPageBrowser(untick=(GOOGLE_SCOPES[2],))
+    with pytest.raises(ScopeMissing, match=r"profile\.readonly"):
+        login_to(server, browser=browser)
+    assert set(browser.shown_scopes) == set(GOOGLE_SCOPES)  # heartkeep asked for just these
+    assert connected_accounts(settings) == []
+
+
+def test_allowing_everything_on_the_consent_page_connects(
+    sandbox_factory: type[SandboxServer], settings: Settings, login_to: LoginFn
+) -> None:
+    server = sandbox_factory(auto_approve=False)
+    result = login_to(server, browser=ConsentPageBrowser())
+    assert set(result.scopes) == set(GOOGLE_SCOPES)
