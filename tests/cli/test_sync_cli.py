@@ -115,13 +115,15 @@ def test_watch_refuses_intervals_under_a_minute_or_nonsense() -> None:
     assert run("watch", "--interval", "soon").exit_code == 2
 
 
-def test_the_progress_bar_counts_samples_days_requests_and_waits() -> None:
+def test_the_progress_bar_counts_samples_days_requests_and_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import io
 
     from rich.console import Console
-    from rich.progress import Progress
 
-    from heartkeep.cli.sync import _ProgressBars
+    from heartkeep.cli import render
+    from heartkeep.cli.sync import _progress, _ProgressBars
     from heartkeep.model import Window
     from heartkeep.sync import (
         AccountFinished,
@@ -131,21 +133,29 @@ def test_the_progress_bar_counts_samples_days_requests_and_waits() -> None:
         RequestSent,
     )
 
-    progress = Progress(console=Console(file=io.StringIO(), force_terminal=True, width=200))
+    screen = Console(file=io.StringIO(), force_terminal=True, width=200)
+    monkeypatch.setattr(render, "err_console", screen)
+    with _progress(True) as handler:  # the real columns, drawn on a fake terminal
+        assert isinstance(handler, _ProgressBars)
+        progress = handler.progress
+        handler(RequestSent("GET", "/v4/users/me/identity", 200, 1))
+        screen.print(progress.get_renderable())  # drawable before any job has started
     bars = _ProgressBars(progress)
     key = "google-health:1"
     job = Window(0, 4 * 86_400)
-    bars(RequestSent("GET", "/v4/users/me/identity", 200, 1))
+    progress.remove_task(progress.tasks[0].id)
     bars(JobStarted(key, "heart-rate", job, "backfill"))
     for top in (4, 3):
         bars(RequestSent("GET", "/v4/…/dataPoints", 200, 1))
         covers = Window((top - 1) * 86_400, top * 86_400)
         bars(PageCommitted(key, "heart-rate", covers, job, covers.start_s, 25_000, 24_000, 0))
     bars(RateLimitWait("budget", 12.0))
+    screen.print(progress.get_renderable())
+    assert "2.0/4.0 days" in screen.file.getvalue()
     (task,) = progress.tasks
     assert task.description == key
     assert (task.completed, task.total) == (2.0, 4.0)
-    assert task.fields == {"samples": 48_000, "requests": 3, "waits": 1}
+    assert task.fields == {"samples": 48_000, "requests": 2, "waits": 1}
     bars(AccountFinished(key, "ok", 48_000, 3))
     assert progress.tasks[0].description == f"{key} done"
     assert progress.tasks[0].finished

@@ -83,41 +83,40 @@ def _day(value: str | None, option: str) -> dt.date | None:
 
 
 class _ProgressBars:
-    """One Rich progress bar per account, fed by sync events."""
+    """One Rich progress bar per account, fed by sync events (accounts sync one after another)."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.task: TaskID | None = None
         self.days_total = 0.0
+        self.samples = self.requests = self.waits = 0
 
     def __call__(self, event: SyncEvent) -> None:
         if self.task is None:
+            self.samples = self.requests = self.waits = 0
+            self.days_total = 0.0
             self.task = self.progress.add_task(
-                "connecting", total=None, samples=0, requests=0, waits=0
+                "connecting", total=0.0, samples=0, requests=0, waits=0
             )
         task = self.task
-        fields = self.progress.tasks[task].fields
         if isinstance(event, RequestSent):
-            self.progress.update(task, requests=fields["requests"] + 1)
+            self.requests += 1
         elif isinstance(event, RateLimitWait):
-            self.progress.update(task, waits=fields["waits"] + 1)
+            self.waits += 1
         elif isinstance(event, JobStarted) and event.stream == "heart-rate":
             self.days_total += event.window.seconds / 86_400
             self.progress.update(task, description=event.account_key, total=self.days_total)
         elif isinstance(event, PageCommitted):
-            self.progress.update(
-                task,
-                advance=event.covers.seconds / 86_400,
-                samples=fields["samples"] + event.inserted,
-            )
+            self.samples += event.inserted
+            self.progress.update(task, advance=event.covers.seconds / 86_400)
         elif isinstance(event, AccountFinished):
             mark = "done" if event.status == "ok" else "FAILED"
+            total = self.days_total or 1.0
             self.progress.update(
-                task, description=f"{event.account_key} {mark}", total=self.days_total or 1
+                task, description=f"{event.account_key} {mark}", total=total, completed=total
             )
-            self.progress.update(task, completed=self.days_total or 1)
             self.task = None
-            self.days_total = 0.0
+        self.progress.update(task, samples=self.samples, requests=self.requests, waits=self.waits)
 
 
 @contextmanager
