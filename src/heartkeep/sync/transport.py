@@ -85,16 +85,14 @@ class QuotaRetryTransport(httpx.BaseTransport):
                 response.close()
             if status == 429:
                 assert response is not None
+                refusals += 1
                 retry_after = parse_retry_after_s(
                     response.headers.get("Retry-After"), self.clock.now_s()
                 )
-                delay_s = self.retry.rate_limit_wait_s(retry_after, attempt, self.rng)
-            else:
-                delay_s = self.retry.backoff_s(attempt, self.rng)
-            if status == 429:
-                refusals += 1
+                delay_s = self.retry.rate_limit_wait_s(retry_after, refusals, self.rng)
             else:
                 failures += 1
+                delay_s = self.retry.backoff_s(failures, self.rng)
             if (
                 failures >= self.retry.max_attempts
                 or refusals >= self.retry.max_rate_limited_attempts
