@@ -23,7 +23,9 @@ DAY_S = 86_400
 def test_a_year_of_history_is_synced_sample_for_sample_at_the_request_floor(
     world_factory, small_user
 ) -> None:
-    world = world_factory(users=(small_user(366),))
+    # the sandbox serves ~5,000 a page however many are asked, as seen live: the engine asks
+    # for 10,000 and copes (bench/bench_sync.py measures the documented 10,000 too)
+    world = world_factory(users=(small_user(366),), page_size_mode="observed")
     visible_at_start = world.visible_until()
     report = world.sync()
     (account,) = report.accounts
@@ -41,7 +43,7 @@ def test_a_year_of_history_is_synced_sample_for_sample_at_the_request_floor(
     assert total > 365 * 15_000  # a year of a watch worn most of the time
     assert account.samples_added == total
     list_requests = world.state.requests_to("/dataTypes/heart-rate/dataPoints")
-    assert list_requests <= math.ceil(total / 10_000) + 5
+    assert list_requests <= math.ceil(total / 5_000) + 5
     # identity, profile, settings and one listing per daily type on top
     assert account.requests <= list_requests + 5 + 2
 
