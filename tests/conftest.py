@@ -15,6 +15,14 @@ import pytest
 from heartkeep.config import Settings, load_settings
 
 
+@pytest.fixture(autouse=True)
+def _forget_secrets_between_tests() -> None:
+    """Secrets one test registered for redaction must not mask another test's output."""
+    from heartkeep.redaction import forget_secrets
+
+    forget_secrets()
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private HEARTKEEP_HOME; data and config dirs live below it."""

@@ -109,3 +109,23 @@ class NoAccounts(HeartkeepError):
 
 class AlreadyRunning(HeartkeepError):
     exit_code = 75
+
+
+def legacy_fitbit_gone() -> ProviderGone:
+    """The one message every 410 from the legacy Fitbit Web API becomes, wherever it is met
+    (login, token refresh, data requests): what happened, that tokens don't carry over, how to
+    connect the Google provider and how to bring in older history."""
+    return ProviderGone(
+        "The legacy Fitbit Web API (api.fitbit.com) and its OAuth endpoints answered 410 Gone: "
+        "Google switched off on 2026-11-02, and they will not come back.",
+        status=410,
+        provider_code="gone",
+        hint=(
+            "Fitbit tokens do not carry over to the Google Health API, so connect the same Fitbit "
+            "or Pixel Watch account through Google:\n"
+            "  heartkeep auth login --provider google\n"
+            "Everything already in your database stays.  For history older than the Google Health "
+            "API serves, request a Google Takeout archive of your Fitbit data and import it:\n"
+            "  heartkeep import takeout PATH"
+        ),
+    )

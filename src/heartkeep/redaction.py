@@ -42,11 +42,22 @@ _known: set[str] = set()
 _lock = threading.Lock()
 
 
+# Shorter strings are not remembered: every real token, code, verifier and client secret is far
+# longer, and masking a short word ("wrong", "test") everywhere would garble unrelated messages.
+MIN_SECRET_LENGTH = 8
+
+
 def register_secret(value: str | None) -> None:
     """Remember a secret value so it is masked wherever it later appears."""
-    if value and len(value) >= 4:
+    if value and len(value) >= MIN_SECRET_LENGTH:
         with _lock:
             _known.add(value)
+
+
+def forget_secrets() -> None:
+    """Drop every remembered secret (a long-lived process between unrelated jobs; tests)."""
+    with _lock:
+        _known.clear()
 
 
 def redact(text: str) -> str:

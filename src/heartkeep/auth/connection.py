@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from heartkeep.auth.endpoints import ProviderEndpoints, endpoints_for
 from heartkeep.auth.login import connected_accounts
 from heartkeep.auth.refresh import DEFAULT_LEEWAY_S, VaultAuth
-from heartkeep.auth.token_client import LOGIN_AGAIN, SHUTDOWN_HINT, SHUTDOWN_MESSAGE, TESTING_HINT
+from heartkeep.auth.token_client import LOGIN_AGAIN, TESTING_HINT
 from heartkeep.auth.vault import Vault
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
-from heartkeep.errors import NoAccounts, ProviderGone, ReauthorizationNeeded
+from heartkeep.errors import NoAccounts, ReauthorizationNeeded, legacy_fitbit_gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ def open_connection(
             provider_code="invalid_grant",
         )
     if record.last_error == "gone":
-        raise ProviderGone(SHUTDOWN_MESSAGE, status=410, hint=SHUTDOWN_HINT)
+        raise legacy_fitbit_gone()
     auth = VaultAuth(
         vault, endpoints, clock=clock, leeway_s=leeway_s, timeout_s=settings.http_timeout_s
     )

@@ -34,8 +34,6 @@ from heartkeep.auth.flows import (
     paste_flow,
 )
 from heartkeep.auth.token_client import (
-    SHUTDOWN_HINT,
-    SHUTDOWN_MESSAGE,
     RetryPolicy,
     TokenClient,
 )
@@ -49,6 +47,7 @@ from heartkeep.errors import (
     ProviderGone,
     ScopeMissing,
     TransientError,
+    legacy_fitbit_gone,
 )
 from heartkeep.model import TokenSet
 
@@ -83,7 +82,7 @@ def _check_not_shut_down(endpoints: ProviderEndpoints, timeout_s: float) -> None
     except httpx.TransportError:
         return  # the browser will show the real problem; nothing to conclude here
     if response.status_code == 410:
-        raise ProviderGone(SHUTDOWN_MESSAGE, status=410, hint=SHUTDOWN_HINT)
+        raise legacy_fitbit_gone()
 
 
 def _google_user_id(endpoints: ProviderEndpoints, tokens: TokenSet, timeout_s: float) -> str:

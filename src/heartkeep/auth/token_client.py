@@ -30,9 +30,9 @@ from heartkeep.errors import (
     ConfigError,
     HeartkeepError,
     ProviderError,
-    ProviderGone,
     ReauthorizationNeeded,
     TransientError,
+    legacy_fitbit_gone,
 )
 from heartkeep.model import TokenSet
 from heartkeep.redaction import redact, register_secret
@@ -41,15 +41,6 @@ LOGIN_AGAIN = "run `heartkeep auth login` again"
 TESTING_HINT = (
     "If your Google Cloud OAuth app is in 'Testing' status, Google lets its refresh tokens live "
     "only 7 days: publish the app (docs/google-oauth-setup.md) to stop this from recurring."
-)
-SHUTDOWN_MESSAGE = (
-    "the legacy Fitbit Web API and its OAuth endpoints were switched off on 2026-11-02 "
-    "(the server answers 410 Gone)"
-)
-SHUTDOWN_HINT = (
-    "Fitbit tokens do not carry over.  Connect the Google Health API instead with "
-    "`heartkeep auth login --provider google`, and bring in older history from a Google Takeout "
-    "archive with `heartkeep import takeout`."
 )
 
 
@@ -284,7 +275,7 @@ class TokenClient:
 
     def _failure(self, error: _OAuthError, *, what: str) -> HeartkeepError:
         if error.status == 410:
-            return ProviderGone(SHUTDOWN_MESSAGE, status=410, hint=SHUTDOWN_HINT)
+            return legacy_fitbit_gone()
         if error.code in {"invalid_client", "unauthorized_client"} or error.status == 401:
             return ConfigError(
                 f"the provider rejected heartkeep's OAuth client while trying to {what} "

@@ -42,6 +42,7 @@ from heartkeep.errors import (
     ReauthorizationNeeded,
     ScopeMissing,
     TransientError,
+    legacy_fitbit_gone,
 )
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window, Zone
 from heartkeep.providers import DailyPage, Page
@@ -57,23 +58,10 @@ _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _TIME = itemgetter("time")
 _VALUE = itemgetter("value")
 
-GONE_MESSAGE = (
-    "The legacy Fitbit Web API (api.fitbit.com) answered 410 Gone: Google switched it off on "
-    "2026-11-02, and it will not come back."
-)
-GONE_HINT = (
-    "Fitbit tokens do not carry over to the Google Health API, so connect the same Fitbit or "
-    "Pixel Watch account through Google:\n"
-    "  heartkeep auth login --provider google\n"
-    "Everything already in your database stays.  For history older than the Google Health API "
-    "serves, request a Google Takeout archive of your Fitbit data and import it:\n"
-    "  heartkeep import takeout PATH"
-)
-
 
 def provider_gone() -> ProviderGone:
     """The one error a 410 from any legacy Fitbit endpoint becomes (OAuth endpoints included)."""
-    return ProviderGone(GONE_MESSAGE, status=410, hint=GONE_HINT, provider_code="gone")
+    return legacy_fitbit_gone()
 
 
 def intraday_path(day: dt.date) -> str:
