@@ -135,3 +135,11 @@ def test_any_record_survives_the_json_round_trip(
     raw = record.to_json()
     orjson.loads(raw)
     assert VaultRecord.from_json(raw) == record
+
+
+def test_real_provider_tokens_never_go_to_a_sandbox_set_in_the_environment() -> None:
+    real = make_record()
+    assert replace(real, sandbox_url=None).endpoints_base("http://127.0.0.1:9") is None
+    sandboxed = replace(real, sandbox_url="http://127.0.0.1:8000")
+    assert sandboxed.endpoints_base(None) == "http://127.0.0.1:8000"
+    assert sandboxed.endpoints_base("http://127.0.0.1:9") == "http://127.0.0.1:9"

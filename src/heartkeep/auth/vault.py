@@ -73,7 +73,13 @@ class VaultRecord:
     sandbox_url: str | None = None
 
     def endpoints_base(self, settings_sandbox_url: str | None) -> str | None:
-        """The sandbox to use for this account: the configured one, else the issuing one."""
+        """The sandbox to use for this account: the configured one, else the issuing one.
+
+        Tokens only ever go to the kind of server that issued them: a real provider's tokens are
+        never sent to a sandbox, even with HEARTKEEP_SANDBOX_URL set in the environment.
+        """
+        if self.sandbox_url is None:
+            return None
         return settings_sandbox_url or self.sandbox_url
 
     def to_json(self) -> bytes:
