@@ -361,3 +361,16 @@ def test_any_day_detail_and_time_window_is_a_consistent_view_of_the_truth(
             f"{b * width // 60:02d}:{b * width % 60:02d}:00" for b in buckets
         ]
         assert all(30 <= p["value"] <= 220 for p in dataset)
+
+
+@pytest.mark.parametrize(
+    ("kind", "error_type"), [("expire_token", "expired_token"), ("revoke", "invalid_token")]
+)
+def test_token_faults_reach_legacy_fitbit_tokens_too(
+    sandbox: Any, api: httpx.Client, kind: str, error_type: str
+) -> None:
+    """The fault switches that spoil a token mid-sync work on the legacy API as on Google's."""
+    sandbox.state.faults.schedule(kind, path_contains="/1/user/")
+    first = api.get("/1/user/-/profile.json")  # the fault spoils the token this request carries
+    assert first.status_code == 401
+    assert first.json()["errors"][0]["errorType"] == error_type

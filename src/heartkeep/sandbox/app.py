@@ -119,9 +119,10 @@ class FaultsAndLog:
         token = header.partition(" ")[2].strip() or request.query_params.get("access_token", "")
         with self.state.lock:
             record = self.state.grants.access_tokens.get(token)
-            if record is None:
-                return
-            user_id = self.state.grants.user_of(record)
+            user_id = None if record is None else self.state.grants.user_of(record)
+        if user_id is None:
+            fitbit.spoil_token(self.state, token, kind)  # a legacy Fitbit token, or none at all
+            return
         if kind == "revoke":
             self.state.revoke_all_tokens(user_id)
         else:
