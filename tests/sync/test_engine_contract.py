@@ -44,6 +44,9 @@ class ScriptedProvider:
     def daily_pages(self, start: dt.date, end: dt.date) -> Iterator[DailyPage]:
         return iter(())
 
+    def delivered_until_s(self) -> int | None:
+        return None  # a scripted provider cannot tell: nothing is capped
+
 
 def test_pages_with_a_hole_stop_the_account_without_moving_the_cursor_over_it(
     tmp_path: Path,
@@ -141,6 +144,9 @@ class CountPagedProvider:
 
     def daily_pages(self, start: dt.date, end: dt.date) -> Iterator[DailyPage]:
         return iter(())
+
+    def delivered_until_s(self) -> int | None:
+        return None  # a scripted provider cannot tell: nothing is capped
 
 
 class Killed(Exception):

@@ -291,3 +291,20 @@ def test_a_testing_app_whose_refresh_token_died_asks_for_a_new_login(
     assert "heartkeep auth login" in (account.error or "")
     with world.store() as store:
         assert store.sample_count(world.account_key) > 0  # what was synced stays
+
+
+def test_a_watch_away_from_its_phone_longer_than_the_trailing_window_loses_nothing(
+    world_factory, small_user
+) -> None:
+    """Five days without a device sync, a three-day trailing window: the late days still come."""
+    world = world_factory(users=(small_user(8),))
+    now = int(world.clock.now_s())
+    world.state.set_last_sync(world.user_id, now - 5 * 86_400)  # the phone stayed at home
+    world.sync()
+    world.clock.advance(2 * 86_400)
+    world.sync()  # still nothing new from the watch: two more days pass
+    world.state.set_last_sync(world.user_id, None)  # back in range: five days arrive at once
+    world.clock.advance(3600)
+    report = world.sync()
+    assert report.accounts[0].samples_added > 0
+    assert world.stored(world.history()) == world.truth(world.history())

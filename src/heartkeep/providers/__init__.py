@@ -63,6 +63,12 @@ class Provider(Protocol):
         """Dailies for local days in [start, end); empty where dailies ride on sample pages."""
         ...
 
+    def delivered_until_s(self) -> int | None:
+        """The instant up to which the provider holds the user's data (the devices' last sync),
+        or None when it cannot tell.  Samples after it may still arrive, however long the watch
+        was away from its phone, so the engine never records a span after it as complete."""
+        ...
+
 
 # --- provider lookup (issue 4) ----------------------------------------------------------------
 

@@ -271,6 +271,12 @@ class FitbitLegacyProvider:
             )
         return self._account
 
+    def delivered_until_s(self) -> int | None:
+        """The trackers' newest `lastSyncTime` (`GET /1/user/-/devices.json`, once per run)."""
+        if self.last_sync_s is None:
+            self.last_sync_s = self._last_sync_s(self.account().time_zone)
+        return self.last_sync_s
+
     def sample_pages(self, window: Window) -> Iterator[Page]:
         """One page per local day, newest first, covering `window` without gaps.
 

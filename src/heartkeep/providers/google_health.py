@@ -81,6 +81,19 @@ class GoogleHealthProvider:
             member_since=member_since,
         )
 
+    def delivered_until_s(self) -> int | None:
+        """The newest `lastSyncTime` of the user's paired devices (one request per run)."""
+        body = self._get("/v4/users/me/pairedDevices", {"pageSize": "100"})
+        devices = body.get("pairedDevices")
+        if not isinstance(devices, list):
+            return None
+        stamps = [
+            parse_rfc3339_s(device["lastSyncTime"])
+            for device in devices
+            if isinstance(device, dict) and isinstance(device.get("lastSyncTime"), str)
+        ]
+        return max(stamps, default=None)
+
     # heart rate ---------------------------------------------------------------------------------
     def sample_pages(self, window: Window) -> Iterator[Page]:
         """One listing over `window`, pages newest first, `covers` tiling the window."""

@@ -77,6 +77,8 @@ class _AccountSync:
         self.clock = clock
         self.events = events
         self.counts = _Counts()
+        # The devices' last sync: heart rate after it is never recorded as complete.
+        self.delivered_until_s: int | None = None
 
     def now_s(self) -> int:
         return int(self.clock.now_s())
@@ -154,10 +156,16 @@ class _AccountSync:
     def _finish_job(self, stream: str, state: StreamState, bounds: Window) -> None:
         merged = merge_coverage(state, bounds)
         assert merged is not None
+        covered_from_s, complete_until_s = merged
+        if stream == HEART_RATE and self.delivered_until_s is not None:
+            # What the watch has not handed over yet is not complete, however long it stays
+            # away from its phone: the next run's trailing window starts below this point.
+            delivered_end_s = self.delivered_until_s + 1
+            complete_until_s = max(covered_from_s, min(complete_until_s, delivered_end_s))
         done = dataclasses.replace(
             state,
-            covered_from_s=merged[0],
-            complete_until_s=merged[1],
+            covered_from_s=covered_from_s,
+            complete_until_s=complete_until_s,
             job_lo_s=None,
             job_hi_s=None,
             job_frontier_s=None,
@@ -206,6 +214,7 @@ class _AccountSync:
                 hint="Log in again with `heartkeep auth login` for the account you mean.",
             )
         self.store.upsert_account(account)
+        self.delivered_until_s = self.provider.delivered_until_s()
         now = self.now_s()
         zone = account.time_zone
         first_day = account.member_since or (
