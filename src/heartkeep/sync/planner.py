@@ -101,7 +101,8 @@ def plan_samples(
         hi = now_s if until_s is None else min(until_s, now_s)
         if hi > lo:
             window = Window(lo, hi)
-            jobs.append(SampleJob("repair", window, window))
+            # a first run given --since is that history's backfill, not a repair of it
+            jobs.append(SampleJob("backfill" if covered is None else "repair", window, window))
         return jobs
     if covered is None:
         if now_s > first_start_s:
