@@ -518,6 +518,21 @@ def _stats(
     )
 
 
+def _period_stats(
+    store: Store,
+    account: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    default_days: int,
+    max_hr: int,
+) -> tuple[Account, dt.date, dt.date, list[DayStats]]:
+    """The account, the [start, end] days (open ends: the last `default_days` with data) and
+    their statistics: what every chart and the report start from."""
+    target = _output_account(store, account)
+    start, end = _range(store, target, since, until, default_days)
+    return target, start, end, _stats(store, target, start, end, max_hr)
+
+
 def daily_report(
     settings: Settings,
     *,
@@ -618,9 +633,7 @@ def plot_heatmap(
     from heartkeep.charts import save
 
     with open_store(settings.database) as store:
-        target = _output_account(store, account)
-        start, end = _range(store, target, since, until, 365)
-        stats = _stats(store, target, start, end, max_hr)
+        _, start, end, stats = _period_stats(store, account, since, until, 365, max_hr)
         return save(_heatmap_figure(stats, start, end, metric), output)
 
 
@@ -638,9 +651,7 @@ def plot_trend(
     from heartkeep.charts.trend import trend_figure
 
     with open_store(settings.database) as store:
-        target = _output_account(store, account)
-        start, end = _range(store, target, since, until, 365)
-        stats = _stats(store, target, start, end, max_hr)
+        _, start, end, stats = _period_stats(store, account, since, until, 365, max_hr)
         return save(trend_figure(stats, start, end), output)
 
 
@@ -659,9 +670,7 @@ def report(
     from heartkeep.charts.trend import trend_figure
 
     with open_store(settings.database) as store:
-        target = _output_account(store, account)
-        start, end = _range(store, target, since, until, 30)
-        stats = _stats(store, target, start, end, max_hr)
+        target, start, end, stats = _period_stats(store, account, since, until, 30, max_hr)
         worn = [row for row in stats if row.samples]
         figures = [
             ReportFigure("Wear coverage per day", _heatmap_figure(stats, start, end, "coverage")),
