@@ -12,7 +12,44 @@ from __future__ import annotations
 
 from heartkeep.config import Settings, load_settings
 
-__all__ = ["Settings", "load_settings"]
+# The public surface, written out so type checkers see it (tests/test_public_api.py guards it).
+__all__ = [
+    "AccountFinished",
+    "AccountReport",
+    "AccountStatus",
+    "AccountSyncStatus",
+    "DayStats",
+    "DemoResult",
+    "ExportFormat",
+    "ExportReport",
+    "ImportProgress",
+    "ImportReport",
+    "JobStarted",
+    "LoginResult",
+    "PageCommitted",
+    "RateLimitWait",
+    "RequestSent",
+    "RetryScheduled",
+    "Settings",
+    "SyncReport",
+    "auth_status",
+    "daily_report",
+    "demo",
+    "export",
+    "import_fitbit_json",
+    "import_takeout",
+    "load_settings",
+    "login",
+    "logout",
+    "plot_day",
+    "plot_heatmap",
+    "plot_trend",
+    "report",
+    "sandbox_server",
+    "status",
+    "sync",
+    "watch",
+]
 
 # --- auth (issue 3) ---------------------------------------------------------------------------
 
@@ -26,8 +63,6 @@ from heartkeep.auth import login as _login
 from heartkeep.auth import logout as _logout
 from heartkeep.auth import resolve_accounts as _resolve_accounts
 from heartkeep.clock import Clock, SystemClock
-
-__all__ = sorted([*__all__, "AccountStatus", "LoginResult", "auth_status", "login", "logout"])
 
 
 def login(
@@ -117,24 +152,6 @@ from heartkeep.sync import SyncReport as SyncReport  # noqa: E402
 from heartkeep.sync.lock import sync_lock as _sync_lock  # noqa: E402
 from heartkeep.sync.status import AccountSyncStatus as AccountSyncStatus  # noqa: E402
 from heartkeep.sync.status import sync_status as _sync_status  # noqa: E402
-
-__all__ = sorted(
-    [
-        *__all__,
-        "AccountFinished",
-        "AccountReport",
-        "AccountSyncStatus",
-        "JobStarted",
-        "PageCommitted",
-        "RateLimitWait",
-        "RequestSent",
-        "RetryScheduled",
-        "SyncReport",
-        "status",
-        "sync",
-        "watch",
-    ]
-)
 
 
 def sync(
@@ -275,22 +292,6 @@ from heartkeep.exporters import export as _export  # noqa: E402
 from heartkeep.importers import ImportProgress, ImportReport, ProgressCallback, load  # noqa: E402
 from heartkeep.model import Account, DailyKind, Sample, Source, Window  # noqa: E402
 from heartkeep.store import Store, open_store  # noqa: E402
-
-__all__ += [
-    "DayStats",
-    "ExportFormat",
-    "ExportReport",
-    "ImportProgress",
-    "ImportReport",
-    "daily_report",
-    "export",
-    "import_fitbit_json",
-    "import_takeout",
-    "plot_day",
-    "plot_heatmap",
-    "plot_trend",
-    "report",
-]
 
 HEATMAP_METRICS = ("coverage", "resting")
 
@@ -703,8 +704,6 @@ from typing import TYPE_CHECKING  # noqa: E402 - this section's own import
 if TYPE_CHECKING:  # the sandbox (starlette, uvicorn) is imported only when one is asked for
     from heartkeep.sandbox.server import SandboxServer
 
-__all__ = sorted([*__all__, "sandbox_server"])
-
 
 def sandbox_server(
     *,
@@ -759,9 +758,6 @@ class DemoResult:
     account: str
     sync: SyncReport
     days: list[DayStats]
-
-
-__all__ = sorted([*__all__, "DemoResult", "demo"])
 
 
 def _sandbox_browser(url: str) -> bool:

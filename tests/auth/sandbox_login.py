@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from heartkeep.sandbox.server import SandboxServer
-
 from heartkeep.auth import LoginResult
 from heartkeep.config import Settings
+from heartkeep.sandbox.server import SandboxServer
 
 LoginFn = Callable[..., LoginResult]
 
