@@ -5,12 +5,68 @@ The CLI calls these functions and renders what they return; Python users call th
 Each function documents what it raises (always a `HeartkeepError` subclass for user-facing
 failures).
 
-Sections below belong to the issue that built them; keep each function a few lines of wiring.
+Sections below group the functions by topic (auth, sync, outputs, sandbox, demo); keep each
+function a few lines of wiring.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import pathlib
+import re
+import webbrowser
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from matplotlib.figure import Figure
+
+from heartkeep import timeline
+from heartkeep.analysis.daily import DayStats, daily_stats
+from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day
+from heartkeep.auth import AccountStatus, LoginResult
+from heartkeep.auth import auth_status as _auth_status
+from heartkeep.auth import connected_accounts as _connected_accounts
+from heartkeep.auth import login as _login
+from heartkeep.auth import logout as _logout
+from heartkeep.auth import open_connection as _open_connection
+from heartkeep.auth import resolve_accounts as _resolve_accounts
+from heartkeep.clock import Clock, SystemClock
 from heartkeep.config import Settings, load_settings
+from heartkeep.errors import (
+    AlreadyRunning,
+    ConfigError,
+    HeartkeepError,
+    ImportFormatError,
+    NoAccounts,
+)
+from heartkeep.exporters import ExportFormat, ExportReport
+from heartkeep.exporters import export as _export
+from heartkeep.importers import ImportProgress, ImportReport, ProgressCallback, load
+from heartkeep.model import Account, DailyKind, Sample, Source, Window
+from heartkeep.providers import get_provider_factory as _provider_factory
+from heartkeep.store import Store, SyncStore, open_store
+
+# Reports and events of a sync, re-exported so the CLI (and Python users) need only `api`.
+from heartkeep.sync import AccountFinished as AccountFinished
+from heartkeep.sync import AccountReport as AccountReport
+from heartkeep.sync import EventHandler as EventHandler
+from heartkeep.sync import EventTally, QuotaPolicy, build_client, sync_account
+from heartkeep.sync import JobStarted as JobStarted
+from heartkeep.sync import PageCommitted as PageCommitted
+from heartkeep.sync import RateLimitWait as RateLimitWait
+from heartkeep.sync import RequestSent as RequestSent
+from heartkeep.sync import RetryScheduled as RetryScheduled
+from heartkeep.sync import SyncEvent as SyncEvent
+from heartkeep.sync import SyncReport as SyncReport
+from heartkeep.sync.lock import sync_lock as _sync_lock
+from heartkeep.sync.status import AccountSyncStatus as AccountSyncStatus
+from heartkeep.sync.status import sync_status as _sync_status
+
+if TYPE_CHECKING:  # the sandbox (starlette, uvicorn) is imported only when one is asked for
+    from heartkeep.sandbox.server import SandboxServer
 
 # The public surface, written out so type checkers see it (tests/test_public_api.py guards it).
 __all__ = [
@@ -52,17 +108,6 @@ __all__ = [
 ]
 
 # --- auth (issue 3) ---------------------------------------------------------------------------
-
-import webbrowser
-from collections.abc import Callable
-from pathlib import Path
-
-from heartkeep.auth import AccountStatus, LoginResult
-from heartkeep.auth import auth_status as _auth_status
-from heartkeep.auth import login as _login
-from heartkeep.auth import logout as _logout
-from heartkeep.auth import resolve_accounts as _resolve_accounts
-from heartkeep.clock import Clock, SystemClock
 
 
 def login(
@@ -126,40 +171,13 @@ def logout(
 
 # --- sync and store (issue 4) -----------------------------------------------------------------
 
-import datetime as _dt  # noqa: E402 - this section's own imports
-from collections.abc import Sequence as _Sequence  # noqa: E402
-
-from heartkeep.auth import connected_accounts as _connected_accounts  # noqa: E402
-from heartkeep.auth import open_connection as _open_connection  # noqa: E402
-from heartkeep.errors import AlreadyRunning, HeartkeepError  # noqa: E402
-from heartkeep.errors import NoAccounts as _NoAccounts  # noqa: E402
-from heartkeep.providers import get_provider_factory as _provider_factory  # noqa: E402
-from heartkeep.store import SyncStore as _SyncStore  # noqa: E402
-from heartkeep.store import open_store as _open_store  # noqa: E402
-
-# Reports and events of a sync, re-exported so the CLI (and Python users) need only `api`.
-from heartkeep.sync import AccountFinished as AccountFinished  # noqa: E402
-from heartkeep.sync import AccountReport as AccountReport  # noqa: E402
-from heartkeep.sync import EventHandler as EventHandler  # noqa: E402
-from heartkeep.sync import EventTally, QuotaPolicy, build_client, sync_account  # noqa: E402
-from heartkeep.sync import JobStarted as JobStarted  # noqa: E402
-from heartkeep.sync import PageCommitted as PageCommitted  # noqa: E402
-from heartkeep.sync import RateLimitWait as RateLimitWait  # noqa: E402
-from heartkeep.sync import RequestSent as RequestSent  # noqa: E402
-from heartkeep.sync import RetryScheduled as RetryScheduled  # noqa: E402
-from heartkeep.sync import SyncEvent as SyncEvent  # noqa: E402
-from heartkeep.sync import SyncReport as SyncReport  # noqa: E402
-from heartkeep.sync.lock import sync_lock as _sync_lock  # noqa: E402
-from heartkeep.sync.status import AccountSyncStatus as AccountSyncStatus  # noqa: E402
-from heartkeep.sync.status import sync_status as _sync_status  # noqa: E402
-
 
 def sync(
     settings: Settings,
     *,
-    accounts: _Sequence[str] | None = None,
-    since: _dt.date | None = None,
-    until: _dt.date | None = None,
+    accounts: Sequence[str] | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
     clock: Clock | None = None,
     on_event: EventHandler | None = None,
     sandbox_clock: Clock | None = None,
@@ -176,12 +194,12 @@ def sync(
     clock = clock or sandbox_clock or SystemClock()
     keys = list(accounts) if accounts else _connected_accounts(settings)
     if not keys:
-        raise _NoAccounts(
+        raise NoAccounts(
             "no account is connected yet",
             hint="Run `heartkeep auth login` first (or `heartkeep demo` to try the sandbox).",
         )
     trailing = settings.trailing_days if trailing_days is None else trailing_days
-    with _sync_lock(settings.data_dir), _open_store(settings.database) as store:
+    with _sync_lock(settings.data_dir), open_store(settings.database) as store:
         report = SyncReport(
             tuple(
                 _sync_one(settings, store, key, clock, on_event, since, until, trailing)
@@ -194,12 +212,12 @@ def sync(
 
 def _sync_one(
     settings: Settings,
-    store: _SyncStore,
+    store: SyncStore,
     key: str,
     clock: Clock,
     on_event: EventHandler | None,
-    since: _dt.date | None,
-    until: _dt.date | None,
+    since: dt.date | None,
+    until: dt.date | None,
     trailing_days: int,
 ) -> AccountReport:
     """Wire vault → client (auth, quota, retry) → provider → engine for one account."""
@@ -252,7 +270,7 @@ def watch(
         outcome: SyncReport | HeartkeepError
         try:
             outcome = sync(settings, clock=clock, on_event=on_event)
-        except (AlreadyRunning, _NoAccounts) as failure:
+        except (AlreadyRunning, NoAccounts) as failure:
             outcome = failure
         if on_report is not None:
             on_report(outcome)
@@ -268,30 +286,12 @@ def status(settings: Settings, *, clock: Clock | None = None) -> list[AccountSyn
     """
     now_s = int((clock or SystemClock()).now_s())
     connected = _connected_accounts(settings)
-    with _open_store(settings.database) as store:
+    with open_store(settings.database) as store:
         return _sync_status(store, connected=connected, now_s=now_s)
 
 
 # --- imports, exports, stats, charts, report (issue 6) ----------------------------------------
 
-import datetime as dt  # noqa: E402 - each issue's section keeps its own imports
-import pathlib  # noqa: E402
-import re  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: E402
-
-from matplotlib.figure import Figure  # noqa: E402
-
-from heartkeep import timeline  # noqa: E402
-from heartkeep.analysis.daily import DayStats, daily_stats  # noqa: E402
-from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day  # noqa: E402
-from heartkeep.errors import ConfigError, ImportFormatError, NoAccounts  # noqa: E402
-from heartkeep.errors import HeartkeepError as _HeartkeepError  # noqa: E402
-from heartkeep.exporters import ExportFormat, ExportReport  # noqa: E402
-from heartkeep.exporters import export as _export  # noqa: E402
-from heartkeep.importers import ImportProgress, ImportReport, ProgressCallback, load  # noqa: E402
-from heartkeep.model import Account, DailyKind, Sample, Source, Window  # noqa: E402
-from heartkeep.store import Store, open_store  # noqa: E402
 
 HEATMAP_METRICS = ("coverage", "resting")
 
@@ -693,16 +693,11 @@ def report(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(document, encoding="utf-8")
     except OSError as error:
-        raise _HeartkeepError(f"cannot write {output}: {error.strerror or error}") from error
+        raise HeartkeepError(f"cannot write {output}: {error.strerror or error}") from error
     return output
 
 
 # --- sandbox (issue 2) ------------------------------------------------------------------------
-
-from typing import TYPE_CHECKING  # noqa: E402 - this section's own import
-
-if TYPE_CHECKING:  # the sandbox (starlette, uvicorn) is imported only when one is asked for
-    from heartkeep.sandbox.server import SandboxServer
 
 
 def sandbox_server(
@@ -743,8 +738,6 @@ def sandbox_server(
 
 
 # --- demo (issues 2 and 4) --------------------------------------------------------------------
-
-from dataclasses import dataclass  # noqa: E402 - this section's own import
 
 
 @dataclass(frozen=True, slots=True)
