@@ -15,6 +15,7 @@ def test_demo_syncs_recent_days_into_sqlite_and_writes_a_report(home: Path, tmp_
     first = CliRunner().invoke(app, ["demo", "--dir", str(target), "--days", "2"])
     assert first.exit_code == 0, first.output
     assert "Daily summary" in first.output
+    assert "fetching heart-rate (backfill)" in first.output  # plain progress lines off a terminal
     database = target / "data" / "heartkeep.sqlite"
     with sqlite3.connect(database) as db:
         (samples,) = db.execute("SELECT count(*) FROM heart_rate").fetchone()

@@ -123,7 +123,6 @@ def test_the_progress_bar_counts_samples_days_requests_and_waits(
     from rich.console import Console
 
     from heartkeep.cli import render
-    from heartkeep.cli.sync import _progress, _ProgressBars
     from heartkeep.model import Window
     from heartkeep.sync import (
         AccountFinished,
@@ -135,12 +134,12 @@ def test_the_progress_bar_counts_samples_days_requests_and_waits(
 
     screen = Console(file=io.StringIO(), force_terminal=True, width=200)
     monkeypatch.setattr(render, "err_console", screen)
-    with _progress(True) as handler:  # the real columns, drawn on a fake terminal
-        assert isinstance(handler, _ProgressBars)
+    with render.sync_progress(interactive=True) as handler:  # real columns, fake terminal
+        assert isinstance(handler, render.SyncBars)
         progress = handler.progress
         handler(RequestSent("GET", "/v4/users/me/identity", 200, 1))
         screen.print(progress.get_renderable())  # drawable before any job has started
-    bars = _ProgressBars(progress)
+    bars = render.SyncBars(progress)
     key = "google-health:1"
     job = Window(0, 4 * 86_400)
     progress.remove_task(progress.tasks[0].id)

@@ -8,13 +8,17 @@ with special output keeps its rendering function beside its command but prints o
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from heartkeep.sync import events
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -103,103 +107,109 @@ def demo_summary(result: Any) -> None:
     line(f"Try          sqlite3 {result.database} {query}")
 
 
-# --- sync progress ----------------------------------------------------------------------------
+# --- sync progress ---------------------------------------------------------------------------
 
 
-class _SyncProgress:
-    """Turns sync events into a Rich progress bar per account (terminal) or plain log lines.
+class SyncBars:
+    """One Rich progress bar per account, fed by sync events (accounts sync one after another):
+    days fetched of the days planned, samples added, requests and rate-limit waits."""
 
-    Off a terminal (cron, systemd, pipes) it writes one line per committed page at most every
-    few seconds, plus one per retry, rate-limit wait and finished account, on stderr, so the
-    stdout of `--json` stays clean.
-    """
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.days_total = 0.0
+        self.samples = self.requests = self.waits = 0
 
-    def __init__(self, interactive: bool) -> None:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.interactive = interactive
-        self.progress = (
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"),
-                TextColumn("{task.fields[detail]}"),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=False,
+    def __call__(self, event: events.SyncEvent) -> None:
+        if self.task is None:
+            self.samples = self.requests = self.waits = 0
+            self.days_total = 0.0
+            self.task = self.progress.add_task(
+                "connecting", total=0.0, samples=0, requests=0, waits=0
             )
-            if interactive
-            else None
-        )
-        self.tasks: dict[str, Any] = {}
-        self.samples: dict[str, int] = {}
-        self.requests: dict[str, int] = {}
-        self.waits: dict[str, int] = {}
-        self.current: str | None = None
-        self.last_line_s = 0.0
+        task = self.task
+        if isinstance(event, events.RequestSent):
+            self.requests += 1
+        elif isinstance(event, events.RateLimitWait):
+            self.waits += 1
+        elif isinstance(event, events.JobStarted) and event.stream == "heart-rate":
+            self.days_total += event.window.seconds / 86_400
+            self.progress.update(task, description=event.account_key, total=self.days_total)
+        elif isinstance(event, events.PageCommitted):
+            self.samples += event.inserted
+            self.progress.update(task, advance=event.covers.seconds / 86_400)
+        elif isinstance(event, events.AccountFinished):
+            mark = "done" if event.status == "ok" else "FAILED"
+            total = self.days_total or 1.0
+            self.progress.update(
+                task, description=f"{event.account_key} {mark}", total=total, completed=total
+            )
+            self.task = None
+        self.progress.update(task, samples=self.samples, requests=self.requests, waits=self.waits)
 
-    def _detail(self, key: str) -> str:
-        return (
-            f"{self.samples.get(key, 0):,} samples · {self.requests.get(key, 0)} requests · "
-            f"{self.waits.get(key, 0)} rate-limit waits"
-        )
+
+class SyncLog:
+    """Off a terminal (cron, systemd, pipes): quiet plain lines on stderr — one per job start,
+    retry, rate-limit wait and finished account, and per committed page at most every few
+    seconds — so stdout stays clean for `--json` and logs stay short."""
+
+    def __init__(self, *, every_s: float = 5.0) -> None:
+        self.every_s = every_s
+        self.last_line_s = 0.0
+        self.current: str | None = None
+        self.samples: dict[str, int] = {}
 
     def _log(self, text: str, *, throttle: bool = False) -> None:
-        import time
-
         now = time.monotonic()
-        if throttle and now - self.last_line_s < 2.0:
+        if throttle and now - self.last_line_s < self.every_s:
             return
         self.last_line_s = now
         err_console.print(text, markup=False)
 
-    def __call__(self, event: Any) -> None:
-        from heartkeep.sync import events  # the event types this view renders
-
+    def __call__(self, event: events.SyncEvent) -> None:
         if isinstance(event, events.JobStarted):
-            key = event.account_key
-            self.current = key
-            if self.progress is not None and key not in self.tasks:
-                self.tasks[key] = self.progress.add_task(key, total=1.0, detail="")
-            if self.progress is None:
-                self._log(f"{key}: fetching {event.stream} ({event.kind})")
-        elif isinstance(event, events.RequestSent) and self.current is not None:
-            self.requests[self.current] = self.requests.get(self.current, 0) + 1
-        elif isinstance(event, events.RateLimitWait) and self.current is not None:
-            self.waits[self.current] = self.waits.get(self.current, 0) + 1
-            if self.progress is None:
-                self._log(f"{self.current}: waiting {event.wait_s:.0f} s for quota ({event.cause})")
-        elif isinstance(event, events.RetryScheduled) and self.progress is None:
+            self.current = event.account_key
+            self._log(f"{event.account_key}: fetching {event.stream} ({event.kind})")
+        elif isinstance(event, events.RateLimitWait):
+            self._log(f"{self.current}: waiting {event.wait_s:.0f} s for quota ({event.cause})")
+        elif isinstance(event, events.RetryScheduled):
             self._log(f"retrying {event.path} in {event.wait_s:.1f} s: {event.reason}")
         elif isinstance(event, events.PageCommitted):
             key = event.account_key
-            self.samples[key] = self.samples.get(key, 0) + event.received
-            if self.progress is not None and key in self.tasks:
-                self.progress.update(
-                    self.tasks[key],
-                    completed=event.fraction_done if event.stream == "heart_rate" else None,
-                    detail=self._detail(key),
-                )
-            elif self.progress is None:
-                self._log(
-                    f"{key}: {event.stream} {event.fraction_done:.0%} · {self._detail(key)}",
-                    throttle=True,
-                )
+            self.samples[key] = self.samples.get(key, 0) + event.inserted
+            self._log(
+                f"{key}: {event.stream} {event.fraction_done:.0%}, "
+                f"{self.samples[key]:,} samples added",
+                throttle=True,
+            )
         elif isinstance(event, events.AccountFinished):
-            key = event.account_key
-            if self.progress is not None and key in self.tasks:
-                self.progress.update(self.tasks[key], completed=1.0, detail=self._detail(key))
             outcome = "done" if event.status == "ok" else f"failed: {event.error}"
-            if self.progress is None:
-                self._log(f"{key}: {outcome} · {self._detail(key)}")
+            self._log(
+                f"{event.account_key}: {outcome}, {event.samples_added:,} samples added, "
+                f"{event.requests} requests"
+            )
 
 
 @contextmanager
-def sync_progress(*, interactive: bool | None = None) -> Iterator[Callable[[Any], None]]:
-    """A sync event handler that shows progress; the bar closes when the block ends."""
-    view = _SyncProgress(is_interactive() if interactive is None else interactive)
-    if view.progress is None:
-        yield view
+def sync_progress(
+    *, enabled: bool = True, interactive: bool | None = None
+) -> Iterator[Callable[[events.SyncEvent], None] | None]:
+    """The handler that shows a sync's progress: bars on a terminal, plain lines otherwise,
+    nothing when not `enabled` (e.g. `--json`).  Bars close when the block ends."""
+    if not enabled:
+        yield None
         return
-    with view.progress:
-        yield view
+    if not (is_interactive() if interactive is None else interactive):
+        yield SyncLog()
+        return
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.1f}/{task.total:.1f} days"),
+        TextColumn("{task.fields[samples]:,} samples · {task.fields[requests]} requests"),
+        TextColumn("· {task.fields[waits]} rate-limit waits"),
+        TimeElapsedColumn(),
+        console=err_console,
+    )
+    with progress:
+        yield SyncBars(progress)

@@ -12,22 +12,12 @@ import datetime as dt
 import inspect
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from heartkeep import api
 from heartkeep.api import (
-    AccountFinished,
-    EventHandler,
-    JobStarted,
-    PageCommitted,
-    RateLimitWait,
-    RequestSent,
-    SyncEvent,
     SyncReport,
 )
 from heartkeep.cli import render
@@ -82,61 +72,6 @@ def _day(value: str | None, option: str) -> dt.date | None:
         ) from None
 
 
-class _ProgressBars:
-    """One Rich progress bar per account, fed by sync events (accounts sync one after another)."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task: TaskID | None = None
-        self.days_total = 0.0
-        self.samples = self.requests = self.waits = 0
-
-    def __call__(self, event: SyncEvent) -> None:
-        if self.task is None:
-            self.samples = self.requests = self.waits = 0
-            self.days_total = 0.0
-            self.task = self.progress.add_task(
-                "connecting", total=0.0, samples=0, requests=0, waits=0
-            )
-        task = self.task
-        if isinstance(event, RequestSent):
-            self.requests += 1
-        elif isinstance(event, RateLimitWait):
-            self.waits += 1
-        elif isinstance(event, JobStarted) and event.stream == "heart-rate":
-            self.days_total += event.window.seconds / 86_400
-            self.progress.update(task, description=event.account_key, total=self.days_total)
-        elif isinstance(event, PageCommitted):
-            self.samples += event.inserted
-            self.progress.update(task, advance=event.covers.seconds / 86_400)
-        elif isinstance(event, AccountFinished):
-            mark = "done" if event.status == "ok" else "FAILED"
-            total = self.days_total or 1.0
-            self.progress.update(
-                task, description=f"{event.account_key} {mark}", total=total, completed=total
-            )
-            self.task = None
-        self.progress.update(task, samples=self.samples, requests=self.requests, waits=self.waits)
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[EventHandler | None]:
-    if not enabled:
-        yield None
-        return
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.1f}/{task.total:.1f} days"),
-        TextColumn("{task.fields[samples]:,} samples · {task.fields[requests]} requests"),
-        TextColumn("· {task.fields[waits]} rate-limit waits"),
-        TimeElapsedColumn(),
-        console=render.err_console,
-    )
-    with progress:
-        yield _ProgressBars(progress)
-
-
 def _summary_lines(report: SyncReport) -> None:
     for account in report.accounts:
         if account.ok:
@@ -160,7 +95,7 @@ def _run_sync(
     trailing_days: int | None,
     as_json: bool,
 ) -> SyncReport:
-    with _progress(render.is_interactive() and not as_json) as on_event:
+    with render.sync_progress(enabled=not as_json) as on_event:
         report = api.sync(
             settings,
             accounts=accounts,
