@@ -12,11 +12,11 @@ import datetime as dt
 import itertools
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from fitbit_session import login
 from heartkeep import timeline
 from heartkeep.clock import FakeClock
 from heartkeep.errors import ProviderGone
@@ -24,34 +24,10 @@ from heartkeep.model import Window
 from heartkeep.providers import get_provider_factory
 from heartkeep.providers.fitbit_legacy import FitbitLegacyProvider, make_provider
 from heartkeep.sandbox.config import TEST_START_S
-from heartkeep.sandbox.credentials import FITBIT_CLIENT_ID, FITBIT_CLIENT_SECRET
 from heartkeep.sandbox.physiology import UserSpec
 
-REDIRECT = "http://127.0.0.1:8189/callback"
 START_DAY = dt.datetime.fromtimestamp(TEST_START_S, dt.UTC).date()
 ZONE = "Europe/Berlin"
-
-
-def bearer_client(url: str) -> httpx.Client:
-    with httpx.Client(base_url=url) as http:
-        consent = http.get(
-            "/oauth2/authorize",
-            params={
-                "client_id": FITBIT_CLIENT_ID,
-                "response_type": "code",
-                "scope": "heartrate profile settings",
-                "redirect_uri": REDIRECT,
-            },
-        )
-        code = parse_qs(urlsplit(consent.headers["location"]).query)["code"][0]
-        token = http.post(
-            "/oauth2/token",
-            data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-            auth=(FITBIT_CLIENT_ID, FITBIT_CLIENT_SECRET),
-        ).json()
-    return httpx.Client(
-        base_url=url, headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=30
-    )
 
 
 @pytest.fixture
@@ -66,7 +42,7 @@ def walk(sandbox_factory: Any) -> Iterator[Any]:
         seed=3,
     )
     server = sandbox_factory(users=(spec,))
-    with bearer_client(server.url) as client:
+    with httpx.Client(base_url=server.url) as http, login(http) as client:
         yield server, make_provider(client, clock=FakeClock(TEST_START_S))
 
 

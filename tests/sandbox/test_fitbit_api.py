@@ -9,43 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from heartkeep.sandbox.credentials import FITBIT_CLIENT_ID, FITBIT_CLIENT_SECRET
+from fitbit_session import login
 from heartkeep.sandbox.fitbit import fitbit_sandbox
 from heartkeep.sandbox.physiology import UserSpec
 
-REDIRECT = "http://127.0.0.1:8189/callback"
 HEART = "/1/user/-/activities/heart/date"
-
-
-def login(http: httpx.Client, scope: str = "heartrate profile settings") -> httpx.Client:
-    """Authorize, exchange the code, and return a client that sends the Bearer token."""
-    consent = http.get(
-        "/oauth2/authorize",
-        params={
-            "client_id": FITBIT_CLIENT_ID,
-            "response_type": "code",
-            "scope": scope,
-            "redirect_uri": REDIRECT,
-        },
-    )
-    code = parse_qs(urlsplit(consent.headers["location"]).query)["code"][0]
-    token = http.post(
-        "/oauth2/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=(FITBIT_CLIENT_ID, FITBIT_CLIENT_SECRET),
-    ).json()
-    return httpx.Client(
-        base_url=str(http.base_url),
-        headers={"Authorization": f"Bearer {token['access_token']}"},
-        timeout=30,
-    )
 
 
 @pytest.fixture
