@@ -26,7 +26,7 @@ def demo_command(
     and prints a daily summary.  Run it again to see an incremental sync.
     """
     with render.sync_progress() as on_event:
-        result = api.demo(directory, days=days, on_stage=render.line, on_event=on_event)
+        result = api.demo(directory, days=days, on_stage=render.stage, on_event=on_event)
     render.demo_summary(result)
 
 

@@ -52,6 +52,12 @@ def line(text: str) -> None:
     console.print(text, markup=False)
 
 
+def stage(text: str) -> None:
+    """A step of a longer job, on stderr: the console the progress bars draw on, so the line
+    lands above a live bar instead of tearing it."""
+    err_console.print(text, markup=False)
+
+
 def error(text: str) -> None:
     err_console.print(f"error: {text}", markup=False)
 
