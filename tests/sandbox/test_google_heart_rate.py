@@ -63,17 +63,6 @@ def walk(client, path: str, params: dict[str, Any], schema: str = "ListDataPoint
             return points, pages
 
 
-@pytest.fixture
-def client(sandbox: SandboxServer):
-    with api(sandbox, grant(sandbox)["access_token"]) as http:
-        yield http
-
-
-@pytest.fixture
-def user_id(sandbox: SandboxServer) -> str:
-    return next(iter(sandbox.state.users))
-
-
 def test_paging_serves_every_sample_once_newest_first(sandbox, client, user_id) -> None:
     lo, hi = START - 8 * 3600, START
     points, pages = walk(client, HR, {"filter": physical(lo, hi), "pageSize": 2000})

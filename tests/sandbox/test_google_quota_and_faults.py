@@ -10,16 +10,8 @@ import pytest
 from discovery_schema import validate, validate_error
 from sandbox_tokens import api, grant, refresh
 
-from heartkeep.sandbox.server import SandboxServer
-
 IDENTITY = "/v4/users/me/identity"
 HR = "/v4/users/me/dataTypes/heart-rate/dataPoints"
-
-
-@pytest.fixture
-def client(sandbox: SandboxServer):
-    with api(sandbox, grant(sandbox)["access_token"]) as http:
-        yield http
 
 
 def test_the_per_user_quota_resets_each_simulated_minute(sandbox_factory) -> None:

@@ -15,15 +15,8 @@ from sandbox_tokens import ACTIVITY, HEALTH, HEARTKEEP_SCOPES, PROFILE, SETTINGS
 
 from heartkeep.sandbox.catalog import DATA_TYPES
 from heartkeep.sandbox.config import TEST_START_S
-from heartkeep.sandbox.server import SandboxServer
 
 HR = "/v4/users/me/dataTypes/heart-rate/dataPoints"
-
-
-@pytest.fixture
-def client(sandbox: SandboxServer):
-    with api(sandbox, grant(sandbox)["access_token"]) as http:
-        yield http
 
 
 def test_identity_names_the_user_and_their_legacy_id(sandbox, client) -> None:

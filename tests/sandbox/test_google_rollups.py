@@ -9,23 +9,11 @@ from discovery_schema import validate, validate_error
 from sandbox_tokens import api, grant
 
 from heartkeep.sandbox.config import TEST_START_S
-from heartkeep.sandbox.server import SandboxServer
 
 POINTS = "/v4/users/me/dataTypes/{}/dataPoints"
 ROLL = POINTS.format("heart-rate") + ":rollUp"
 DAILY = POINTS.format("heart-rate") + ":dailyRollUp"
 START = int(TEST_START_S)
-
-
-@pytest.fixture
-def client(sandbox: SandboxServer):
-    with api(sandbox, grant(sandbox)["access_token"]) as http:
-        yield http
-
-
-@pytest.fixture
-def user_id(sandbox: SandboxServer) -> str:
-    return next(iter(sandbox.state.users))
 
 
 def civil(day: dt.date) -> dict[str, object]:
