@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench docs clean
+.PHONY: demo test install lint typecheck check bench docs clean
 
 $(STAMP): pyproject.toml scripts/bootstrap_venv.py
-	$(PYTHON) scripts/bootstrap_venv.py
+	$(PYTHON) scripts/bootstrap_venv.py $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
@@ -20,6 +20,11 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
+
+# The `heartkeep` command for your own account: PREFIX/bin/heartkeep (default ~/.local/bin).
+PREFIX ?= $(HOME)/.local
+install:
+	$(PYTHON) scripts/install.py --prefix "$(PREFIX)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

@@ -4,6 +4,9 @@ Debian and Ubuntu ship `python3` without `ensurepip` unless `python3-venv` is in
 `python3 -m venv` fails there.  In that case we make the environment without pip and install pip
 from its wheel on PyPI (the one package index every machine here may reach), running pip from the
 wheel itself, which is how pip's own docs bootstrap it.  Standard library only, on purpose.
+
+Usage: `python3 scripts/bootstrap_venv.py [FOLDER]` (default `.venv`); `scripts/install.py` uses it
+for the environment `make install` puts heartkeep in.
 """
 
 from __future__ import annotations
@@ -16,17 +19,17 @@ import urllib.request
 import venv
 from pathlib import Path
 
-VENV = Path(".venv")
+DEFAULT_VENV = Path(".venv")
 
 
-def _python() -> Path:
-    return VENV / "bin" / "python"
+def _python(venv_dir: Path) -> Path:
+    return venv_dir / "bin" / "python"
 
 
-def _has_pip() -> bool:
-    if not _python().exists():
+def _has_pip(venv_dir: Path) -> bool:
+    if not _python(venv_dir).exists():
         return False
-    probe = subprocess.run([str(_python()), "-m", "pip", "--version"], capture_output=True)
+    probe = subprocess.run([str(_python(venv_dir)), "-m", "pip", "--version"], capture_output=True)
     return probe.returncode == 0
 
 
@@ -39,27 +42,30 @@ def _pip_wheel_url() -> str:
     raise SystemExit("no pip wheel found on PyPI")
 
 
-def main() -> None:
-    if _has_pip():
-        return
+def create(venv_dir: Path = DEFAULT_VENV) -> Path:
+    """Make `venv_dir` a virtual environment with a working pip; returns its python."""
+    if _has_pip(venv_dir):
+        return _python(venv_dir)
     try:
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
     except (subprocess.CalledProcessError, OSError) as error:
         print(f"python3 -m venv with pip failed ({error}); bootstrapping pip from PyPI")
-        venv.EnvBuilder(with_pip=False, clear=True).create(VENV)
-    if _has_pip():
-        return
+        venv.EnvBuilder(with_pip=False, clear=True).create(venv_dir)
+    if _has_pip(venv_dir):
+        return _python(venv_dir)
     with tempfile.TemporaryDirectory() as tmp:
         wheel = Path(tmp) / "pip-latest-py3-none-any.whl"
         url = _pip_wheel_url()
         wheel = Path(tmp) / url.rsplit("/", 1)[-1]
         urllib.request.urlretrieve(url, wheel)
         subprocess.run(
-            [str(_python()), f"{wheel}/pip", "install", "--no-index", str(wheel)], check=True
+            [str(_python(venv_dir)), f"{wheel}/pip", "install", "--no-index", str(wheel)],
+            check=True,
         )
-    if not _has_pip():
-        sys.exit("could not give .venv a working pip")
+    if not _has_pip(venv_dir):
+        sys.exit(f"could not give {venv_dir} a working pip")
+    return _python(venv_dir)
 
 
 if __name__ == "__main__":
-    main()
+    create(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_VENV)

@@ -7,12 +7,59 @@ and legacy Fitbit emulator on loopback) live in the section below.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from heartkeep.config import Settings, load_settings
+
+WALL_CLOCK_SWITCH = "HEARTKEEP_TEST_WALL_CLOCK"
+
+
+def wall_clock_destination(value: str, today: dt.date) -> dt.datetime:
+    """Parse the switch: an ISO instant (`2026-11-30T18:30:00Z`) or a UTC time of day (`18:30`),
+    which means that time on `today`.  Naive instants are UTC."""
+    if len(value) <= 5 and ":" in value:
+        hour, minute = (int(part) for part in value.split(":"))
+        return dt.datetime.combine(today, dt.time(hour, minute), tzinfo=dt.UTC)
+    instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _wall_clock_switch() -> Iterator[None]:
+    """Opt-in proof that no test depends on the time of day (docs/development.md).
+
+    With HEARTKEEP_TEST_WALL_CLOCK set, every test starts with the wall clock (`time.time()`,
+    `datetime.now()`) at that instant and ticking; the monotonic clock, and so thread and socket
+    timeouts, stays real.  Unset (the default and CI), tests run on the real clock.
+    """
+    value = os.environ.get(WALL_CLOCK_SWITCH)
+    if not value:
+        yield
+        return
+    import time_machine
+
+    # The real date, read once before travelling: the switch names an hour of that day.
+    destination = wall_clock_destination(value, dt.datetime.now(dt.UTC).date())
+    with time_machine.travel(destination, tick=True):
+        yield
+
+
+@pytest.fixture
+def pinned_wall_clock() -> Iterator[float]:
+    """The wall clock at a fixed instant (2026-11-20T12:00Z), ticking: for tests that drive the
+    CLI, which reads the system clock, against a sandbox on wall time.  Their answers then never
+    depend on the hour the suite runs at.  Yields the instant in seconds."""
+    import time_machine
+
+    from heartkeep.sandbox.config import TEST_START_S
+
+    with time_machine.travel(TEST_START_S, tick=True):
+        yield float(TEST_START_S)
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +89,7 @@ def settings(home: Path) -> Settings:
 
 # --- sandbox fixtures (issue 2) ---------------------------------------------------------------
 
-from collections.abc import Callable, Iterator  # noqa: E402 - the sandbox section stays self-contained
+from collections.abc import Callable  # noqa: E402 - the sandbox section stays self-contained
 
 from heartkeep.sandbox.config import TEST_START_S, SandboxConfig  # noqa: E402
 from heartkeep.sandbox.server import SandboxServer  # noqa: E402

@@ -1,12 +1,13 @@
 """`heartkeep sync`, `watch` and `status` as a person (or cron) runs them, then the DB read back.
 
-The CLI runs on the real clock, so these worlds use a sandbox on wall time too.
+The CLI runs on the system clock, so these worlds use a sandbox on wall time too, with the wall
+clock pinned to a fixed instant (ticking) so that what the synthetic user wore "today" never
+depends on the hour the suite runs at.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import orjson
 import pytest
@@ -18,8 +19,8 @@ from heartkeep.sync.lock import sync_lock
 
 
 @pytest.fixture
-def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch):
-    world = world_factory(users=(small_user(3, start_s=time.time()),), start_s=None)
+def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
+    world = world_factory(users=(small_user(3, start_s=pinned_wall_clock),), start_s=None)
     monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
     return world
 
@@ -69,7 +70,7 @@ def test_status_reports_freshness_and_coverage(wall_world) -> None:
 
 
 def test_status_warns_when_the_series_stopped(wall_world) -> None:
-    now = time.time()
+    now = wall_world.clock.now_s()
     wall_world.state.set_last_sync(wall_world.user_id, now - 30 * 3600)
     run("sync")
     result = run("status")
