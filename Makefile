@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck check bench docs clean
+.PHONY: demo test test-hours install lint typecheck check bench docs clean
 
 $(STAMP): pyproject.toml scripts/bootstrap_venv.py
 	$(PYTHON) scripts/bootstrap_venv.py $(VENV)
@@ -20,6 +20,15 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
+
+# The whole suite with every test's wall clock moved to each hour (time-machine): proves that no
+# test depends on the time of day.  Not part of `make test`; see docs/development.md.
+HOURS ?= 00:30 06:30 12:30 18:30 23:30
+test-hours: $(STAMP)
+	@failed=0; for hour in $(HOURS); do echo "== wall clock at $$hour UTC"; \
+	  out=$$(HEARTKEEP_TEST_WALL_CLOCK=$$hour $(BIN)/pytest -n 2 -q -p no:cacheprovider 2>&1); rc=$$?; \
+	  echo "$$out" | tail -n 1; [ $$rc -eq 0 ] || { echo "$$out" | grep -E '^(FAILED|ERROR)'; failed=1; }; \
+	done; exit $$failed
 
 # The `heartkeep` command for your own account: PREFIX/bin/heartkeep (default ~/.local/bin).
 PREFIX ?= $(HOME)/.local

@@ -31,11 +31,12 @@ def wall_clock_destination(value: str, today: dt.date) -> dt.datetime:
 
 @pytest.fixture(autouse=True)
 def _wall_clock_switch() -> Iterator[None]:
-    """Opt-in proof that no test depends on the time of day (docs/development.md).
+    """Opt-in proof that no test depends on the time of day: `make test-hours`.
 
     With HEARTKEEP_TEST_WALL_CLOCK set, every test starts with the wall clock (`time.time()`,
     `datetime.now()`) at that instant and ticking; the monotonic clock, and so thread and socket
-    timeouts, stays real.  Unset (the default and CI), tests run on the real clock.
+    timeouts, stays real.  Unset (the default and CI), tests run on the real clock.  See
+    docs/development.md.
     """
     value = os.environ.get(WALL_CLOCK_SWITCH)
     if not value:
