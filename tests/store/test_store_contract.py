@@ -301,15 +301,23 @@ def test_stream_state_ledger_and_runs_round_trip(store: SqliteStore) -> None:
         max_size=300,
     )
 )
-def test_any_write_sequence_reads_back_as_last_value_per_instant(tmp_path_factory, rows) -> None:
+def test_any_write_sequence_reads_back_as_last_write_and_largest_reading(
+    tmp_path_factory, rows
+) -> None:
+    """Across writes the later one wins; within one write, the larger reading of a second."""
     path = tmp_path_factory.mktemp("prop") / "hk.sqlite"
     with open_store(str(path)) as store:
         half = len(rows) // 2
         store.write_samples(KEY, [Sample(T0 + i, b, o) for i, b, o in rows[:half]], Source.TAKEOUT)
         store.write_samples(KEY, [Sample(T0 + i, b, o) for i, b, o in rows[half:]], Source.TAKEOUT)
         expected: dict[int, Sample] = {}
-        for i, b, o in rows:
-            expected[T0 + i] = Sample(T0 + i, b, o)
+        for part in (rows[:half], rows[half:]):
+            written: dict[int, Sample] = {}
+            for i, b, o in part:
+                written[T0 + i] = max(
+                    written.get(T0 + i, Sample(0, 0, -10_000)), Sample(T0 + i, b, o)
+                )
+            expected.update(written)
         got = [s for batch in store.iter_samples(KEY, batch_size=7) for s in batch]
         assert got == [expected[k] for k in sorted(expected)]
         assert store.sample_count(KEY) == len(expected)

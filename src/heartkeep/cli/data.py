@@ -84,6 +84,11 @@ def _report_import(report: api.ImportReport) -> None:
     if report.ignored_files:
         files = "file that holds" if report.ignored_files == 1 else "files that hold"
         render.line(f"Skipped {report.ignored_files} {files} no heart-rate data.")
+    if report.merged:
+        render.warning(
+            f"{report.merged:,} readings shared a second with another reading of the same file "
+            "and were merged (the store keeps one sample per second; the larger bpm stays)."
+        )
     if report.day_mismatches:
         render.warning(
             f"{report.day_mismatches:,} records fall outside the local day their file names: "

@@ -78,7 +78,8 @@ def _summary_lines(report: SyncReport) -> None:
             plural = "" if account.samples_added == 1 else "s"
             render.line(
                 f"{account.account_key}: +{account.samples_added:,} sample{plural} "
-                f"({account.samples_updated:,} changed, {account.dailies_added} daily values), "
+                f"({account.samples_updated:,} changed, {account.samples_merged:,} merged, "
+                f"{account.dailies_added} daily values), "
                 f"{account.requests} requests, {account.rate_limit_waits} rate-limit waits, "
                 f"{account.seconds:.1f} s"
             )
@@ -193,8 +194,8 @@ def _age(seconds: int | None) -> str:
 
 def status(database: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Per account: how long ago it last synced, the newest sample's age, the share of minutes
-    with data over the last 7 and 30 days, and warnings (sync not running, a series that
-    stopped, a failed last run)."""
+    with data over the last 7 and 30 days, how many readings were merged into another of the
+    same second, and warnings (sync not running, a series that stopped, a failed last run)."""
     statuses = api.status(_settings(database))
     if as_json:
         render.print_json({"accounts": [entry.as_json() for entry in statuses]})
@@ -205,7 +206,7 @@ def status(database: DatabaseOption = None, as_json: JsonOption = False) -> None
     now_s = int(time.time())
     render.table(
         "Sync status",
-        ["account", "synced", "newest", "7d", "30d"],
+        ["account", "synced", "newest", "7d", "30d", "merged"],
         [
             (
                 entry.account_key,
@@ -215,6 +216,7 @@ def status(database: DatabaseOption = None, as_json: JsonOption = False) -> None
                 _age(entry.newest_sample_age_s),
                 f"{entry.coverage_7d:.0%}",
                 f"{entry.coverage_30d:.0%}",
+                f"{entry.samples_merged:,}",
             )
             for entry in statuses
         ],

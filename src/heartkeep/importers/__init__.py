@@ -17,7 +17,11 @@ from heartkeep.model import Account, Daily, Sample, Source, Window
 from heartkeep.store.protocol import Store, WriteResult
 
 BATCH_SIZE = 10_000
-"""Samples per `write_samples` call: large enough for executemany, small enough to stay flat."""
+"""Samples per batch an importer yields: large enough for executemany, small enough to stay flat."""
+
+FILE_CHUNK = 100_000
+"""Samples of one file written (sorted) in one `write_samples` call: a day file is one call, so
+readings of the same second anywhere in it are found and counted as merged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,9 @@ class ImportReport:
     `day_mismatches` counts Takeout JSON records whose local date (under the account's zone)
     differs from the local day named by their file: more than a handful means the time zone
     given for the import is probably wrong.
+
+    `merged` counts readings of one file that fell on a second another reading of that file
+    already holds (the store keeps one sample per second; the larger bpm stays).
     """
 
     account_key: str
@@ -64,6 +71,7 @@ class ImportReport:
     dailies: int
     day_mismatches: int = 0
     ignored_files: int = 0
+    merged: int = 0
 
 
 def load(
@@ -99,6 +107,7 @@ def load(
         if pending:
             fresh = _not_stored(store, account_key, pending, span)
             if fresh:
+                fresh.sort()
                 written += store.write_samples(account_key, fresh, source)
             pending.clear()
 
@@ -107,6 +116,9 @@ def load(
             store.upsert_account(create_account)
         for item in items:
             if isinstance(item, FileDone):
+                # One file's samples go in one write, never mixed with its twin's: readings
+                # of one second within a file are merges, the same reading in two files is not.
+                flush()
                 files += 1
                 mismatches += item.day_mismatches
                 if on_progress is not None:
@@ -116,7 +128,7 @@ def load(
             else:
                 pending.extend(item)
                 samples_read += len(item)
-                if len(pending) >= BATCH_SIZE:
+                if len(pending) >= FILE_CHUNK:
                     flush()
         flush()
         if dailies:
@@ -132,6 +144,7 @@ def load(
         dailies=written_dailies.inserted + written_dailies.updated,
         day_mismatches=mismatches,
         ignored_files=ignored_files,
+        merged=written.merged,
     )
 
 

@@ -168,8 +168,22 @@ _V2 = (
     """,
 )
 
+_V3 = (
+    # Samples are keyed by whole seconds: two readings within one second (Google's times carry
+    # fractions) leave one row.  Every such merge is counted here, per account and source, so
+    # `status`, the sync report and `doctor` can say how many readings the store folded.
+    """
+    CREATE TABLE sample_merge (
+        account_id INTEGER NOT NULL,  -- account.id
+        source     INTEGER NOT NULL,  -- source.code of the readings that were merged
+        merged     INTEGER NOT NULL,  -- readings folded into another of the same second
+        PRIMARY KEY (account_id, source)
+    ) WITHOUT ROWID
+    """,
+)
+
 # Every schema step, in order; the step at index i takes the file to version i + 1.
-STEPS: tuple[Sequence[str], ...] = (_V1, _V2)
+STEPS: tuple[Sequence[str], ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(STEPS)
 
 

@@ -20,13 +20,19 @@ from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What a write changed: rows that were new, and existing rows whose values changed."""
+    """What a write changed: rows that were new, existing rows whose values changed, and
+    readings `merged` into another of the same whole second (the store keeps one per second)."""
 
     inserted: int = 0
     updated: int = 0
+    merged: int = 0
 
     def __add__(self, other: WriteResult) -> WriteResult:
-        return WriteResult(self.inserted + other.inserted, self.updated + other.updated)
+        return WriteResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.merged + other.merged,
+        )
 
 
 class Store(Protocol):
@@ -47,7 +53,12 @@ class Store(Protocol):
     def write_samples(
         self, account_key: str, samples: Iterable[Sample], source: Source
     ) -> WriteResult:
-        """Upsert samples (any order; the same instant twice keeps the last)."""
+        """Upsert samples in any order.
+
+        Within one call, readings that share a whole second are merged into one row (the one
+        with the larger bpm, so the result does not depend on their order) and counted in
+        `WriteResult.merged` and in `merged_samples`; across calls the later write wins.
+        """
         ...
 
     def iter_samples(
@@ -147,6 +158,11 @@ class SyncStore(Store, Protocol):
         ...
 
     def record_fetch(self, account_key: str, entry: LedgerEntry) -> None: ...
+
+    def merged_samples(self, account_key: str) -> int:
+        """Readings ever merged into another of the same second for this account (never lost
+        silently: the sync report, `status` and `doctor` show this number)."""
+        ...
 
     def after_bulk_write(self, rows_written: int) -> bool:
         """Let the backend tidy up after a large load (SQLite: VACUUM); True if it did."""

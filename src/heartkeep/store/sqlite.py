@@ -212,19 +212,43 @@ class SqliteStore:
     def write_samples(
         self, account_key: str, samples: Iterable[Sample], source: Source
     ) -> WriteResult:
-        """Upsert samples in batches, each sorted ascending; the same instant twice keeps the last.
+        """Upsert samples in batches, each sorted ascending.
 
         Counts: `inserted` rows are new; `updated` rows existed with a different bpm, offset or
         source; identical re-reads count as neither (they do not even rewrite the row).
+        Readings of one call that share a whole second are `merged`: the row keeps the larger
+        bpm (whatever their order), and the count is added to
+        the account's `sample_merge` row in the same transaction, so none is lost silently.
+        Input sorted by instant has its merges counted across batch boundaries too.
         """
         account_id = self._writable_account_id(account_key)
         sql = self._upsert_statement(account_id, source.code)
         result = WriteResult()
         iterator = iter(samples)
+        previous_last: int | None = None
         with self.transaction():
             while batch := list(islice(iterator, WRITE_BATCH)):
-                result += self._write_batch(account_id, sql, batch)
+                result += self._write_batch(account_id, sql, batch, previous_last)
+                previous_last = batch[-1][0]
+            if result.merged:
+                self._execute(
+                    "INSERT INTO sample_merge (account_id, source, merged) VALUES (?, ?, ?) "
+                    "ON CONFLICT (account_id, source) DO UPDATE "
+                    "SET merged = merged + excluded.merged",
+                    (account_id, source.code, result.merged),
+                )
         return result
+
+    def merged_samples(self, account_key: str) -> int:
+        """Readings ever merged into another of the same second for this account."""
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return 0
+        (merged,) = self._execute(
+            "SELECT COALESCE(sum(merged), 0) FROM sample_merge WHERE account_id = ?",
+            (account_id,),
+        ).fetchone()
+        return int(merged)
 
     def _upsert_statement(self, account_id: int, source_code: int) -> str:
         # The account id and source code are the same for a whole batch; baking them into the
@@ -244,9 +268,16 @@ class SqliteStore:
             self._upsert_sql[key] = sql
         return sql
 
-    def _write_batch(self, account_id: int, sql: str, batch: list[Sample]) -> WriteResult:
-        batch.sort(key=_by_instant)
+    def _write_batch(
+        self, account_id: int, sql: str, batch: list[Sample], previous_last: int | None
+    ) -> WriteResult:
+        # Sorting whole tuples puts readings of one second in bpm order, so the upsert (last
+        # wins) keeps the larger bpm whatever order they came in.
+        batch.sort()
         first, last = batch[0][0], batch[-1][0]
+        merged = len(batch) - len(set(map(_by_instant, batch)))
+        if previous_last is not None and previous_last == first:
+            merged += 1  # the same second ended the previous batch
         before = self._count_range(account_id, first, last + 1)
         changes = self._db.total_changes
         try:
@@ -257,7 +288,9 @@ class SqliteStore:
             raise StoreError(f"a sample could not be stored: {failure}") from failure
         changed = self._db.total_changes - changes
         inserted = self._count_range(account_id, first, last + 1) - before
-        return WriteResult(inserted=inserted, updated=changed - inserted)
+        # A merged reading that rewrote its second's row is a merge, not a changed row.
+        updated = max(0, changed - inserted - merged)
+        return WriteResult(inserted=inserted, updated=updated, merged=merged)
 
     def _count_range(self, account_id: int, start_s: int, end_s: int) -> int:
         row = self._execute(

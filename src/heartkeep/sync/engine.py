@@ -53,6 +53,7 @@ class _Counts:
     received: int = 0
     inserted: int = 0
     updated: int = 0
+    merged: int = 0
     dailies: int = 0
     pages: int = 0
     provider_requests: int = 0
@@ -131,6 +132,7 @@ class _AccountSync:
             self.counts.received += len(page.samples)
             self.counts.inserted += written.inserted
             self.counts.updated += written.updated
+            self.counts.merged += written.merged
             self.counts.pages += 1
             self.counts.provider_requests += page.requests
             self.counts.days += covers.seconds / DAY_S
@@ -251,6 +253,7 @@ class _AccountSync:
             samples_received=self.counts.received,
             samples_added=self.counts.inserted,
             samples_updated=self.counts.updated,
+            samples_merged=self.counts.merged,
             dailies_added=self.counts.dailies,
             pages=self.counts.pages,
             days_fetched=self.counts.days,

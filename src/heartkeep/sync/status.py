@@ -39,6 +39,8 @@ class AccountSyncStatus:
     coverage_30d: float
     interrupted: bool
     warnings: tuple[str, ...]
+    # Readings ever folded into another of the same whole second (see `merged_samples`).
+    samples_merged: int = 0
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -113,6 +115,7 @@ def account_sync_status(
         coverage_30d=coverage(store, account_key, now_s=now_s, days=30),
         interrupted=state.job_open,
         warnings=tuple(warnings),
+        samples_merged=store.merged_samples(account_key),
     )
 
 
