@@ -286,7 +286,7 @@ def status(settings: Settings, *, clock: Clock | None = None) -> list[AccountSyn
     """
     now_s = int((clock or SystemClock()).now_s())
     connected = _connected_accounts(settings)
-    with open_store(settings.database) as store:
+    with open_store(settings.database, readonly=True, missing_ok=True) as store:
         return _sync_status(store, connected=connected, now_s=now_s)
 
 
@@ -458,7 +458,7 @@ def export(
 
     Raises `NoAccounts`, `ConfigError` (unknown format, ambiguous account).
     """
-    with open_store(settings.database) as store:
+    with open_store(settings.database, readonly=True) as store:
         target = _output_account(store, account)
         return _export(
             store,
@@ -543,7 +543,7 @@ def daily_report(
     max_hr: int = DEFAULT_MAX_HR,
 ) -> list[DayStats]:
     """Per-local-day statistics for [since, until] (inclusive; all days when both are open)."""
-    with open_store(settings.database) as store:
+    with open_store(settings.database, readonly=True) as store:
         return _stats(store, _output_account(store, account), since, until, max_hr)
 
 
@@ -585,7 +585,7 @@ def plot_day(
     """Draw one local day's heart rate with zones and gaps; PNG or SVG by `output`'s suffix."""
     from heartkeep.charts import save
 
-    with open_store(settings.database) as store:
+    with open_store(settings.database, readonly=True) as store:
         target = _output_account(store, account)
         return save(_day_figure(store, target, day, max_hr), output)
 
@@ -633,7 +633,7 @@ def plot_heatmap(
     """Calendar heatmap of coverage or resting HR; default range: the last 365 days with data."""
     from heartkeep.charts import save
 
-    with open_store(settings.database) as store:
+    with open_store(settings.database, readonly=True) as store:
         _, start, end, stats = _period_stats(store, account, since, until, 365, max_hr)
         return save(_heatmap_figure(stats, start, end, metric), output)
 
@@ -651,7 +651,7 @@ def plot_trend(
     from heartkeep.charts import save
     from heartkeep.charts.trend import trend_figure
 
-    with open_store(settings.database) as store:
+    with open_store(settings.database, readonly=True) as store:
         _, start, end, stats = _period_stats(store, account, since, until, 365, max_hr)
         return save(trend_figure(stats, start, end), output)
 
@@ -670,7 +670,7 @@ def report(
     from heartkeep.charts.report import ReportFigure, render_report
     from heartkeep.charts.trend import trend_figure
 
-    with open_store(settings.database) as store:
+    with open_store(settings.database, readonly=True) as store:
         target, start, end, stats = _period_stats(store, account, since, until, 30, max_hr)
         worn = [row for row in stats if row.samples]
         figures = [
@@ -788,7 +788,7 @@ def demo(
         connected = login(settings, provider="google", open_browser=_sandbox_browser)
         today = dt.datetime.now(dt.UTC).date()
         since = today - dt.timedelta(days=days - 1)
-        with open_store(settings.database) as store:
+        with open_store(settings.database, readonly=True, missing_ok=True) as store:
             synced_before = store.sample_span(connected.account_key) is not None
         plan = f"syncing from {since}"
         if synced_before:

@@ -116,3 +116,23 @@ def load_settings(
     if not settings.database:
         settings = replace(settings, database=str(settings.data_dir / "heartkeep.sqlite"))
     return settings
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` and any missing parents readable by the owner only (0700).
+
+    Heart rate and tokens are health and account data: the folders heartkeep creates for them
+    are the owner's alone.  Folders that already exist are left as they are (tightening a
+    person's own `~/Documents` behind their back would surprise them; `heartkeep doctor` warns
+    about loose ones instead).  Raises `OSError` like `Path.mkdir`.
+    """
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)

@@ -50,7 +50,7 @@ def test_postgres_url_is_refused_until_the_backend_exists() -> None:
 def test_a_file_that_is_not_a_database_gives_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.sqlite"
     path.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(StoreError, match="cannot open the database"):
+    with pytest.raises(StoreError, match="is not a heartkeep database"):
         open_store(str(path))
 
 

@@ -27,6 +27,7 @@ import orjson
 
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.crashpoints import crash_point
+from heartkeep.config import make_private_dir
 from heartkeep.errors import AuthError, NoAccounts, TransientError
 from heartkeep.model import TokenSet
 from heartkeep.redaction import register_secret
@@ -276,7 +277,8 @@ class Vault:
 
     def _ensure_directory(self) -> None:
         if not self.directory.is_dir():
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # The data folder above the vault is created private too (0700), not 0755.
+            make_private_dir(self.directory)
             os.chmod(self.directory, 0o700)
 
     def _remove_stale_temporaries(self) -> None:

@@ -32,11 +32,14 @@ __all__ = [
 ]
 
 
-def open_store(database: str) -> SqliteStore:
-    """Open (creating and migrating as needed) the store at `database`.
+def open_store(database: str, *, readonly: bool = False, missing_ok: bool = False) -> SqliteStore:
+    """Open the store at `database`: for writing (checked, created and migrated as needed), or
+    with `readonly` for reading only, creating nothing (see `store/opening.py`).
 
-    Raises `StoreError` for a URL scheme we do not serve yet, a file that is not a heartkeep
-    database, a schema newer than this heartkeep, or a path that cannot be created.
+    Raises a `StoreError` (exit 9, see `store/failures.py`) for a URL scheme we do not serve
+    yet, a damaged file, another program's file, a schema newer than this heartkeep, a
+    read-only folder or a full disk; `NoDatabase` (exit 10) when a reader finds no file, unless
+    `missing_ok`, which reads a missing file as an empty store.
     """
     if "://" in database:
         scheme = database.split("://", 1)[0].lower()
@@ -48,4 +51,4 @@ def open_store(database: str) -> SqliteStore:
         raise StoreError(f"unsupported database URL scheme {scheme!r}; give a SQLite file path")
     if not database:
         raise StoreError("no database path given")
-    return SqliteStore(Path(database).expanduser())
+    return SqliteStore(Path(database).expanduser(), readonly=readonly, missing_ok=missing_ok)

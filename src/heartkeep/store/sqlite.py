@@ -22,44 +22,42 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from heartkeep.errors import StoreError
-from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window, Zone
-from heartkeep.store.migrations import migrate
+from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window
+from heartkeep.store.failures import store_failure
+from heartkeep.store.opening import open_empty, open_reader, open_writer
 from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteResult
+from heartkeep.store.rows import account_from_row, bounds, daily_from_row, zones_json
 
 # Rows per executemany: large enough to amortise the Python overhead, small enough that memory
 # stays flat however long the iterable is.
 WRITE_BATCH = 10_000
 # A load this large (about six weeks of one-second data) is followed by a VACUUM.
 COMPACT_AFTER_ROWS = 1_000_000
-_MIN_INSTANT = -(2**62)
-_MAX_INSTANT = 2**62
 _by_instant = itemgetter(0)
 
 
 class SqliteStore:
     """`heartkeep.store.protocol.SyncStore` on a SQLite file.  Open it with `open_store`."""
 
-    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout_s: float = 30.0,
+        readonly: bool = False,
+        missing_ok: bool = False,
+    ):
+        """`readonly`: open for reading only (see `store/opening.py`: no file or folder is
+        created, no integrity check is paid for); otherwise checked, private and migrated.
+        `missing_ok` (readers only): a file that is not there reads as an empty store."""
         self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
-            )
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            migrate(self._db, path=str(path))
-        except sqlite3.DatabaseError as failure:
-            raise StoreError(
-                f"cannot open the database {path}: {failure}",
-                hint="Is it a heartkeep SQLite file?  Point --database (or HEARTKEEP_DATABASE) "
-                "at another path to start a new one.",
-            ) from failure
-        except OSError as failure:
-            raise StoreError(f"cannot create the database {path}: {failure}") from failure
+        if readonly and missing_ok and not path.exists():
+            self._db = open_empty()
+        elif readonly:
+            self._db = open_reader(path, busy_timeout_s=busy_timeout_s)
+        else:
+            self._db = open_writer(path, busy_timeout_s=busy_timeout_s)
         self._depth = 0
         self._account_ids: dict[str, int] = {}
         self._upsert_sql: dict[tuple[int, int], str] = {}
@@ -135,8 +133,8 @@ class SqliteStore:
     def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
         try:
             return self._db.execute(sql, parameters)
-        except sqlite3.OperationalError as failure:
-            raise StoreError(f"database {self.path}: {failure}") from failure
+        except sqlite3.DatabaseError as failure:
+            raise store_failure(failure, self.path) from failure
 
     # accounts ---------------------------------------------------------------------------------
     def upsert_account(self, account: Account) -> None:
@@ -176,7 +174,7 @@ class SqliteStore:
             "SELECT provider, user_id, display_name, time_zone, member_since FROM account "
             "ORDER BY key"
         ).fetchall()
-        return [_account_from_row(row) for row in rows]
+        return [account_from_row(row) for row in rows]
 
     def account(self, key: str) -> Account | None:
         row = self._execute(
@@ -184,7 +182,7 @@ class SqliteStore:
             "WHERE key = ?",
             (key,),
         ).fetchone()
-        return None if row is None else _account_from_row(row)
+        return None if row is None else account_from_row(row)
 
     def _account_id(self, key: str, *, create: bool) -> int | None:
         """The small integer behind an account key; writes create unknown accounts on the fly."""
@@ -282,10 +280,10 @@ class SqliteStore:
         changes = self._db.total_changes
         try:
             self._db.executemany(sql, batch)
-        except sqlite3.OperationalError as failure:
-            raise StoreError(f"database {self.path}: {failure}") from failure
         except (sqlite3.InterfaceError, sqlite3.IntegrityError, OverflowError) as failure:
             raise StoreError(f"a sample could not be stored: {failure}") from failure
+        except sqlite3.DatabaseError as failure:
+            raise store_failure(failure, self.path) from failure
         changed = self._db.total_changes - changes
         inserted = self._count_range(account_id, first, last + 1) - before
         # A merged reading that rewrote its second's row is a merge, not a changed row.
@@ -306,7 +304,7 @@ class SqliteStore:
         account_id = self._account_id(account_key, create=False)
         if account_id is None:
             return
-        start_s, end_s = _bounds(window)
+        start_s, end_s = bounds(window)
         cursor = self._execute(
             "SELECT instant, bpm, offset_min FROM heart_rate "
             "WHERE account_id = ? AND instant >= ? AND instant < ? ORDER BY instant",
@@ -314,16 +312,22 @@ class SqliteStore:
         )
         make = Sample._make
         try:
-            while rows := cursor.fetchmany(batch_size):
+            while rows := self._fetch(cursor, batch_size):
                 yield list(map(make, rows))
         finally:
             cursor.close()
+
+    def _fetch(self, cursor: sqlite3.Cursor, size: int) -> list[Any]:
+        try:
+            return cursor.fetchmany(size)
+        except sqlite3.DatabaseError as failure:
+            raise store_failure(failure, self.path) from failure
 
     def sample_count(self, account_key: str, window: Window | None = None) -> int:
         account_id = self._account_id(account_key, create=False)
         if account_id is None:
             return 0
-        return self._count_range(account_id, *_bounds(window))
+        return self._count_range(account_id, *bounds(window))
 
     def sample_span(self, account_key: str) -> Window | None:
         account_id = self._account_id(account_key, create=False)
@@ -362,7 +366,7 @@ class SqliteStore:
         with self.transaction():
             for daily in dailies:
                 key = (account_id, daily.day.isoformat(), daily.kind.value)
-                zones = _zones_json(daily.zones) if daily.kind is DailyKind.ZONES else None
+                zones = zones_json(daily.zones) if daily.kind is DailyKind.ZONES else None
                 row = self._execute(
                     "SELECT value, zones, source FROM daily "
                     "WHERE account_id = ? AND day = ? AND kind = ?",
@@ -405,7 +409,7 @@ class SqliteStore:
                 kind.value if kind else None,
             ),
         ).fetchall()
-        return [_daily_from_row(row) for row in rows]
+        return [daily_from_row(row) for row in rows]
 
     # sync state and ledger --------------------------------------------------------------------
     def stream_state(self, account_key: str, stream: str) -> StreamState:
@@ -519,45 +523,3 @@ class SqliteStore:
             )
             for row in rows
         ]
-
-
-def _bounds(window: Window | None) -> tuple[int, int]:
-    if window is None:
-        return _MIN_INSTANT, _MAX_INSTANT
-    return window.start_s, window.end_s
-
-
-def _account_from_row(row: Sequence[Any]) -> Account:
-    provider, user_id, display_name, time_zone, member_since = row
-    return Account(
-        provider=provider,
-        user_id=user_id,
-        display_name=display_name,
-        time_zone=time_zone,
-        member_since=dt.date.fromisoformat(member_since) if member_since else None,
-    )
-
-
-def _zones_json(zones: Sequence[Zone]) -> str:
-    return orjson.dumps(
-        [
-            {"name": z.name, "min_bpm": z.min_bpm, "max_bpm": z.max_bpm, "minutes": z.minutes}
-            for z in zones
-        ]
-    ).decode()
-
-
-def _daily_from_row(row: Sequence[Any]) -> Daily:
-    day, kind, value, zones = row
-    parsed: tuple[Zone, ...] = ()
-    if zones:
-        parsed = tuple(
-            Zone(
-                name=z["name"],
-                min_bpm=int(z["min_bpm"]),
-                max_bpm=int(z["max_bpm"]),
-                minutes=None if z.get("minutes") is None else float(z["minutes"]),
-            )
-            for z in orjson.loads(zones)
-        )
-    return Daily(day=dt.date.fromisoformat(day), kind=DailyKind(kind), value=value, zones=parsed)

@@ -10,13 +10,16 @@ sync never blocks the next one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import filelock
 
-from heartkeep.errors import AlreadyRunning, StoreError
+from heartkeep.config import make_private_dir
+from heartkeep.errors import AlreadyRunning
+from heartkeep.store.failures import read_only, store_failure
 
 LOCK_NAME = "sync.lock"
 
@@ -26,9 +29,12 @@ def sync_lock(data_dir: Path) -> Iterator[Path]:
     """Hold the sync lock of `data_dir` for the duration of the block; yields the lock path."""
     path = data_dir / LOCK_NAME
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(data_dir)
     except OSError as failure:
-        raise StoreError(f"cannot create the data directory {data_dir}: {failure}") from failure
+        raise store_failure(failure, data_dir) from failure
+    if not os.access(data_dir, os.W_OK):
+        # filelock would report a folder it cannot write as "someone else holds the lock".
+        raise read_only(path, "the data folder is read-only")
     lock = filelock.FileLock(str(path), timeout=0)
     try:
         lock.acquire()
@@ -37,6 +43,8 @@ def sync_lock(data_dir: Path) -> Iterator[Path]:
             "another heartkeep sync is already running",
             hint=f"It holds {path}; this run exits without doing anything.",
         ) from None
+    except OSError as failure:  # after Timeout, which is an OSError too
+        raise store_failure(failure, path) from failure
     try:
         yield path
     finally:
