@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from matplotlib.figure import Figure
-
 from heartkeep import timeline
 from heartkeep.analysis.daily import DayStats, daily_stats
 from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day
@@ -65,7 +63,9 @@ from heartkeep.sync.lock import sync_lock as _sync_lock
 from heartkeep.sync.status import AccountSyncStatus as AccountSyncStatus
 from heartkeep.sync.status import sync_status as _sync_status
 
-if TYPE_CHECKING:  # the sandbox (starlette, uvicorn) is imported only when one is asked for
+if TYPE_CHECKING:  # the sandbox (starlette, uvicorn) and matplotlib load only when used
+    from matplotlib.figure import Figure
+
     from heartkeep.sandbox.server import SandboxServer
 
 # The public surface, written out so type checkers see it (tests/test_public_api.py guards it).
