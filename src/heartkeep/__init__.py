@@ -19,6 +19,8 @@ from heartkeep.errors import (
     ScopeMissing,
     StoreError,
     TransientError,
+    VaultDamaged,
+    VaultWriteFailed,
 )
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, TokenSet, Window, Zone
 
@@ -45,6 +47,8 @@ __all__ = [
     "StoreError",
     "TokenSet",
     "TransientError",
+    "VaultDamaged",
+    "VaultWriteFailed",
     "Window",
     "Zone",
 ]

@@ -27,10 +27,12 @@ from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day
 from heartkeep.auth import AccountStatus, LoginResult
 from heartkeep.auth import auth_status as _auth_status
 from heartkeep.auth import connected_accounts as _connected_accounts
+from heartkeep.auth import damaged_vaults as _damaged_vaults
 from heartkeep.auth import login as _login
 from heartkeep.auth import logout as _logout
 from heartkeep.auth import open_connection as _open_connection
 from heartkeep.auth import resolve_accounts as _resolve_accounts
+from heartkeep.auth.login import revoke_page as revoke_page
 from heartkeep.clock import Clock, SystemClock
 from heartkeep.config import Settings, load_settings
 from heartkeep.errors import (
@@ -39,6 +41,7 @@ from heartkeep.errors import (
     HeartkeepError,
     ImportFormatError,
     NoAccounts,
+    VaultDamaged,
 )
 from heartkeep.exporters import ExportFormat, ExportReport
 from heartkeep.exporters import export as _export
@@ -90,6 +93,7 @@ __all__ = [
     "SyncReport",
     "auth_status",
     "daily_report",
+    "damaged_vaults",
     "demo",
     "export",
     "import_fitbit_json",
@@ -101,6 +105,7 @@ __all__ = [
     "plot_heatmap",
     "plot_trend",
     "report",
+    "revoke_page",
     "sandbox_server",
     "status",
     "sync",
@@ -149,8 +154,16 @@ def login(
 
 
 def auth_status(settings: Settings, *, clock: Clock | None = None) -> list[AccountStatus]:
-    """Every connected account's grant (scopes, expiries, warnings), read offline from the vault."""
+    """Every connected account's grant (scopes, expiries, warnings), read offline from the vault.
+
+    Accounts whose vault file is damaged are not in this list: see `damaged_vaults`.
+    """
     return _auth_status(settings, clock=clock or SystemClock())
+
+
+def damaged_vaults(settings: Settings) -> list[VaultDamaged]:
+    """One `VaultDamaged` error per unreadable vault file: account, file and how to recover."""
+    return _damaged_vaults(settings)
 
 
 def logout(
@@ -158,15 +171,17 @@ def logout(
     account: str | None = None,
     *,
     every: bool = False,
+    local: bool = False,
     clock: Clock | None = None,
 ) -> list[str]:
     """Revoke access at the provider, then delete the local tokens; stored data stays.
 
-    `account` may be omitted when only one is connected.  Returns the keys logged out.  Raises
-    `NoAccounts`, `TransientError` (provider unreachable: nothing deleted).
+    `account` may be omitted when only one is connected.  `local` deletes the tokens without
+    contacting the provider (the grant may stay valid there).  Returns the keys logged out.
+    Raises `NoAccounts`, `TransientError` (provider unreachable: nothing deleted).
     """
     keys = _resolve_accounts(settings, account, every=every)
-    return _logout(settings, keys, clock=clock or SystemClock())
+    return _logout(settings, keys, clock=clock or SystemClock(), local=local)
 
 
 # --- sync and store (issue 4) -----------------------------------------------------------------

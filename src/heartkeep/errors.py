@@ -5,13 +5,15 @@
     ├── AuthError                       exit 4   anything about access
     │   ├── ReauthorizationNeeded       exit 4   refresh token revoked/expired: log in again
     │   ├── ScopeMissing                exit 4   the user unticked a scope we need
-    │   └── AuthorizationFailed         exit 4   login flow: state mismatch, denied, expired code
+    │   ├── AuthorizationFailed         exit 4   login flow: state mismatch, denied, expired code
+    │   └── VaultDamaged                exit 4   a vault file is unreadable: log in again
     ├── ProviderError                   exit 5   the provider refused permanently (4xx)
     │   └── ProviderGone                exit 5   410: the legacy Fitbit API was switched off
     ├── TransientError                  exit 6   network/5xx still failing after bounded retries
     ├── RateLimited                     exit 7   quota exhausted beyond the wait we allow
     ├── ImportFormatError               exit 8   a file we cannot read (file, record, reason)
     ├── StoreError                      exit 9   the database cannot be opened or migrated
+    │   └── VaultWriteFailed            exit 9   the token vault cannot be written (full, read-only)
     ├── NoAccounts                      exit 10  nothing connected yet
     └── AlreadyRunning                  exit 75  another sync holds the lock (EX_TEMPFAIL)
 
@@ -53,6 +55,19 @@ class ScopeMissing(AuthError):
 
 class AuthorizationFailed(AuthError):
     pass
+
+
+class VaultDamaged(AuthError):
+    """A vault file that cannot be read (empty, garbage, cut off): its account must log in again.
+
+    `path` is the damaged file; `account_key` the account it belongs to, named by the file name
+    (the content cannot be trusted).  `auth login` sets such a file aside and replaces it.
+    """
+
+    def __init__(self, message: str, *, path: str, account_key: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.account_key = account_key
 
 
 class ProviderError(HeartkeepError):
@@ -101,6 +116,14 @@ class ImportFormatError(HeartkeepError):
 
 class StoreError(HeartkeepError):
     exit_code = 9
+
+
+class VaultWriteFailed(StoreError):
+    """Saving the token vault failed (disk full, read-only folder); the file on disk is unchanged.
+
+    The vault's writes are atomic, so the previous version (with a refresh token that still
+    works) stays in place; the message says what to free or fix.
+    """
 
 
 class NoAccounts(HeartkeepError):

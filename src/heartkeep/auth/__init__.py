@@ -17,7 +17,7 @@ from heartkeep.auth.endpoints import (
 from heartkeep.auth.flows import AuthorizationGrant, AuthorizationRequest, loopback_flow, paste_flow
 from heartkeep.auth.login import LoginResult, connected_accounts, login, logout, resolve_accounts
 from heartkeep.auth.refresh import VaultAuth, current_tokens
-from heartkeep.auth.status import AccountStatus, account_status, auth_status
+from heartkeep.auth.status import AccountStatus, account_status, auth_status, damaged_vaults
 from heartkeep.auth.token_client import RetryPolicy, TokenClient
 from heartkeep.auth.vault import Vault, VaultRecord
 
@@ -40,6 +40,7 @@ __all__ = [
     "auth_status",
     "connected_accounts",
     "current_tokens",
+    "damaged_vaults",
     "endpoints_for",
     "login",
     "logout",

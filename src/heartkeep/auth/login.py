@@ -37,7 +37,13 @@ from heartkeep.auth.token_client import (
     RetryPolicy,
     TokenClient,
 )
-from heartkeep.auth.vault import Vault, VaultRecord, split_account_key, vault_files
+from heartkeep.auth.vault import (
+    Vault,
+    VaultRecord,
+    account_key_of_file,
+    split_account_key,
+    vault_files,
+)
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
 from heartkeep.errors import (
@@ -47,6 +53,7 @@ from heartkeep.errors import (
     ProviderGone,
     ScopeMissing,
     TransientError,
+    VaultDamaged,
     legacy_fitbit_gone,
 )
 from heartkeep.model import TokenSet
@@ -62,16 +69,26 @@ class LoginResult:
     access_expires_at_s: float
     refresh_expires_at_s: float | None
     vault_path: Path
+    # A damaged vault this login replaced, renamed `<vault>.damaged-<UTC time>` (None: none was).
+    damaged_kept_as: Path | None = None
 
 
 def connected_accounts(settings: Settings) -> list[str]:
-    """Account keys that have a vault on disk, sorted."""
-    keys: list[str] = []
+    """Account keys that have a vault on disk, sorted — damaged ones included.
+
+    The key comes from the file's name, so a damaged vault still names its account: the
+    commands that use it then say it is damaged and how to recover (`VaultDamaged`), rather
+    than claiming nothing is connected.
+    """
+    keys: set[str] = set()
     for path in vault_files(settings.vault_dir):
-        try:
-            keys.append(str(orjson.loads(path.read_bytes())["account_key"]))
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            continue  # not a readable vault (only edited by hand: writes are atomic)
+        key = account_key_of_file(path)
+        if key is None:
+            try:  # a vault file renamed by hand: its content may still say whose it is
+                key = str(orjson.loads(path.read_bytes())["account_key"])
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                continue
+        keys.add(key)
     return sorted(keys)
 
 
@@ -194,8 +211,15 @@ def login(
     account_key = f"{provider}:{user_id}"
     vault = Vault(settings.vault_dir, account_key)
     now_s = clock.now_s()
+    damaged_kept_as: Path | None = None
     with vault.lock():
-        created_at_s = vault.load().created_at_s if vault.exists() else now_s
+        created_at_s = now_s
+        if vault.exists():
+            try:
+                created_at_s = vault.load().created_at_s
+            except VaultDamaged:
+                # The new grant replaces it; the old bytes stay beside it for whoever wants them.
+                damaged_kept_as = vault.set_aside(now_s)
         vault.save(
             VaultRecord(
                 account_key=account_key,
@@ -215,6 +239,7 @@ def login(
         access_expires_at_s=tokens.expires_at_s,
         refresh_expires_at_s=tokens.refresh_expires_at_s,
         vault_path=vault.path,
+        damaged_kept_as=damaged_kept_as,
     )
 
 
@@ -247,15 +272,30 @@ def resolve_accounts(settings: Settings, account: str | None, *, every: bool) ->
     return [account]
 
 
+# Where a person withdraws a grant themselves when heartkeep could not (logout --local).
+REVOKE_PAGES = {
+    GOOGLE_HEALTH: "https://myaccount.google.com/permissions",
+    FITBIT_LEGACY: "https://www.fitbit.com/settings/applications",
+}
+
+
+def revoke_page(account_key: str) -> str:
+    """The provider's page where this account's grant can be withdrawn by hand."""
+    return REVOKE_PAGES.get(account_key.partition(":")[0], REVOKE_PAGES[GOOGLE_HEALTH])
+
+
 def logout(
     settings: Settings,
     account_keys: Sequence[str],
     *,
     clock: Clock,
     retry: RetryPolicy | None = None,
+    local: bool = False,
 ) -> list[str]:
     """Revoke each account's grant at the provider, then delete its local tokens.
 
+    With `local`, nothing is sent: the tokens are only deleted here (also from a damaged vault),
+    and the grant may stay valid at the provider until withdrawn on its page (`revoke_page`).
     Returns the keys logged out.  The heart-rate data in the store is not touched.  Raises
     `TransientError` (tokens kept, nothing deleted) when the provider cannot be reached.
     """
@@ -263,19 +303,33 @@ def logout(
     for account_key in account_keys:
         vault = Vault(settings.vault_dir, account_key)
         with vault.lock():
-            record = vault.load()
-            endpoints = endpoints_for(record.provider, record.endpoints_base(settings.sandbox_url))
-            token = record.tokens.refresh_token or record.tokens.access_token
-            token_client = TokenClient(
-                endpoints,
-                record.client,
-                clock=clock,
-                timeout_s=settings.http_timeout_s,
-                retry=retry,
-            )
-            # A provider that no longer exists has nothing left to revoke.
-            with token_client, contextlib.suppress(ProviderGone):
-                token_client.revoke(token)
+            if not local:
+                _revoke(settings, vault, clock=clock, retry=retry)
             vault.delete()
         done.append(account_key)
     return done
+
+
+def _revoke(settings: Settings, vault: Vault, *, clock: Clock, retry: RetryPolicy | None) -> None:
+    """Revoke the vault's grant at the provider (the caller holds the vault's lock)."""
+    record = vault.load()
+    endpoints = endpoints_for(record.provider, record.endpoints_base(settings.sandbox_url))
+    token = record.tokens.refresh_token or record.tokens.access_token
+    token_client = TokenClient(
+        endpoints,
+        record.client,
+        clock=clock,
+        timeout_s=settings.http_timeout_s,
+        retry=retry,
+    )
+    try:
+        # A provider that no longer exists has nothing left to revoke.
+        with token_client, contextlib.suppress(ProviderGone):
+            token_client.revoke(token)
+    except TransientError as failure:
+        raise TransientError(
+            f"{failure.message} (account {record.account_key})",
+            hint=f"Nothing was deleted.  Try again later, or forget the tokens on this machine "
+            f"only with `heartkeep auth logout --local {record.account_key}` (the grant may "
+            f"then stay valid at the provider: withdraw it at {revoke_page(record.account_key)}).",
+        ) from None

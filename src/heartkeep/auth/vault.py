@@ -13,6 +13,8 @@ other than the one the caller spent.  The refresh *policy* (when, journaling, re
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import errno
 import hashlib
 import os
 import re
@@ -28,7 +30,7 @@ import orjson
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.crashpoints import crash_point
 from heartkeep.config import make_private_dir
-from heartkeep.errors import AuthError, NoAccounts, TransientError
+from heartkeep.errors import NoAccounts, TransientError, VaultDamaged, VaultWriteFailed
 from heartkeep.model import TokenSet
 from heartkeep.redaction import register_secret
 
@@ -174,6 +176,40 @@ def split_account_key(account_key: str) -> tuple[str, str]:
     return provider, user_id
 
 
+def account_key_of_file(path: Path) -> str | None:
+    """The account a vault file belongs to, from its name alone (`google-health_4809….json`).
+
+    The name is what `Vault` derives from the key, so it names the account even when the content
+    is damaged; None for a file whose name is not a vault's.
+    """
+    provider, separator, user_id = path.stem.partition("_")
+    if not separator or not _SAFE_ID.match(provider) or not _SAFE_ID.match(user_id):
+        return None
+    return f"{provider}:{user_id}"
+
+
+def _damage(raw: bytes, failure: Exception) -> str:
+    """In a few words, what is wrong with an unreadable vault file."""
+    if not raw.strip():
+        return "the file is empty"
+    if isinstance(failure, orjson.JSONDecodeError):
+        return "the file is not valid JSON (cut off or overwritten)"
+    return "the file lacks what a vault holds"
+
+
+def _write_failure(failure: OSError) -> str:
+    """Why a write into the vault folder failed, in the person's terms."""
+    reasons = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exhausted",
+        errno.EROFS: "the folder is on a read-only file system",
+        errno.EACCES: "heartkeep may not write there",
+        errno.EPERM: "heartkeep may not write there",
+        errno.EFBIG: "the file size limit (ulimit -f) is too small",
+    }
+    return reasons.get(failure.errno or 0, failure.strerror or str(failure))
+
+
 class Vault:
     """The file, lock and atomic writes for one account's tokens.
 
@@ -198,9 +234,11 @@ class Vault:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the inter-process lock of this account (re-entrant within one thread)."""
-        self._ensure_directory()
         try:
+            self._ensure_directory()
             self._lock.acquire()
+        except OSError as failure:
+            raise self._write_failed(failure) from None
         except filelock.Timeout:
             raise TransientError(
                 f"another heartkeep process has held the token vault of {self.account_key} for "
@@ -213,7 +251,7 @@ class Vault:
             self._lock.release()
 
     def load(self) -> VaultRecord:
-        """The saved record.  Raises `NoAccounts` if none, `AuthError` if the file is damaged."""
+        """The saved record.  Raises `NoAccounts` if none, `VaultDamaged` if it is unreadable."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -223,11 +261,35 @@ class Vault:
             ) from None
         try:
             return VaultRecord.from_json(raw)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            raise AuthError(
-                f"the token vault {self.path} is damaged",
-                hint="Run `heartkeep auth login` to replace it.",
-            ) from None
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as bad:
+            raise self.damaged(_damage(raw, bad)) from None
+
+    def damaged(self, reason: str) -> VaultDamaged:
+        """The error for this account's unreadable file, saying how to get access back."""
+        provider = self.account_key.partition(":")[0]
+        login = "heartkeep auth login" + (" --provider fitbit" if "fitbit" in provider else "")
+        return VaultDamaged(
+            f"the token vault of {self.account_key} is damaged ({reason}): {self.path}",
+            path=str(self.path),
+            account_key=self.account_key,
+            hint=f"Run `{login}` to connect the account again: it keeps the damaged file "
+            f"as {self.path.name}.damaged-<UTC time> and saves new tokens.  To forget the "
+            f"account instead: `heartkeep auth logout --local {self.account_key}`.",
+        )
+
+    def set_aside(self, now_s: float) -> Path:
+        """Rename the (damaged) file to `<file>.damaged-<UTC time>`, kept for inspection.
+
+        The caller holds `lock()` and saves a new record next.  Returns the new name.
+        """
+        stamp = dt.datetime.fromtimestamp(now_s, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        kept = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        try:
+            os.replace(self.path, kept)
+            self._fsync_directory()
+        except OSError as failure:
+            raise self._write_failed(failure) from None
+        return kept
 
     def save(self, record: VaultRecord, *, crash_step: str = "during-write") -> None:
         """Replace the file atomically with `record`.  The caller holds `lock()`.
@@ -236,9 +298,15 @@ class Vault:
         """
         if record.account_key != self.account_key:
             raise ValueError("record belongs to another account")
+        try:
+            self._write(record.to_json(), crash_step)
+        except OSError as failure:
+            raise self._write_failed(failure) from None
+
+    def _write(self, data: bytes, crash_step: str) -> None:
+        """The atomic replace: after any failure or crash the old file is still in place."""
         self._ensure_directory()
         self._remove_stale_temporaries()
-        data = record.to_json()
         temporary = self.path.with_name(f"{self.path.name}.{secrets.token_hex(4)}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -268,12 +336,23 @@ class Vault:
         self.save(record)
         return True
 
+    def _write_failed(self, failure: OSError) -> VaultWriteFailed:
+        return VaultWriteFailed(
+            f"cannot save the token vault of {self.account_key} in {self.directory}: "
+            f"{_write_failure(failure)}",
+            hint=f"{self.path.name} is unchanged and its tokens still work.  Free some space or "
+            "make the folder writable, then run the command again.",
+        )
+
     def delete(self) -> None:
         """Forget this account's tokens (the caller holds `lock()` and has revoked them)."""
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        self._remove_stale_temporaries()
-        self._fsync_directory()
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            self._remove_stale_temporaries()
+            self._fsync_directory()
+        except OSError as failure:
+            raise self._write_failed(failure) from None
 
     def _ensure_directory(self) -> None:
         if not self.directory.is_dir():

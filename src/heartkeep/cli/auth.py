@@ -13,6 +13,8 @@ import typer
 from heartkeep import api
 from heartkeep.cli import render
 from heartkeep.config import load_settings
+from heartkeep.errors import VaultDamaged
+from heartkeep.redaction import redact
 
 auth_app = typer.Typer(
     name="auth",
@@ -94,6 +96,11 @@ def login_command(
     render.line(f"Connected {result.account_key}.")
     render.line(f"Permissions: {', '.join(result.scopes)}")
     render.line(f"Tokens saved in {result.vault_path}")
+    if result.damaged_kept_as is not None:
+        render.warning(
+            f"the previous token vault was damaged and has been replaced; it is kept as "
+            f"{result.damaged_kept_as} (delete it when you no longer need it)"
+        )
     if result.refresh_expires_at_s is not None:
         render.warning(
             f"this refresh token dies on {_when(result.refresh_expires_at_s)} UTC: your Google "
@@ -102,22 +109,52 @@ def login_command(
         )
 
 
+def _access_line(status: api.AccountStatus) -> str:
+    """The access token's state in words, with what (if anything) the person should do."""
+    expiry = _when(status.access_expires_at_s) + " UTC"
+    if status.access_state == "valid":
+        return f"valid until {expiry}"
+    if status.access_state == "expired":
+        return f"expired {expiry} (renewed automatically by the next command)"
+    if status.access_state == "refused":
+        return "refused by the provider: run `heartkeep auth login` again"
+    return "unusable (cannot be renewed): see the warnings below"
+
+
+def _damaged_json(failure: VaultDamaged) -> dict[str, object]:
+    return {
+        "account": failure.account_key,
+        "access_state": "damaged",
+        "vault_path": failure.path,
+        "error": {
+            "code": "vault_damaged",
+            "exit_code": failure.exit_code,
+            "message": redact(failure.message),
+            "hint": failure.hint,
+        },
+    }
+
+
 @auth_app.command("status")
 def status_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """Show each connected account: permissions, token expiry and age, warnings.
+    """Show each connected account: permissions, token state and age, warnings.
 
-    Offline: reads the vault, never contacts the provider, never shows a token.
+    Offline: reads the vault, never contacts the provider, never shows a token.  The access
+    token is valid, expired (renewed by the next command), refused (log in again) or unusable.
+    Exit code 4 when a vault file is damaged (the message says how to recover).
     """
-    statuses = api.auth_status(load_settings())
+    settings = load_settings()
+    statuses = api.auth_status(settings)
+    damaged = api.damaged_vaults(settings)
     if as_json:
-        render.print_json([status.to_dict() for status in statuses])
-        return
-    if not statuses:
+        render.print_json(
+            [status.to_dict() for status in statuses] + [_damaged_json(f) for f in damaged]
+        )
+    elif not statuses and not damaged:
         render.line("No account is connected.  Run `heartkeep auth login`.")
-        return
-    for index, status in enumerate(statuses):
+    for index, status in enumerate([] if as_json else statuses):
         if index:
             render.line("")
         refresh = (
@@ -127,14 +164,11 @@ def status_command(
         )
         if status.refresh_expires_at_s is not None:
             refresh += f", dies {_when(status.refresh_expires_at_s)} UTC"
-        render.line(status.account_key)
+        render.line(status.account_key + (" (sandbox)" if status.sandbox_url else ""))
         render.line(f"  provider       {status.provider}")
-        render.line(
-            "  access token   "
-            + ("valid until " if status.access_valid else "expired ")
-            + _when(status.access_expires_at_s)
-            + " UTC"
-        )
+        if status.sandbox_url:
+            render.line(f"  sandbox        {status.sandbox_url}")
+        render.line(f"  access token   {_access_line(status)}")
         render.line(f"  refresh token  {refresh}")
         last = _when(status.last_refresh_at_s)
         render.line(f"  last refresh   {last + ' UTC' if status.last_refresh_at_s else 'never'}")
@@ -142,6 +176,11 @@ def status_command(
         render.line("  permissions    " + "\n                 ".join(status.scopes))
         for warning in status.warnings:
             render.line(f"  warning        {warning}")
+    if damaged:
+        if not as_json:
+            for failure in damaged:
+                render.error(redact(str(failure)))
+        raise typer.Exit(damaged[0].exit_code)
 
 
 @auth_app.command("logout")
@@ -150,16 +189,30 @@ def logout_command(
         None, help="Account key (see `heartkeep auth status`); optional when only one exists."
     ),
     every: bool = typer.Option(False, "--all", help="Log out of every connected account."),
+    local: bool = typer.Option(
+        False,
+        "--local",
+        help="Only delete the tokens on this machine, without contacting the provider (when it "
+        "cannot be reached, or the vault is damaged).",
+    ),
 ) -> None:
     """Revoke heartkeep's access at the provider, then delete the local tokens.
 
-    Your heart-rate data stays in the database; deleting it is a separate, explicit command.
+    Your heart-rate data stays in the database.  With
+    --local the provider is not contacted and the grant may stay valid there: withdraw it on
+    https://myaccount.google.com/permissions (Google) or in Fitbit's settings (legacy Fitbit).
     """
-    for key in api.logout(load_settings(), account, every=every):
-        render.line(
-            f"Logged out {key}: access revoked at the provider, local tokens deleted "
-            "(heart-rate data kept)."
-        )
+    for key in api.logout(load_settings(), account, every=every, local=local):
+        if local:
+            render.line(
+                f"Forgot {key} on this machine: local tokens deleted (heart-rate data kept).  "
+                f"The grant may stay valid at the provider: withdraw it at {api.revoke_page(key)}"
+            )
+        else:
+            render.line(
+                f"Logged out {key}: access revoked at the provider, local tokens deleted "
+                "(heart-rate data kept)."
+            )
 
 
 def register(app: typer.Typer) -> None:
