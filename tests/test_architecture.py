@@ -1,7 +1,7 @@
 """Imports flow one way (STYLE.md): nothing lower imports anything higher.
 
     model, errors, timeline, clock, redaction   ← import nothing of ours but each other
-    config, auth, providers, store              ← the row above (+ config)
+    config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
     importers, exporters, analysis, charts      ← store, model and the rows above (not sync)
     api                                         ← everything above; the only place parts are wired
@@ -30,9 +30,10 @@ ALLOWED: dict[str, set[str]] = {
     "store": BASE | {"config", "store"},
     "sync": BASE | {"config", "providers", "store", "auth", "sync"},
     "importers": BASE | {"config", "store", "importers"},
-    "exporters": BASE | {"config", "store", "exporters"},
+    "output_target": BASE,
+    "exporters": BASE | {"config", "store", "exporters", "output_target"},
     "analysis": BASE | {"config", "store", "analysis"},
-    "charts": BASE | {"config", "store", "analysis", "charts"},
+    "charts": BASE | {"config", "store", "analysis", "charts", "output_target"},
     "api": {"*"},
     # sync events are the plain data render.py shows; the sandbox's public demo credentials are
     # printed by `heartkeep sandbox serve`

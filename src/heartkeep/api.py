@@ -47,6 +47,7 @@ from heartkeep.exporters import ExportFormat, ExportReport
 from heartkeep.exporters import export as _export
 from heartkeep.importers import ImportProgress, ImportReport, ProgressCallback, load
 from heartkeep.model import Account, DailyKind, Sample, Source, Window
+from heartkeep.output_target import OutputTarget
 from heartkeep.providers import get_provider_factory as _provider_factory
 from heartkeep.store import Store, SyncStore, open_store
 
@@ -704,11 +705,8 @@ def report(
             until=end,
             generated_at=generated_at or dt.datetime.now(dt.UTC),
         )
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(document, encoding="utf-8")
-    except OSError as error:
-        raise HeartkeepError(f"cannot write {output}: {error.strerror or error}") from error
+    with OutputTarget(output) as sink:
+        sink.write(document.encode())
     return output
 
 

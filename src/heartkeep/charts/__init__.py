@@ -6,28 +6,31 @@ display, safe in threads and under cron); `save()` writes PNG or SVG by the file
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from heartkeep.errors import ConfigError, HeartkeepError
+from heartkeep.errors import ConfigError
+from heartkeep.output_target import OutputTarget, is_stdout
 
 FORMATS = {".png": "png", ".svg": "svg"}
 
 
 def save(figure: Figure, path: Path) -> Path:
-    """Write `figure` to `path` as PNG or SVG (by suffix).
+    """Write `figure` to `path` as PNG or SVG (by suffix; `-`, standard output, gets PNG).
 
-    Raises `ConfigError` for another suffix and `HeartkeepError` when the file cannot be written.
+    Written as `heartkeep.output_target` says (a symlink or FIFO is written through, a regular
+    file replaced atomically).  Raises `ConfigError` for another suffix and `StoreError` (exit
+    9) when the file cannot be written.
     """
-    fmt = FORMATS.get(path.suffix.lower())
+    fmt = "png" if is_stdout(path) else FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ConfigError(f"cannot tell the image format of {path.name!r}: name it .png or .svg")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, format=fmt, dpi=120)
-    except OSError as error:
-        raise HeartkeepError(f"cannot write {path}: {error.strerror or error}") from error
+    image = io.BytesIO()  # matplotlib wants a seekable file; an image is small
+    figure.savefig(image, format=fmt, dpi=120)
+    with OutputTarget(path) as sink:
+        sink.write(image.getvalue())
     return path
 
 

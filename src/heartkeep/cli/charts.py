@@ -22,7 +22,7 @@ plot_app = typer.Typer(
     no_args_is_help=True,
 )
 
-OUTPUT_HELP = "Image file to write: .png or .svg."
+OUTPUT_HELP = "Image file to write: .png or .svg; - for PNG on standard output."
 MAX_HR_HELP = "Maximum heart rate for heartkeep's own zone bounds (bpm)."
 
 
@@ -37,7 +37,7 @@ def plot_day_command(
     chosen = parse_day(day)
     assert chosen is not None
     path = api.plot_day(load_settings(), chosen, output, account=account, max_hr=max_hr)
-    render.line(f"Wrote {path}")
+    _wrote(path)
 
 
 @plot_app.command("heatmap")
@@ -59,7 +59,7 @@ def plot_heatmap_command(
         until=parse_day(until),
         max_hr=max_hr,
     )
-    render.line(f"Wrote {path}")
+    _wrote(path)
 
 
 @plot_app.command("trend")
@@ -73,11 +73,13 @@ def plot_trend_command(
     path = api.plot_trend(
         load_settings(), output, account=account, since=parse_day(since), until=parse_day(until)
     )
-    render.line(f"Wrote {path}")
+    _wrote(path)
 
 
 def report_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="HTML file to write; - for standard output.")
+    ],
     account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
     since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
     until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
@@ -95,7 +97,13 @@ def report_command(
         until=parse_day(until),
         max_hr=max_hr,
     )
-    render.line(f"Wrote {path}")
+    _wrote(path)
+
+
+def _wrote(path: Path) -> None:
+    """Say where the file went; with `-o -` standard output is the picture, so say nothing."""
+    if str(path) != "-":
+        render.line(f"Wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

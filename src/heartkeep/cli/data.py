@@ -176,7 +176,9 @@ def import_fitbit_json_command(
 
 def export_command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, parquet, jsonl, fhir or omh.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write; - for standard output.")
+    ],
     account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
     since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
     until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
@@ -186,7 +188,9 @@ def export_command(
 ) -> None:
     """Export samples: CSV, Parquet, JSON Lines, FHIR R4 Observations or Open mHealth.
 
-    Every format keeps the UTC instant and the UTC offset reported with each sample.
+    Every format keeps the UTC instant and the UTC offset reported with each sample.  A
+    regular file is replaced atomically; a symlink, FIFO or device is written through; `-o -`
+    streams to standard output (Parquet too), and a reader that stops early (`| head`) is fine.
     """
     settings = load_settings()
     report = api.export(
@@ -198,10 +202,15 @@ def export_command(
         until=parse_day(until),
         fhir_bundle=fhir_bundle,
     )
-    render.line(
+    summary = (
         f"Wrote {report.samples:,} samples from {report.account_key} to {report.path} "
         f"({report.format.value}, {report.bytes:,} bytes)."
     )
+    if str(output) != "-":
+        render.line(summary)
+    elif render.err_console.is_terminal and not report.reader_left:
+        # Standard output is the data; the count goes to a person's terminal only.
+        render.stage(summary.replace(" to - ", " to standard output "))
 
 
 def stats_command(

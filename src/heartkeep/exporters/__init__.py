@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from heartkeep.errors import ConfigError, HeartkeepError, NoAccounts
+from heartkeep.errors import ConfigError, NoAccounts
 from heartkeep.model import Account, Sample, Window
+from heartkeep.output_target import OutputTarget, Sink
 from heartkeep.store.protocol import Store
 
 
@@ -29,7 +30,11 @@ class ExportFormat(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ExportReport:
-    """What an export wrote: where, how many samples, how many bytes, the span covered."""
+    """What an export wrote: where, how many samples, how many bytes, the span covered.
+
+    `path` is `-` for standard output; `reader_left` is True when a reader of standard output
+    or a FIFO stopped early (`| head`), so fewer bytes than the samples' worth were delivered.
+    """
 
     format: ExportFormat
     path: Path
@@ -38,6 +43,7 @@ class ExportReport:
     bytes: int
     first_instant_s: int | None
     last_instant_s: int | None
+    reader_left: bool = False
 
 
 class _Counted:
@@ -75,10 +81,11 @@ def export(
 
     `fhir_bundle` writes one FHIR `Bundle` instead of NDJSON; `created_s` stamps the export's
     creation time where a format records one (FHIR Bundle, Open mHealth headers; now if None).
-    The file is written to a temporary name next to `dest` and renamed at the end, so a failed
-    export never leaves a half file under the requested name.  Raises `NoAccounts` for an
-    unknown account, `ConfigError` for an unknown format and `HeartkeepError` when the file
-    cannot be written.
+    `dest` is written as `heartkeep.output_target` says: `-` is standard output; a symlink, FIFO
+    or device is written through; a regular file is replaced atomically (temporary name next
+    to it, renamed at the end), so a failed export never leaves a half file under the requested
+    name.  Raises `NoAccounts` for an unknown account, `ConfigError` for an unknown format and
+    `StoreError` (exit 9) when the destination cannot be written.
     """
     try:
         chosen = ExportFormat(fmt)
@@ -91,30 +98,25 @@ def export(
     if created_s is None:
         created_s = int(dt.datetime.now(dt.UTC).timestamp())
     batches = _Counted(iter(store.iter_samples(account_key, window, batch_size=batch_size)))
-    partial = dest.with_name(f".{dest.name}.partial")
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        _write(chosen, batches, partial, account, fhir_bundle=fhir_bundle, created_s=created_s)
-        partial.replace(dest)
-    except OSError as error:
-        raise HeartkeepError(f"cannot write {dest}: {error.strerror or error}") from error
-    finally:
-        partial.unlink(missing_ok=True)
+    target = OutputTarget(dest)
+    with target as sink:
+        _write(chosen, batches, sink, account, fhir_bundle=fhir_bundle, created_s=created_s)
     return ExportReport(
         format=chosen,
         path=dest,
         account_key=account_key,
         samples=batches.samples,
-        bytes=dest.stat().st_size,
+        bytes=target.bytes,
         first_instant_s=batches.first,
         last_instant_s=batches.last,
+        reader_left=target.reader_left,
     )
 
 
 def _write(
     fmt: ExportFormat,
     batches: _Counted,
-    dest: Path,
+    dest: Sink,
     account: Account,
     *,
     fhir_bundle: bool,

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from heartkeep.exporters.timefmt import columns, iso_local
 from heartkeep.model import Account, Sample
+from heartkeep.output_target import Writable
 from heartkeep.timeline import format_rfc3339
 
 LOINC_HEART_RATE = "8867-4"
@@ -76,30 +76,29 @@ def _resources(batches: Iterable[Sequence[Sample]], account: Account) -> Iterato
 
 def write_fhir(
     batches: Iterable[Sequence[Sample]],
-    dest: Path,
+    handle: Writable,
     *,
     account: Account,
     bundle: bool = False,
     created_s: int,
 ) -> None:
     """NDJSON of Observations, or (with `bundle`) one `Bundle` of type `collection`."""
-    with dest.open("wb") as handle:
-        if not bundle:
-            for resource in _resources(batches, account):
-                handle.write(resource)
-                handle.write(b"\n")
-            return
-        head = {
-            "resourceType": "Bundle",
-            "type": "collection",
-            "timestamp": format_rfc3339(created_s),
-        }
-        handle.write(orjson.dumps(head)[:-1])
-        handle.write(b',"entry":[')
-        for index, resource in enumerate(_resources(batches, account)):
-            if index:
-                handle.write(b",")
-            handle.write(b'{"resource":')
+    if not bundle:
+        for resource in _resources(batches, account):
             handle.write(resource)
-            handle.write(b"}")
-        handle.write(b"]}\n")
+            handle.write(b"\n")
+        return
+    head = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": format_rfc3339(created_s),
+    }
+    handle.write(orjson.dumps(head)[:-1])
+    handle.write(b',"entry":[')
+    for index, resource in enumerate(_resources(batches, account)):
+        if index:
+            handle.write(b",")
+        handle.write(b'{"resource":')
+        handle.write(resource)
+        handle.write(b"}")
+    handle.write(b"]}\n")

@@ -8,18 +8,18 @@ both the instant and the local clock), `instant_s` the UTC epoch second for easy
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from heartkeep.exporters.timefmt import columns, iso_local
 from heartkeep.model import Sample
+from heartkeep.output_target import Writable
 
 
-def write_jsonl(batches: Iterable[Sequence[Sample]], dest: Path) -> None:
-    """Stream batches into a `.jsonl` file, one object per line."""
-    with dest.open("w", encoding="utf-8") as handle:
-        for batch in batches:
-            instant, bpm, offset = columns(batch)
-            handle.writelines(
+def write_jsonl(batches: Iterable[Sequence[Sample]], handle: Writable) -> None:
+    """Stream batches as UTF-8 JSON Lines, one object per line, into a binary stream."""
+    for batch in batches:
+        instant, bpm, offset = columns(batch)
+        handle.write(
+            "".join(
                 f'{{"time":"{time}","instant_s":{i},"utc_offset_min":{o},"bpm":{b}}}\n'
                 for time, i, o, b in zip(
                     iso_local(instant, offset),
@@ -28,4 +28,5 @@ def write_jsonl(batches: Iterable[Sequence[Sample]], dest: Path) -> None:
                     bpm.tolist(),
                     strict=True,
                 )
-            )
+            ).encode()
+        )

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import orjson
 
 from heartkeep.exporters.timefmt import columns, iso_local
 from heartkeep.model import Account, Sample
+from heartkeep.output_target import Writable
 from heartkeep.timeline import format_rfc3339
 
 SCHEMA_ID = {"namespace": "omh", "name": "heart-rate", "version": "2.0"}
@@ -24,30 +24,29 @@ _NAMESPACE = uuid.UUID("9a6c3f0e-5b7a-4f57-9d43-2f1c1b7f6e2a")
 
 
 def write_omh(
-    batches: Iterable[Sequence[Sample]], dest: Path, *, account: Account, created_s: int
+    batches: Iterable[Sequence[Sample]], handle: Writable, *, account: Account, created_s: int
 ) -> None:
-    """Stream batches into an NDJSON file of Open mHealth heart-rate data points."""
+    """Stream batches as NDJSON Open mHealth heart-rate data points into a binary stream."""
     created = format_rfc3339(created_s)
     provenance = {"source_name": f"heartkeep ({account.provider})", "modality": "sensed"}
     prefix = f"{account.key}@"
-    with dest.open("wb") as handle:
-        for batch in batches:
-            instant, bpm, offset = columns(batch)
-            for when, i, value in zip(
-                iso_local(instant, offset), instant.tolist(), bpm.tolist(), strict=True
-            ):
-                point = {
-                    "header": {
-                        "id": str(uuid.uuid5(_NAMESPACE, f"{prefix}{i}")),
-                        "creation_date_time": created,
-                        "schema_id": SCHEMA_ID,
-                        "acquisition_provenance": provenance,
-                        "user_id": account.key,
-                    },
-                    "body": {
-                        "heart_rate": {"value": value, "unit": "beats/min"},
-                        "effective_time_frame": {"date_time": when},
-                    },
-                }
-                handle.write(orjson.dumps(point))
-                handle.write(b"\n")
+    for batch in batches:
+        instant, bpm, offset = columns(batch)
+        for when, i, value in zip(
+            iso_local(instant, offset), instant.tolist(), bpm.tolist(), strict=True
+        ):
+            point = {
+                "header": {
+                    "id": str(uuid.uuid5(_NAMESPACE, f"{prefix}{i}")),
+                    "creation_date_time": created,
+                    "schema_id": SCHEMA_ID,
+                    "acquisition_provenance": provenance,
+                    "user_id": account.key,
+                },
+                "body": {
+                    "heart_rate": {"value": value, "unit": "beats/min"},
+                    "effective_time_frame": {"date_time": when},
+                },
+            }
+            handle.write(orjson.dumps(point))
+            handle.write(b"\n")

@@ -11,7 +11,6 @@ and memory stays at one day's rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +19,7 @@ import pyarrow.parquet as pq
 
 from heartkeep.exporters.timefmt import columns
 from heartkeep.model import Account, Sample
+from heartkeep.output_target import Writable
 
 SCHEMA = pa.schema(
     [
@@ -43,8 +43,13 @@ def _table(
     )
 
 
-def write_parquet(batches: Iterable[Sequence[Sample]], dest: Path, *, account: Account) -> None:
-    """Stream batches into a Parquet file, one row group per UTC day."""
+def write_parquet(
+    batches: Iterable[Sequence[Sample]], handle: Writable, *, account: Account
+) -> None:
+    """Stream batches as Parquet, one row group per UTC day, into a binary stream.
+
+    Parquet is written front to back (footer last), so a pipe works as well as a file.
+    """
     schema = SCHEMA.with_metadata(
         {
             "heartkeep.account": account.key,
@@ -55,7 +60,7 @@ def write_parquet(batches: Iterable[Sequence[Sample]], dest: Path, *, account: A
     parts: list[tuple[npt.NDArray[np.int64], ...]] = []
     current_day: int | None = None
     with pq.ParquetWriter(
-        dest,
+        handle,
         schema,
         compression="zstd",
         use_dictionary=["utc_offset_min"],
