@@ -11,13 +11,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import numpy.typing as npt
+
 from heartkeep.model import Window
+
+IntArray = npt.NDArray[np.int64]
 
 UTC = dt.UTC
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _DURATION = re.compile(r"^(-?\d+)(?:\.(\d+))?s$")
+ZONE_JUMP_MIN_S = 450
+"""The smallest backward step of a day's wall clock read as a change of zone (7.5 minutes): half
+the 15-minute grid every zone's offset sits on, so the jump rounds to at least a quarter hour."""
+_QUARTER_HOUR_S = 900
 
 
 def parse_rfc3339_s(text: str) -> int:
@@ -112,3 +122,50 @@ def day_start_s(day: dt.date) -> int:
 def date_of_s(instant_s: int) -> dt.date:
     """The UTC date of an instant."""
     return dt.date.fromordinal(_EPOCH_ORDINAL + instant_s // 86_400)
+
+
+class ZoneChanges(NamedTuple):
+    """A day's series re-read across the zone changes its wall clock betrays."""
+
+    instants_s: IntArray
+    offsets_min: IntArray
+    zone_changes: int
+    """How many backward jumps of the wall clock were read as a change of zone."""
+    samples_reoffset: int
+    """How many samples got an offset other than the one the zone's rules gave."""
+
+
+def infer_zone_changes(instants_s: IntArray, offsets_min: IntArray) -> ZoneChanges:
+    """Re-read a day of wall-clock samples whose clock jumps backwards as a trip across zones.
+
+    `instants_s`/`offsets_min` are one local day's samples *in the order the source listed them*
+    (time order), already read under one zone's rules.  A source that gives only wall times
+    (the legacy Fitbit API, saved copies of its responses) shows a flight west as the wall clock
+    stepping back: read under one zone, the instants then jump backwards and the repeated hours
+    land on instants already taken.  Each backward jump of at least `ZONE_JUMP_MIN_S` is taken
+    as a change of zone by the jump rounded to 15 minutes (the time that really passed across
+    the jump is small against it).  The *last* stretch of the day keeps the zone's reading —
+    the zone is the profile's current one, where the latest trip ended — and every earlier
+    stretch gets the offset larger by the jumps after it, and its instants earlier by as much.
+
+    Smaller backward steps are left alone (a DST fall-back is already read by the zone's rules
+    before this runs).  Returns new arrays; the inputs are not changed.
+    """
+    instants = np.asarray(instants_s, dtype=np.int64)
+    offsets = np.asarray(offsets_min, dtype=np.int64)
+    if instants.size < 2:
+        return ZoneChanges(instants.copy(), offsets.copy(), 0, 0)
+    back_s = instants[:-1] - instants[1:]
+    jumps = np.flatnonzero(back_s >= ZONE_JUMP_MIN_S)
+    if jumps.size == 0:
+        return ZoneChanges(instants.copy(), offsets.copy(), 0, 0)
+    shift_at = np.zeros(instants.size, dtype=np.int64)
+    shift_at[jumps] = (back_s[jumps] + _QUARTER_HOUR_S // 2) // _QUARTER_HOUR_S * _QUARTER_HOUR_S
+    # A sample is moved by every jump that comes after it: a cumulative sum from the end.
+    shift_s = np.cumsum(shift_at[::-1])[::-1]
+    return ZoneChanges(
+        instants - shift_s,
+        offsets + shift_s // 60,
+        int(jumps.size),
+        int(np.count_nonzero(shift_s)),
+    )

@@ -33,6 +33,7 @@ import_app = typer.Typer(
 ACCOUNT_HELP = "Account key (provider:user); may be left out when there is only one."
 SINCE_HELP = "First local day (YYYY-MM-DD), inclusive."
 UNTIL_HELP = "Last local day (YYYY-MM-DD), inclusive."
+IMPORT_JSON_HELP = "Print the import's report as one JSON object on stdout."
 
 
 def parse_day(value: str | None) -> dt.date | None:
@@ -74,13 +75,18 @@ def _progress() -> Iterator[Callable[[api.ImportProgress], None] | None]:
         yield update
 
 
-def _report_import(report: api.ImportReport) -> None:
+def _report_import(report: api.ImportReport, *, as_json: bool = False) -> None:
+    if as_json:
+        render.print_json(report.as_json())
+        return
     render.line(
         f"Imported {report.files} {'file' if report.files == 1 else 'files'} into "
         f"{report.account_key}: {report.samples_read:,} "
         f"samples read, {report.inserted:,} new, {report.updated:,} changed, "
         f"{report.dailies} daily values."
     )
+    if report.zone_changes_inferred:
+        render.zone_changes(report.zone_changes_inferred, report.samples_reoffset)
     if report.ignored_files:
         files = "file that holds" if report.ignored_files == 1 else "files that hold"
         render.line(f"Skipped {report.ignored_files} {files} no heart-rate data.")
@@ -113,6 +119,7 @@ def import_takeout_command(
     name: str | None = typer.Option(
         None, "--name", help="Name for a new takeout:<name> account (default: from the archive)."
     ),
+    as_json: bool = typer.Option(False, "--json", help=IMPORT_JSON_HELP),
 ) -> None:
     """Import a Google Takeout or Fitbit account-export archive: heart rate, resting HR, zones.
 
@@ -131,7 +138,7 @@ def import_takeout_command(
             name=name,
             on_progress=on_progress,
         )
-    _report_import(report)
+    _report_import(report, as_json=as_json)
 
 
 @import_app.command("fitbit-json")
@@ -152,12 +159,14 @@ def import_fitbit_json_command(
     name: str | None = typer.Option(
         None, "--name", help="Name for a new fitbit-json:<name> account."
     ),
+    as_json: bool = typer.Option(False, "--json", help=IMPORT_JSON_HELP),
 ) -> None:
     """Import raw legacy Fitbit API heart-rate JSON (curl output, python-fitbit dumps).
 
     Times in these files are local wall-clock times; heartkeep turns them into instants with
-    your zone's rules, DST changes included.  The day comes from the response, the file name
-    (heart-2024-03-31.json) or --date.
+    your zone's rules, DST changes included; a backward jump of the wall clock within a day (a
+    flight west) is read as a change of zone and reported.  The day comes from the response,
+    the file name (heart-2024-03-31.json) or --date.
     """
     settings = load_settings()
     with _progress() as on_progress:
@@ -171,7 +180,7 @@ def import_fitbit_json_command(
             name=name,
             on_progress=on_progress,
         )
-    _report_import(report)
+    _report_import(report, as_json=as_json)
 
 
 def export_command(

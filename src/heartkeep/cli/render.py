@@ -52,6 +52,19 @@ def line(text: str) -> None:
     console.print(text, markup=False)
 
 
+def zone_changes(changes: int, reoffset: int) -> None:
+    """Say that a wall clock's backward jumps were read as trips across zones, and what moved.
+
+    Printed after an import or sync summary so nobody wonders why some samples carry an offset
+    their account's zone never has (docs/fitbit-legacy.md, "Travel days").
+    """
+    trips = "a backward jump" if changes == 1 else f"{changes:,} backward jumps"
+    line(
+        f"  {trips} of the wall clock read as a change of time zone (a flight west): "
+        f"{reoffset:,} samples stored with the inferred offset."
+    )
+
+
 def stage(text: str) -> None:
     """A step of a longer job, on stderr: the console the progress bars draw on, so the line
     lands above a live bar instead of tearing it."""

@@ -83,6 +83,8 @@ def _summary_lines(report: SyncReport) -> None:
                 f"{account.requests} requests, {account.rate_limit_waits} rate-limit waits, "
                 f"{account.seconds:.1f} s"
             )
+            if account.zone_changes_inferred:
+                render.zone_changes(account.zone_changes_inferred, account.samples_reoffset)
         else:
             render.error(f"{account.account_key}: {redact(account.error or 'failed')}")
 

@@ -11,7 +11,8 @@ through a callback with plain values; the CLI decides how to draw it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from heartkeep.model import Account, Daily, Sample, Source, Window
 from heartkeep.store.protocol import Store, WriteResult
@@ -43,6 +44,8 @@ class FileDone:
 
     name: str
     day_mismatches: int = 0
+    zone_changes_inferred: int = 0
+    samples_reoffset: int = 0
 
 
 ImportItem = Sequence[Sample] | Daily | FileDone
@@ -61,6 +64,10 @@ class ImportReport:
 
     `merged` counts readings of one file that fell on a second another reading of that file
     already holds (the store keeps one sample per second; the larger bpm stays).
+
+    `zone_changes_inferred` counts backward jumps of a saved legacy response's wall clock read
+    as a trip across zones, and `samples_reoffset` the samples stored with the offset inferred
+    from them (see `timeline.infer_zone_changes`).
     """
 
     account_key: str
@@ -72,6 +79,14 @@ class ImportReport:
     day_mismatches: int = 0
     ignored_files: int = 0
     merged: int = 0
+    zone_changes_inferred: int = 0
+    samples_reoffset: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented `import … --json` shape: every field, `account_key` as `account`."""
+        out = asdict(self)
+        out["account"] = out.pop("account_key")
+        return out
 
 
 def load(
@@ -99,6 +114,8 @@ def load(
     files = 0
     samples_read = 0
     mismatches = 0
+    zone_changes = 0
+    reoffset = 0
 
     span = store.sample_span(account_key)
 
@@ -121,6 +138,8 @@ def load(
                 flush()
                 files += 1
                 mismatches += item.day_mismatches
+                zone_changes += item.zone_changes_inferred
+                reoffset += item.samples_reoffset
                 if on_progress is not None:
                     on_progress(ImportProgress(files, files_total, samples_read, item.name))
             elif isinstance(item, Daily):
@@ -145,6 +164,8 @@ def load(
         day_mismatches=mismatches,
         ignored_files=ignored_files,
         merged=written.merged,
+        zone_changes_inferred=zone_changes,
+        samples_reoffset=reoffset,
     )
 
 

@@ -11,6 +11,10 @@ An intraday response (`activities-heart` + `activities-heart-intraday.dataset` o
   seen stepping backwards, the rest as winter time.  A wall time skipped by a spring-forward
   change cannot come from a device; if one appears it is read with the offset in force before
   the gap (PEP 495), which is what the device's clock would have shown.
+* A flight west shows as the wall clock jumping back by hours within one file: each backward
+  jump the zone's rules do not explain is read as a change of zone by the jump rounded to 15
+  minutes, the day's last stretch keeping the zone's reading (`timeline.infer_zone_changes`,
+  shared with the legacy provider); the count rides on `FileDone`.
 * A response fetched with `?timezone=UTC` has UTC times: pass `times_utc=True`.
 
 The daily part of the response (resting heart rate, the day's zones with their bounds and
@@ -25,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from heartkeep import timeline
@@ -154,6 +159,19 @@ def local_times_to_samples(
     return samples
 
 
+def _across_zone_changes(samples: list[Sample]) -> tuple[list[Sample], int, int]:
+    """The file's samples re-read across the zone changes its wall clock shows (if any)."""
+    instants = np.fromiter((s.instant_s for s in samples), np.int64, len(samples))
+    offsets = np.fromiter((s.offset_min for s in samples), np.int64, len(samples))
+    read = timeline.infer_zone_changes(instants, offsets)
+    if read.zone_changes == 0:
+        return samples, 0, 0
+    rows = zip(
+        read.instants_s.tolist(), (s.bpm for s in samples), read.offsets_min.tolist(), strict=True
+    )
+    return [Sample(i, b, o) for i, b, o in rows], read.zone_changes, read.samples_reoffset
+
+
 def read_files(
     paths: Sequence[Path],
     zone_name: str,
@@ -193,10 +211,11 @@ def read_files(
             ]
         else:
             samples = local_times_to_samples(day, clock_s, bpms, zone_name)
+        samples, changes, reoffset = _across_zone_changes(samples)
         for start in range(0, len(samples), BATCH_SIZE):
             yield samples[start : start + BATCH_SIZE]
         yield from _dailies(summary, day, path)
-        yield FileDone(str(path))
+        yield FileDone(str(path), zone_changes_inferred=changes, samples_reoffset=reoffset)
 
 
 __all__ = ["local_times_to_samples", "read_files", "response_date"]

@@ -35,6 +35,10 @@ class Page:
     covers: Window
     dailies: Sequence[Daily] = ()
     requests: int = 1
+    zone_changes_inferred: int = 0
+    """Backward jumps of a wall clock read as a change of zone (sources with wall times only)."""
+    samples_reoffset: int = 0
+    """Samples given an inferred offset instead of the one the account zone's rules give."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import numpy as np
-import numpy.typing as npt
 import orjson
 
 from heartkeep import timeline
@@ -46,15 +44,13 @@ from heartkeep.errors import (
 )
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window, Zone
 from heartkeep.providers import DailyPage, Page
+from heartkeep.providers.fitbit_clock import clock_seconds, local_clock_to_instants
 from heartkeep.providers.paging import response_json
 from heartkeep.redaction import redact
 
-IntArray = npt.NDArray[np.int64]
 NAME = "fitbit-legacy"
 PROFILE_PATH = "/1/user/-/profile.json"
 DEVICES_PATH = "/1/user/-/devices.json"
-DAY_S = 86_400
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _TIME = itemgetter("time")
 _VALUE = itemgetter("value")
 
@@ -69,94 +65,36 @@ def intraday_path(day: dt.date) -> str:
     return f"/1/user/-/activities/heart/date/{day.isoformat()}/1d/1sec.json"
 
 
-@lru_cache(maxsize=1)
-def _clock_seconds() -> dict[str, int]:
-    """`HH:mm:ss` → seconds after midnight, for every second of a day.
+class IntradayDay(NamedTuple):
+    """One day's intraday response, read: what the provider stores and what it had to infer."""
 
-    A dictionary lookup is several times faster than slicing and converting 25,000 strings a
-    day, and it rejects any malformed time by its absence.
-    """
-    return {f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}": s for s in range(DAY_S)}
-
-
-def local_clock_to_instants(
-    day: dt.date, clock_s: IntArray, zone_name: str
-) -> tuple[IntArray, IntArray]:
-    """Seconds after local midnight of `day`, in the API's (time) order → (instants, offsets_min).
-
-    DST rules as in the module docstring: the first backwards step of the wall clock inside a
-    fall-back day marks the second pass through the repeated hour; without one, a repeated
-    wall time is read as its first occurrence.  A wall time inside a spring-forward gap (which
-    no device produces) is read with the offset before the gap.
-    """
-    midnight_local = (day.toordinal() - _EPOCH_ORDINAL) * DAY_S
-    span = timeline.local_day_window(day, zone_name)
-    offsets_s = sorted(
-        {
-            timeline.zone_offset_min(zone_name, instant) * 60
-            for instant in range(span.start_s, span.end_s, 3600)
-        }
-        | {timeline.zone_offset_min(zone_name, span.end_s - 1) * 60}
-    )
-    before_s = timeline.zone_offset_min(zone_name, span.start_s) * 60
-    after_s = timeline.zone_offset_min(zone_name, span.end_s - 1) * 60
-    if len(offsets_s) == 1:
-        instants = midnight_local + clock_s - before_s
-        return instants.astype(np.int64), np.full(clock_s.shape, before_s // 60, dtype=np.int64)
-    if len(offsets_s) > 2 or before_s == after_s:
-        return _convert_slowly(day, clock_s, zone_name)
-    change_s = _transition_instant(zone_name, span.start_s, span.end_s, before_s)
-    old_rule_ends = change_s + before_s - midnight_local  # wall seconds where the old offset ends
-    new_rule_starts = change_s + after_s - midnight_local  # wall seconds where the new one starts
-    if after_s < before_s:
-        steps_back = np.flatnonzero(np.diff(clock_s) < 0)
-        if steps_back.size:
-            switch = int(steps_back[0]) + 1
-        else:
-            switch = int(np.searchsorted(clock_s, old_rule_ends, side="left"))
-    else:
-        switch = int(np.searchsorted(clock_s, new_rule_starts, side="left"))
-    offsets = np.where(np.arange(clock_s.size) < switch, before_s, after_s).astype(np.int64)
-    instants = midnight_local + clock_s - offsets
-    return instants.astype(np.int64), offsets // 60
-
-
-def _transition_instant(zone_name: str, lo_s: int, hi_s: int, before_s: int) -> int:
-    """The first instant in [lo_s, hi_s) whose offset is no longer `before_s` (bisection)."""
-    while hi_s - lo_s > 1:
-        mid = (lo_s + hi_s) // 2
-        if timeline.zone_offset_min(zone_name, mid) * 60 == before_s:
-            lo_s = mid
-        else:
-            hi_s = mid
-    return hi_s
-
-
-def _convert_slowly(day: dt.date, clock_s: IntArray, zone_name: str) -> tuple[IntArray, IntArray]:
-    """Per-sample conversion for days with more than one offset change (none in practice)."""
-    midnight = dt.datetime.combine(day, dt.time())
-    fold = 0
-    previous = -1
-    instants = np.empty(clock_s.size, dtype=np.int64)
-    offsets = np.empty(clock_s.size, dtype=np.int64)
-    for index, seconds in enumerate(clock_s.tolist()):
-        if seconds < previous:
-            fold = 1
-        previous = seconds
-        instant = timeline.local_to_instant(
-            midnight + dt.timedelta(seconds=seconds), zone_name, fold=fold
-        )
-        instants[index] = instant
-        offsets[index] = timeline.zone_offset_min(zone_name, instant)
-    return instants, offsets
+    samples: list[Sample]
+    """Ascending by instant."""
+    dailies: list[Daily]
+    zone_changes: int
+    """Backward jumps of the wall clock read as a change of zone (a flight west)."""
+    samples_reoffset: int
+    """Samples stored with an inferred offset instead of the profile zone's."""
 
 
 def parse_intraday(
     body: Mapping[str, Any], day: dt.date, zone_name: str, window: Window | None = None
 ) -> tuple[list[Sample], list[Daily]]:
-    """One day's intraday response → (samples ascending by instant, that day's dailies).
+    """One day's intraday response → (samples ascending by instant, that day's dailies)."""
+    read = read_intraday(body, day, zone_name, window)
+    return read.samples, read.dailies
 
-    With `window`, only samples inside it are kept.
+
+def read_intraday(
+    body: Mapping[str, Any], day: dt.date, zone_name: str, window: Window | None = None
+) -> IntradayDay:
+    """One day's intraday response → its samples, dailies and the zone changes inferred.
+
+    Wall times are read under the zone's rules, then every backward jump of the wall clock is
+    read as a trip across zones (`timeline.infer_zone_changes`): without that, the hours a
+    flight west repeats would land on instants already taken and be lost.  With `window`, only
+    samples whose zone-rule reading falls inside it are kept — the day's own samples, even those
+    a trip moves to before the day's span in the profile zone.
 
     Raises `ProviderError` when the intraday part is missing — the API's way of saying the app
     has no intraday access, which must not be mistaken for a day without data — or malformed.
@@ -172,7 +110,7 @@ def parse_intraday(
     dataset = intraday.get("dataset")
     if not isinstance(dataset, list):
         raise ProviderError(f"The Fitbit API sent an unreadable dataset for {day.isoformat()}.")
-    lookup = _clock_seconds()
+    lookup = clock_seconds()
     try:
         # map/itemgetter keep the per-point work in C: ~25,000 points a day, a year at a time.
         clock_s = np.fromiter(map(lookup.__getitem__, map(_TIME, dataset)), np.int64, len(dataset))
@@ -181,13 +119,19 @@ def parse_intraday(
         raise ProviderError(
             f"The Fitbit API sent an unreadable heart-rate point for {day.isoformat()} ({error})."
         ) from None
-    instants, offsets = local_clock_to_instants(day, clock_s, zone_name)
+    by_rules, rule_offsets = local_clock_to_instants(day, clock_s, zone_name)
+    instants, offsets, zone_changes, _ = timeline.infer_zone_changes(by_rules, rule_offsets)
     if window is not None:
-        keep = (instants >= window.start_s) & (instants < window.end_s)
-        instants, bpm, offsets = instants[keep], bpm[keep], offsets[keep]
+        keep = (by_rules >= window.start_s) & (by_rules < window.end_s)
+        by_rules, instants, bpm, offsets = by_rules[keep], instants[keep], bpm[keep], offsets[keep]
     order = np.argsort(instants, kind="stable")
     rows = zip(instants[order].tolist(), bpm[order].tolist(), offsets[order].tolist(), strict=True)
-    return list(map(Sample._make, rows)), parse_dailies(body, day)
+    return IntradayDay(
+        list(map(Sample._make, rows)),
+        parse_dailies(body, day),
+        zone_changes,
+        int(np.count_nonzero(instants != by_rules)),
+    )
 
 
 def parse_dailies(body: Mapping[str, Any], day: dt.date) -> list[Daily]:
@@ -307,8 +251,15 @@ class FitbitLegacyProvider:
                 yield Page(samples=(), covers=covers, requests=0)
             else:
                 body = self._get_json(intraday_path(day))
-                samples, dailies = parse_intraday(body, day, zone_name, covers)
-                yield Page(samples=samples, covers=covers, dailies=dailies, requests=1)
+                read = read_intraday(body, day, zone_name, covers)
+                yield Page(
+                    samples=read.samples,
+                    covers=covers,
+                    dailies=read.dailies,
+                    requests=1,
+                    zone_changes_inferred=read.zone_changes,
+                    samples_reoffset=read.samples_reoffset,
+                )
             if covers.start_s <= window.start_s:
                 return
             day -= dt.timedelta(days=1)

@@ -58,6 +58,8 @@ class _Counts:
     pages: int = 0
     provider_requests: int = 0
     days: float = 0.0
+    zone_changes_inferred: int = 0
+    samples_reoffset: int = 0
 
 
 class _AccountSync:
@@ -136,6 +138,8 @@ class _AccountSync:
             self.counts.pages += 1
             self.counts.provider_requests += page.requests
             self.counts.days += covers.seconds / DAY_S
+            self.counts.zone_changes_inferred += page.zone_changes_inferred
+            self.counts.samples_reoffset += page.samples_reoffset
             self.events(
                 PageCommitted(
                     account_key=self.key,
@@ -257,6 +261,8 @@ class _AccountSync:
             dailies_added=self.counts.dailies,
             pages=self.counts.pages,
             days_fetched=self.counts.days,
+            zone_changes_inferred=self.counts.zone_changes_inferred,
+            samples_reoffset=self.counts.samples_reoffset,
             requests=self.events.requests or self.counts.provider_requests,
             retries=self.events.retries,
             rate_limit_waits=self.events.rate_limit_waits,

@@ -36,6 +36,10 @@ class AccountReport:
     newest_sample_s: int | None = None
     error: str | None = None
     exit_code: int = 0
+    zone_changes_inferred: int = 0
+    """Backward jumps of the legacy API's wall clock read as a trip across zones."""
+    samples_reoffset: int = 0
+    """Samples stored with the offset such a trip implies instead of the profile zone's."""
 
     @property
     def ok(self) -> bool:
