@@ -9,6 +9,7 @@ The CLI runs on the system clock, so the sandbox runs on wall time pinned to a f
 
 from __future__ import annotations
 
+import datetime as dt
 import webbrowser
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,11 @@ def test_status_marks_sandbox_accounts_and_shows_a_valid_token_as_valid(wall_wor
     result = run("auth", "status")
     assert result.exit_code == 0, result.output
     assert f"{wall_world.account_key} (sandbox)" in result.output
-    assert "access token   valid until 2026-11-20 13:00 UTC" in result.output
     (entry,) = orjson.loads(run("auth", "status", "--json").stdout)
     assert entry["sandbox_url"] == wall_world.server.url
     assert entry["access_state"] == "valid"
+    # Google's access tokens live 3599 s: the expiry is about an hour after the pinned 12:00.
+    tokens = Vault(wall_world.settings.vault_dir, wall_world.account_key).load().tokens
+    shown = dt.datetime.fromtimestamp(tokens.expires_at_s, dt.UTC).strftime("%Y-%m-%d %H:%M")
+    assert shown.startswith(("2026-11-20 12:59", "2026-11-20 13:0"))
+    assert f"access token   valid until {shown} UTC" in result.output
