@@ -14,6 +14,7 @@ quietly making an empty database somewhere.
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -115,6 +116,22 @@ def full(path: Path, detail: str) -> StoreFull:
     )
 
 
+# Less room than this (a WAL frame batch plus the -shm index) counts as a full disk.
+_NEARLY_FULL_BYTES = 1024 * 1024
+
+
+def _free_bytes(path: Path) -> int:
+    folder = path if path.is_dir() else path.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return _NEARLY_FULL_BYTES
+
+
+def _nearly_full(path: Path) -> bool:
+    return _free_bytes(path) < _NEARLY_FULL_BYTES
+
+
 def store_failure(failure: BaseException, path: Path) -> StoreError:
     """Turn a `sqlite3.Error` or `OSError` met while using `path` into the right `StoreError`."""
     if isinstance(failure, StoreError):
@@ -149,6 +166,9 @@ def store_failure(failure: BaseException, path: Path) -> StoreError:
             f"cannot open the database {path} ({detail})",
             hint=f"Check that {path.parent} exists and that you may read and write it.",
         )
+    if "disk i/o error" in text and _nearly_full(path):
+        # SQLite reports a failed -shm or WAL extension as an I/O error; free space tells why.
+        return full(path, f"{detail}; the disk has {_free_bytes(path) // 1024} KiB free")
     if "disk i/o error" in text:
         return StoreUnavailable(
             f"the disk failed while using {path} ({detail})",
