@@ -15,7 +15,8 @@ import datetime as dt
 import pathlib
 import re
 import webbrowser
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -354,6 +355,25 @@ def _import_account(
     return Account(provider, user_id, display_name=owner, time_zone=time_zone), True
 
 
+@contextmanager
+def _removed_if_import_fails(database: str) -> Iterator[None]:
+    """Delete the database again if the import that created it fails.
+
+    An import that stops on a bad file commits nothing; when it was also the first thing to
+    touch the store, the empty `heartkeep.sqlite` it left would make the next command believe
+    heartkeep had been set up.  A database that existed before is never touched.
+    """
+    path = None if "://" in database or not database else Path(database).expanduser()
+    existed = path is None or path.exists()
+    try:
+        yield
+    except BaseException:
+        if not existed and path is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+        raise
+
+
 def import_takeout(
     settings: Settings,
     paths: Sequence[pathlib.Path],
@@ -381,7 +401,7 @@ def import_takeout(
                 path=", ".join(str(p) for p in paths),
             )
         owner = name or takeout.archive_owner(paths) or "me"
-        with open_store(settings.database) as store:
+        with _removed_if_import_fails(settings.database), open_store(settings.database) as store:
             target, create = _import_account(store, account, time_zone, owner, "takeout")
             zone = time_zone or target.time_zone
             return load(
@@ -417,7 +437,7 @@ def import_fitbit_json(
 
     if time_zone is not None:
         _check_zone(time_zone)
-    with open_store(settings.database) as store:
+    with _removed_if_import_fails(settings.database), open_store(settings.database) as store:
         target, create = _import_account(store, account, time_zone, name or "me", "fitbit-json")
         zone = time_zone or target.time_zone
         return load(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from heartkeep.errors import ImportFormatError
+from heartkeep.importers.limits import check_ratio, unsafe_name
 
 
 class Kind(Enum):
@@ -72,10 +73,18 @@ class _ZipSource:
             raise ImportFormatError(
                 f"not a zip or tar archive, nor a folder ({error})", path=str(path)
             ) from error
-        self.names = sorted(info.filename for info in self._zip.infolist() if not info.is_dir())
+        self._infos = {info.filename: info for info in self._zip.infolist() if not info.is_dir()}
+        self.names = sorted(self._infos)
+        _refuse_unsafe(path, self.names)
 
     def opener(self, name: str) -> Callable[[], AbstractContextManager[IO[bytes]]]:
-        return lambda: self._zip.open(name)
+        info = self._infos[name]
+
+        def open_member() -> AbstractContextManager[IO[bytes]]:
+            check_ratio(info.compress_size, info.file_size)
+            return self._zip.open(info)
+
+        return open_member
 
     def close(self) -> None:
         self._zip.close()
@@ -92,6 +101,7 @@ class _TarSource:
         except (tarfile.TarError, OSError, EOFError) as error:
             raise ImportFormatError(f"unreadable tar archive ({error})", path=str(path)) from error
         self.names = list(self._infos)
+        _refuse_unsafe(path, self.names)
 
     def opener(self, name: str) -> Callable[[], AbstractContextManager[IO[bytes]]]:
         def open_member() -> AbstractContextManager[IO[bytes]]:
@@ -104,6 +114,17 @@ class _TarSource:
 
     def close(self) -> None:
         self._tar.close()
+
+
+def _refuse_unsafe(path: Path, names: Sequence[str]) -> None:
+    """Refuse an archive with a member named outside it (`../x`, `/etc/x`): no export makes one."""
+    for name in names:
+        if unsafe_name(name):
+            raise ImportFormatError(
+                f"the archive holds a file named {name!r}, which points outside the archive; "
+                "heartkeep refuses such archives (no Fitbit or Google export has one)",
+                path=str(path),
+            )
 
 
 @dataclass(slots=True)

@@ -30,26 +30,28 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from heartkeep import timeline
 from heartkeep.errors import ImportFormatError
-from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem
+from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem, jsontext
+from heartkeep.importers.limits import LimitExceeded, read_capped
 from heartkeep.model import Daily, DailyKind, Sample, Zone
 
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
 def _load(path: Path) -> dict[str, Any]:
+    """The response in a saved file, whatever its encoding (see `jsontext`)."""
     try:
-        data = orjson.loads(path.read_bytes())
+        data = jsontext.load_json(read_capped(path))
     except OSError as error:
         raise ImportFormatError(f"cannot read the file ({error})", path=str(path)) from error
-    except orjson.JSONDecodeError as error:
-        raise ImportFormatError(f"not valid JSON ({error})", path=str(path)) from error
+    except (jsontext.TextError, LimitExceeded) as error:
+        raise ImportFormatError(str(error), path=str(path)) from error
     if not isinstance(data, dict) or "activities-heart-intraday" not in data:
         raise ImportFormatError(
-            "not a Fitbit intraday heart-rate response (no 'activities-heart-intraday')",
+            "not a Fitbit intraday heart-rate response: expected an object with "
+            f"'activities-heart-intraday', found {jsontext.kind_of(data)}",
             path=str(path),
         )
     return data
@@ -90,32 +92,81 @@ def response_date(
     )
 
 
-def _dailies(summary: dict[str, Any] | None, day: dt.date, path: Path) -> Iterator[Daily]:
-    if summary is None:
+def _dailies(entries: Any, day: dt.date, path: Path) -> Iterator[Daily]:
+    """Resting HR and zones from `activities-heart`, in either layout the API has used.
+
+    Today's layout has one entry for the day, with both nested in a `value` object.  The older
+    one (still in saved responses and forum copies) has one entry per requested time window,
+    `heartRateZones` beside `dateTime` and a string `value` such as `"55.44"`; that string is
+    not documented as the resting heart rate, so only the zones are read, their minutes summed
+    over the windows.  Numbers written as strings are accepted in both.  Entries dated another
+    day than `day` are not this file's.
+    """
+    if not isinstance(entries, list):
         return
-    value = summary.get("value")
-    if not isinstance(value, dict):
-        return  # the old documented shape put a string here; it carries no daily values
-    try:
-        resting = value.get("restingHeartRate")
-        if resting is not None and float(resting) > 0:
-            yield Daily(day, DailyKind.RESTING_HR, value=float(resting))
-        raw_zones = value.get("customHeartRateZones") or value.get("heartRateZones") or []
-        zones = tuple(
-            Zone(
-                str(zone["name"]),
-                int(zone["min"]),
-                int(zone["max"]),
-                float(zone["minutes"]) if zone.get("minutes") is not None else None,
+    resting: float | None = None
+    windows: list[tuple[Zone, ...]] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or entry.get("dateTime") not in (
+            None,
+            "today",
+            day.isoformat(),
+        ):
+            continue
+        value = entry.get("value")
+        holder: dict[str, Any] = value if isinstance(value, dict) else entry
+        try:
+            found = holder.get("restingHeartRate") if isinstance(value, dict) else None
+            if found is not None and resting is None and _number(found) > 0:
+                resting = _number(found)
+            raw_zones = holder.get("customHeartRateZones") or holder.get("heartRateZones") or []
+            zones = tuple(
+                Zone(
+                    str(zone["name"]),
+                    round(_number(zone["min"])),
+                    round(_number(zone["max"])),
+                    _number(zone["minutes"]) if zone.get("minutes") is not None else None,
+                )
+                for zone in raw_zones
             )
-            for zone in raw_zones
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise ImportFormatError(
-            f"unreadable daily summary ({error})", path=str(path), record="activities-heart[0]"
-        ) from error
-    if zones:
-        yield Daily(day, DailyKind.ZONES, zones=zones)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ImportFormatError(
+                f"unreadable daily summary ({error})",
+                path=str(path),
+                record=f"activities-heart[{index}]",
+            ) from error
+        if zones:
+            windows.append(zones)
+    if resting is not None:
+        yield Daily(day, DailyKind.RESTING_HR, value=resting)
+    if windows:
+        yield Daily(day, DailyKind.ZONES, zones=_summed(windows))
+
+
+def _summed(windows: list[tuple[Zone, ...]]) -> tuple[Zone, ...]:
+    """One day's zones from the zones of its time windows: bounds of the first, minutes added."""
+    if len(windows) == 1:
+        return windows[0]
+    order: dict[str, Zone] = {}
+    for zones in windows:
+        for zone in zones:
+            seen = order.get(zone.name)
+            if seen is None:
+                order[zone.name] = zone
+            elif zone.minutes is not None:
+                total = (seen.minutes or 0.0) + zone.minutes
+                order[zone.name] = Zone(seen.name, seen.min_bpm, seen.max_bpm, total)
+    return tuple(order.values())
+
+
+def _number(value: Any) -> float:
+    """A JSON number, or a number written as a string (`"55.44"`); ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{value!r} is not a number")
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 def _parse_time(text: Any) -> int:
@@ -182,7 +233,7 @@ def read_files(
     """Stream each file's samples (in batches) and dailies, then a `FileDone` per file."""
     for path in paths:
         data = _load(path)
-        day, summary = response_date(data, path, default_date)
+        day, _ = response_date(data, path, default_date)
         intraday = data["activities-heart-intraday"]
         dataset = intraday.get("dataset") if isinstance(intraday, dict) else None
         if not isinstance(dataset, list):
@@ -214,7 +265,7 @@ def read_files(
         samples, changes, reoffset = _across_zone_changes(samples)
         for start in range(0, len(samples), BATCH_SIZE):
             yield samples[start : start + BATCH_SIZE]
-        yield from _dailies(summary, day, path)
+        yield from _dailies(data.get("activities-heart"), day, path)
         yield FileDone(str(path), zone_changes_inferred=changes, samples_reoffset=reoffset)
 
 

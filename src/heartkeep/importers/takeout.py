@@ -24,6 +24,7 @@ Time semantics (see docs/formats.md):
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -34,12 +35,12 @@ from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
 from heartkeep import timeline
 from heartkeep.errors import ImportFormatError
-from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem
+from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem, jsontext
 from heartkeep.importers.archive import Kind, Member, archive_owner, classify, scan
+from heartkeep.importers.limits import LimitExceeded, check_csv_lines, read_capped
 from heartkeep.model import Daily, DailyKind, Sample, Zone
 
 # The archive's default zone keys, named as the legacy API names the same zones.
@@ -79,20 +80,46 @@ def read_members(members: Sequence[Member], zone_name: str) -> Iterator[ImportIt
             UnicodeDecodeError,
         ) as error:
             raise ImportFormatError(f"cannot read the file ({error})", path=member.name) from error
+        except LimitExceeded as error:
+            raise ImportFormatError(str(error), path=member.name) from error
+        except csv.Error as error:
+            raise ImportFormatError(
+                f"not a readable CSV file ({error})", path=member.name
+            ) from error
         yield FileDone(member.name, day_mismatches=mismatches)
 
 
+def _read(member: Member, handle: IO[bytes]) -> bytes:
+    """The member's bytes, read through the size cap (`limits`), never trusting its header."""
+    try:
+        return read_capped(handle)
+    except LimitExceeded as error:
+        raise ImportFormatError(str(error), path=member.name) from error
+
+
 def _load_json_array(member: Member, handle: IO[bytes]) -> list[Any]:
-    raw = handle.read()
-    if not raw.strip():
+    raw = _read(member, handle)
+    if not raw.strip() or raw.strip() == codecs.BOM_UTF8:
         return []
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise ImportFormatError(f"not valid JSON ({error})", path=member.name) from error
+        data = jsontext.load_json(raw)
+    except (jsontext.TextError, LimitExceeded) as error:
+        raise ImportFormatError(str(error), path=member.name) from error
     if not isinstance(data, list):
-        raise ImportFormatError("expected a JSON array of records", path=member.name)
+        raise ImportFormatError(
+            f"expected a JSON array of records, found {jsontext.kind_of(data)}", path=member.name
+        )
     return data
+
+
+def _read_text(member: Member, handle: IO[bytes]) -> str:
+    """A CSV member's text in any encoding `jsontext.decode` accepts, within the line limits."""
+    raw = _read(member, handle)
+    try:
+        check_csv_lines(raw)
+        return jsontext.decode(raw)
+    except (jsontext.TextError, LimitExceeded) as error:
+        raise ImportFormatError(str(error), path=member.name) from error
 
 
 def parse_fitbit_datetime(text: str) -> dt.datetime:
@@ -112,6 +139,16 @@ def parse_fitbit_datetime(text: str) -> dt.datetime:
     if len(text) == 8 and text[2] == "/" and text[5] == "/":
         return dt.datetime(2000 + int(text[6:8]), int(text[0:2]), int(text[3:5]))
     raise ValueError(f"expected MM/DD/YY HH:MM:SS, got {text!r}")
+
+
+def parse_label_day(text: Any) -> dt.date:
+    """The local day a daily record labels: `MM/DD/YY[ HH:MM:SS]` as most archives write it, or
+    ISO `YYYY-MM-DD[THH:MM:SS…]` as some zone and resting files do; ValueError otherwise."""
+    if not isinstance(text, str):
+        raise ValueError(f"date {text!r} is not text")
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        return dt.date.fromisoformat(text[:10])
+    return parse_fitbit_datetime(text).date()
 
 
 class _OffsetCache:
@@ -259,10 +296,6 @@ def _reason(error: Exception) -> str:
 _CsvReader = Any  # csv's reader type is private (_csv.reader); it has `line_num` and iterates rows
 
 
-def _text_lines(handle: IO[bytes]) -> io.TextIOWrapper:
-    return io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-
-
 def _check_header(member: Member, header: list[str] | None, allowed: Sequence[list[str]]) -> bool:
     """True if the file has rows to read; False for an empty or `no data` file."""
     if header is None or header == ["no data"]:
@@ -280,7 +313,7 @@ def _check_header(member: Member, header: list[str] | None, allowed: Sequence[li
 def _heart_rate_csv(member: Member, handle: IO[bytes], zone_name: str) -> Iterator[ImportItem]:
     """A day file (≤ 86,400 rows) is read whole and converted with numpy; if any row is off,
     the row-by-row path reports the first bad line."""
-    text = handle.read().decode("utf-8-sig")
+    text = _read_text(member, handle)
     reader = csv.reader(io.StringIO(text, newline=""))
     if not _check_header(member, next(reader, None), _CSV_HEADERS):
         return
@@ -384,7 +417,7 @@ def _resting_json(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
             value = record["value"]
             if value.get("date") is None:
                 continue  # placeholder for a day without a value
-            day = parse_fitbit_datetime(value["date"]).date()
+            day = parse_label_day(value["date"])
             bpm = float(value["value"])
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise ImportFormatError(
@@ -397,8 +430,8 @@ def _resting_json(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
 
 
 def _resting_csv(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
-    with _text_lines(handle) as text:
-        yield from _resting_rows(member, csv.reader(text))
+    text = _read_text(member, handle)
+    yield from _resting_rows(member, csv.reader(io.StringIO(text, newline="")))
 
 
 def _resting_rows(member: Member, reader: _CsvReader) -> Iterator[ImportItem]:
@@ -425,7 +458,7 @@ def _zones_json(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
     for index, record in enumerate(_load_json_array(member, handle), start=1):
         try:
             stamp = record.get("dateTime")
-            day = parse_fitbit_datetime(stamp).date() if stamp else member.file_date
+            day = parse_label_day(stamp) if stamp else member.file_date
             minutes = record["value"]["valuesInZones"]
             zones = tuple(
                 Zone(_FITBIT_ZONE_NAMES.get(key, key), 0, 0, float(value))
