@@ -51,6 +51,8 @@ from heartkeep.model import Account, DailyKind, Sample, Source, Window
 from heartkeep.output_target import OutputTarget
 from heartkeep.providers import get_provider_factory as _provider_factory
 from heartkeep.store import Store, SyncStore, open_store
+from heartkeep.store.protocol import ImportRun as ImportRun
+from heartkeep.store.protocol import UndoResult as UndoResult
 
 # Reports and events of a sync, re-exported so the CLI (and Python users) need only `api`.
 from heartkeep.sync import AccountFinished as AccountFinished
@@ -85,6 +87,7 @@ __all__ = [
     "ExportReport",
     "ImportProgress",
     "ImportReport",
+    "ImportRun",
     "JobStarted",
     "LoginResult",
     "PageCommitted",
@@ -93,12 +96,14 @@ __all__ = [
     "RetryScheduled",
     "Settings",
     "SyncReport",
+    "UndoResult",
     "auth_status",
     "daily_report",
     "damaged_vaults",
     "demo",
     "export",
     "import_fitbit_json",
+    "import_runs",
     "import_takeout",
     "load_settings",
     "login",
@@ -111,6 +116,7 @@ __all__ = [
     "sandbox_server",
     "status",
     "sync",
+    "undo_import",
     "watch",
 ]
 
@@ -391,6 +397,7 @@ def import_takeout(
     account or zone is ambiguous, `NoAccounts` for an unknown `account`.
     """
     from heartkeep.importers import takeout
+    from heartkeep.importers.provenance import provenance
 
     if time_zone is not None:
         _check_zone(time_zone)
@@ -410,6 +417,8 @@ def import_takeout(
                 takeout.read_members(found.members, zone),
                 Source.TAKEOUT,
                 files_total=len(found.members),
+                provenance=provenance("takeout", zone, paths),
+                imported_s=int(SystemClock().now_s()),
                 ignored_files=found.ignored,
                 on_progress=on_progress,
                 create_account=target if create else None,
@@ -434,6 +443,7 @@ def import_fitbit_json(
     `import_takeout` does.
     """
     from heartkeep.importers import fitbit_json
+    from heartkeep.importers.provenance import provenance
 
     if time_zone is not None:
         _check_zone(time_zone)
@@ -446,9 +456,26 @@ def import_fitbit_json(
             fitbit_json.read_files(paths, zone, default_date=date, times_utc=times_utc),
             Source.FITBIT_JSON,
             files_total=len(paths),
+            provenance=provenance("fitbit-json", "UTC" if times_utc else zone, paths),
+            imported_s=int(SystemClock().now_s()),
             on_progress=on_progress,
             create_account=target if create else None,
         )
+
+
+def import_runs(settings: Settings, *, account: str | None = None) -> list[ImportRun]:
+    """Every recorded import (of one account, or all), oldest first: when, which files (by
+    sha256), the zone used and what each did.  Reads the store only."""
+    with open_store(settings.database) as store:
+        return store.imports(account)
+
+
+def undo_import(settings: Settings, import_id: int) -> UndoResult:
+    """Take import `import_id` back out: its samples and dailies go, the archive rows it had
+    replaced come back (where nothing newer took their place), and it leaves the list.
+    Raises `NoAccounts` for an id `import_runs` does not show."""
+    with open_store(settings.database) as store, store.transaction():
+        return store.undo_import(import_id)
 
 
 def _output_account(store: Store, key: str | None) -> Account:

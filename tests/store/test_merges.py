@@ -79,10 +79,13 @@ def test_an_import_with_two_readings_in_one_second_says_so(home: Path, tmp_path:
     assert status.exit_code == 0, status.output
     (entry,) = json.loads(status.output)["accounts"]
     assert entry["samples_merged"] == 1
-    # The same archive again adds nothing and merges nothing more.
+    # The same archive again replaces the first import: nothing new, the merge counted once.
     again = runner.invoke(app, ["import", "takeout", str(archive)])
     assert again.exit_code == 0, again.output
-    assert "shared a second" not in again.output
+    assert "0 new" in again.output
+    assert "Same files as import 1: it was replaced" in again.output
+    status = runner.invoke(app, ["status", "--json"])
+    assert json.loads(status.output)["accounts"][0]["samples_merged"] == 1
     assert "merged" in runner.invoke(app, ["status"]).output
 
 

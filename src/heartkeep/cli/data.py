@@ -87,13 +87,30 @@ def _report_import(report: api.ImportReport, *, as_json: bool = False) -> None:
     )
     if report.zone_changes_inferred:
         render.zone_changes(report.zone_changes_inferred, report.samples_reoffset)
+    if report.import_id is not None:
+        render.line(
+            f"Recorded as import {report.import_id} (`heartkeep import undo` takes it back)."
+        )
     if report.ignored_files:
         files = "file that holds" if report.ignored_files == 1 else "files that hold"
         render.line(f"Skipped {report.ignored_files} {files} no heart-rate data.")
+    if report.replaced_import is not None:
+        render.line(
+            f"Same files as import {report.replaced_import}: it was replaced "
+            f"({report.removed_samples:,} of its samples removed first)."
+        )
+    if report.replaced or report.kept or report.conflicts:
+        render.line(
+            f"Where sources disagreed: {report.replaced:,} archive values replaced by fuller or "
+            f"larger ones, {report.kept:,} kept (synced data, or a larger stored value), "
+            f"{report.conflicts:,} settled between this import's own files."
+        )
     if report.merged:
         render.warning(
             f"{report.merged:,} readings shared a second with another reading of the same file "
-            "and were merged (the store keeps one sample per second; the larger bpm stays)."
+            "and were merged (the store keeps one sample per second; the larger bpm stays).  "
+            "In fitbit-json files this means the time zone skips or repeats an hour the "
+            "recording did not: is --time-zone right?"
         )
     if report.day_mismatches:
         render.warning(
@@ -285,7 +302,10 @@ def _bpm(value: float | None) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Attach `import`, `export` and `stats` to the root app."""
+    """Attach `import` (with `list` and `undo` from imports.py), `export` and `stats`."""
+    from heartkeep.cli import imports
+
+    imports.register(import_app)
     app.add_typer(import_app)
     app.command("export")(export_command)
     app.command("stats")(stats_command)

@@ -2,10 +2,12 @@
 
 Each importer (`takeout`, `fitbit_json`) turns files into a stream of `Sample` batches and
 `Daily` values; `load()` writes that stream into the store inside *one* transaction, so a bad
-file anywhere aborts the whole import with nothing committed (invariant 3), and re-importing adds
-nothing because the store upserts on (account, instant) and samples already stored (for example
-synced ones, whose offsets the provider reported) are never replaced.  Progress is reported
-through a callback with plain values; the CLI decides how to draw it.
+file anywhere aborts the whole import with nothing committed (invariant 3).  Each import is
+recorded with its files' digests and zone: importing the same files again replaces that import
+(a corrected `--time-zone` corrects), and where sources disagree one rule decides
+(`heartkeep.store.precedence`: synced data beats archives; the fuller, then larger, archive
+record wins, whatever the order).  Progress is reported through a callback with plain values;
+the CLI decides how to draw it.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from heartkeep.model import Account, Daily, Sample, Source, Window
-from heartkeep.store.protocol import Store, WriteResult
+from heartkeep.model import Account, Daily, Sample, Source
+from heartkeep.store.precedence import best_dailies
+from heartkeep.store.protocol import ImportStore, ImportWrite, Provenance
 
 BATCH_SIZE = 10_000
 """Samples per batch an importer yields: large enough for executemany, small enough to stay flat."""
@@ -54,20 +57,27 @@ ImportItem = Sequence[Sample] | Daily | FileDone
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import did.  `inserted` counts new rows: zero on a repeated import.  An import
-    never replaces samples already stored, so `updated` is non-zero only where one import holds
-    the same instant twice with different values (JSON and CSV twins that disagree).
+    """What an import did.  `inserted` counts rows new to the store, net of the rows of an
+    earlier import of the same files that it replaced: zero on a repeated import.
+
+    Stored rows are weighed by one rule (`heartkeep.store.precedence`): synced samples and
+    dailies always stay (`kept`); another import's row gives way to a larger reading or a
+    fuller day (`replaced`, set aside so `import undo` can restore it); `updated` is
+    `replaced` plus `conflicts`, the seconds and days this import's own files disagreed on.
+    `merged` counts readings of one file that fell on a second that file already held (the
+    larger stays): on fitbit-json files this means the zone skipped or repeated an hour the
+    recording did not, i.e. a wrong `--time-zone`.
 
     `day_mismatches` counts Takeout JSON records whose local date (under the account's zone)
     differs from the local day named by their file: more than a handful means the time zone
     given for the import is probably wrong.
 
-    `merged` counts readings of one file that fell on a second another reading of that file
-    already holds (the store keeps one sample per second; the larger bpm stays).
-
     `zone_changes_inferred` counts backward jumps of a saved legacy response's wall clock read
     as a trip across zones, and `samples_reoffset` the samples stored with the offset inferred
     from them (see `timeline.infer_zone_changes`).
+
+    `import_id` names the recorded import (`heartkeep import list`); `replaced_import` the
+    earlier import of the same files it replaced, whose `removed_samples` were taken out first.
     """
 
     account_key: str
@@ -81,6 +91,12 @@ class ImportReport:
     merged: int = 0
     zone_changes_inferred: int = 0
     samples_reoffset: int = 0
+    replaced: int = 0
+    kept: int = 0
+    conflicts: int = 0
+    import_id: int | None = None
+    replaced_import: int | None = None
+    removed_samples: int = 0
 
     def as_json(self) -> dict[str, Any]:
         """The documented `import … --json` shape: every field, `account_key` as `account`."""
@@ -90,25 +106,29 @@ class ImportReport:
 
 
 def load(
-    store: Store,
+    store: ImportStore,
     account_key: str,
     items: Iterable[ImportItem],
     source: Source,
     *,
     files_total: int,
+    provenance: Provenance,
+    imported_s: int,
     ignored_files: int = 0,
     on_progress: ProgressCallback | None = None,
     create_account: Account | None = None,
 ) -> ImportReport:
     """Write an importer's stream into the store in one transaction; return what changed.
 
-    `create_account` is upserted inside the same transaction, so a failed first import leaves
-    no empty account behind.
+    The import is recorded with its `provenance`; an earlier import of the same files (same
+    digests, any order) into this account is undone first, inside the same transaction, so a
+    re-import with a corrected zone replaces rather than adds.  `create_account` is upserted
+    inside the same transaction, so a failed first import leaves no empty account behind.
 
     Raises whatever the importer raises (`ImportFormatError` for a bad file) after the
     transaction has rolled back, so the store is exactly as it was before the call.
     """
-    written = WriteResult()
+    written = ImportWrite()
     dailies: list[Daily] = []
     pending: list[Sample] = []
     files = 0
@@ -116,21 +136,26 @@ def load(
     mismatches = 0
     zone_changes = 0
     reoffset = 0
-
-    span = store.sample_span(account_key)
-
-    def flush() -> None:
-        nonlocal written
-        if pending:
-            fresh = _not_stored(store, account_key, pending, span)
-            if fresh:
-                fresh.sort()
-                written += store.write_samples(account_key, fresh, source)
-            pending.clear()
+    first_s: int | None = None
+    last_s: int | None = None
 
     with store.transaction():
         if create_account is not None:
             store.upsert_account(create_account)
+        previous = store.find_import(account_key, provenance.kind, provenance.digest)
+        undone = None if previous is None else store.undo_import(previous.import_id)
+        import_id = store.begin_import(account_key, provenance, imported_s)
+
+        def flush() -> None:
+            nonlocal written, first_s, last_s
+            if pending:
+                pending.sort()
+                low, high = pending[0][0], pending[-1][0]
+                first_s = low if first_s is None else min(first_s, low)
+                last_s = high if last_s is None else max(last_s, high)
+                written += store.write_import_samples(account_key, import_id, pending, source)
+                pending.clear()
+
         for item in items:
             if isinstance(item, FileDone):
                 # One file's samples go in one write, never mixed with its twin's: readings
@@ -150,45 +175,44 @@ def load(
                 if len(pending) >= FILE_CHUNK:
                     flush()
         flush()
-        if dailies:
-            written_dailies = store.write_dailies(account_key, dailies, source)
-        else:
-            written_dailies = WriteResult()
+        daily_write = store.write_import_dailies(
+            account_key, import_id, best_dailies(dailies), source
+        )
+        store.finish_import(
+            import_id,
+            samples_read=samples_read,
+            samples=written,
+            dailies=daily_write.inserted + daily_write.replaced + daily_write.conflicts,
+            first_s=first_s,
+            last_s=last_s,
+        )
+    removed = 0 if undone is None else undone.samples_removed
     return ImportReport(
         account_key=account_key,
         files=files,
         samples_read=samples_read,
-        inserted=written.inserted,
-        updated=written.updated,
-        dailies=written_dailies.inserted + written_dailies.updated,
+        # Net of the earlier import of the same files: repeating an import adds nothing.
+        inserted=max(0, written.inserted - removed),
+        updated=written.replaced + written.conflicts,
+        dailies=max(
+            0,
+            daily_write.inserted
+            + daily_write.replaced
+            + daily_write.conflicts
+            - (0 if undone is None else undone.dailies_removed),
+        ),
         day_mismatches=mismatches,
         ignored_files=ignored_files,
         merged=written.merged,
         zone_changes_inferred=zone_changes,
         samples_reoffset=reoffset,
+        replaced=written.replaced + daily_write.replaced,
+        kept=written.kept + daily_write.kept,
+        conflicts=written.conflicts + daily_write.conflicts,
+        import_id=import_id,
+        replaced_import=None if previous is None else previous.import_id,
+        removed_samples=removed,
     )
-
-
-def _not_stored(
-    store: Store, account_key: str, batch: list[Sample], span: Window | None
-) -> list[Sample]:
-    """The samples of `batch` whose instants the account does not hold yet.
-
-    An import never replaces a stored sample: synced samples carry the offset the provider
-    reported, which is better than the zone-rule guess an archive allows.  Only the part of the
-    batch that overlaps what was stored before the import is looked up.
-    """
-    if span is None:
-        return list(batch)
-    low = min(sample.instant_s for sample in batch)
-    high = max(sample.instant_s for sample in batch)
-    if high < span.start_s or low >= span.end_s:
-        return list(batch)
-    window = Window(max(low, span.start_s), min(high + 1, span.end_s))
-    stored = {
-        sample.instant_s for chunk in store.iter_samples(account_key, window) for sample in chunk
-    }
-    return [sample for sample in batch if sample.instant_s not in stored]
 
 
 __all__ = [

@@ -10,6 +10,7 @@ ascending instant order, so callers never hold a year of samples in memory (inva
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -146,6 +147,132 @@ class SyncRun:
     samples_added: int = 0
     rate_limit_waits: int = 0
     error: str | None = None
+
+
+# --- import provenance (issue 10) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFile:
+    """One file (or folder) given to an import, by its content: name, sha256 and size."""
+
+    name: str
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What an import reads and how: its kind, the zone its times were read in, its files.
+
+    `digest` (sha256 over the sorted file digests) is the import's identity: the same files, in
+    any order, give the same digest, so importing them again replaces the earlier import.
+    """
+
+    kind: str
+    time_zone: str
+    files: tuple[ImportFile, ...]
+
+    @property
+    def digest(self) -> str:
+        joined = "\n".join(sorted(f.sha256 for f in self.files))
+        return hashlib.sha256(joined.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportWrite:
+    """What an import's write did under the precedence rule (`heartkeep.store.precedence`).
+
+    `inserted`: new rows.  `replaced`: archive rows of another import it won over (kept aside
+    for `undo`).  `kept`: its readings that lost to a stored row (synced, or a larger archive
+    value).  `merged`: readings of one file in a second already taken by that file.
+    `conflicts`: seconds or days where its own files disagreed (the winner is stored).
+    """
+
+    inserted: int = 0
+    replaced: int = 0
+    kept: int = 0
+    merged: int = 0
+    conflicts: int = 0
+
+    def __add__(self, other: ImportWrite) -> ImportWrite:
+        return ImportWrite(
+            self.inserted + other.inserted,
+            self.replaced + other.replaced,
+            self.kept + other.kept,
+            self.merged + other.merged,
+            self.conflicts + other.conflicts,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRun:
+    """One import as recorded: when, what, in which zone, and what it did."""
+
+    import_id: int
+    account_key: str
+    imported_s: int
+    kind: str
+    time_zone: str
+    files: tuple[ImportFile, ...]
+    digest: str
+    samples_read: int
+    samples: ImportWrite
+    dailies: int
+    first_s: int | None = None
+    last_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UndoResult:
+    """What `undo_import` took out and what it put back."""
+
+    import_id: int
+    samples_removed: int
+    dailies_removed: int
+    samples_restored: int
+    dailies_restored: int
+
+
+class ImportStore(Store, Protocol):
+    """A store that records import provenance and applies the precedence rule on import."""
+
+    def find_import(self, account_key: str, kind: str, digest: str) -> ImportRun | None: ...
+
+    def begin_import(self, account_key: str, provenance: Provenance, imported_s: int) -> int:
+        """Record a new import (inside the import's transaction); return its id."""
+        ...
+
+    def write_import_samples(
+        self, account_key: str, import_id: int, samples: Sequence[Sample], source: Source
+    ) -> ImportWrite:
+        """Write one file's samples (sorted ascending) under the precedence rule."""
+        ...
+
+    def write_import_dailies(
+        self, account_key: str, import_id: int, dailies: Iterable[Daily], source: Source
+    ) -> ImportWrite:
+        """Write dailies (one per day and kind) under the precedence rule."""
+        ...
+
+    def finish_import(
+        self,
+        import_id: int,
+        *,
+        samples_read: int,
+        samples: ImportWrite,
+        dailies: int,
+        first_s: int | None,
+        last_s: int | None,
+    ) -> None: ...
+
+    def imports(self, account_key: str | None = None) -> list[ImportRun]:
+        """Recorded imports, oldest first (of one account, or all)."""
+        ...
+
+    def undo_import(self, import_id: int) -> UndoResult:
+        """Remove an import's rows, put back what it replaced, and forget it."""
+        ...
 
 
 class SyncStore(Store, Protocol):

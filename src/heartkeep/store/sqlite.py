@@ -28,6 +28,7 @@ from heartkeep.store.failures import store_failure
 from heartkeep.store.opening import open_empty, open_reader, open_writer
 from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteResult
 from heartkeep.store.rows import account_from_row, bounds, daily_from_row, zones_json
+from heartkeep.store.sqlite_imports import ImportRunsMixin
 
 # Rows per executemany: large enough to amortise the Python overhead, small enough that memory
 # stays flat however long the iterable is.
@@ -37,8 +38,11 @@ COMPACT_AFTER_ROWS = 1_000_000
 _by_instant = itemgetter(0)
 
 
-class SqliteStore:
-    """`heartkeep.store.protocol.SyncStore` on a SQLite file.  Open it with `open_store`."""
+class SqliteStore(ImportRunsMixin):
+    """`SyncStore` and `ImportStore` (`heartkeep.store.protocol`) on a SQLite file.
+
+    Open it with `open_store`.  The import side (provenance, precedence, undo) lives in
+    `sqlite_imports.py`."""
 
     def __init__(
         self,
@@ -243,8 +247,9 @@ class SqliteStore:
         if account_id is None:
             return 0
         (merged,) = self._execute(
-            "SELECT COALESCE(sum(merged), 0) FROM sample_merge WHERE account_id = ?",
-            (account_id,),
+            "SELECT (SELECT COALESCE(sum(merged), 0) FROM sample_merge WHERE account_id = ?) "
+            "+ (SELECT COALESCE(sum(merged), 0) FROM import_run WHERE account_id = ?)",
+            (account_id, account_id),
         ).fetchone()
         return int(merged)
 
