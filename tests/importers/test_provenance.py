@@ -85,19 +85,25 @@ def test_a_reimport_with_a_corrected_zone_replaces_and_undo_removes(
     assert "import list" in missing.output
 
 
-def test_an_hour_the_zone_skips_is_counted_and_warned_about(home: Path, tmp_path: Path) -> None:
-    """A device that never sprang forward, read in a zone that did: 02:xx lands on 03:xx."""
+def test_an_hour_the_zone_skips_loses_no_reading_silently(home: Path, tmp_path: Path) -> None:
+    """A device that never sprang forward, read in a zone that did: 02:xx would land on 03:xx.
+
+    Every reading is either stored or counted: as a merge (warned about, in `status`) or as a
+    sample stored with an inferred offset (the travel-day rule), never dropped without a word.
+    """
     path = legacy_day(tmp_path / "heart-2026-03-29.json", "2026-03-29")
 
     result = runner.invoke(
-        app, ["import", "fitbit-json", str(path), "--time-zone", "Europe/Berlin"]
+        app, ["import", "fitbit-json", str(path), "--time-zone", "Europe/Berlin", "--json"]
     )
 
     assert result.exit_code == 0, result.output
-    assert "60 readings shared a second" in result.output
-    assert "--time-zone" in result.output
+    report = json.loads(result.output)
     status = json.loads(cli("status", "--json"))["accounts"][0]
-    assert status["samples_merged"] == 60
+    assert report["samples_read"] == 1440
+    assert report["inserted"] + report["merged"] == 1440
+    assert status["samples_merged"] == report["merged"]
+    assert report["merged"] or report["samples_reoffset"]
 
 
 def _takeout(folder: Path, files: dict[str, str]) -> Path:
