@@ -3,6 +3,7 @@
     model, errors, timeline, clock, redaction   ← import nothing of ours but each other
     config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
+    doctor                                      ← auth, store, sync and the rows above
     importers, exporters, analysis, charts      ← store, model and the rows above (not sync)
     api                                         ← everything above; the only place parts are wired
     cli                                         ← api, its own modules, plain types and sync events
@@ -34,6 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "exporters": BASE | {"config", "store", "exporters", "output_target"},
     "analysis": BASE | {"config", "store", "analysis"},
     "charts": BASE | {"config", "store", "analysis", "charts", "output_target"},
+    "doctor": BASE | {"config", "auth", "store", "sync", "doctor"},
     "api": {"*"},
     # sync events are the plain data render.py shows; the sandbox's public demo credentials are
     # printed by `heartkeep sandbox serve`

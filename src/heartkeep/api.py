@@ -36,6 +36,8 @@ from heartkeep.auth import resolve_accounts as _resolve_accounts
 from heartkeep.auth.login import revoke_page as revoke_page
 from heartkeep.clock import Clock, SystemClock
 from heartkeep.config import Settings, load_settings
+from heartkeep.doctor import DoctorReport as DoctorReport
+from heartkeep.doctor import examine as _examine
 from heartkeep.errors import (
     AlreadyRunning,
     ConfigError,
@@ -83,6 +85,7 @@ __all__ = [
     "AccountSyncStatus",
     "DayStats",
     "DemoResult",
+    "DoctorReport",
     "ExportFormat",
     "ExportReport",
     "ImportProgress",
@@ -101,6 +104,7 @@ __all__ = [
     "daily_report",
     "damaged_vaults",
     "demo",
+    "doctor",
     "export",
     "import_fitbit_json",
     "import_runs",
@@ -875,4 +879,31 @@ def demo(
         account=connected.account_key,
         sync=outcome,
         days=stats,
+    )
+
+
+# --- doctor (issue 9) ---------------------------------------------------------------------
+
+
+def doctor(
+    settings: Settings,
+    *,
+    full: bool = False,
+    offline: bool = False,
+    stopped_days: float = 3.0,
+    clock: Clock | None = None,
+) -> DoctorReport:
+    """Look at everything that can quietly go wrong: paths and permissions, each account's
+    access (the 7-day Testing trap), database integrity (`full`: `integrity_check`), last syncs,
+    stopped series, a schedule, and (unless `offline`) the clock against the provider's.
+
+    Never raises for what it finds: each finding has a level and what to do;
+    `report.exit_code` is 0 all well, 1 warnings only, 2 a problem.
+    """
+    return _examine(
+        settings,
+        clock=clock or SystemClock(),
+        full=full,
+        offline=offline,
+        stopped_days=stopped_days,
     )

@@ -9,6 +9,7 @@ families do not collide (`/o/oauth2/v2/auth`, `/token`, `/revoke`; `/v4/…`; `/
 from __future__ import annotations
 
 import asyncio
+import email.utils
 from typing import Any
 
 from starlette.applications import Starlette
@@ -53,6 +54,7 @@ class FaultsAndLog:
         async def logged_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 log(int(message["status"]))
+                message = self._dated(message)
             await send(message)
 
         kind = decision.kind
@@ -70,6 +72,12 @@ class FaultsAndLog:
                 await self.app(scope, receive, logged_send)
         finally:
             log(0)  # no response was started: the connection died or the app failed
+
+    def _dated(self, start: Message) -> Message:
+        """A `Date` header from the simulated clock (uvicorn's is off), as Google sends one."""
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"date"]
+        date = email.utils.formatdate(self.state.now_s(), usegmt=True).encode()
+        return {**start, "headers": [*headers, (b"date", date)]}
 
     async def _error(self, kind: str, scope: Scope, receive: Receive, send: Send) -> None:
         failure: ApiError

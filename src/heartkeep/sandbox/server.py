@@ -128,6 +128,7 @@ class SandboxServer:
             lifespan="off",
             log_level="warning",
             access_log=False,
+            date_header=False,  # the app sends the simulated clock's Date instead
             timeout_keep_alive=30,
             timeout_graceful_shutdown=1,
         )

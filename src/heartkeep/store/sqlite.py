@@ -25,7 +25,7 @@ from typing import Any
 from heartkeep.errors import StoreError
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window
 from heartkeep.store.failures import store_failure
-from heartkeep.store.opening import open_empty, open_reader, open_writer
+from heartkeep.store.opening import integrity_problems, open_empty, open_reader, open_writer
 from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteResult
 from heartkeep.store.rows import account_from_row, bounds, daily_from_row, zones_json
 from heartkeep.store.sqlite_imports import ImportRunsMixin
@@ -125,6 +125,10 @@ class SqliteStore(ImportRunsMixin):
         self.optimize()
         self._execute("UPDATE store_meta SET value = 0 WHERE key = 'rows_since_compaction'")
         return True
+
+    def integrity_problems(self, *, full: bool = False) -> list[str]:
+        """What `PRAGMA quick_check` (`full`: `integrity_check`) finds; empty when sound."""
+        return integrity_problems(self._db, self.path, full=full)
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics; cheap, worth it after a large backfill."""

@@ -1,0 +1,66 @@
+"""`heartkeep doctor`: a skin over `api.doctor` — one line per finding, or `--json`.
+
+The exit status is the report's (0 all well, 1 warnings only, 2 a problem), so a monitoring
+check or a cron job can page someone without parsing the text.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from heartkeep import api
+from heartkeep.cli import render
+from heartkeep.config import load_settings
+
+_MARK = {"ok": "ok     ", "warning": "WARNING", "problem": "PROBLEM"}
+
+
+def doctor_command(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document for scripts.")
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Run SQLite's slower integrity_check instead of quick_check."),
+    ] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Skip the clock check (the only network request).")
+    ] = False,
+    stopped_days: Annotated[
+        float,
+        typer.Option(
+            "--stopped-days",
+            min=0,
+            help="Warn when an account's newest sample is older than this while syncs succeed.",
+        ),
+    ] = 3.0,
+    database: Annotated[
+        str | None, typer.Option("--database", help="SQLite file to use instead of the default.")
+    ] = None,
+) -> None:
+    """Check paths and permissions, account access (the 7-day Testing trap), database
+    integrity, last syncs, stopped series, a schedule and the clock; say what to do.
+
+    Exit codes: 0 all well; 1 warnings only; 2 at least one problem.
+    """
+    report = api.doctor(
+        load_settings({"database": database}),
+        full=full,
+        offline=offline,
+        stopped_days=stopped_days,
+    )
+    if json_output:
+        render.print_json(report.as_json())
+    else:
+        for finding in report.findings:
+            render.line(f"{_MARK[finding.level]} {finding.check:<9} {finding.message}")
+            if finding.action and finding.level != "ok":
+                render.line(f"{'':17}→ {finding.action}")
+    raise typer.Exit(report.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `doctor` to the root app."""
+    app.command("doctor")(doctor_command)
