@@ -41,7 +41,7 @@ class TextError(ValueError):
     """Why bytes are not the text or JSON expected; the message says what was found."""
 
 
-def decode(raw: bytes) -> str:
+def decode(raw: bytes | bytearray) -> str:
     """The text of a file: UTF-8 (with or without a BOM), UTF-16/32 with a BOM, or UTF-16
     without one when its zero bytes give it away (ASCII text in UTF-16 is every other byte 0).
 
@@ -62,7 +62,7 @@ def decode(raw: bytes) -> str:
         ) from error
 
 
-def _bomless_utf16(raw: bytes) -> str | None:
+def _bomless_utf16(raw: bytes | bytearray) -> str | None:
     head = raw[:64]
     if len(head) < 4 or len(head) % 2:
         return None
@@ -74,7 +74,7 @@ def _bomless_utf16(raw: bytes) -> str | None:
     return None
 
 
-def describe(raw: bytes, *, width: int = 40) -> str:
+def describe(raw: bytes | bytearray, *, width: int = 40) -> str:
     """A short, printable account of what a file starts with, for error messages."""
     if not raw.strip():
         return "an empty file" if not raw else "only white space"
@@ -101,23 +101,23 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width] + "…"
 
 
-def load_json(raw: bytes) -> Any:
+def load_json(raw: bytes | bytearray) -> Any:
     """Parse a JSON file whatever its encoding; unwrap a response saved as a JSON string.
 
     Raises `TextError` saying what the file holds when it is not JSON, or is a JSON string
     that does not itself hold JSON; `LimitExceeded` for more values than a day file holds.
     """
     check_json_tokens(raw)
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
+    # orjson refuses a BOM; a view past it avoids copying a file of tens of megabytes.
+    skip = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     data: Any
     try:
-        data = orjson.loads(raw)
+        data = orjson.loads(memoryview(raw)[skip:])
     except orjson.JSONDecodeError as error:
         if (
             not any(raw.startswith(bom) for bom, _ in _BOMS)
             and not _bomless_utf16(raw)
-            and (_is_utf8(raw))
+            and _is_utf8(raw)
         ):
             raise TextError(f"not valid JSON ({error}; found {describe(raw)})") from error
         data = _loads_text(decode(raw), raw)
@@ -137,7 +137,7 @@ def load_json(raw: bytes) -> Any:
     return data
 
 
-def _is_utf8(raw: bytes) -> bool:
+def _is_utf8(raw: bytes | bytearray) -> bool:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -145,7 +145,7 @@ def _is_utf8(raw: bytes) -> bool:
     return True
 
 
-def _loads_text(text: str, raw: bytes) -> Any:
+def _loads_text(text: str, raw: bytes | bytearray) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as error:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-MAX_ENTRY_BYTES = 48 * 1024 * 1024
-"""Bytes of one file, after decompression: five times a pretty-printed one-second 25-hour day."""
+MAX_ENTRY_BYTES = 20 * 1024 * 1024
+"""Bytes of one file, after decompression: twice a pretty-printed one-second 25-hour day."""
 
 MAX_COMPRESSION_RATIO = 200
 """Uncompressed ÷ compressed size of one zip entry over `RATIO_FLOOR_BYTES`.  Real day files
@@ -23,11 +23,11 @@ compress 10–30 times; a zip bomb compresses about a thousand times."""
 RATIO_FLOOR_BYTES = 1024 * 1024
 """Entries smaller than this are read whatever their ratio: they cannot hurt."""
 
-MAX_JSON_TOKENS = 1_200_000
+MAX_JSON_TOKENS = 600_000
 """Structural characters (`{`, `[`, `,`) in one JSON file: about five per heart-rate record,
-so 240,000 records, two and a half times a one-second 25-hour day."""
+so 120,000 records, 1.3 times a one-second 25-hour day (parsed, about 130 MB at most)."""
 
-MAX_CSV_LINES = 250_000
+MAX_CSV_LINES = 150_000
 """Lines of one CSV file: a one-second UTC day is 86,400; a daily file one line a day."""
 
 MAX_CSV_LINE_BYTES = 4096
@@ -40,7 +40,7 @@ class LimitExceeded(ValueError):
     """A file is larger than heartkeep reads; the message names the limit."""
 
 
-def read_capped(source: Path | IO[bytes], limit: int = MAX_ENTRY_BYTES) -> bytes:
+def read_capped(source: Path | IO[bytes], limit: int = MAX_ENTRY_BYTES) -> bytearray:
     """All bytes of a file or stream, refusing at `limit` + 1 without reading further.
 
     Raises `LimitExceeded`, or `OSError` from the file.
@@ -48,15 +48,14 @@ def read_capped(source: Path | IO[bytes], limit: int = MAX_ENTRY_BYTES) -> bytes
     if isinstance(source, Path):
         with source.open("rb") as handle:
             return read_capped(handle, limit)
-    chunks: list[bytes] = []
-    size = 0
+    # One growing buffer rather than chunks joined at the end: joining holds the file twice.
+    buffer = bytearray()
     while True:
-        chunk = source.read(min(_CHUNK, limit + 1 - size))
+        chunk = source.read(min(_CHUNK, limit + 1 - len(buffer)))
         if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
+            return buffer
+        buffer += chunk
+        if len(buffer) > limit:
             raise LimitExceeded(
                 f"larger than the {_mb(limit)} heartkeep reads per file (a day of heart rate "
                 "at one reading a second is under 10 MB); this is not a file Fitbit or Google "
@@ -74,7 +73,7 @@ def check_ratio(compressed: int, size: int) -> None:
         )
 
 
-def check_json_tokens(raw: bytes) -> None:
+def check_json_tokens(raw: bytes | bytearray) -> None:
     """Refuse JSON with more values than a day file holds, before parsing allocates them."""
     tokens = raw.count(b"{") + raw.count(b"[") + raw.count(b",")
     if tokens > MAX_JSON_TOKENS:
@@ -84,7 +83,7 @@ def check_json_tokens(raw: bytes) -> None:
         )
 
 
-def check_csv_lines(raw: bytes) -> None:
+def check_csv_lines(raw: bytes | bytearray) -> None:
     """Refuse CSV with more lines, or longer lines, than a heart-rate CSV has."""
     lines = raw.count(b"\n") + 1
     if lines > MAX_CSV_LINES:
