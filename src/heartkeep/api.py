@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from heartkeep import timeline
 from heartkeep.analysis.daily import DayStats, daily_stats
-from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day
+from heartkeep.analysis.zones import DEFAULT_MAX_HR, check_max_hr, zones_for_day
 from heartkeep.auth import AccountStatus, LoginResult
 from heartkeep.auth import auth_status as _auth_status
 from heartkeep.auth import connected_accounts as _connected_accounts
@@ -36,6 +36,7 @@ from heartkeep.auth import resolve_accounts as _resolve_accounts
 from heartkeep.auth.login import revoke_page as revoke_page
 from heartkeep.clock import Clock, SystemClock
 from heartkeep.config import Settings, load_settings
+from heartkeep.daterange import check_order
 from heartkeep.doctor import DoctorReport as DoctorReport
 from heartkeep.doctor import examine as _examine
 from heartkeep.errors import (
@@ -44,6 +45,7 @@ from heartkeep.errors import (
     HeartkeepError,
     ImportFormatError,
     NoAccounts,
+    UsageError,
     VaultDamaged,
 )
 from heartkeep.exporters import ExportFormat, ExportReport
@@ -53,6 +55,7 @@ from heartkeep.model import Account, DailyKind, Sample, Source, Window
 from heartkeep.output_target import OutputTarget
 from heartkeep.providers import get_provider_factory as _provider_factory
 from heartkeep.store import Store, SyncStore, open_store
+from heartkeep.store.failures import NoDatabase
 from heartkeep.store.protocol import ImportRun as ImportRun
 from heartkeep.store.protocol import UndoResult as UndoResult
 
@@ -216,8 +219,14 @@ def sync(
     `settings.trailing_days`.  `clock` (or `sandbox_clock`, the simulated clock an in-process
     sandbox runs on) is what waits happen on.  A failing account does not stop the others; its
     report carries the error and exit code.  Raises `NoAccounts` (nothing connected),
-    `AlreadyRunning` (another sync holds the lock, exit 75), `StoreError`.
+    `AlreadyRunning` (another sync holds the lock, exit 75), `StoreError`, `UsageError`
+    (`until` not after `since`).
     """
+    if since is not None and until is not None and until <= since:
+        raise UsageError(
+            f"until {until} (exclusive) is not after since {since}: nothing to fetch",
+            hint="On the command line both days are inclusive: --since D1 --until D2, D1 ≤ D2.",
+        )
     clock = clock or sandbox_clock or SystemClock()
     keys = list(accounts) if accounts else _connected_accounts(settings)
     if not keys:
@@ -482,15 +491,44 @@ def undo_import(settings: Settings, import_id: int) -> UndoResult:
         return store.undo_import(import_id)
 
 
-def _output_account(store: Store, key: str | None) -> Account:
+def _no_data_yet(settings: Settings, key: str | None = None) -> NoAccounts | None:
+    """ "No data yet, run `heartkeep sync`" when an account is connected (or `key` is) but
+    nothing of it is stored: after `auth login`, before the first sync.  None otherwise."""
+    try:
+        connected = _connected_accounts(settings)
+    except (HeartkeepError, OSError):
+        return None
+    if key is not None:
+        connected = [k for k in connected if k == key]
+    if not connected:
+        return None
+    return NoAccounts(
+        f"no data yet: {', '.join(connected)} is connected but has not been synced",
+        hint="Run `heartkeep sync` to fetch its heart-rate history, then try again.",
+    )
+
+
+@contextmanager
+def _reading(settings: Settings) -> Iterator[Store]:
+    """The store opened read-only for a command that shows data; a database that does not
+    exist yet after `auth login` is "no data yet, run `heartkeep sync`", not "no accounts"."""
+    try:
+        store = open_store(settings.database, readonly=True)
+    except NoDatabase as missing:
+        raise (_no_data_yet(settings) or missing) from None
+    with store:
+        yield store
+
+
+def _output_account(store: Store, key: str | None, settings: Settings) -> Account:
     if key is not None:
         found = store.account(key)
         if found is None:
-            raise NoAccounts(f"no account {key!r} in the store")
+            raise _no_data_yet(settings, key) or NoAccounts(f"no account {key!r} in the store")
         return found
     accounts = store.accounts()
     if not accounts:
-        raise NoAccounts(
+        raise _no_data_yet(settings) or NoAccounts(
             "no accounts yet",
             hint="connect one with `heartkeep auth login` or import an archive",
         )
@@ -504,10 +542,9 @@ def _window(account: Account, since: dt.date | None, until: dt.date | None) -> W
     """UTC span of the local days [since, until] (inclusive) in the account's zone."""
     if since is None and until is None:
         return None
+    check_order(since, until)
     start = timeline.local_day_window(since, account.time_zone).start_s if since else 0
     end = timeline.local_day_window(until, account.time_zone).end_s if until else 2**62
-    if end < start:
-        raise ConfigError(f"--until {until} is before --since {since}")
     return Window(start, end)
 
 
@@ -523,10 +560,12 @@ def export(
 ) -> ExportReport:
     """Export an account's samples on the local days [since, until] (inclusive, either open).
 
-    Raises `NoAccounts`, `ConfigError` (unknown format, ambiguous account).
+    Raises `NoAccounts` (also "no data yet" before the first sync), `ConfigError` (unknown
+    format, ambiguous account), `UsageError` (`until` before `since`).
     """
-    with open_store(settings.database, readonly=True) as store:
-        target = _output_account(store, account)
+    check_order(since, until)
+    with _reading(settings) as store:
+        target = _output_account(store, account, settings)
         return _export(
             store,
             fmt,
@@ -550,8 +589,12 @@ def _range(
     store: Store, account: Account, since: dt.date | None, until: dt.date | None, days: int
 ) -> tuple[dt.date, dt.date]:
     """[since, until]; open ends default to the last day with data and `days` days back (but
-    not before the first day with data)."""
+    not before the first day with data).  A `since` after the last day with data is a range of
+    days without data, never "until before since": the person did not type that `until`."""
+    check_order(since, until)
     end = until or _last_day(store, account)
+    if until is None and since is not None:
+        end = max(end, since)
     start = since or end - dt.timedelta(days=days - 1)
     span = store.sample_span(account.key)
     if since is None and span is not None:
@@ -559,8 +602,6 @@ def _range(
             span.start_s, timeline.zone_offset_min(account.time_zone, span.start_s)
         )
         start = max(start, min(first, end))
-    if end < start:
-        raise ConfigError(f"--until {end} is before --since {start}")
     return start, end
 
 
@@ -587,6 +628,7 @@ def _stats(
 
 
 def _period_stats(
+    settings: Settings,
     store: Store,
     account: str | None,
     since: dt.date | None,
@@ -596,7 +638,7 @@ def _period_stats(
 ) -> tuple[Account, dt.date, dt.date, list[DayStats]]:
     """The account, the [start, end] days (open ends: the last `default_days` with data) and
     their statistics: what every chart and the report start from."""
-    target = _output_account(store, account)
+    target = _output_account(store, account, settings)
     start, end = _range(store, target, since, until, default_days)
     return target, start, end, _stats(store, target, start, end, max_hr)
 
@@ -609,9 +651,15 @@ def daily_report(
     until: dt.date | None = None,
     max_hr: int = DEFAULT_MAX_HR,
 ) -> list[DayStats]:
-    """Per-local-day statistics for [since, until] (inclusive; all days when both are open)."""
-    with open_store(settings.database, readonly=True) as store:
-        return _stats(store, _output_account(store, account), since, until, max_hr)
+    """Per-local-day statistics for [since, until] (inclusive; all days when both are open).
+
+    Raises `NoAccounts` (also "no data yet" before the first sync), `UsageError` (`until`
+    before `since`, `max_hr` outside 100–250 bpm).
+    """
+    check_order(since, until)
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        return _stats(store, _output_account(store, account, settings), since, until, max_hr)
 
 
 def _day_samples(store: Store, account: Account, day: dt.date) -> list[Sample]:
@@ -652,8 +700,9 @@ def plot_day(
     """Draw one local day's heart rate with zones and gaps; PNG or SVG by `output`'s suffix."""
     from heartkeep.charts import save
 
-    with open_store(settings.database, readonly=True) as store:
-        target = _output_account(store, account)
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        target = _output_account(store, account, settings)
         return save(_day_figure(store, target, day, max_hr), output)
 
 
@@ -700,8 +749,9 @@ def plot_heatmap(
     """Calendar heatmap of coverage or resting HR; default range: the last 365 days with data."""
     from heartkeep.charts import save
 
-    with open_store(settings.database, readonly=True) as store:
-        _, start, end, stats = _period_stats(store, account, since, until, 365, max_hr)
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        _, start, end, stats = _period_stats(settings, store, account, since, until, 365, max_hr)
         return save(_heatmap_figure(stats, start, end, metric), output)
 
 
@@ -718,8 +768,9 @@ def plot_trend(
     from heartkeep.charts import save
     from heartkeep.charts.trend import trend_figure
 
-    with open_store(settings.database, readonly=True) as store:
-        _, start, end, stats = _period_stats(store, account, since, until, 365, max_hr)
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        _, start, end, stats = _period_stats(settings, store, account, since, until, 365, max_hr)
         return save(trend_figure(stats, start, end), output)
 
 
@@ -737,8 +788,11 @@ def report(
     from heartkeep.charts.report import ReportFigure, render_report
     from heartkeep.charts.trend import trend_figure
 
-    with open_store(settings.database, readonly=True) as store:
-        target, start, end, stats = _period_stats(store, account, since, until, 30, max_hr)
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        target, start, end, stats = _period_stats(
+            settings, store, account, since, until, 30, max_hr
+        )
         worn = [row for row in stats if row.samples]
         figures = [
             ReportFigure("Wear coverage per day", _heatmap_figure(stats, start, end, "coverage")),

@@ -1,6 +1,7 @@
 """heartkeep's error tree: every failure a user can meet, with a message written for them.
 
     HeartkeepError                      exit 1
+    ├── UsageError                      exit 2   an option the command cannot use (a reversed range)
     ├── ConfigError                     exit 3   bad settings, missing client file
     ├── AuthError                       exit 4   anything about access
     │   ├── ReauthorizationNeeded       exit 4   refresh token revoked/expired: log in again
@@ -35,6 +36,13 @@ class HeartkeepError(Exception):
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"
+
+
+class UsageError(HeartkeepError):
+    """The command line asks for something that cannot be (a reversed date range, a maximum
+    heart rate of 0): exit 2, like the option errors the CLI parser itself reports."""
+
+    exit_code = 2
 
 
 class ConfigError(HeartkeepError):

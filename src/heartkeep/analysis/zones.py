@@ -26,14 +26,29 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from heartkeep.errors import UsageError
 from heartkeep.model import Zone
 
 ZONE_NAMES = ("LIGHT", "MODERATE", "VIGOROUS", "PEAK")
 RESERVE_FRACTIONS = (0.40, 0.60, 0.70, 0.85)
 DEFAULT_MAX_HR = 190
+# A maximum heart rate outside this is a typo (`--max-hr 0` put 1,169 minutes in PEAK): the
+# lowest maxima measured in adults are above 100 bpm, the highest below 250.
+MAX_HR_RANGE = (100, 250)
 DEFAULT_RESTING_HR = 60
 MIN_RESTING_MINUTES = 240
 RESTING_FRACTION = 0.10
+
+
+def check_max_hr(max_hr: int) -> int:
+    """`max_hr` if it is a plausible maximum heart rate (100–250 bpm); `UsageError` otherwise."""
+    low, high = MAX_HR_RANGE
+    if not low <= max_hr <= high:
+        raise UsageError(
+            f"--max-hr {max_hr} is not a maximum heart rate: give {low} to {high} bpm",
+            hint="A common estimate is 220 minus your age (190 at 30).",
+        )
+    return max_hr
 
 
 def karvonen_zones(resting_bpm: float, max_hr: int = DEFAULT_MAX_HR) -> tuple[Zone, ...]:
@@ -102,7 +117,9 @@ def zone_table(minutes: Mapping[str, float]) -> tuple[float, ...]:
 
 __all__ = [
     "DEFAULT_MAX_HR",
+    "MAX_HR_RANGE",
     "ZONE_NAMES",
+    "check_max_hr",
     "karvonen_zones",
     "provider_bounds",
     "resting_estimate",

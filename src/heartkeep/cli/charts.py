@@ -13,7 +13,14 @@ import typer
 
 from heartkeep import api
 from heartkeep.cli import render
-from heartkeep.cli.data import ACCOUNT_HELP, SINCE_HELP, UNTIL_HELP, parse_day
+from heartkeep.cli.data import (
+    ACCOUNT_HELP,
+    MAX_HR_HELP,
+    SINCE_HELP,
+    UNTIL_HELP,
+    day_range,
+    parse_day,
+)
 from heartkeep.config import load_settings
 
 plot_app = typer.Typer(
@@ -23,7 +30,6 @@ plot_app = typer.Typer(
 )
 
 OUTPUT_HELP = "Image file to write: .png or .svg; - for PNG on standard output."
-MAX_HR_HELP = "Maximum heart rate for heartkeep's own zone bounds (bpm)."
 
 
 @plot_app.command("day")
@@ -34,7 +40,7 @@ def plot_day_command(
     max_hr: int = typer.Option(190, "--max-hr", help=MAX_HR_HELP),
 ) -> None:
     """One day's heart rate in local time, zones shaded; gaps without data stay gaps."""
-    chosen = parse_day(day)
+    chosen = parse_day(day, "DAY")
     assert chosen is not None
     path = api.plot_day(load_settings(), chosen, output, account=account, max_hr=max_hr)
     _wrote(path)
@@ -50,13 +56,14 @@ def plot_heatmap_command(
     max_hr: int = typer.Option(190, "--max-hr", help=MAX_HR_HELP),
 ) -> None:
     """Calendar heatmap of wear coverage or resting HR (default: the last 365 days with data)."""
+    first, last = day_range(since, until)
     path = api.plot_heatmap(
         load_settings(),
         output,
         metric=metric,
         account=account,
-        since=parse_day(since),
-        until=parse_day(until),
+        since=first,
+        until=last,
         max_hr=max_hr,
     )
     _wrote(path)
@@ -70,9 +77,8 @@ def plot_trend_command(
     until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
 ) -> None:
     """Resting-HR trend: the provider's value, heartkeep's estimate and the 7-day mean."""
-    path = api.plot_trend(
-        load_settings(), output, account=account, since=parse_day(since), until=parse_day(until)
-    )
+    first, last = day_range(since, until)
+    path = api.plot_trend(load_settings(), output, account=account, since=first, until=last)
     _wrote(path)
 
 
@@ -89,12 +95,13 @@ def report_command(
 
     Default period: the last 30 days with data.
     """
+    first, last = day_range(since, until)
     path = api.report(
         load_settings(),
         output,
         account=account,
-        since=parse_day(since),
-        until=parse_day(until),
+        since=first,
+        until=last,
         max_hr=max_hr,
     )
     _wrote(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from heartkeep import api
+from heartkeep import api, daterange
 from heartkeep.cli import render
 from heartkeep.config import load_settings
 
@@ -34,16 +35,21 @@ ACCOUNT_HELP = "Account key (provider:user); may be left out when there is only 
 SINCE_HELP = "First local day (YYYY-MM-DD), inclusive."
 UNTIL_HELP = "Last local day (YYYY-MM-DD), inclusive."
 IMPORT_JSON_HELP = "Print the import's report as one JSON object on stdout."
+MAX_HR_HELP = "Maximum heart rate for heartkeep's own zone bounds, 100–250 bpm."
 
 
-def parse_day(value: str | None) -> dt.date | None:
-    """A `YYYY-MM-DD` option → date (None stays None); a usage error otherwise."""
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-20") from error
+def parse_day(value: str | None, option: str = "--date") -> dt.date | None:
+    """A `YYYY-MM-DD` option → date (None stays None); a usage error (exit 2) otherwise."""
+    return daterange.parse_day(value, option)
+
+
+def day_range(since: str | None, until: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """`--since`/`--until` as typed → checked inclusive days; a reversed range or one starting
+    in the future is a usage error (exit 2), one ending in the future is clipped with a note."""
+    chosen = daterange.parse_range(since, until, now_s=time.time())
+    if chosen.note:
+        render.stage(f"note: {chosen.note}")
+    return chosen.since, chosen.until
 
 
 @contextmanager
@@ -218,14 +224,15 @@ def export_command(
     regular file is replaced atomically; a symlink, FIFO or device is written through; `-o -`
     streams to standard output (Parquet too), and a reader that stops early (`| head`) is fine.
     """
+    first, last = day_range(since, until)
     settings = load_settings()
     report = api.export(
         settings,
         fmt,
         output,
         account=account,
-        since=parse_day(since),
-        until=parse_day(until),
+        since=first,
+        until=last,
         fhir_bundle=fhir_bundle,
     )
     summary = (
@@ -245,9 +252,7 @@ def stats_command(
     account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
     since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
     until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
-    max_hr: int = typer.Option(
-        190, "--max-hr", help="Maximum heart rate for heartkeep's own zone bounds (bpm)."
-    ),
+    max_hr: int = typer.Option(190, "--max-hr", help=MAX_HR_HELP),
 ) -> None:
     """Per local day: wear time and coverage, min/mean/max, resting HR, time in zones.
 
@@ -256,10 +261,9 @@ def stats_command(
     """
     if as_json and as_csv:
         raise typer.BadParameter("choose --json or --csv, not both")
+    first, last = day_range(since, until)
     settings = load_settings()
-    days = api.daily_report(
-        settings, account=account, since=parse_day(since), until=parse_day(until), max_hr=max_hr
-    )
+    days = api.daily_report(settings, account=account, since=first, until=last, max_hr=max_hr)
     rows = [day.as_dict() for day in days]
     if as_json:
         render.print_json(rows)

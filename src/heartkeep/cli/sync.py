@@ -21,6 +21,7 @@ from heartkeep.api import (
     SyncReport,
 )
 from heartkeep.cli import render
+from heartkeep.cli.data import day_range
 from heartkeep.config import Settings, load_settings
 from heartkeep.errors import HeartkeepError
 from heartkeep.redaction import redact
@@ -59,17 +60,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 
 def _settings(database: str | None) -> Settings:
     return load_settings({"database": database})
-
-
-def _day(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date like 2026-11-20", param_hint=option
-        ) from None
 
 
 def _summary_lines(report: SyncReport) -> None:
@@ -127,11 +117,12 @@ def sync(
     The first run backfills the whole history; later runs fetch what is new plus a few trailing
     days.  Safe to run from cron or a systemd timer: overlapping runs exit at once.
     """
+    first, last = day_range(since, until)
     report = _run_sync(
         _settings(database),
         accounts=account or None,
-        since=_day(since, "--since"),
-        until=_day(until, "--until"),
+        since=first,
+        until=last,
         trailing_days=trailing_days,
         as_json=as_json,
     )
