@@ -87,6 +87,10 @@ def test_an_import_with_two_readings_in_one_second_says_so(home: Path, tmp_path:
     status = runner.invoke(app, ["status", "--json"])
     assert json.loads(status.output)["accounts"][0]["samples_merged"] == 1
     assert "merged" in runner.invoke(app, ["status"]).output
+    doctor = runner.invoke(app, ["doctor", "--json"])
+    (finding,) = [f for f in json.loads(doctor.stdout)["findings"] if f["check"] == "merges"]
+    assert finding["level"] == "ok"
+    assert "1 readings shared a whole second" in finding["message"]
 
 
 def test_a_store_written_by_the_previous_schema_is_upgraded_with_its_data(

@@ -48,7 +48,26 @@ def check_database(
             return [*findings, Finding("database", "problem", failure.message, failure.hint or "")]
     for status in statuses:
         findings += _freshness(status.account_key, status, now_s, stopped_days)
+        findings += _merges(status)
     return findings
+
+
+def _merges(status: AccountSyncStatus) -> list[Finding]:
+    """Readings folded into another of the same second: expected now and then (Google's times
+    carry fractions), so never more than "ok" — but said, so no merge is ever silent, with the
+    one case where it points at a mistake (a wrong zone on an import)."""
+    if not status.samples_merged:
+        return []
+    return [
+        Finding(
+            "merges",
+            "ok",
+            f"{status.account_key}: {status.samples_merged:,} readings shared a whole second with "
+            "another and were merged (one sample per second is kept, the larger bpm)",
+            "if they come from a fitbit-json import, check its zone with `heartkeep import list` "
+            "and re-import with the right --time-zone (it replaces the earlier import)",
+        )
+    ]
 
 
 def _freshness(
