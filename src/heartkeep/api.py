@@ -54,7 +54,7 @@ from heartkeep.importers import ImportProgress, ImportReport, ProgressCallback, 
 from heartkeep.model import Account, DailyKind, Sample, Source, Window
 from heartkeep.output_target import OutputTarget
 from heartkeep.providers import get_provider_factory as _provider_factory
-from heartkeep.store import Store, SyncStore, open_store
+from heartkeep.store import ForgetReport, Store, SyncStore, open_store
 from heartkeep.store.failures import NoDatabase
 from heartkeep.store.protocol import ImportRun as ImportRun
 from heartkeep.store.protocol import UndoResult as UndoResult
@@ -91,6 +91,7 @@ __all__ = [
     "DoctorReport",
     "ExportFormat",
     "ExportReport",
+    "ForgetReport",
     "ImportProgress",
     "ImportReport",
     "ImportRun",
@@ -109,6 +110,7 @@ __all__ = [
     "demo",
     "doctor",
     "export",
+    "forget",
     "import_fitbit_json",
     "import_runs",
     "import_takeout",
@@ -324,6 +326,30 @@ def status(settings: Settings, *, clock: Clock | None = None) -> list[AccountSyn
     connected = _connected_accounts(settings)
     with open_store(settings.database, readonly=True, missing_ok=True) as store:
         return _sync_status(store, connected=connected, now_s=now_s)
+
+
+def forget(
+    settings: Settings, account: str, *, confirm: Callable[[int], bool] | None = None
+) -> ForgetReport | None:
+    """Delete everything the store holds for `account`, then compact the file.
+
+    `confirm(samples)` is asked first, with the number of samples about to go; None (declined)
+    deletes nothing.  The tokens stay in the vault (`logout` removes those).  Holds the sync lock
+    so no sync writes meanwhile.  Raises `NoAccounts` (nothing stored for it, or no database),
+    `AlreadyRunning` (exit 75), `StoreError`.
+    """
+    with open_store(settings.database, readonly=True) as reader:
+        stored = [known.key for known in reader.accounts()]
+        samples = reader.sample_count(account) if account in stored else 0
+    if account not in stored:
+        raise NoAccounts(
+            f"nothing is stored for {account} in {settings.database}",
+            hint=("Stored: " + ", ".join(stored)) if stored else "The database holds no account.",
+        )
+    if confirm is not None and not confirm(samples):
+        return None
+    with _sync_lock(settings.data_dir), open_store(settings.database) as store:
+        return store.forget_account(account)
 
 
 # --- imports, exports, stats, charts, report (issue 6) ----------------------------------------

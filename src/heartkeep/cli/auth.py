@@ -198,7 +198,7 @@ def logout_command(
 ) -> None:
     """Revoke heartkeep's access at the provider, then delete the local tokens.
 
-    Your heart-rate data stays in the database.  With
+    Your heart-rate data stays in the database; `heartkeep forget ACCOUNT` deletes it.  With
     --local the provider is not contacted and the grant may stay valid there: withdraw it on
     https://myaccount.google.com/permissions (Google) or in Fitbit's settings (legacy Fitbit).
     """

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from heartkeep.errors import StoreError
+from heartkeep.store.forgetting import ForgetReport
 from heartkeep.store.protocol import (
     LedgerEntry,
     Store,
@@ -21,6 +22,7 @@ from heartkeep.store.protocol import (
 from heartkeep.store.sqlite import SqliteStore
 
 __all__ = [
+    "ForgetReport",
     "LedgerEntry",
     "SqliteStore",
     "Store",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window
+from heartkeep.store.forgetting import ForgetReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,11 @@ class Store(Protocol):
     def accounts(self) -> list[Account]: ...
 
     def account(self, key: str) -> Account | None: ...
+
+    def forget_account(self, account_key: str) -> ForgetReport:
+        """Delete the account's samples, dailies, sync state, history and the account itself,
+        in one transaction, then give the space back (SQLite: VACUUM).  Zeros if unknown."""
+        ...
 
     # heart rate -------------------------------------------------------------------------------
     def write_samples(

@@ -25,6 +25,7 @@ from typing import Any
 from heartkeep.errors import StoreError
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window
 from heartkeep.store.failures import store_failure
+from heartkeep.store.forgetting import ForgetReport, delete_account_rows
 from heartkeep.store.opening import integrity_problems, open_empty, open_reader, open_writer
 from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteResult
 from heartkeep.store.rows import account_from_row, bounds, daily_from_row, zones_json
@@ -191,6 +192,18 @@ class SqliteStore(ImportRunsMixin):
             (key,),
         ).fetchone()
         return None if row is None else account_from_row(row)
+
+    def forget_account(self, account_key: str) -> ForgetReport:
+        """Delete everything stored for the account (see `store/forgetting.py`), then VACUUM."""
+        with self.transaction():
+            try:
+                report = delete_account_rows(self._db, account_key)
+            except sqlite3.DatabaseError as failure:
+                raise store_failure(failure, self.path) from failure
+        self._account_ids.pop(account_key, None)
+        self._upsert_sql.clear()
+        self.vacuum()
+        return report
 
     def _account_id(self, key: str, *, create: bool) -> int | None:
         """The small integer behind an account key; writes create unknown accounts on the fly."""
