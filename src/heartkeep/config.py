@@ -66,7 +66,9 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         if name in _FLOAT_FIELDS:
             return float(value)
-    except ValueError as error:
+        if name == "database" and "://" not in str(value):
+            return str(Path(str(value)).expanduser())
+    except (ValueError, RuntimeError) as error:  # RuntimeError: `~nosuchuser` in a path
         raise ConfigError(f"setting {name} = {value!r} is not valid: {error}") from error
     return str(value)
 

@@ -1,6 +1,7 @@
 """heartkeep's error tree: every failure a user can meet, with a message written for them.
 
     HeartkeepError                      exit 1
+    ├── InternalError                   exit 1   a bug in heartkeep (the CLI's last resort)
     ├── UsageError                      exit 2   an option the command cannot use (a reversed range)
     ├── ConfigError                     exit 3   bad settings, missing client file
     ├── AuthError                       exit 4   anything about access
@@ -16,17 +17,126 @@
     ├── StoreError                      exit 9   the database cannot be opened or migrated
     │   └── VaultWriteFailed            exit 9   the token vault cannot be written (full, read-only)
     ├── NoAccounts                      exit 10  nothing connected yet
-    └── AlreadyRunning                  exit 75  another sync holds the lock (EX_TEMPFAIL)
+    ├── AlreadyRunning                  exit 75  another sync holds the lock (EX_TEMPFAIL)
+    └── Interrupted                     exit 130 Ctrl-C: stopped, what was saved stays saved
 
 Only `cli/app.py` turns these into exit statuses.  Messages never contain tokens or secrets
 (see `redaction.py`); the provider's own error code is kept in `provider_code` where there is one.
+`EXIT_CODES` below is the one table of exit statuses: docs/cli.md is generated from it and a
+test holds README's copy to it.  Each class also has a `code`, its snake_case name, which
+`--json` output uses as the stable machine name of the failure.
 """
 
 from __future__ import annotations
 
+import re
+from typing import ClassVar, NamedTuple
+
+
+class ExitCode(NamedTuple):
+    """One row of the exit-code table: what a script may rely on for each status."""
+
+    status: int
+    name: str
+    meaning: str
+    action: str
+
+
+EXIT_CODES: tuple[ExitCode, ...] = (
+    ExitCode(0, "ok", "the command did what it was asked", "nothing"),
+    ExitCode(
+        1,
+        "bug",
+        "heartkeep itself failed",
+        "run again with `--verbose` and report the traceback it prints",
+    ),
+    ExitCode(
+        2,
+        "usage",
+        "a command, option or value was not understood (bad date, number out of range, "
+        "reversed range, unknown flag)",
+        "read the message; `heartkeep COMMAND --help` lists what the command takes",
+    ),
+    ExitCode(
+        3,
+        "config",
+        "a setting or client file is missing, unreadable or invalid",
+        "fix the file or setting the message names (docs/google-oauth-setup.md)",
+    ),
+    ExitCode(
+        4,
+        "auth",
+        "an account's access was refused, revoked or expired, or its vault is damaged",
+        "`heartkeep auth login`",
+    ),
+    ExitCode(
+        5,
+        "provider",
+        "the provider refused a request permanently",
+        "read the message; it names the request and the provider's reason",
+    ),
+    ExitCode(
+        6,
+        "transient",
+        "network or server errors outlasted the retries",
+        "nothing: run again later (the next scheduled run retries)",
+    ),
+    ExitCode(
+        7,
+        "rate_limited",
+        "the provider's quota ran out beyond the wait heartkeep allows",
+        "nothing: run again later (the next scheduled run resumes)",
+    ),
+    ExitCode(
+        8,
+        "import_format",
+        "an import file cannot be read (the message names file, record and reason)",
+        "check you gave the right archive; nothing was imported",
+    ),
+    ExitCode(
+        9,
+        "store",
+        "the database or a file or folder cannot be read or written (damaged, read-only, "
+        "disk full, not a heartkeep file)",
+        "follow the message: free space, fix permissions, or `heartkeep doctor`",
+    ),
+    ExitCode(
+        10,
+        "no_data",
+        "no account is connected, or nothing is stored for the request",
+        "`heartkeep auth login`, then `heartkeep sync`",
+    ),
+    ExitCode(
+        75,
+        "already_running",
+        "another sync holds the lock; this run did nothing",
+        "nothing: treat as success, the other run does the work",
+    ),
+    ExitCode(
+        130,
+        "interrupted",
+        "stopped by Ctrl-C (SIGINT); what was already saved stays saved",
+        "run the command again: a sync resumes where it stopped",
+    ),
+)
+"""Every exit status heartkeep uses, in order; nothing else is ever returned."""
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
 
 class HeartkeepError(Exception):
+    """Any failure heartkeep foresees; catch this to catch them all."""
+
     exit_code = 1
+    code: ClassVar[str] = "heartkeep_error"
+    """The stable machine name of this failure in `--json` output: the class name in
+    snake_case, so it cannot drift from the class."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = _snake(cls.__name__)
 
     def __init__(self, message: str, *, hint: str | None = None, provider_code: str | None = None):
         super().__init__(message)
@@ -38,6 +148,11 @@ class HeartkeepError(Exception):
         return self.message if not self.hint else f"{self.message}\n{self.hint}"
 
 
+class InternalError(HeartkeepError):
+    """A failure heartkeep did not expect: the CLI's last resort, so even a bug ends in one line
+    and a documented exit status instead of a traceback (`--verbose` shows it)."""
+
+
 class UsageError(HeartkeepError):
     """The command line asks for something that cannot be (a reversed date range, a maximum
     heart rate of 0): exit 2, like the option errors the CLI parser itself reports."""
@@ -46,22 +161,32 @@ class UsageError(HeartkeepError):
 
 
 class ConfigError(HeartkeepError):
+    """Bad settings, a missing or unreadable client file."""
+
     exit_code = 3
 
 
 class AuthError(HeartkeepError):
+    """Anything about access: log in again."""
+
     exit_code = 4
 
 
 class ReauthorizationNeeded(AuthError):
+    """The refresh token was revoked or expired: log in again."""
+
     pass
 
 
 class ScopeMissing(AuthError):
+    """The person unticked a permission heartkeep needs."""
+
     pass
 
 
 class AuthorizationFailed(AuthError):
+    """The login flow failed: state mismatch, consent denied, code expired."""
+
     pass
 
 
@@ -79,6 +204,8 @@ class VaultDamaged(AuthError):
 
 
 class ProviderError(HeartkeepError):
+    """The provider refused a request permanently (a 4xx answer)."""
+
     exit_code = 5
 
     def __init__(
@@ -94,14 +221,20 @@ class ProviderError(HeartkeepError):
 
 
 class ProviderGone(ProviderError):
+    """410 Gone: the legacy Fitbit Web API was switched off."""
+
     pass
 
 
 class TransientError(HeartkeepError):
+    """Network or server failures still failing after bounded retries."""
+
     exit_code = 6
 
 
 class RateLimited(HeartkeepError):
+    """The quota ran out beyond the wait heartkeep allows."""
+
     exit_code = 7
 
     def __init__(
@@ -112,6 +245,8 @@ class RateLimited(HeartkeepError):
 
 
 class ImportFormatError(HeartkeepError):
+    """A file heartkeep cannot import (file, record and reason)."""
+
     exit_code = 8
 
     def __init__(self, message: str, *, path: str, record: str | int | None = None):
@@ -123,6 +258,8 @@ class ImportFormatError(HeartkeepError):
 
 
 class StoreError(HeartkeepError):
+    """The database or the data folder cannot be read or written."""
+
     exit_code = 9
 
 
@@ -135,11 +272,21 @@ class VaultWriteFailed(StoreError):
 
 
 class NoAccounts(HeartkeepError):
+    """Nothing is connected (or stored) yet."""
+
     exit_code = 10
 
 
 class AlreadyRunning(HeartkeepError):
+    """Another sync holds the lock; this run did nothing."""
+
     exit_code = 75
+
+
+class Interrupted(HeartkeepError):
+    """Ctrl-C (SIGINT): 128 + 2, as shells report it."""
+
+    exit_code = 130
 
 
 def legacy_fitbit_gone() -> ProviderGone:

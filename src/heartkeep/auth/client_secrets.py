@@ -38,11 +38,25 @@ def read_client_file(path: Path) -> ClientCredentials:
     Raises `ConfigError` naming the file (never its contents) when it is missing or malformed.
     """
     try:
+        path = path.expanduser()
+    except RuntimeError:  # `~nosuchuser/…`
+        raise ConfigError(f"client file {path}: no such user's home folder") from None
+    try:
         document = orjson.loads(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError(
             f"client file {path} does not exist",
             hint="Download it from Google Cloud Console (see docs/google-oauth-setup.md).",
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"client file {path} is a folder",
+            hint="Give the client-secret JSON file itself (client_secret_….json).",
+        ) from None
+    except OSError as error:
+        raise ConfigError(
+            f"client file {path} cannot be read: {error.strerror or error}",
+            hint="Check that the file is yours and readable (chmod 600 keeps it private).",
         ) from None
     except orjson.JSONDecodeError:
         raise ConfigError(f"client file {path} is not valid JSON") from None

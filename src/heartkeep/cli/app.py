@@ -1,31 +1,72 @@
-"""The Typer root: registers the command groups and turns `HeartkeepError` into exit statuses.
+"""The Typer root: registers the command groups and turns every failure into an exit status.
 
-This is the one place errors become exit codes (see `heartkeep.errors` for the table).  Every
-message passes through redaction before it is printed, so a token cannot leak through an error.
-The handling lives in the click group's `invoke`, so `CliRunner` tests see exactly what a user
-sees: the message on stderr and the documented exit code.
+This is the one place errors become exit codes (the table is `heartkeep.errors.EXIT_CODES`).
+A `HeartkeepError` prints its message (and hint) on stderr — or, under `--json`, one
+`{"error": …}` document on stdout; anything else (Ctrl-C, a refusal by the operating system, a
+bug) is first translated by `cli.failures`, so no user ever sees a traceback.  Every message
+passes through redaction before it is printed, so a token cannot leak through an error.  The
+handling lives in the click group's `invoke`, so `CliRunner` tests see exactly what a user sees.
+The shared options (`cli.options`) are added to every command when the tree is built.
 """
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import typer
 from typer import _click
 from typer.core import TyperGroup
 
-from heartkeep.cli import render
-from heartkeep.errors import HeartkeepError
+from heartkeep.cli import failures, options, render
+from heartkeep.errors import HeartkeepError, InternalError
 from heartkeep.redaction import redact
+
+_ARGS = "heartkeep.args"
 
 
 class _HeartkeepGroup(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        options.install(self)
+
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS] = list(args)  # before parsing: a usage error may still owe JSON
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: _click.Context) -> Any:
+        render.reset()
         try:
             return super().invoke(ctx)
-        except HeartkeepError as failure:
-            render.error(redact(str(failure)))
-            raise typer.Exit(failure.exit_code) from None
+        except typer.Exit:
+            raise
+        except _click.exceptions.UsageError as problem:
+            if not (render.json_mode() or "--json" in ctx.meta.get(_ARGS, ())):
+                raise  # click prints the usage line and the problem, exit 2
+            hint = "See `heartkeep COMMAND --help` for what the command takes."
+            render.json_error("usage_error", 2, redact(problem.format_message()), hint)
+            raise typer.Exit(2) from None
+        except (KeyboardInterrupt, typer.Abort):
+            _fail(failures.interrupted())
+        except Exception as error:  # noqa: BLE001 - the CLI's last resort, see the docstring
+            failure = failures.translate(error)
+            if isinstance(failure, InternalError) and render.verbosity() == render.VERBOSE:
+                render.err_console.print(redact(traceback.format_exc()), markup=False)
+            _fail(failure)
+
+
+def _fail(failure: HeartkeepError) -> None:
+    """Report `failure` (JSON under `--json`) and exit with its status."""
+    if render.json_mode():
+        render.json_error(
+            failure.code,
+            failure.exit_code,
+            redact(failure.message),
+            None if failure.hint is None else redact(failure.hint),
+        )
+    else:
+        render.error(redact(str(failure)))
+    raise typer.Exit(failure.exit_code) from None
 
 
 app = typer.Typer(

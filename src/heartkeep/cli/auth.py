@@ -65,7 +65,11 @@ def login_command(
         help="Print the address instead of opening a browser; paste back where it lands.",
     ),
     port: int | None = typer.Option(
-        None, "--port", help="Port for the login redirect on 127.0.0.1 (default: any free one)."
+        None,
+        "--port",
+        min=0,
+        max=65_535,
+        help="Port for the login redirect on 127.0.0.1 (default: any free one).",
     ),
     sandbox: str | None = typer.Option(
         None, "--sandbox", help="Log in to a heartkeep sandbox at this URL instead of the real API."
@@ -85,7 +89,7 @@ def login_command(
     result = api.login(
         settings,
         provider=provider,
-        client_file=Path(client_file).expanduser() if client_file else None,
+        client_file=Path(client_file) if client_file else None,
         client_id=client_id,
         client_secret=client_secret,
         no_browser=no_browser,

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from heartkeep import api
-from heartkeep.cli import render
+from heartkeep.cli import options, render
 from heartkeep.cli.data import (
     ACCOUNT_HELP,
     MAX_HR_HELP,
@@ -21,7 +21,6 @@ from heartkeep.cli.data import (
     day_range,
     parse_day,
 )
-from heartkeep.config import load_settings
 
 plot_app = typer.Typer(
     name="plot",
@@ -42,7 +41,7 @@ def plot_day_command(
     """One day's heart rate in local time, zones shaded; gaps without data stay gaps."""
     chosen = parse_day(day, "DAY")
     assert chosen is not None
-    path = api.plot_day(load_settings(), chosen, output, account=account, max_hr=max_hr)
+    path = api.plot_day(options.settings(), chosen, output, account=account, max_hr=max_hr)
     _wrote(path)
 
 
@@ -58,7 +57,7 @@ def plot_heatmap_command(
     """Calendar heatmap of wear coverage or resting HR (default: the last 365 days with data)."""
     first, last = day_range(since, until)
     path = api.plot_heatmap(
-        load_settings(),
+        options.settings(),
         output,
         metric=metric,
         account=account,
@@ -78,7 +77,7 @@ def plot_trend_command(
 ) -> None:
     """Resting-HR trend: the provider's value, heartkeep's estimate and the 7-day mean."""
     first, last = day_range(since, until)
-    path = api.plot_trend(load_settings(), output, account=account, since=first, until=last)
+    path = api.plot_trend(options.settings(), output, account=account, since=first, until=last)
     _wrote(path)
 
 
@@ -97,7 +96,7 @@ def report_command(
     """
     first, last = day_range(since, until)
     path = api.report(
-        load_settings(),
+        options.settings(),
         output,
         account=account,
         since=first,
@@ -110,7 +109,7 @@ def report_command(
 def _wrote(path: Path) -> None:
     """Say where the file went; with `-o -` standard output is the picture, so say nothing."""
     if str(path) != "-":
-        render.line(f"Wrote {path}")
+        render.info(f"Wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

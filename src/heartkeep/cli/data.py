@@ -22,8 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from heartkeep import api, daterange
-from heartkeep.cli import render
-from heartkeep.config import load_settings
+from heartkeep.cli import options, render
 
 import_app = typer.Typer(
     name="import",
@@ -55,7 +54,7 @@ def day_range(since: str | None, until: str | None) -> tuple[dt.date | None, dt.
 @contextmanager
 def _progress() -> Iterator[Callable[[api.ImportProgress], None] | None]:
     """A progress bar callback on a terminal; None (no output) under cron, pipes and tests."""
-    if not render.is_interactive():
+    if not render.is_interactive() or not render.shows_progress():
         yield None
         return
     bar = Progress(
@@ -85,7 +84,7 @@ def _report_import(report: api.ImportReport, *, as_json: bool = False) -> None:
     if as_json:
         render.print_json(report.as_json())
         return
-    render.line(
+    render.info(
         f"Imported {report.files} {'file' if report.files == 1 else 'files'} into "
         f"{report.account_key}: {report.samples_read:,} "
         f"samples read, {report.inserted:,} new, {report.updated:,} changed, "
@@ -94,19 +93,19 @@ def _report_import(report: api.ImportReport, *, as_json: bool = False) -> None:
     if report.zone_changes_inferred:
         render.zone_changes(report.zone_changes_inferred, report.samples_reoffset)
     if report.import_id is not None:
-        render.line(
+        render.info(
             f"Recorded as import {report.import_id} (`heartkeep import undo` takes it back)."
         )
     if report.ignored_files:
         files = "file that holds" if report.ignored_files == 1 else "files that hold"
-        render.line(f"Skipped {report.ignored_files} {files} no heart-rate data.")
+        render.info(f"Skipped {report.ignored_files} {files} no heart-rate data.")
     if report.replaced_import is not None:
-        render.line(
+        render.info(
             f"Same files as import {report.replaced_import}: it was replaced "
             f"({report.removed_samples:,} of its samples removed first)."
         )
     if report.replaced or report.kept or report.conflicts:
-        render.line(
+        render.info(
             f"Where sources disagreed: {report.replaced:,} archive values replaced by fuller or "
             f"larger ones, {report.kept:,} kept (synced data, or a larger stored value), "
             f"{report.conflicts:,} settled between this import's own files."
@@ -151,7 +150,7 @@ def import_takeout_command(
     instant gets the offset of your time zone at that moment.  All or nothing: a broken file
     stops the import with its name, record and reason, and nothing is saved.  Safe to repeat.
     """
-    settings = load_settings()
+    settings = options.settings()
     with _progress() as on_progress:
         report = api.import_takeout(
             settings,
@@ -191,7 +190,7 @@ def import_fitbit_json_command(
     flight west) is read as a change of zone and reported.  The day comes from the response,
     the file name (heart-2024-03-31.json) or --date.
     """
-    settings = load_settings()
+    settings = options.settings()
     with _progress() as on_progress:
         report = api.import_fitbit_json(
             settings,
@@ -225,7 +224,7 @@ def export_command(
     streams to standard output (Parquet too), and a reader that stops early (`| head`) is fine.
     """
     first, last = day_range(since, until)
-    settings = load_settings()
+    settings = options.settings()
     report = api.export(
         settings,
         fmt,
@@ -240,10 +239,10 @@ def export_command(
         f"({report.format.value}, {report.bytes:,} bytes)."
     )
     if str(output) != "-":
-        render.line(summary)
+        render.info(summary)
     elif render.err_console.is_terminal and not report.reader_left:
         # Standard output is the data; the count goes to a person's terminal only.
-        render.stage(summary.replace(" to - ", " to standard output "))
+        render.note(summary.replace(" to - ", " to standard output "))
 
 
 def stats_command(
@@ -262,7 +261,7 @@ def stats_command(
     if as_json and as_csv:
         raise typer.BadParameter("choose --json or --csv, not both")
     first, last = day_range(since, until)
-    settings = load_settings()
+    settings = options.settings()
     days = api.daily_report(settings, account=account, since=first, until=last, max_hr=max_hr)
     rows = [day.as_dict() for day in days]
     if as_json:

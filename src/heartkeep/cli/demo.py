@@ -25,6 +25,7 @@ def demo_command(
     synthetic demo user's last DAYS days of second-by-second heart rate into a SQLite file,
     and prints a daily summary.  Run it again to see an incremental sync.
     """
+    render.narrate()
     with render.sync_progress() as on_event:
         result = api.demo(directory, days=days, on_stage=render.stage, on_event=on_event)
     render.demo_summary(result)

@@ -1,7 +1,10 @@
-"""Generate `docs/cli.md` from the commands' own `--help`, so the reference cannot drift.
+"""Generate `docs/cli.md` from the commands' own `--help` and the error table, so the reference
+cannot drift.
 
 `make docs` rewrites the file; `tests/test_docs.py` fails when a command is missing from it or
-has no help text.
+has no help text.  The "Exit codes" and "JSON errors" sections come from `heartkeep.errors`
+(`EXIT_CODES` and the error classes); README's exit-code table is `exit_code_table()` verbatim,
+which a test checks.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typer import _click  # typer 0.29 vendors click; its Context is what comman
 from typer.core import TyperGroup
 from typer.testing import CliRunner
 
+from heartkeep import errors
 from heartkeep.cli.app import app
 
 HEADER = """# Command reference
@@ -43,8 +47,84 @@ def help_text(path: tuple[str, ...]) -> str:
     return result.output.rstrip()
 
 
+def exit_code_table() -> str:
+    """The exit-code table in Markdown, one row per `errors.EXIT_CODES` entry."""
+    rows = ["| code | name | meaning | what to do |", "|---|---|---|---|"]
+    rows += [
+        f"| {row.status} | `{row.name}` | {row.meaning} | {row.action} |"
+        for row in errors.EXIT_CODES
+    ]
+    return "\n".join(rows)
+
+
+def error_classes() -> list[type[errors.HeartkeepError]]:
+    """Every error class, parents before children, in definition order."""
+    found: list[type[errors.HeartkeepError]] = []
+
+    def walk(cls: type[errors.HeartkeepError]) -> None:
+        found.append(cls)
+        for child in cls.__subclasses__():
+            walk(child)
+
+    walk(errors.HeartkeepError)
+    return found
+
+
+def json_error_table() -> str:
+    """`code` → exit status, for every error class (codes are class names in snake_case)."""
+    rows = ["| `code` | exit code | meaning |", "|---|---|---|"]
+    meanings = {row.status: row.meaning for row in errors.EXIT_CODES}
+    for cls in error_classes():
+        own = cls.__dict__.get("__doc__")  # a class without one inherits none
+        summary = own.strip().split("\n\n")[0] if own else meanings[cls.exit_code]
+        rows.append(f"| `{cls.code}` | {cls.exit_code} | {' '.join(summary.split())} |")
+    rows.append("| `usage_error` | 2 | The option parser refused the command line. |")
+    return "\n".join(rows)
+
+
+EXIT_CODES_SECTION = """## Exit codes
+
+Every command ends with one of these statuses and nothing else; a failure also prints a message
+on stderr saying what went wrong and what to do (never a traceback; `--verbose` shows one for a
+bug).  The table is `heartkeep.errors.EXIT_CODES`.
+
+{table}
+"""
+
+JSON_ERRORS_SECTION = """## JSON errors
+
+With `--json`, every outcome is exactly one JSON document on stdout, failures included (usage
+errors, nothing connected, another sync running).  A failure is
+
+```json
+{{"error": {{"code": "no_accounts", "exit_code": 10, "message": "…", "hint": "…"}}}}
+```
+
+`code` is a stable snake_case name per error class (scripts may match on it; a code added later
+is a subclass of one below and keeps its parent's exit code), `exit_code` the process's exit
+status, `message` and `hint` the same text a person sees (`hint` may be `null`).
+
+{table}
+"""
+
+SHARED_OPTIONS_SECTION = """## Options every command takes
+
+- `--quiet`, `-q`: only errors and the output you asked for (tables, JSON, CSV); no progress,
+  no summary lines, no warnings.
+- `--verbose`, `-v`: progress lines on stderr even without a terminal, and the traceback of a
+  bug.
+- `--database FILE` (every command that reads or writes the store; also `HEARTKEEP_DATABASE`):
+  the SQLite file to use.
+
+Without a terminal (cron, systemd, a pipe) a command prints its result and nothing else:
+`heartkeep sync` one line per account on stdout, stderr only when something failed.
+"""
+
+
 def render() -> str:
-    parts = [HEADER]
+    parts = [HEADER, SHARED_OPTIONS_SECTION]
+    parts.append(EXIT_CODES_SECTION.format(table=exit_code_table()))
+    parts.append(JSON_ERRORS_SECTION.format(table=json_error_table()))
     for path in command_paths():
         title = " ".join(("heartkeep", *path))
         parts.append(f"## `{title}`\n\n```text\n{help_text(path)}\n```\n")

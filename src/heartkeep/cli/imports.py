@@ -11,8 +11,7 @@ import datetime as dt
 import typer
 
 from heartkeep import api
-from heartkeep.cli import render
-from heartkeep.config import load_settings
+from heartkeep.cli import options, render
 
 
 def import_list(
@@ -22,7 +21,7 @@ def import_list(
     """List the recorded imports, oldest first: id, when, account, kind, the time zone used,
     files (name and sha256) and what each did.  Importing the same files again replaces the
     import with the same files; `heartkeep import undo ID` takes one back out."""
-    runs = api.import_runs(load_settings(), account=account)
+    runs = api.import_runs(options.settings(), account=account)
     if as_json:
         render.print_json({"imports": [_as_json(run) for run in runs]})
         return
@@ -50,8 +49,8 @@ def import_undo(
     """Take an import back out: its samples and daily values are removed, the archive values it
     had replaced come back (where no sync has filled their place since), and it leaves the
     list.  Synced data is never touched."""
-    result = api.undo_import(load_settings(), import_id)
-    render.line(
+    result = api.undo_import(options.settings(), import_id)
+    render.info(
         f"Undid import {result.import_id}: removed {result.samples_removed:,} samples and "
         f"{result.dailies_removed} daily values; restored {result.samples_restored:,} samples "
         f"and {result.dailies_restored} daily values it had replaced."

@@ -23,10 +23,56 @@ from heartkeep.sync import events
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
+QUIET, NORMAL, VERBOSE = 0, 1, 2
+_verbosity = NORMAL
+_json = False
+_narrating = False
+
+
+def reset() -> None:
+    """Back to the defaults at the start of every command (tests run many in one process)."""
+    global _verbosity, _json, _narrating
+    _verbosity, _json, _narrating = NORMAL, False, False
+
+
+def narrate() -> None:
+    """For a command whose point is to be watched (`demo`): show its steps and progress even
+    without a terminal, as `--verbose` would; `--quiet` still silences them."""
+    global _narrating
+    _narrating = True
+
+
+def set_verbosity(level: int) -> None:
+    """`--quiet` (QUIET) or `--verbose` (VERBOSE); set by `cli.options`."""
+    global _verbosity
+    _verbosity = level
+
+
+def set_json(enabled: bool) -> None:
+    """`--json`: every outcome, errors included, becomes one JSON document on stdout."""
+    global _json
+    _json = enabled
+
+
+def verbosity() -> int:
+    return _verbosity
+
+
+def json_mode() -> bool:
+    return _json
+
 
 def is_interactive() -> bool:
     """True on a terminal, where progress bars make sense; False under cron, pipes and tests."""
     return console.is_terminal and sys.stdout.isatty()
+
+
+def shows_progress() -> bool:
+    """Progress (bars, step lines) is for a person watching: on a terminal, not under
+    `--quiet` or `--json`; off a terminal only with `--verbose`."""
+    if _json or _verbosity == QUIET:
+        return False
+    return _verbosity == VERBOSE or _narrating or is_interactive()
 
 
 def print_json(value: Any) -> None:
@@ -49,6 +95,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
 
 
 def line(text: str) -> None:
+    """Output the person asked for (a result, a table row): always printed."""
     console.print(text, markup=False)
 
 
@@ -59,24 +106,55 @@ def zone_changes(changes: int, reoffset: int) -> None:
     their account's zone never has (docs/fitbit-legacy.md, "Travel days").
     """
     trips = "a backward jump" if changes == 1 else f"{changes:,} backward jumps"
-    line(
+    info(
         f"  {trips} of the wall clock read as a change of time zone (a flight west): "
         f"{reoffset:,} samples stored with the inferred offset."
     )
 
 
+def info(text: str) -> None:
+    """A confirmation or summary on stdout ("Wrote …", a sync's line per account): what cron
+    logs keep, and what `--quiet` drops."""
+    if _verbosity > QUIET:
+        console.print(text, markup=False)
+
+
+def note(text: str) -> None:
+    """A confirmation on stderr, for when stdout carries the data (`export -o -`); `--quiet`
+    drops it."""
+    if _verbosity > QUIET:
+        err_console.print(text, markup=False)
+
+
+def detail(text: str) -> None:
+    """Extra detail on stderr, only with `--verbose`."""
+    if _verbosity == VERBOSE:
+        err_console.print(text, markup=False)
+
+
 def stage(text: str) -> None:
     """A step of a longer job, on stderr: the console the progress bars draw on, so the line
-    lands above a live bar instead of tearing it."""
-    err_console.print(text, markup=False)
+    lands above a live bar instead of tearing it.  Shown only where progress is
+    (`shows_progress`)."""
+    if shows_progress():
+        err_console.print(text, markup=False)
 
 
 def error(text: str) -> None:
+    """A failure, on stderr: never silenced, not even by `--quiet`."""
     err_console.print(f"error: {text}", markup=False)
 
 
 def warning(text: str) -> None:
-    err_console.print(f"warning: {text}", markup=False)
+    """Something the person should know that did not stop the command; `--quiet` drops it."""
+    if _verbosity > QUIET:
+        err_console.print(f"warning: {text}", markup=False)
+
+
+def json_error(code: str, exit_code: int, message: str, hint: str | None) -> None:
+    """A failure under `--json`: the one document on stdout, shaped
+    `{"error": {"code", "exit_code", "message", "hint"}}` (docs/cli.md, "JSON errors")."""
+    print_json({"error": {"code": code, "exit_code": exit_code, "message": message, "hint": hint}})
 
 
 # --- demo summary -----------------------------------------------------------------------------
@@ -190,7 +268,8 @@ class SyncLog:
             self.current = event.account_key
             self._log(f"{event.account_key}: fetching {event.stream} ({event.kind})")
         elif isinstance(event, events.RateLimitWait):
-            self._log(f"{self.current}: waiting {event.wait_s:.0f} s for quota ({event.cause})")
+            if event.wait_s >= 1:  # sub-second pacing is routine, not news
+                self._log(f"{self.current}: waiting {event.wait_s:.0f} s for quota ({event.cause})")
         elif isinstance(event, events.RetryScheduled):
             self._log(f"retrying {event.path} in {event.wait_s:.1f} s: {event.reason}")
         elif isinstance(event, events.PageCommitted):
@@ -213,12 +292,14 @@ class SyncLog:
 def sync_progress(
     *, enabled: bool = True, interactive: bool | None = None
 ) -> Iterator[Callable[[events.SyncEvent], None] | None]:
-    """The handler that shows a sync's progress: bars on a terminal, plain lines otherwise,
-    nothing when not `enabled` (e.g. `--json`).  Bars close when the block ends."""
-    if not enabled:
+    """The handler that shows a sync's progress: bars on a terminal, plain lines on stderr
+    off a terminal with `--verbose`, nothing otherwise (cron, `--quiet`, `--json`, or not
+    `enabled`).  Bars close when the block ends."""
+    live = is_interactive() if interactive is None else interactive
+    if not enabled or not (live or shows_progress()) or _json or _verbosity == QUIET:
         yield None
         return
-    if not (is_interactive() if interactive is None else interactive):
+    if not live:
         yield SyncLog()
         return
     progress = Progress(

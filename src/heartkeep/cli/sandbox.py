@@ -25,7 +25,9 @@ sandbox_app = typer.Typer(
 
 @sandbox_app.command("serve")
 def serve(
-    port: int = typer.Option(8765, "--port", help="Port on 127.0.0.1 (0 picks a free one)."),
+    port: int = typer.Option(
+        8765, "--port", min=0, max=65_535, help="Port on 127.0.0.1 (0 picks a free one)."
+    ),
     seed: int | None = typer.Option(
         None, "--seed", help="Seed of the demo user's synthetic heart rate (default: fixed)."
     ),

@@ -20,9 +20,9 @@ from heartkeep import api
 from heartkeep.api import (
     SyncReport,
 )
-from heartkeep.cli import render
+from heartkeep.cli import options, render
 from heartkeep.cli.data import day_range
-from heartkeep.config import Settings, load_settings
+from heartkeep.config import Settings
 from heartkeep.errors import HeartkeepError
 from heartkeep.redaction import redact
 
@@ -52,21 +52,14 @@ TrailingOption = Annotated[
         help="Days before the last sync's end to fetch again (late data); default 3 (settings).",
     ),
 ]
-DatabaseOption = Annotated[
-    str | None, typer.Option("--database", help="SQLite file to use instead of the default.")
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
-
-
-def _settings(database: str | None) -> Settings:
-    return load_settings({"database": database})
 
 
 def _summary_lines(report: SyncReport) -> None:
     for account in report.accounts:
         if account.ok:
             plural = "" if account.samples_added == 1 else "s"
-            render.line(
+            render.info(
                 f"{account.account_key}: +{account.samples_added:,} sample{plural} "
                 f"({account.samples_updated:,} changed, {account.samples_merged:,} merged, "
                 f"{account.dailies_added} daily values), "
@@ -76,6 +69,8 @@ def _summary_lines(report: SyncReport) -> None:
             if account.zone_changes_inferred:
                 render.zone_changes(account.zone_changes_inferred, account.samples_reoffset)
         else:
+            # The account's line in the log says it failed; the reason goes to stderr.
+            render.info(f"{account.account_key}: failed, see the error")
             render.error(f"{account.account_key}: {redact(account.error or 'failed')}")
 
 
@@ -109,7 +104,6 @@ def sync(
     since: SinceOption = None,
     until: UntilOption = None,
     trailing_days: TrailingOption = None,
-    database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fetch new heart-rate samples, resting heart rate and zones for every connected account.
@@ -119,7 +113,7 @@ def sync(
     """
     first, last = day_range(since, until)
     report = _run_sync(
-        _settings(database),
+        options.settings(),
         accounts=account or None,
         since=first,
         until=last,
@@ -147,7 +141,6 @@ def parse_interval_s(text: str) -> float:
 
 def watch(
     interval: Annotated[str, typer.Option(help="Time between runs: 15m, 1h, 900s…")] = "15m",
-    database: DatabaseOption = None,
 ) -> None:
     """Run `heartkeep sync` on an interval in the foreground until Ctrl-C.
 
@@ -155,22 +148,22 @@ def watch(
     systemd timer or cron (docs/scheduling.md).
     """
     interval_s = parse_interval_s(interval)
-    settings = _settings(database)
+    settings = options.settings()
 
     def on_report(outcome: SyncReport | HeartkeepError) -> None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if isinstance(outcome, HeartkeepError):
             render.warning(f"{stamp} {redact(str(outcome))}")
             return
-        render.line(f"{stamp} sync finished (exit {outcome.exit_code})")
+        render.info(f"{stamp} sync finished (exit {outcome.exit_code})")
         _summary_lines(outcome)
 
-    render.line(f"Syncing every {interval} — Ctrl-C stops.")
+    render.info(f"Syncing every {interval} — Ctrl-C stops.")
     try:
         # One summary line per run: progress bars piling up over hours would bury them.
         api.watch(settings, interval_s=interval_s, on_report=on_report)
     except KeyboardInterrupt:
-        render.line("stopped")
+        render.info("stopped")
 
 
 def _age(seconds: int | None) -> str:
@@ -185,11 +178,11 @@ def _age(seconds: int | None) -> str:
     return f"{seconds / 86_400:.1f} days"
 
 
-def status(database: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def status(as_json: JsonOption = False) -> None:
     """Per account: how long ago it last synced, the newest sample's age, the share of minutes
     with data over the last 7 and 30 days, how many readings were merged into another of the
     same second, and warnings (sync not running, a series that stopped, a failed last run)."""
-    statuses = api.status(_settings(database))
+    statuses = api.status(options.settings())
     if as_json:
         render.print_json({"accounts": [entry.as_json() for entry in statuses]})
         return
