@@ -118,3 +118,44 @@ def test_a_store_written_by_the_previous_schema_is_upgraded_with_its_data(
     with sqlite3.connect(path) as check:
         assert check.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
     check.close()
+
+
+def test_google_times_with_fractions_are_merged_and_counted(tmp_path: Path) -> None:
+    """A Google Health page with two readings in one second, as the live API can serve them."""
+    from heartkeep.providers.google_health import parse_heart_rate_page
+
+    def point(stamp: str, bpm: int) -> dict[str, object]:
+        return {
+            "heartRate": {
+                "sampleTime": {"physicalTime": stamp, "utcOffset": "3600s"},
+                "beatsPerMinute": str(bpm),
+            }
+        }
+
+    body = {
+        "dataPoints": [
+            point("2026-11-01T00:00:05Z", 75),
+            point("2026-11-01T00:00:04.700Z", 77),
+            point("2026-11-01T00:00:04.200Z", 72),
+        ]
+    }
+    samples, _ = parse_heart_rate_page(json.dumps(body).encode())
+    with open_store(str(tmp_path / "hk.sqlite")) as store:
+        result = store.write_samples(KEY, samples, Source.GOOGLE_HEALTH)
+        assert (result.inserted, result.merged) == (2, 1)
+        assert store.merged_samples(KEY) == 1
+        stored = [s for b in store.iter_samples(KEY) for s in b]
+    assert [s.bpm for s in stored] == [77, 75]
+
+
+def test_a_sync_reports_its_merges_in_text_and_json(world_factory, small_user) -> None:
+    """The sandbox serves whole seconds, so a sync merges nothing — and says so."""
+    world = world_factory(users=(small_user(2),))
+
+    report = world.sync()
+
+    assert report.exit_code == 0
+    assert report.as_json()["samples_merged"] == 0
+    assert report.as_json()["accounts"][0]["samples_merged"] == 0
+    with world.store() as store:
+        assert store.merged_samples(world.account_key) == 0
