@@ -156,3 +156,11 @@ def test_status_marks_sandbox_accounts_and_shows_a_valid_token_as_valid(wall_wor
     shown = dt.datetime.fromtimestamp(tokens.expires_at_s, dt.UTC).strftime("%Y-%m-%d %H:%M")
     assert shown.startswith(("2026-11-20 12:59", "2026-11-20 13:0"))
     assert f"access token   valid until {shown} UTC" in result.output
+
+
+def test_a_vault_that_cannot_be_read_is_named_too(tmp_path: Path) -> None:
+    vault = Vault(tmp_path, "google-health:1")
+    vault.path.mkdir()  # a folder where the file should be: read fails with an OSError
+    with pytest.raises(VaultDamaged) as caught:
+        vault.load()
+    assert "cannot be read" in caught.value.message

@@ -259,6 +259,8 @@ class Vault:
                 f"{self.account_key} is not connected",
                 hint="Run `heartkeep auth login` to connect it.",
             ) from None
+        except OSError as failure:  # a folder in its place, no permission, an I/O error
+            raise self.damaged(f"it cannot be read: {failure.strerror or failure}") from None
         try:
             return VaultRecord.from_json(raw)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as bad:
@@ -337,11 +339,16 @@ class Vault:
         return True
 
     def _write_failed(self, failure: OSError) -> VaultWriteFailed:
+        kept = (
+            f"{self.path.name} is unchanged and its tokens still work."
+            if self.path.is_file()
+            else "Nothing was saved."
+        )
         return VaultWriteFailed(
             f"cannot save the token vault of {self.account_key} in {self.directory}: "
             f"{_write_failure(failure)}",
-            hint=f"{self.path.name} is unchanged and its tokens still work.  Free some space or "
-            "make the folder writable, then run the command again.",
+            hint=f"{kept}  Free some space or make the folder writable, then run the command "
+            "again.",
         )
 
     def delete(self) -> None:
