@@ -2,17 +2,16 @@
 
 Rows: the store-reading commands, `sync` and `auth status`.  Columns (cases):
 
-  (a) a damaged token vault   — the vault work's matrix (tests/auth/); the placeholder below
-                                names it so the grid stays complete.
+  (a) a damaged token vault   — the account's vault file cut off in the middle.
   (b) a damaged database      — pages in the middle overwritten with garbage.
   (c) a read-only data folder — a read-only bind mount in a private mount namespace
                                 (`unshare -rm`: as root, chmod alone restricts nothing).
   (d) a full disk             — the data folder copied onto a small tmpfs filled to the brim.
   (e) a stopped provider      — the sandbox shut down.
 
-Each cell: a documented exit status, a message saying what to do, no traceback.  For (b)–(d),
-nothing is lost: after the repair (restore the backup copy / the folder writable again / space
-freed) the next `sync` ends with exactly the sandbox's data.
+Each cell: a documented exit status, a message saying what to do, no traceback.  For (a)–(d),
+nothing is lost: after the repair (`auth login` again / restore the backup copy / the folder
+writable again / space freed) the next `sync` ends with exactly the sandbox's data.
 
 (c) and (d) run the CLI in a subprocess inside the namespace, with the wall clock pinned to the
 test's own (time-machine, as in-process), so the provider and the CLI agree on "now".
@@ -26,13 +25,16 @@ import shutil
 import subprocess
 import sys
 import time
+import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
+from heartkeep.auth.vault import Vault
 from heartkeep.cli import app
 from heartkeep.model import Window
 
@@ -138,8 +140,34 @@ def damage(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_damaged_vault_is_covered_by_the_vault_matrix() -> None:
-    pytest.skip("case (a), a damaged token vault, is the vault work's: see tests/auth/")
+def test_a_damaged_vault(world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    vault = Vault(world.settings.vault_dir, world.account_key).path
+    damaged = vault.read_bytes()[: vault.stat().st_size // 2]  # cut off mid-write by hand
+    vault.write_bytes(damaged)
+    outcomes = {name: cli(args, tmp_path) for name, args in COMMANDS.items()}
+    for name, outcome in outcomes.items():
+        assert_refusal_is_clear(name, outcome)
+    for name in READERS:  # the database alone answers them
+        assert outcomes[name].exit_code == 0, f"{name}: {outcomes[name].output}"
+    for name in ("sync", "auth status"):  # the account is named, with the way back
+        assert outcomes[name].exit_code == 4, f"{name}: {outcomes[name].output}"
+        assert world.account_key in outcomes[name].output
+        assert "is damaged" in outcomes[name].output
+        assert "heartkeep auth login" in outcomes[name].output
+
+    def log_in_again() -> None:
+        def browser(url: str, *args: object, **kwargs: object) -> bool:
+            consent = httpx.get(url, follow_redirects=False, timeout=10)
+            httpx.get(consent.headers["location"], timeout=10)
+            return True
+
+        monkeypatch.setattr(webbrowser, "open", browser)
+        login = CliRunner().invoke(app, ["auth", "login"])
+        assert login.exit_code == 0, login.output
+        (kept,) = vault.parent.glob(f"{vault.name}.damaged-*")
+        assert kept.read_bytes() == damaged
+
+    assert_nothing_lost(world, log_in_again)
 
 
 def test_b_damaged_database(world, tmp_path: Path) -> None:
