@@ -16,11 +16,13 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from oauth_browser import Browser
 from typer.testing import CliRunner
 
 from heartkeep import api
-from heartkeep.auth.vault import Vault
+from heartkeep.auth.vault import Vault, account_key_of_file
 from heartkeep.cli import app
 from heartkeep.clock import FakeClock
 from heartkeep.errors import TransientError, VaultDamaged
@@ -164,3 +166,13 @@ def test_a_vault_that_cannot_be_read_is_named_too(tmp_path: Path) -> None:
     with pytest.raises(VaultDamaged) as caught:
         vault.load()
     assert "cannot be read" in caught.value.message
+
+
+_IDS = st.from_regex(r"[A-Za-z0-9._-]{1,40}", fullmatch=True)
+
+
+@given(provider=st.sampled_from(["google-health", "fitbit-legacy"]), user_id=_IDS)
+def test_a_vault_file_name_always_names_its_account(provider: str, user_id: str) -> None:
+    """Damaged content cannot say whose it was; the file name must, for every valid key."""
+    key = f"{provider}:{user_id}"
+    assert account_key_of_file(Vault(Path("/vault"), key).path) == key
