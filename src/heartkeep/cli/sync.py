@@ -29,8 +29,9 @@ from heartkeep.redaction import redact
 EXIT_CODES = (
     "Exit codes: 0 every account synced; 4 an account needs `heartkeep auth login` again; "
     "5 the provider refused a request; 6 network or server failures outlasted the retries; "
-    "7 rate-limited beyond the allowed wait; 9 the database cannot be opened; 10 no account "
-    "is connected; 75 another sync is already running (nothing done — try again later)."
+    "7 rate-limited beyond the allowed wait; 9 the database or token vault cannot be written; "
+    "10 no account is connected; 75 another sync is already running (nothing done — try again "
+    "later)."
 )
 
 AccountOption = Annotated[
