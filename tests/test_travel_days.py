@@ -22,9 +22,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from heartkeep import api, timeline
+from heartkeep.analysis.daily import daily_stats
+from heartkeep.analysis.zones import karvonen_zones
+from heartkeep.charts.day import day_figure
 from heartkeep.cli import app
 from heartkeep.config import Settings
-from heartkeep.model import Sample
+from heartkeep.model import Sample, Window
 from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.sandbox.physiology import UserSpec
 from heartkeep.store import open_store
@@ -226,7 +229,8 @@ def test_a_backward_jump_is_read_as_the_zone_change_that_caused_it(
     # Read under the later zone: the wall time of each sample, minus the later zone's offset.
     walls = [i + o * 60 for i, o in zip(true_instants, true_offsets, strict=True)]
     naive = np.array([w - offset_after_min * 60 for w in walls], dtype=np.int64)
-    read = timeline.infer_zone_changes(naive, np.full(naive.size, offset_after_min, np.int64))
+    offsets = np.full(naive.size, offset_after_min, np.int64)
+    read = timeline.infer_zone_changes(naive, offsets, np.array(walls, dtype=np.int64))
     assert read.instants_s.tolist() == true_instants
     assert read.offsets_min.tolist() == true_offsets
     assert read.zone_changes == 1
@@ -242,3 +246,125 @@ def test_a_clock_that_never_runs_back_far_is_left_alone(steps_s: list[int]) -> N
     assert read.zone_changes == 0
     assert read.samples_reoffset == 0
     assert read.instants_s.tolist() == wobble.tolist()
+
+
+# --- day lengths: DST and travel days as lived -------------------------------------------------
+
+
+def worn_all_day(day: dt.date, zone_name: str, step_s: int = 60) -> list[Sample]:
+    """A sample every `step_s` through the local day, each with the zone's offset."""
+    span = timeline.local_day_window(day, zone_name)
+    return [
+        Sample(t, 60 + t % 30, timeline.zone_offset_min(zone_name, t))
+        for t in range(span.start_s, span.end_s, step_s)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "day", "hours"),
+    [
+        ("Europe/Berlin", dt.date(2026, 3, 29), 23),
+        ("Europe/Berlin", dt.date(2026, 10, 25), 25),
+        ("America/New_York", dt.date(2026, 3, 8), 23),
+        ("America/New_York", dt.date(2026, 11, 1), 25),
+        ("America/New_York", dt.date(2026, 11, 2), 24),
+    ],
+)
+def test_dst_days_are_as_long_as_their_offsets_say(
+    zone_name: str, day: dt.date, hours: int
+) -> None:
+    samples = worn_all_day(day, zone_name)
+    first, last = samples[0], samples[-1]
+    ends = (first.instant_s, first.offset_min), (last.instant_s, last.offset_min)
+    assert timeline.lived_day_window(day, *ends).seconds == hours * 3600
+    assert timeline.lived_day_window(day, *ends, zone_name=zone_name).seconds == hours * 3600
+    (row,) = daily_stats([samples], zone_name=zone_name)
+    assert row.day_length_s == hours * 3600
+    assert row.coverage > 0.99
+
+
+def test_a_day_begun_under_the_old_offset_is_short_and_one_ending_under_it_long() -> None:
+    """New York → Berlin: the day starts at New York's midnight, as 06:00 in Berlin (18 h).
+    Berlin → New York: it starts at Berlin's midnight and ends at New York's (30 h)."""
+    day = dt.date(2026, 1, 14)
+    ny_midnight = int(dt.datetime(2026, 1, 14, 5, tzinfo=dt.UTC).timestamp())
+    east = timeline.lived_day_window(
+        day,
+        (ny_midnight + 4, 60),
+        (ny_midnight + 18 * 3600 - 3, 60),
+        previous=(ny_midnight - 2, -300),
+    )
+    assert east == Window(ny_midnight, ny_midnight + 18 * 3600)
+    berlin_midnight = ny_midnight - 6 * 3600
+    west = timeline.lived_day_window(
+        day,
+        (berlin_midnight + 1, 60),
+        (berlin_midnight + 30 * 3600 - 1, -300),
+        previous=(berlin_midnight - 1, 60),
+    )
+    assert west == Window(berlin_midnight, berlin_midnight + 30 * 3600)
+
+
+@pytest.mark.parametrize(
+    ("provider", "home_zone", "away_zone", "hours"),
+    [
+        ("google", "America/New_York", "Europe/Berlin", 18),
+        ("google", "Europe/Berlin", "America/New_York", 30),
+        ("fitbit", "Europe/Berlin", "America/New_York", 30),
+    ],
+)
+def test_travel_days_count_18_and_30_hours_in_stats_coverage_report_and_chart(
+    sandbox_factory: Any,
+    settings: Settings,
+    provider: str,
+    home_zone: str,
+    away_zone: str,
+    hours: int,
+) -> None:
+    """(The legacy API cannot show an 18-hour day: its previous day arrives in the new zone's
+    wall time, so nothing says the day began under another offset; docs/fitbit-legacy.md.)"""
+    spec = traveller(home_zone, away_zone, WEST_DAY, f"TRIP{hours}")
+    _, local, key, _ = sync_one_day(
+        sandbox_factory, settings, spec, WEST_DAY, provider, days_before=1
+    )
+    rows = {row.day: row for row in api.daily_report(local, account=key)}
+    row = rows[WEST_DAY]
+    assert row.day_length_s == hours * 3600
+    assert row.coverage == pytest.approx(row.wear_s / (hours * 3600), abs=1e-9)
+    folder = Path(local.database).parent
+    report = api.report(local, folder / "report.html", account=key)
+    assert f"<td>{WEST_DAY.isoformat()}</td><td>{hours}</td>" in report.read_text()
+    chart = api.plot_day(local, WEST_DAY, folder / "day.svg", account=key)
+    assert 'id="offset-change' in chart.read_text()
+
+
+# --- the day chart runs over the real local day -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("samples", "day", "hours", "labels"),
+    [
+        (worn_all_day(dt.date(2026, 3, 29), "Europe/Berlin"), dt.date(2026, 3, 29), 23, ["03:00"]),
+        (
+            worn_all_day(dt.date(2026, 10, 25), "Europe/Berlin"),
+            dt.date(2026, 10, 25),
+            25,
+            ["02:00"],
+        ),
+    ],
+)
+def test_the_day_chart_runs_over_the_hours_the_day_had(
+    samples: list[Sample], day: dt.date, hours: int, labels: list[str]
+) -> None:
+    figure = day_figure(samples, day, karvonen_zones(60))
+    axes = figure.axes[0]
+    assert axes.get_xlim() == (0.0, float(hours))
+    ticks = [tick.get_text() for tick in axes.get_xticklabels()]
+    assert ticks[0] == "00:00"
+    assert ticks[-1] == "24:00"
+    assert all(label in ticks for label in labels)  # the wall time right after the change
+    markers = [line for line in axes.get_lines() if line.get_gid() == "offset-change"]
+    assert len(markers) == 1
+    (curve_line,) = [line for line in axes.get_lines() if line.get_gid() == "heart-rate"]
+    x = np.asarray(curve_line.get_xdata(), dtype=float)
+    assert bool(np.all(np.diff(x) > 0))  # never drawn back over itself, never bridging a gap

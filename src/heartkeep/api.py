@@ -689,19 +689,32 @@ def daily_report(
 
 
 def _day_samples(store: Store, account: Account, day: dt.date) -> list[Sample]:
+    return _day_and_previous(store, account, day)[0]
+
+
+def _day_and_previous(
+    store: Store, account: Account, day: dt.date
+) -> tuple[list[Sample], Sample | None]:
+    """The local day's samples, and the sample just before its first (which tells the offset
+    in force when the day began: `timeline.lived_day_window`)."""
     wide = _window(account, day - dt.timedelta(days=1), day + dt.timedelta(days=1))
-    return [
-        sample
-        for batch in store.iter_samples(account.key, wide)
-        for sample in batch
-        if timeline.local_date(sample.instant_s, sample.offset_min) == day
-    ]
+    samples: list[Sample] = []
+    previous: Sample | None = None
+    before: Sample | None = None
+    for batch in store.iter_samples(account.key, wide):
+        for sample in batch:
+            if timeline.local_date(sample.instant_s, sample.offset_min) == day:
+                if not samples:
+                    previous = before
+                samples.append(sample)
+            before = sample
+    return samples, previous
 
 
 def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Figure:
     from heartkeep.charts.day import day_figure
 
-    samples = _day_samples(store, account, day)
+    samples, previous = _day_and_previous(store, account, day)
     stats = daily_stats([samples], store.dailies(account.key, start=day, end=day + _ONE_DAY))
     provider = store.dailies(account.key, start=day, end=day + _ONE_DAY, kind=DailyKind.ZONES)
     resting = None
@@ -709,7 +722,21 @@ def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Fi
         resting = stats[0].resting_provider or stats[0].resting_estimate
     zones, _ = zones_for_day(provider[0].zones if provider else (), resting, max_hr)
     title = f"Heart rate on {day.isoformat()} · {account.display_name or account.key}"
-    return day_figure(samples, day, zones, title=title)
+    if not samples:
+        return day_figure(samples, day, zones, title=title)
+    first, last = samples[0], samples[-1]
+    before = None if previous is None else (previous.instant_s, previous.offset_min)
+    span = timeline.lived_day_window(
+        day,
+        (first.instant_s, first.offset_min),
+        (last.instant_s, last.offset_min),
+        previous=before,
+        zone_name=account.time_zone,
+    )
+    start_offset_min = (timeline.day_start_s(day) - span.start_s) // 60
+    return day_figure(
+        samples, day, zones, title=title, span=span, start_offset_min=start_offset_min
+    )
 
 
 _ONE_DAY = dt.timedelta(days=1)

@@ -94,6 +94,41 @@ def local_day_window(day: dt.date, zone_name: str) -> Window:
     return Window(int(start.timestamp()), int(end.timestamp()))
 
 
+def lived_day_window(
+    day: dt.date,
+    first: tuple[int, int],
+    last: tuple[int, int],
+    *,
+    previous: tuple[int, int] | None = None,
+    zone_name: str | None = None,
+) -> Window:
+    """The UTC span of a local day as it was lived, from the offsets in force at its two ends.
+
+    `first` and `last` are the day's first and last samples and `previous` the sample just
+    before the day, each as (instant_s, offset_min).  The day ends at its next midnight under
+    the last sample's offset.  It starts at its midnight under the offset in force when that
+    midnight came: the previous sample's, if its midnight falls between the two samples (a
+    flight east: the clock jumped forward and the day is short, 18 hours from New York to
+    Berlin), else the first sample's (a flight west: the day's own first hours carry the old
+    offset, and the day is long, 30 hours).  The length is therefore 24 h plus the offset at the
+    start minus the offset at the end: 23 h and 25 h on DST change days.
+
+    With `zone_name`, a day whose samples all agree with the zone's rules gets the zone's span
+    (so a fall-back day is 25 h even when the watch was off across the change).
+    """
+    ends = [first, last] if previous is None else [previous, first, last]
+    if zone_name is not None and all(
+        zone_offset_min(zone_name, instant) == offset for instant, offset in ends
+    ):
+        return local_day_window(day, zone_name)
+    midnight = day_start_s(day)
+    start_offset_min = first[1]
+    if previous is not None and previous[0] < midnight - previous[1] * 60 <= first[0]:
+        start_offset_min = previous[1]
+    start_s = midnight - start_offset_min * 60
+    return Window(start_s, max(start_s + 1, midnight + 86_400 - last[1] * 60))
+
+
 def local_to_instant(wall: dt.datetime, zone_name: str, *, fold: int = 0) -> int:
     """A naive local wall time in a zone → UTC epoch seconds.
 
@@ -135,7 +170,9 @@ class ZoneChanges(NamedTuple):
     """How many samples got an offset other than the one the zone's rules gave."""
 
 
-def infer_zone_changes(instants_s: IntArray, offsets_min: IntArray) -> ZoneChanges:
+def infer_zone_changes(
+    instants_s: IntArray, offsets_min: IntArray, wall_s: IntArray | None = None
+) -> ZoneChanges:
     """Re-read a day of wall-clock samples whose clock jumps backwards as a trip across zones.
 
     `instants_s`/`offsets_min` are one local day's samples *in the order the source listed them*
@@ -148,15 +185,22 @@ def infer_zone_changes(instants_s: IntArray, offsets_min: IntArray) -> ZoneChang
     the zone is the profile's current one, where the latest trip ended — and every earlier
     stretch gets the offset larger by the jumps after it, and its instants earlier by as much.
 
-    Smaller backward steps are left alone (a DST fall-back is already read by the zone's rules
-    before this runs).  Returns new arrays; the inputs are not changed.
+    Smaller backward steps are left alone, and so is a DST fall-back (already read by the
+    zone's rules before this runs).  With `wall_s` (the samples' wall-clock seconds as the
+    source gave them), a jump counts only where the wall clock itself steps back: wall times
+    inside a spring-forward gap, read with the offset before it, step the *instants* back
+    while the clock ran forward, and are no trip.  Returns new arrays; the inputs are kept.
     """
     instants = np.asarray(instants_s, dtype=np.int64)
     offsets = np.asarray(offsets_min, dtype=np.int64)
     if instants.size < 2:
         return ZoneChanges(instants.copy(), offsets.copy(), 0, 0)
     back_s = instants[:-1] - instants[1:]
-    jumps = np.flatnonzero(back_s >= ZONE_JUMP_MIN_S)
+    stepped_back = back_s >= ZONE_JUMP_MIN_S
+    if wall_s is not None:
+        wall = np.asarray(wall_s, dtype=np.int64)
+        stepped_back &= wall[:-1] - wall[1:] >= ZONE_JUMP_MIN_S
+    jumps = np.flatnonzero(stepped_back)
     if jumps.size == 0:
         return ZoneChanges(instants.copy(), offsets.copy(), 0, 0)
     shift_at = np.zeros(instants.size, dtype=np.int64)

@@ -74,15 +74,16 @@ def test_day_figure_has_zone_bands_labelled_axes_and_a_0_to_24_axis():
     assert axes.get_ylim()[1] > zones[-1].min_bpm
 
 
-def test_fall_back_day_breaks_where_the_wall_clock_repeats():
+def test_fall_back_day_runs_25_hours_with_both_repeated_hours_side_by_side():
     start = int(dt.datetime(2026, 10, 24, 22, tzinfo=dt.UTC).timestamp())
     change = start + 3 * 3600
     samples = [
         Sample(t, 60, 120 if t < change else 60) for t in range(start, start + 25 * 3600, 60)
     ]
     x, y = curve(samples, dt.date(2026, 10, 25))
-    assert segments(y) == 2
-    assert np.nanmax(x) < 24
+    assert segments(y) == 1  # measured without a break: nothing to break
+    assert bool(np.all(np.diff(x) > 0))  # the second 02:00 hour is drawn after the first
+    assert np.nanmax(x) > 24.9
 
 
 def test_svg_output_names_the_zones_and_png_is_a_png(tmp_path: Path):

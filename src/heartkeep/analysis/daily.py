@@ -5,8 +5,8 @@ a DST change day is counted the way the wearer lived it.  Each sample stands for
 the next sample, capped at `gap_cap_s` (default 120 s), so a watch taken off for the night adds
 two minutes, not eight hours, and the last sample of the stream counts for nothing; wear time,
 coverage and time in zones are sums of those weights.  Coverage divides wear time by the length
-of the local day (23 or 25 hours on DST change days: by the account zone's rules when the day's
-samples agree with them, else measured from the offsets of its first and last samples).  Min,
+of the local day as lived (`timeline.lived_day_window`: 23 or 25 hours on DST change days, 18 or
+30 on a flight six zones east or west), from the offsets in force at its two ends.  Min,
 max and mean are over samples (not time-weighted) and include every sample of the day.
 
 Memory is flat: per day heartkeep keeps a 301-bin histogram of seconds by bpm and the per-minute
@@ -92,6 +92,7 @@ class _Day:
     wear_s: int = 0
     first: tuple[int, int] | None = None
     last: tuple[int, int] = (0, 0)
+    previous: tuple[int, int] | None = None
     minute_sums: dict[int, list[int]] = field(default_factory=dict)
 
     def add(
@@ -100,9 +101,11 @@ class _Day:
         bpm: npt.NDArray[np.int64],
         offset: npt.NDArray[np.int64],
         weight: npt.NDArray[np.int64],
+        previous: tuple[int, int] | None,
     ) -> None:
         if self.first is None:
             self.first = (int(instant[0]), int(offset[0]))
+            self.previous = previous
         self.last = (int(instant[-1]), int(offset[-1]))
         self.count += len(bpm)
         self.total_bpm += int(bpm.sum())
@@ -147,7 +150,9 @@ def _finish(
         max_hr,
     )
     minutes = zone_minutes(acc.seconds_by_bpm, zones)
-    length = _day_length(day, acc.first, acc.last, zone_name)
+    length = timeline.lived_day_window(
+        day, acc.first, acc.last, previous=acc.previous, zone_name=zone_name
+    ).seconds
     return DayStats(
         day=day,
         samples=acc.count,
@@ -162,22 +167,6 @@ def _finish(
         zone_minutes=tuple((name, minutes[name]) for name in ZONE_NAMES),
         zone_source=source,
     )
-
-
-def _day_length(
-    day: dt.date, first: tuple[int, int], last: tuple[int, int], zone_name: str | None
-) -> int:
-    """Seconds in the local day: by the zone's rules when the day's samples agree with the zone
-    (so a fall-back day is 25 h even if the watch was off at the change), else from the offsets
-    of the first and last samples (a travel day is as long as the wearer lived it)."""
-    if zone_name is not None and all(
-        timeline.zone_offset_min(zone_name, instant) == offset for instant, offset in (first, last)
-    ):
-        return timeline.local_day_window(day, zone_name).seconds
-    midnight = (day.toordinal() - _EPOCH_ORDINAL) * 86_400
-    start_s = midnight - first[1] * 60
-    end_s = midnight + 86_400 - last[1] * 60
-    return max(end_s - start_s, 1)
 
 
 def daily_stats(
@@ -196,7 +185,8 @@ def daily_stats(
     `batches` must be ascending by instant (as `Store.iter_samples` yields them); pass a window
     a little wider than the days wanted (a day ahead on each side) so days at the edges are
     whole and each edge sample's gap to its neighbour is known.  `zone_name` (the account's
-    IANA zone) lets a DST change day be measured by the zone's rules (see `_day_length`).
+    IANA zone) lets a DST change day be measured by the zone's rules (see
+    `timeline.lived_day_window`).
     """
     resting: dict[dt.date, float] = {}
     zones: dict[dt.date, Daily] = {}
@@ -212,6 +202,7 @@ def daily_stats(
     open_days: dict[int, _Day] = {}
     results: dict[dt.date, DayStats] = {}
     carry: npt.NDArray[np.int64] | None = None
+    before: tuple[int, int] | None = None  # the last sample consumed: the next day's `previous`
 
     def settle(before_ordinal: int | None) -> None:
         for ordinal in sorted(open_days):
@@ -225,6 +216,7 @@ def daily_stats(
                 )
 
     def consume(table: npt.NDArray[np.int64], weight: npt.NDArray[np.int64]) -> None:
+        nonlocal before
         if len(table) == 0:
             return
         instant, bpm, offset = table[:, 0], table[:, 1], table[:, 2]
@@ -237,7 +229,10 @@ def daily_stats(
             acc = open_days.get(ordinal)
             if acc is None:
                 acc = open_days[ordinal] = _Day()
-            acc.add(instant[group], bpm[group], offset[group], weight[group])
+            head = int(group[0])
+            previous = (int(instant[head - 1]), int(offset[head - 1])) if head else before
+            acc.add(instant[group], bpm[group], offset[group], weight[group], previous)
+        before = (int(instant[-1]), int(offset[-1]))
         settle(int(ordinals.min()) - 1)
 
     for batch in batches:

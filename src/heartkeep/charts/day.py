@@ -1,10 +1,13 @@
-"""One day's intraday heart rate in local time, zones shaded, gaps drawn as gaps.
+"""One day's intraday heart rate over the local day as lived, zones shaded, gaps drawn as gaps.
 
-The x axis is the local wall-clock hour (0–24) under each sample's reported offset.  The line
-breaks (a NaN point is inserted) wherever two consecutive samples are more than `gap_s` apart
-(default 5 minutes) or the wall clock steps backwards (the repeated hour of a fall-back day), so
-time without data is never drawn as if it had been measured.  Each zone is a horizontal band
-with `gid` `zone-<NAME>`, the curve has `gid` `heart-rate`, which also names them in SVG output.
+The x axis is time elapsed since the local day began (`timeline.lived_day_window`), labelled
+with the wall clock: 24 hours on an ordinary day, 23 on spring-forward day (no hour to bridge),
+25 on fall-back day (both 01:00 hours side by side), 18 or 30 on a flight six zones east or
+west.  Where the offset changes a dashed line (`gid` `offset-change`) marks it, labelled with
+the offsets on either side.  The line breaks (a NaN point is inserted) wherever two consecutive
+samples are more than `gap_s` apart (default 5 minutes), so time without data is never drawn as
+if it had been measured.  Each zone is a horizontal band with `gid` `zone-<NAME>`, the curve has
+`gid` `heart-rate`, which also names them in SVG output.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib.figure import Figure
 
-from heartkeep.model import Sample, Zone
+from heartkeep import timeline
+from heartkeep.model import Sample, Window, Zone
 
 GAP_S = 300
 ZONE_COLOURS = {
@@ -35,20 +39,87 @@ def offset_label(offset_min: int) -> str:
     return f"UTC{sign}{hours:02d}:{minutes:02d}"
 
 
+def day_span(samples: Sequence[Sample], day: dt.date) -> Window:
+    """The day's span from its own samples when nothing else is known (24 h when empty)."""
+    if not samples:
+        midnight = timeline.day_start_s(day)
+        return Window(midnight, midnight + 86_400)
+    first, last = samples[0], samples[-1]
+    return timeline.lived_day_window(
+        day, (first.instant_s, first.offset_min), (last.instant_s, last.offset_min)
+    )
+
+
 def curve(
-    samples: Sequence[Sample], day: dt.date, gap_s: int = GAP_S
+    samples: Sequence[Sample], day: dt.date, gap_s: int = GAP_S, *, span: Window | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(local hour of day, bpm) with NaN inserted at every gap: the data the chart plots."""
+    """(hours since the local day began, bpm) with NaN at every gap: the data the chart plots.
+
+    `span` is the day's UTC span (default: `day_span` of the samples).
+    """
     if not samples:
         return np.zeros(0), np.zeros(0)
+    start_s = (span or day_span(samples, day)).start_s
     table = np.array(samples, dtype=np.int64).reshape(-1, 3)
-    instant, bpm, offset = table[:, 0], table[:, 1], table[:, 2]
-    midnight = (day.toordinal() - _EPOCH_ORDINAL) * 86_400
-    hours = (instant + offset * 60 - midnight) / 3600.0
-    breaks = np.flatnonzero((np.diff(instant) > gap_s) | (np.diff(hours) < 0)) + 1
+    instant, bpm = table[:, 0], table[:, 1]
+    hours = (instant - start_s) / 3600.0
+    breaks = np.flatnonzero(np.diff(instant) > gap_s) + 1
     x = np.insert(hours, breaks, np.nan)
     y = np.insert(bpm.astype(np.float64), breaks, np.nan)
     return x, y
+
+
+def offset_changes(
+    samples: Sequence[Sample], span: Window, start_offset_min: int
+) -> list[tuple[int, int, int]]:
+    """(instant_s, offset before, offset after) wherever the offset changes within the day.
+
+    A change at the day's very start (a flight east: the day began under the old offset, its
+    first sample already carries the new one) is reported at `span.start_s`.
+    """
+    changes: list[tuple[int, int, int]] = []
+    current = start_offset_min
+    for sample in samples:
+        if sample.offset_min != current:
+            at = span.start_s if not changes and sample is samples[0] else sample.instant_s
+            changes.append((at, current, sample.offset_min))
+            current = sample.offset_min
+    return changes
+
+
+def wall_ticks(
+    span: Window, start_offset_min: int, changes: Sequence[tuple[int, int, int]], every_h: int = 3
+) -> tuple[list[float], list[str]]:
+    """Tick positions (hours since the day began) and wall-clock labels, every `every_h` hours
+    of wall time within each stretch of one offset and at each change; the day's end is
+    labelled 24:00."""
+    bounds = [(span.start_s, start_offset_min)] + [(at, after) for at, _, after in changes]
+    positions: list[float] = []
+    labels: list[str] = []
+    midnight = timeline.day_start_s(timeline.local_date(span.start_s, start_offset_min))
+    step_s = every_h * 3600
+    for index, (begin_s, offset_min) in enumerate(bounds):
+        end_s = bounds[index + 1][0] if index + 1 < len(bounds) else span.end_s
+        last = index + 1 == len(bounds)
+        wall_begin = begin_s + offset_min * 60 - midnight
+        wall_end = end_s + offset_min * 60 - midnight
+        wall = -(-wall_begin // step_s) * step_s
+        if index and wall_begin < wall_end:
+            # The wall time right after a change (the repeated 02:00 of a fall-back day) takes
+            # the place of a tick the stretch before put within an hour of it.
+            at_h = (begin_s - span.start_s) / 3600
+            while positions and at_h - positions[-1] <= 1.0:
+                positions.pop()
+                labels.pop()
+            positions.append(at_h)
+            labels.append(f"{wall_begin // 3600:02d}:{wall_begin // 60 % 60:02d}")
+        while wall < wall_end or (last and wall == wall_end):
+            x = (wall - offset_min * 60 + midnight - span.start_s) / 3600
+            if not positions or x - positions[-1] > 1.0:
+                positions.append(x)
+                labels.append(f"{wall // 3600:02d}:{wall // 60 % 60:02d}")
+            wall += step_s
+    return positions, labels
 
 
 def day_figure(
@@ -58,11 +129,22 @@ def day_figure(
     *,
     title: str | None = None,
     gap_s: int = GAP_S,
+    span: Window | None = None,
+    start_offset_min: int | None = None,
 ) -> Figure:
-    """The day's curve over 00:00–24:00 local time with zone bands; empty days say so."""
+    """The day's curve over the local day as lived, with zone bands; empty days say so.
+
+    `span` is the day's UTC span and `start_offset_min` the offset in force when it began
+    (both from `timeline.lived_day_window` and the sample before the day; by default from the
+    day's own samples).
+    """
+    span = span or day_span(samples, day)
+    if start_offset_min is None:
+        start_offset_min = (timeline.day_start_s(day) - span.start_s) // 60
+    length_h = span.seconds / 3600
     figure = Figure(figsize=(11, 4), layout="constrained")
     axes = figure.add_subplot()
-    x, y = curve(samples, day, gap_s)
+    x, y = curve(samples, day, gap_s, span=span)
     top = max([*(zone.min_bpm for zone in zones), int(np.nanmax(y)) if len(y) else 100]) + 15
     bottom = min(40, int(np.nanmin(y)) - 5) if len(y) else 40
     for index, zone in enumerate(zones):
@@ -78,13 +160,29 @@ def day_figure(
         )
     axes.plot(x, y, color="#b3002d", linewidth=0.8, gid="heart-rate", label="Heart rate")
     if not len(y):
-        axes.text(12, (top + bottom) / 2, "no samples this day", ha="center", va="center")
-    axes.set_xlim(0, 24)
+        axes.text(length_h / 2, (top + bottom) / 2, "no samples this day", ha="center", va="center")
+    changes = offset_changes(samples, span, start_offset_min)
+    for at_s, before, after in changes:
+        at_h = (at_s - span.start_s) / 3600
+        axes.axvline(at_h, color="#333333", linestyle="--", linewidth=1.0, gid="offset-change")
+        axes.annotate(
+            f"{offset_label(before)} → {offset_label(after)}",
+            (at_h, bottom),
+            xytext=(3, 4),
+            textcoords="offset points",
+            fontsize="small",
+        )
+    axes.set_xlim(0, length_h)
     axes.set_ylim(bottom, top)
-    axes.set_xticks(range(0, 25, 3), [f"{hour:02d}:00" for hour in range(0, 25, 3)])
-    offsets = sorted({sample.offset_min for sample in samples})
-    zone_text = ", ".join(offset_label(offset) for offset in offsets) or "local"
-    axes.set_xlabel(f"Local time ({zone_text})")
+    axes.set_xticks(*wall_ticks(span, start_offset_min, changes))
+    offsets = [start_offset_min] + [after for _, _, after in changes]
+    if not samples:
+        axes.set_xlabel("Local time")
+    elif len(offsets) == 1 and round(length_h) == 24:
+        axes.set_xlabel(f"Local time ({offset_label(offsets[0])})")
+    else:
+        zone_text = " → ".join(offset_label(offset) for offset in offsets)
+        axes.set_xlabel(f"Local time ({zone_text}): a {length_h:g}-hour day")
     axes.set_ylabel("Heart rate (bpm)")
     axes.set_title(title or f"Heart rate on {day.isoformat()}")
     axes.grid(True, axis="x", alpha=0.3)
@@ -92,4 +190,4 @@ def day_figure(
     return figure
 
 
-__all__ = ["GAP_S", "curve", "day_figure"]
+__all__ = ["GAP_S", "curve", "day_figure", "day_span", "offset_changes", "wall_ticks"]

@@ -81,12 +81,14 @@ def _cell(value: object) -> str:
 
 def daily_table(stats: Sequence[DayStats]) -> str:
     """The per-day table as HTML."""
-    heads = ["Day", "Samples", "Wear (h)", "Coverage", "Min", "Mean", "Max", "Resting (provider)",
-             "Resting (estimate)", *(f"{name.title()} (min)" for name in ZONE_NAMES)]  # fmt: skip
+    heads = ["Day", "Day length (h)", "Samples", "Wear (h)", "Coverage", "Min", "Mean", "Max",
+             "Resting (provider)", "Resting (estimate)",
+             *(f"{name.title()} (min)" for name in ZONE_NAMES)]  # fmt: skip
     rows = []
     for row in stats:
         cells = [
             row.day.isoformat(),
+            f"{row.day_length_s / 3600:g}",
             f"{row.samples:,}",
             row.wear_s / 3600,
             f"{row.coverage:.0%}",

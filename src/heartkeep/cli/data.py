@@ -279,14 +279,14 @@ def stats_command(
         render.line("No data in that range.")
         return
     grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("Day", "Samples", "Wear", "Cover", "Min/avg/max", "Resting"):
+    for column in ("Day", "Samples", "Wear/day", "Cover", "Min/avg/max", "Resting"):
         grid.add_column(column, no_wrap=True, justify="left" if column == "Day" else "right")
     grid.add_column("Zones L/M/V/P", no_wrap=True, justify="right")
     for day in days:
         grid.add_row(
             day.day.isoformat(),
             f"{day.samples:,}",
-            f"{day.wear_s / 3600:.1f}h",
+            f"{day.wear_s / 3600:.1f}/{day.day_length_s / 3600:g}h",
             f"{day.coverage:.0%}",
             f"{_bpm(day.min_bpm)}/{_bpm(day.mean_bpm)}/{_bpm(day.max_bpm)}",
             f"{_bpm(day.resting_provider)}/{_bpm(day.resting_estimate)}",
@@ -294,8 +294,9 @@ def stats_command(
         )
     render.console.print(grid)
     render.line(
-        "Heart rate in bpm.  Resting: the provider's / heartkeep's estimate.  Zones: minutes in "
-        "Light / Moderate / Vigorous / Peak."
+        "Wear/day: hours worn / hours in the local day as lived (23 or 25 on DST days, other "
+        "on travel days).  Heart rate in bpm.  Resting: the provider's / heartkeep's "
+        "estimate.  Zones: minutes in Light / Moderate / Vigorous / Peak."
     )
 
 

@@ -210,11 +210,14 @@ def local_times_to_samples(
     return samples
 
 
-def _across_zone_changes(samples: list[Sample]) -> tuple[list[Sample], int, int]:
+def _across_zone_changes(
+    samples: list[Sample], clock_s: list[int] | None
+) -> tuple[list[Sample], int, int]:
     """The file's samples re-read across the zone changes its wall clock shows (if any)."""
     instants = np.fromiter((s.instant_s for s in samples), np.int64, len(samples))
     offsets = np.fromiter((s.offset_min for s in samples), np.int64, len(samples))
-    read = timeline.infer_zone_changes(instants, offsets)
+    wall = None if clock_s is None else np.asarray(clock_s, dtype=np.int64)
+    read = timeline.infer_zone_changes(instants, offsets, wall)
     if read.zone_changes == 0:
         return samples, 0, 0
     rows = zip(
@@ -262,7 +265,7 @@ def read_files(
             ]
         else:
             samples = local_times_to_samples(day, clock_s, bpms, zone_name)
-        samples, changes, reoffset = _across_zone_changes(samples)
+        samples, changes, reoffset = _across_zone_changes(samples, None if times_utc else clock_s)
         for start in range(0, len(samples), BATCH_SIZE):
             yield samples[start : start + BATCH_SIZE]
         yield from _dailies(data.get("activities-heart"), day, path)

@@ -120,7 +120,9 @@ def read_intraday(
             f"The Fitbit API sent an unreadable heart-rate point for {day.isoformat()} ({error})."
         ) from None
     by_rules, rule_offsets = local_clock_to_instants(day, clock_s, zone_name)
-    instants, offsets, zone_changes, _ = timeline.infer_zone_changes(by_rules, rule_offsets)
+    instants, offsets, zone_changes, _ = timeline.infer_zone_changes(
+        by_rules, rule_offsets, clock_s
+    )
     if window is not None:
         keep = (by_rules >= window.start_s) & (by_rules < window.end_s)
         by_rules, instants, bpm, offsets = by_rules[keep], instants[keep], bpm[keep], offsets[keep]
