@@ -90,8 +90,8 @@ def test_parquet_is_typed_compressed_grouped_by_day_and_equal(settings, filled, 
     assert table.schema.field("instant").type == pa.timestamp("ms", tz="UTC")
     logical = pq.ParquetFile(tmp_path / "hr.parquet").schema.column(0).logical_type
     assert "isAdjustedToUTC=true" in str(logical)
-    assert table.schema.field("utc_offset_min").type == pa.int16()
-    assert table.schema.field("bpm").type == pa.int16()
+    assert table.schema.field("utc_offset_min").type == pa.int64()
+    assert table.schema.field("bpm").type == pa.int64()
     back = [
         Sample(int(i.timestamp()), b, o)
         for i, o, b in zip(

@@ -122,6 +122,8 @@ def _report_import(report: api.ImportReport, *, as_json: bool = False) -> None:
             f"{report.day_mismatches:,} records fall outside the local day their file names: "
             "is --time-zone (or the account's zone) the zone you lived in?"
         )
+    if report.samples_implausible:
+        render.implausible(report.samples_implausible)
 
 
 @import_app.command("takeout")

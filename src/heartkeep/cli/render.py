@@ -132,6 +132,15 @@ def detail(text: str) -> None:
         err_console.print(text, markup=False)
 
 
+def implausible(count: int) -> None:
+    """Say how many readings fell outside 20–300 bpm and were not stored (plausibility.py)."""
+    readings = "reading" if count == 1 else "readings"
+    info(
+        f"  {count:,} {readings} outside the plausible 20–300 bpm were not stored "
+        "(a sensor or file error; see docs/formats.md)."
+    )
+
+
 def stage(text: str) -> None:
     """A step of a longer job, on stderr: the console the progress bars draw on, so the line
     lands above a live bar instead of tearing it.  Shown only where progress is

@@ -69,6 +69,8 @@ def _summary_lines(report: SyncReport) -> None:
             )
             if account.zone_changes_inferred:
                 render.zone_changes(account.zone_changes_inferred, account.samples_reoffset)
+            if account.samples_implausible:
+                render.implausible(account.samples_implausible)
         else:
             # The account's line in the log says it failed; the reason goes to stderr.
             render.info(f"{account.account_key}: failed, see the error")

@@ -1,6 +1,9 @@
 """Parquet export: typed, zstd-compressed, one row per sample, row groups by UTC day.
 
-Schema: `instant` `timestamp[s, tz=UTC]`, `utc_offset_min` `int16`, `bpm` `int16`.  Parquet
+Schema: `instant` `timestamp[s, tz=UTC]`, `utc_offset_min` `int64`, `bpm` `int64`: the store's
+INTEGER columns are 64-bit, and a narrower type would wrap a value it cannot hold (an int16 once
+turned a stored 1e9 into -13824) instead of exporting it.  Delta encoding and zstd make the
+wider type cost nothing measurable on disk.  Parquet
 has no seconds unit, so the file stores `instant` as TIMESTAMP(MILLIS, adjusted to UTC) and Arrow
 readers see `timestamp[ms, tz=UTC]` holding the same whole seconds.  The account
 is recorded in the file's key-value metadata (`heartkeep.account`, `heartkeep.time_zone`).  A
@@ -24,8 +27,8 @@ from heartkeep.output_target import Writable
 SCHEMA = pa.schema(
     [
         pa.field("instant", pa.timestamp("s", tz="UTC"), nullable=False),
-        pa.field("utc_offset_min", pa.int16(), nullable=False),
-        pa.field("bpm", pa.int16(), nullable=False),
+        pa.field("utc_offset_min", pa.int64(), nullable=False),
+        pa.field("bpm", pa.int64(), nullable=False),
     ]
 )
 
@@ -36,8 +39,8 @@ def _table(
     return pa.Table.from_arrays(
         [
             pa.array(instant, type=pa.int64()).cast(pa.timestamp("s", tz="UTC")),
-            pa.array(offset.astype(np.int16), type=pa.int16()),
-            pa.array(bpm.astype(np.int16), type=pa.int16()),
+            pa.array(offset, type=pa.int64()),
+            pa.array(bpm, type=pa.int64()),
         ],
         schema=SCHEMA,
     )

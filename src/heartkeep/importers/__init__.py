@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from heartkeep.model import Account, Daily, Sample, Source
+from heartkeep.plausibility import keep_plausible
 from heartkeep.store.precedence import best_dailies
 from heartkeep.store.protocol import ImportStore, ImportWrite, Provenance
 
@@ -97,6 +98,8 @@ class ImportReport:
     import_id: int | None = None
     replaced_import: int | None = None
     removed_samples: int = 0
+    samples_implausible: int = 0
+    """Samples outside the plausible heart-rate range (`heartkeep.plausibility`), not stored."""
 
     def as_json(self) -> dict[str, Any]:
         """The documented `import … --json` shape: every field, `account_key` as `account`."""
@@ -136,6 +139,7 @@ def load(
     mismatches = 0
     zone_changes = 0
     reoffset = 0
+    implausible = 0
     first_s: int | None = None
     last_s: int | None = None
 
@@ -170,7 +174,9 @@ def load(
             elif isinstance(item, Daily):
                 dailies.append(item)
             else:
-                pending.extend(item)
+                plausible, rejected = keep_plausible(item)
+                implausible += rejected
+                pending.extend(plausible)
                 samples_read += len(item)
                 if len(pending) >= FILE_CHUNK:
                     flush()
@@ -212,6 +218,7 @@ def load(
         import_id=import_id,
         replaced_import=None if previous is None else previous.import_id,
         removed_samples=removed,
+        samples_implausible=implausible,
     )
 
 

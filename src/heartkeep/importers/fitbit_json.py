@@ -254,7 +254,7 @@ def read_files(
                 raise ImportFormatError(
                     f"not an intraday point ({reason})", path=str(path), record=index
                 ) from error
-            if bpm > 0:
+            if bpm != 0:  # 0 is no reading; other implausible values are counted by load()
                 clock_s.append(seconds)
                 bpms.append(round(bpm))
         if times_utc:

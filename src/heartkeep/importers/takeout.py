@@ -207,7 +207,7 @@ _DIGITS = [i for i, c in enumerate(_STAMP_LAYOUT) if c == "0"]
 
 
 def _vectorised(records: list[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
-    """(instants, bpm) of the records with bpm > 0, or None if any record is not well formed."""
+    """(instants, bpm) of the records with bpm ≠ 0, or None if any record is not well formed."""
     if not records:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     try:
@@ -244,9 +244,15 @@ def _vectorised(records: list[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[
     except ValueError:
         return None
     instants = starts[inverse] + hours * 3600 + minutes * 60 + seconds
-    bpm = np.rint(np.asarray(values, dtype=np.float64)).astype(np.int64)
-    keep = bpm > 0  # Fitbit writes 0 for "no reading"; a gap is data, not a zero
+    bpm = _whole_bpm(np.asarray(values, dtype=np.float64))
+    keep = bpm != 0  # Fitbit writes 0 for "no reading"; a gap is data, not a zero
     return instants[keep], bpm[keep]
+
+
+def _whole_bpm(values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """Rounded bpm, clipped into int32 so that `1e30` stays an (implausible, counted) number
+    instead of wrapping around; `load()` rejects whatever is outside `plausibility`."""
+    return np.clip(np.rint(values), -(2**31), 2**31 - 1).astype(np.int64)
 
 
 def _heart_rate_records(
@@ -279,7 +285,7 @@ def _heart_rate_records(
             raise ImportFormatError(
                 f"not a heart-rate record ({_reason(error)})", path=member.name, record=index
             ) from error
-        if bpm <= 0:
+        if bpm == 0:
             continue  # Fitbit writes 0 for "no reading"; a gap is data, not a zero
         instant = day_start + hours * 3600 + minutes * 60 + seconds
         offset = offset_at(instant)
@@ -343,7 +349,7 @@ _CSV_DIGITS = [i for i, c in enumerate(_CSV_STAMP_LAYOUT) if c == "0"]
 def _vectorised_csv(
     rows: list[list[str]],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
-    """(instants, bpm) of rows with bpm > 0, or None if any row is not well formed."""
+    """(instants, bpm) of rows with bpm ≠ 0, or None if any row is not well formed."""
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if any(len(row) < 2 for row in rows):
@@ -365,8 +371,8 @@ def _vectorised_csv(
         return None
     if not np.all(np.isfinite(values)):
         return None
-    bpm = np.rint(values).astype(np.int64)
-    keep = bpm > 0
+    bpm = _whole_bpm(values)
+    keep = bpm != 0
     return instants[keep], bpm[keep]
 
 
@@ -404,9 +410,9 @@ def _heart_rate_rows(member: Member, reader: _CsvReader, zone_name: str) -> Iter
                 raise ValueError(f"timestamp {stamp!r} is not UTC (no Z)")
             instant = timeline.parse_rfc3339_s(stamp)
             bpm = round(float(row[1]))
-            if bpm <= 0:
+            if bpm == 0:
                 continue
-        except (IndexError, ValueError) as error:
+        except (IndexError, ValueError, OverflowError) as error:
             raise ImportFormatError(
                 f"not a heart-rate row ({error})",
                 path=member.name,

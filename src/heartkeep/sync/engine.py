@@ -21,6 +21,7 @@ import datetime as dt
 from heartkeep.clock import Clock
 from heartkeep.errors import HeartkeepError, ProviderError, StoreError
 from heartkeep.model import Window
+from heartkeep.plausibility import keep_plausible
 from heartkeep.providers import Provider
 from heartkeep.redaction import redact
 from heartkeep.store.protocol import LedgerEntry, StreamState, SyncStore
@@ -60,6 +61,7 @@ class _Counts:
     days: float = 0.0
     zone_changes_inferred: int = 0
     samples_reoffset: int = 0
+    implausible: int = 0
 
 
 class _AccountSync:
@@ -108,8 +110,9 @@ class _AccountSync:
                     hint="This is a bug in heartkeep's provider; nothing past the last good page "
                     "was recorded as complete.",
                 )
+            samples, implausible = keep_plausible(page.samples)
             with self.store.transaction():
-                written = self.store.write_samples(self.key, page.samples, self.provider.source)
+                written = self.store.write_samples(self.key, samples, self.provider.source)
                 if page.dailies:
                     daily_written = self.store.write_dailies(
                         self.key, page.dailies, self.provider.source
@@ -135,6 +138,7 @@ class _AccountSync:
             self.counts.inserted += written.inserted
             self.counts.updated += written.updated
             self.counts.merged += written.merged
+            self.counts.implausible += implausible
             self.counts.pages += 1
             self.counts.provider_requests += page.requests
             self.counts.days += covers.seconds / DAY_S
@@ -258,6 +262,7 @@ class _AccountSync:
             samples_added=self.counts.inserted,
             samples_updated=self.counts.updated,
             samples_merged=self.counts.merged,
+            samples_implausible=self.counts.implausible,
             dailies_added=self.counts.dailies,
             pages=self.counts.pages,
             days_fetched=self.counts.days,

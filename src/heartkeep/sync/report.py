@@ -1,9 +1,10 @@
 """What a sync tells its caller when it is over: per account, and for the whole run.
 
 Plain frozen values; `as_json()` gives the documented `--json` shape (per account at least
-`samples_added`, `samples_merged`, `requests`, `rate_limit_waits`, `seconds`).  The run's exit
-code is 0 when every account synced and otherwise the exit code of the first account that
-failed, so a cron job or systemd unit can tell "try later" (6, 7) from "log in again" (4).
+`samples_added`, `samples_merged`, `samples_implausible`, `requests`, `rate_limit_waits`,
+`seconds`).  The run's exit code is 0 when every account synced and otherwise the exit code of
+the first account that failed, so a cron job or systemd unit can tell "try later" (6, 7) from
+"log in again" (4).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class AccountReport:
     samples_updated: int = 0
     # Readings folded into another of the same whole second (the store keeps one per second).
     samples_merged: int = 0
+    # Readings outside the plausible range (plausibility.py), not stored.
+    samples_implausible: int = 0
     dailies_added: int = 0
     pages: int = 0
     days_fetched: float = 0.0
@@ -78,10 +81,15 @@ class SyncReport:
     def samples_merged(self) -> int:
         return sum(report.samples_merged for report in self.accounts)
 
+    @property
+    def samples_implausible(self) -> int:
+        return sum(report.samples_implausible for report in self.accounts)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "accounts": [report.as_json() for report in self.accounts],
             "exit_code": self.exit_code,
             "samples_added": self.samples_added,
             "samples_merged": self.samples_merged,
+            "samples_implausible": self.samples_implausible,
         }

@@ -1,0 +1,43 @@
+"""The one rule for a heart rate heartkeep will store: 20 to 300 beats per minute.
+
+Sync and every importer pass samples through `plausible()` before the store sees them;
+samples outside the range are not stored and are counted (`samples_implausible` in the sync
+and import reports), never dropped without a word.  Why these bounds (docs/formats.md):
+
+* 20 bpm: the lowest rates recorded in living, conscious people are in the mid-20s (extreme
+  bradycardia, elite endurance athletes asleep); wrist optical sensors do not report below 30.
+  A reading under 20 is a sensor or file error, not a heartbeat.
+* 300 bpm: the fastest human rhythms (atrial flutter with 1:1 conduction, rates in infants)
+  stay under 300; 220 − age is the usual adult maximum.  Anything above is an overflow, a unit
+  mix-up (70000) or garbage (1e9).
+
+Zero is not counted here: Fitbit writes 0 for "no reading", and importers skip it as a gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from heartkeep.model import Sample
+
+MIN_BPM = 20
+MAX_BPM = 300
+
+
+def plausible(bpm: float) -> bool:
+    """True if a heart rate of `bpm` can come from a living person's heart."""
+    return MIN_BPM <= bpm <= MAX_BPM
+
+
+def keep_plausible(samples: Sequence[Sample]) -> tuple[Sequence[Sample], int]:
+    """The samples with plausible bpm (the same sequence when all are), and how many were not."""
+    for sample in samples:
+        if not MIN_BPM <= sample.bpm <= MAX_BPM:
+            break
+    else:
+        return samples, 0
+    kept = [sample for sample in samples if MIN_BPM <= sample.bpm <= MAX_BPM]
+    return kept, len(samples) - len(kept)
+
+
+__all__ = ["MAX_BPM", "MIN_BPM", "keep_plausible", "plausible"]
