@@ -126,3 +126,19 @@ def test_every_export_format_carries_the_extremes_the_store_holds(
     report = api.export(settings, fmt, path)
     assert report.samples == len(EXTREMES)
     assert read_back(fmt, path) == EXTREMES
+
+
+def test_sync_rejects_and_counts_what_the_api_serves_outside_the_rule(world_factory, small_user):
+    every = 600  # the sandbox serves -5, 5, 301, 70000, 1e9 in turn at these instants
+    world = world_factory(users=(small_user(3),), implausible_bpm_every_s=every)
+    report = world.sync()
+    assert report.exit_code == 0, report.as_json()
+    history = world.history()
+    truth = world.truth(history)
+    spoiled = [s for s in truth if s.instant_s % every == 0]
+    assert spoiled, "the test user has readings on the spoiled instants"
+    assert world.stored(history) == [s for s in truth if s.instant_s % every != 0]
+    (account,) = report.accounts
+    assert account.samples_implausible == len(spoiled)
+    assert report.as_json()["samples_implausible"] == len(spoiled)
+    assert report.as_json()["accounts"][0]["samples_implausible"] == len(spoiled)

@@ -34,6 +34,9 @@ class SandboxConfig:
     page_size_mode: PageSizeMode = "documented"
     # Every Nth page of a listing comes back empty but still carries a token (0 = never).
     empty_page_every: int = 0
+    # Data faults (Google listing): samples whose instant is a multiple of this many seconds
+    # carry an implausible bpm (-5, 5, 301, 70000, 1e9 in turn); 0 = never.  See faults.py.
+    implausible_bpm_every_s: int = 0
     # OAuth (Google).
     access_token_lifetime_s: int = 3600
     code_lifetime_s: int = 600

@@ -20,6 +20,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 FaultKind = Literal[
     "latency", "error_500", "error_503", "rate_limit", "reset", "truncate", "revoke", "expire_token"
 ]
@@ -147,3 +150,23 @@ class Faults:
                 return kind
             roll -= rate
         return None
+
+
+IMPLAUSIBLE_BPM = (-5, 5, 301, 70_000, 1_000_000_000)
+"""What `implausible_bpm_every_s` serves, in turn: a sign error, a dropout, just too fast, a
+unit mix-up, garbage — the readings heartkeep's plausibility rule must count, not store."""
+
+
+def spoil_bpm(
+    instants_s: npt.NDArray[np.int64], bpm: npt.NDArray[np.int64], every_s: int
+) -> npt.NDArray[np.int64]:
+    """`bpm` with the samples at instants that are multiples of `every_s` made implausible.
+
+    Chosen by instant, not by position, so every page size and paging order spoils the same
+    samples, and a test can tell from the truth which ones.  A copy; `bpm` is not changed.
+    """
+    if every_s <= 0 or bpm.size == 0:
+        return bpm
+    hit = instants_s % every_s == 0
+    values = np.asarray(IMPLAUSIBLE_BPM, dtype=np.int64)
+    return np.where(hit, values[(instants_s // every_s) % len(values)], bpm)

@@ -21,6 +21,7 @@ import numpy as np
 import orjson
 
 from heartkeep.sandbox.catalog import DAILY_HEART_RATE_ZONES, DAILY_RESTING_HEART_RATE, DataType
+from heartkeep.sandbox.faults import spoil_bpm
 from heartkeep.sandbox.filters import TimeFilter
 from heartkeep.sandbox.pagetokens import PageTokens
 from heartkeep.sandbox.physiology import Physiology
@@ -171,6 +172,7 @@ def _heart_rate_page(
     next_token: str | None = None
     if more:
         next_token = tokens.encode(query.key(), {"t": oldest, "n": page_number + 1})
+    bpm = spoil_bpm(instants, bpm, state.config.implausible_bpm_every_s)
     points = heart_rate_points(
         instants[::-1], bpm[::-1], offsets[::-1], reconciled=query.reconciled
     )
