@@ -1,6 +1,6 @@
 """Imports flow one way (STYLE.md): nothing lower imports anything higher.
 
-    model, errors, timeline, clock, redaction, daterange ← import nothing of ours but each other
+    model, errors, timeline, clock, redaction, daterange, plausibility ← only each other
     config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
     doctor                                      ← auth, store, sync and the rows above
@@ -22,7 +22,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "heartkeep"
 
-BASE = {"model", "errors", "timeline", "clock", "redaction", "daterange"}
+BASE = {"model", "errors", "timeline", "clock", "redaction", "daterange", "plausibility"}
 ALLOWED: dict[str, set[str]] = {
     **{name: BASE for name in BASE},
     "config": BASE | {"config"},
