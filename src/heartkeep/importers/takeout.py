@@ -37,9 +37,16 @@ import numpy.typing as npt
 
 from heartkeep import timeline
 from heartkeep.errors import ImportFormatError
-from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem, jsontext
+from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem, jsontext, takeout_csv
 from heartkeep.importers.archive import Kind, Member, archive_owner, classify, scan
-from heartkeep.importers.limits import LimitExceeded, check_csv_lines, read_capped
+from heartkeep.importers.limits import LimitExceeded
+from heartkeep.importers.takeout_common import (
+    OffsetCache,
+    read_member,
+    sample_batches,
+    whole_bpm,
+    zone_offsets,
+)
 from heartkeep.model import Daily, DailyKind, Sample, Zone
 
 # The archive's default zone keys, named as the legacy API names the same zones.
@@ -49,10 +56,6 @@ _FITBIT_ZONE_NAMES = {
     "IN_DEFAULT_ZONE_2": "Cardio",
     "IN_DEFAULT_ZONE_3": "Peak",
 }
-_CSV_HEADERS = (
-    ["timestamp", "beats per minute"],
-    ["timestamp", "beats per minute", "data source"],
-)
 
 
 def read_members(members: Sequence[Member], zone_name: str) -> Iterator[ImportItem]:
@@ -64,11 +67,11 @@ def read_members(members: Sequence[Member], zone_name: str) -> Iterator[ImportIt
                 if member.kind is Kind.HEART_RATE_JSON:
                     mismatches = yield from _heart_rate_json(member, handle, zone_name)
                 elif member.kind is Kind.HEART_RATE_CSV:
-                    yield from _heart_rate_csv(member, handle, zone_name)
+                    yield from takeout_csv.heart_rate_csv(member, handle, zone_name)
                 elif member.kind is Kind.RESTING_JSON:
                     yield from _resting_json(member, handle)
                 elif member.kind is Kind.RESTING_CSV:
-                    yield from _resting_csv(member, handle)
+                    yield from takeout_csv.resting_csv(member, handle)
                 else:
                     yield from _zones_json(member, handle)
         except (
@@ -88,16 +91,8 @@ def read_members(members: Sequence[Member], zone_name: str) -> Iterator[ImportIt
         yield FileDone(member.name, day_mismatches=mismatches)
 
 
-def _read(member: Member, handle: IO[bytes]) -> bytearray:
-    """The member's bytes, read through the size cap (`limits`), never trusting its header."""
-    try:
-        return read_capped(handle)
-    except LimitExceeded as error:
-        raise ImportFormatError(str(error), path=member.name) from error
-
-
 def _load_json_array(member: Member, handle: IO[bytes]) -> list[Any]:
-    raw = _read(member, handle)
+    raw = read_member(member, handle)
     if not raw.strip() or raw.strip() == codecs.BOM_UTF8:
         return []
     try:
@@ -109,26 +104,6 @@ def _load_json_array(member: Member, handle: IO[bytes]) -> list[Any]:
             f"expected a JSON array of records, found {jsontext.kind_of(data)}", path=member.name
         )
     return data
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of `text`, ends kept, for `csv.reader`: unlike `io.StringIO`, which copies
-    the text at four bytes a character, this holds one line at a time."""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start) + 1 or len(text)
-        yield text[start:end]
-        start = end
-
-
-def _read_text(member: Member, handle: IO[bytes]) -> str:
-    """A CSV member's text in any encoding `jsontext.decode` accepts, within the line limits."""
-    raw = _read(member, handle)
-    try:
-        check_csv_lines(raw)
-        return jsontext.decode(raw)
-    except (jsontext.TextError, LimitExceeded) as error:
-        raise ImportFormatError(str(error), path=member.name) from error
 
 
 def parse_fitbit_datetime(text: str) -> dt.datetime:
@@ -160,24 +135,6 @@ def parse_label_day(text: Any) -> dt.date:
     return parse_fitbit_datetime(text).date()
 
 
-class _OffsetCache:
-    """Zone offsets by UTC hour: zone changes happen on whole hours (or half/quarter hours in
-    a handful of zones, which the 15-minute key covers), and `ZoneInfo` lookups are the
-    importer's hot path."""
-
-    def __init__(self, zone_name: str) -> None:
-        self.zone_name = zone_name
-        self._cache: dict[int, int] = {}
-
-    def __call__(self, instant_s: int) -> int:
-        key = instant_s // 900
-        offset = self._cache.get(key)
-        if offset is None:
-            offset = timeline.zone_offset_min(self.zone_name, key * 900)
-            self._cache[key] = offset
-        return offset
-
-
 def _heart_rate_json(
     member: Member, handle: IO[bytes], zone_name: str
 ) -> Generator[ImportItem, None, int]:
@@ -191,12 +148,12 @@ def _heart_rate_json(
     if parsed is None:
         return (yield from _heart_rate_records(member, records, zone_name))
     instants, bpms = parsed
-    offsets = _offsets(instants, zone_name)
+    offsets = zone_offsets(instants, zone_name)
     mismatches = 0
     if member.file_date is not None:
         ordinal = (member.file_date - _EPOCH_DATE).days
         mismatches = int(np.count_nonzero((instants + offsets * 60) // 86_400 != ordinal))
-    yield from _batches(instants, bpms, offsets)
+    yield from sample_batches(instants, bpms, offsets)
     return mismatches
 
 
@@ -244,15 +201,9 @@ def _vectorised(records: list[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[
     except ValueError:
         return None
     instants = starts[inverse] + hours * 3600 + minutes * 60 + seconds
-    bpm = _whole_bpm(np.asarray(values, dtype=np.float64))
+    bpm = whole_bpm(np.asarray(values, dtype=np.float64))
     keep = bpm != 0  # Fitbit writes 0 for "no reading"; a gap is data, not a zero
     return instants[keep], bpm[keep]
-
-
-def _whole_bpm(values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-    """Rounded bpm, clipped into int32 so that `1e30` stays an (implausible, counted) number
-    instead of wrapping around; `load()` rejects whatever is outside `plausibility`."""
-    return np.clip(np.rint(values), -(2**31), 2**31 - 1).astype(np.int64)
 
 
 def _heart_rate_records(
@@ -260,7 +211,7 @@ def _heart_rate_records(
 ) -> Generator[ImportItem, None, int]:
     """Record by record, with the exact record and reason for the first bad one: the slow path
     `_heart_rate_json` falls back to when its vectorised checks find anything wrong."""
-    offset_at = _OffsetCache(zone_name)
+    offset_at = OffsetCache(zone_name)
     day_start_by_prefix: dict[str, int] = {}
     batch: list[Sample] = []
     mismatches = 0
@@ -308,124 +259,6 @@ def _reason(error: Exception) -> str:
     return str(error)
 
 
-_CsvReader = Any  # csv's reader type is private (_csv.reader); it has `line_num` and iterates rows
-
-
-def _check_header(member: Member, header: list[str] | None, allowed: Sequence[list[str]]) -> bool:
-    """True if the file has rows to read; False for an empty or `no data` file."""
-    if header is None or header == ["no data"]:
-        return False
-    if [cell.strip().lower() for cell in header] not in allowed:
-        expected = " or ".join(",".join(columns) for columns in allowed)
-        raise ImportFormatError(
-            f"unexpected header {','.join(header)!r} (expected {expected})",
-            path=member.name,
-            record="line 1",
-        )
-    return True
-
-
-def _heart_rate_csv(member: Member, handle: IO[bytes], zone_name: str) -> Iterator[ImportItem]:
-    """A day file (≤ 86,400 rows) is read whole and converted with numpy; if any row is off,
-    the row-by-row path reports the first bad line."""
-    text = _read_text(member, handle)
-    reader = csv.reader(_lines(text))
-    if not _check_header(member, next(reader, None), _CSV_HEADERS):
-        return
-    parsed = _vectorised_csv([row[:2] for row in reader if row])
-    if parsed is None:
-        slow = csv.reader(_lines(text))
-        yield from _heart_rate_rows(member, slow, zone_name)
-        return
-    instants, bpms = parsed
-    yield from _batches(instants, bpms, _offsets(instants, zone_name))
-
-
-_CSV_STAMP_LAYOUT = "0000-00-00T00:00:00Z"
-_CSV_SEPARATORS = [(i, ord(c)) for i, c in enumerate(_CSV_STAMP_LAYOUT) if c != "0"]
-_CSV_DIGITS = [i for i, c in enumerate(_CSV_STAMP_LAYOUT) if c == "0"]
-
-
-def _vectorised_csv(
-    rows: list[list[str]],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
-    """(instants, bpm) of rows with bpm ≠ 0, or None if any row is not well formed."""
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if any(len(row) < 2 for row in rows):
-        return None
-    text = np.array([row[0] for row in rows])
-    width = len(_CSV_STAMP_LAYOUT)
-    if text.dtype.itemsize != 4 * width or np.any(np.char.str_len(text) != width):
-        return None
-    codes = text.view(np.uint32).reshape(-1, width)
-    if any(np.any(codes[:, i] != code) for i, code in _CSV_SEPARATORS):
-        return None
-    digits = codes[:, _CSV_DIGITS].astype(np.int64) - 48
-    if np.any((digits < 0) | (digits > 9)):
-        return None
-    try:
-        instants = text.astype(f"U{width - 1}").astype("datetime64[s]").astype(np.int64)
-        values = np.array([row[1] for row in rows], dtype=np.float64)
-    except ValueError:
-        return None
-    if not np.all(np.isfinite(values)):
-        return None
-    bpm = _whole_bpm(values)
-    keep = bpm != 0
-    return instants[keep], bpm[keep]
-
-
-def _offsets(instants: npt.NDArray[np.int64], zone_name: str) -> npt.NDArray[np.int64]:
-    """The zone's offset at each instant, looked up once per 15-minute block (zones change
-    offsets on quarter hours)."""
-    blocks, inverse = np.unique(instants // 900, return_inverse=True)
-    return np.array(
-        [timeline.zone_offset_min(zone_name, int(block) * 900) for block in blocks],
-        dtype=np.int64,
-    )[inverse]
-
-
-def _batches(
-    instants: npt.NDArray[np.int64], bpms: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]
-) -> Iterator[list[Sample]]:
-    make = Sample._make
-    for start in range(0, len(instants), BATCH_SIZE):
-        end = start + BATCH_SIZE
-        columns = (instants[start:end], bpms[start:end], offsets[start:end])
-        yield list(map(make, zip(*(column.tolist() for column in columns), strict=True)))
-
-
-def _heart_rate_rows(member: Member, reader: _CsvReader, zone_name: str) -> Iterator[ImportItem]:
-    if not _check_header(member, next(reader, None), _CSV_HEADERS):
-        return
-    offset_at = _OffsetCache(zone_name)
-    batch: list[Sample] = []
-    for row in reader:
-        if not row:
-            continue
-        try:
-            stamp = row[0]
-            if not stamp.endswith("Z"):
-                raise ValueError(f"timestamp {stamp!r} is not UTC (no Z)")
-            instant = timeline.parse_rfc3339_s(stamp)
-            bpm = round(float(row[1]))
-            if bpm == 0:
-                continue
-        except (IndexError, ValueError, OverflowError) as error:
-            raise ImportFormatError(
-                f"not a heart-rate row ({error})",
-                path=member.name,
-                record=f"line {reader.line_num}",
-            ) from error
-        batch.append(Sample(instant, bpm, offset_at(instant)))
-        if len(batch) >= BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _resting_json(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
     for index, record in enumerate(_load_json_array(member, handle), start=1):
         try:
@@ -439,31 +272,6 @@ def _resting_json(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
                 f"not a resting-heart-rate record ({_reason(error)})",
                 path=member.name,
                 record=index,
-            ) from error
-        if bpm > 0:
-            yield Daily(day, DailyKind.RESTING_HR, value=bpm)
-
-
-def _resting_csv(member: Member, handle: IO[bytes]) -> Iterator[ImportItem]:
-    text = _read_text(member, handle)
-    yield from _resting_rows(member, csv.reader(_lines(text)))
-
-
-def _resting_rows(member: Member, reader: _CsvReader) -> Iterator[ImportItem]:
-    if not _check_header(member, next(reader, None), _CSV_HEADERS):
-        return
-    for row in reader:
-        if not row:
-            continue
-        try:
-            # `2026-06-10T00:00:00Z` labels the local date 2026-06-10; it is not an instant.
-            day = dt.date.fromisoformat(row[0][:10])
-            bpm = float(row[1])
-        except (IndexError, ValueError) as error:
-            raise ImportFormatError(
-                f"not a resting-heart-rate row ({error})",
-                path=member.name,
-                record=f"line {reader.line_num}",
             ) from error
         if bpm > 0:
             yield Daily(day, DailyKind.RESTING_HR, value=bpm)

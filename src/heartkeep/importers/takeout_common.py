@@ -1,0 +1,76 @@
+"""What the Takeout readers share: reading a member through the size cap, and turning
+columns of instants and bpm into sample batches with the zone's offset at each instant.
+
+Split from `takeout.py` (the JSON readers) and `takeout_csv.py` (the CSV readers) so each
+stays one job; see `takeout.py` for the time semantics of every file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+import numpy as np
+import numpy.typing as npt
+
+from heartkeep import timeline
+from heartkeep.errors import ImportFormatError
+from heartkeep.importers import BATCH_SIZE
+from heartkeep.importers.archive import Member
+from heartkeep.importers.limits import LimitExceeded, read_capped
+from heartkeep.model import Sample
+
+
+def read_member(member: Member, handle: IO[bytes]) -> bytearray:
+    """The member's bytes, read through the size cap (`limits`), never trusting its header."""
+    try:
+        return read_capped(handle)
+    except LimitExceeded as error:
+        raise ImportFormatError(str(error), path=member.name) from error
+
+
+class OffsetCache:
+    """Zone offsets by UTC hour: zone changes happen on whole hours (or half/quarter hours in
+    a handful of zones, which the 15-minute key covers), and `ZoneInfo` lookups are the
+    importer's hot path."""
+
+    def __init__(self, zone_name: str) -> None:
+        self.zone_name = zone_name
+        self._cache: dict[int, int] = {}
+
+    def __call__(self, instant_s: int) -> int:
+        key = instant_s // 900
+        offset = self._cache.get(key)
+        if offset is None:
+            offset = timeline.zone_offset_min(self.zone_name, key * 900)
+            self._cache[key] = offset
+        return offset
+
+
+def whole_bpm(values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """Rounded bpm, clipped into int32 so that `1e30` stays an (implausible, counted) number
+    instead of wrapping around; `load()` rejects whatever is outside `plausibility`."""
+    return np.clip(np.rint(values), -(2**31), 2**31 - 1).astype(np.int64)
+
+
+def zone_offsets(instants: npt.NDArray[np.int64], zone_name: str) -> npt.NDArray[np.int64]:
+    """The zone's offset at each instant, looked up once per 15-minute block (zones change
+    offsets on quarter hours)."""
+    blocks, inverse = np.unique(instants // 900, return_inverse=True)
+    return np.array(
+        [timeline.zone_offset_min(zone_name, int(block) * 900) for block in blocks],
+        dtype=np.int64,
+    )[inverse]
+
+
+def sample_batches(
+    instants: npt.NDArray[np.int64], bpms: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]
+) -> Iterator[list[Sample]]:
+    make = Sample._make
+    for start in range(0, len(instants), BATCH_SIZE):
+        end = start + BATCH_SIZE
+        columns = (instants[start:end], bpms[start:end], offsets[start:end])
+        yield list(map(make, zip(*(column.tolist() for column in columns), strict=True)))
+
+
+__all__ = ["OffsetCache", "read_member", "sample_batches", "whole_bpm", "zone_offsets"]
