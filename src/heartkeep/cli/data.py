@@ -47,7 +47,7 @@ def day_range(since: str | None, until: str | None) -> tuple[dt.date | None, dt.
     in the future is a usage error (exit 2), one ending in the future is clipped with a note."""
     chosen = daterange.parse_range(since, until, now_s=time.time())
     if chosen.note:
-        render.stage(f"note: {chosen.note}")
+        render.note(f"note: {chosen.note}")
     return chosen.since, chosen.until
 
 
