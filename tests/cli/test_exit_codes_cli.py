@@ -38,7 +38,8 @@ def test_readme_shows_the_exit_code_table_of_the_code() -> None:
     readme = (ROOT / "README.md").read_text()
     assert exit_code_table() in readme
     reference = (ROOT / "docs" / "cli.md").read_text()
-    assert "## Exit codes" in reference and exit_code_table() in reference
+    assert "## Exit codes" in reference
+    assert exit_code_table() in reference
     assert "## JSON errors" in reference
 
 
@@ -93,7 +94,8 @@ def test_offline_failures_exit_with_their_code_in_text_and_json(
     case = OFFLINE[code]
     result = case(home, tmp_path)  # type: ignore[operator]
     assert result.exit_code == code, result.output
-    assert result.stderr.strip() and "Traceback" not in result.output
+    assert result.stderr.strip()
+    assert "Traceback" not in result.output
     # The same failure under --json: exactly one JSON document on stdout, nothing on stderr.
     as_json = CliRunner().invoke(app, [*_argv(case, home, tmp_path), "--json"])
     if "--json" not in _options_of(as_json):
@@ -101,7 +103,8 @@ def test_offline_failures_exit_with_their_code_in_text_and_json(
     assert as_json.exit_code == code, as_json.output
     error = orjson.loads(as_json.stdout)["error"]
     assert error["exit_code"] == code
-    assert error["code"] and error["code"] == error["code"].lower()
+    assert error["code"]
+    assert error["code"] == error["code"].lower()
     assert error["message"]
 
 
@@ -139,7 +142,8 @@ def test_a_bug_is_one_line_and_exit_1_and_verbose_shows_the_traceback(
     monkeypatch.setattr(api, "status", broken)
     quiet = run("status")
     assert quiet.exit_code == 1
-    assert "an invariant broke" in quiet.stderr and "--verbose" in quiet.stderr
+    assert "an invariant broke" in quiet.stderr
+    assert "--verbose" in quiet.stderr
     assert "Traceback" not in quiet.output
     loud = run("status", "--verbose")
     assert loud.exit_code == 1
@@ -155,7 +159,8 @@ def test_ctrl_c_exits_130_with_one_line(home: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(api, "daily_report", interrupted)
     result = run("stats")
     assert result.exit_code == 130
-    assert "interrupted" in result.stderr and "run the command again" in result.stderr
+    assert "interrupted" in result.stderr
+    assert "run the command again" in result.stderr
     assert "Traceback" not in result.output
     assert orjson.loads(run("stats", "--json").stdout)["error"]["code"] == "interrupted"
 
@@ -195,8 +200,10 @@ def test_another_sync_running_exits_75_also_as_json(wall_world) -> None:
     with sync_lock(wall_world.settings.data_dir):
         text = run("sync")
         as_json = run("sync", "--json")
-    assert text.exit_code == 75 and "already running" in text.stderr
+    assert text.exit_code == 75
+    assert "already running" in text.stderr
     assert as_json.exit_code == 75
     assert as_json.stderr == ""
     error = orjson.loads(as_json.stdout)["error"]
-    assert error["code"] == "already_running" and error["exit_code"] == 75
+    assert error["code"] == "already_running"
+    assert error["exit_code"] == 75
