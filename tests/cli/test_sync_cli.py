@@ -63,7 +63,9 @@ def test_status_reports_freshness_and_coverage(wall_world) -> None:
     assert entry["account"] == wall_world.account_key
     assert entry["last_success"] is not None
     assert entry["newest_sample_age_s"] < 3600
-    assert 0.3 < entry["coverage_7d"] <= 3 / 7 + 0.01  # three days of a mostly worn watch
+    # three days of a mostly worn watch, counted from where the history starts (not over 7)
+    assert 0.6 < entry["coverage_7d"] <= 1.0
+    assert entry["history_from"] is not None
     assert entry["warnings"] == []
     table = run("status")
     assert wall_world.account_key in table.stdout

@@ -66,6 +66,7 @@ def _summary_lines(report: SyncReport) -> None:
                 f"{account.dailies_added} daily values), "
                 f"{account.requests} requests, {account.rate_limit_waits} rate-limit waits, "
                 f"{account.seconds:.1f} s"
+                + (f", history from {account.history_from}" if account.history_from else "")
             )
             if account.zone_changes_inferred:
                 render.zone_changes(account.zone_changes_inferred, account.samples_reoffset)
@@ -183,7 +184,8 @@ def _age(seconds: int | None) -> str:
 
 def status(as_json: JsonOption = False) -> None:
     """Per account: how long ago it last synced, the newest sample's age, the share of minutes
-    with data over the last 7 and 30 days, how many readings were merged into another of the
+    with data over the last 7 and 30 days (counted from where the history starts, when that is
+    later: the first sync's --since), how many readings were merged into another of the
     same second, and warnings (sync not running, a series that stopped, a failed last run)."""
     statuses = api.status(options.settings())
     if as_json:
@@ -195,7 +197,7 @@ def status(as_json: JsonOption = False) -> None:
     now_s = int(time.time())
     render.table(
         "Sync status",
-        ["account", "synced", "newest", "7d", "30d", "merged"],
+        ["account", "synced", "newest", "7d", "30d", "merged", "history from"],
         [
             (
                 entry.account_key,
@@ -206,6 +208,7 @@ def status(as_json: JsonOption = False) -> None:
                 f"{entry.coverage_7d:.0%}",
                 f"{entry.coverage_30d:.0%}",
                 f"{entry.samples_merged:,}",
+                entry.history_from or "–",
             )
             for entry in statuses
         ],

@@ -84,6 +84,8 @@ class _AccountSync:
         self.counts = _Counts()
         # The devices' last sync: heart rate after it is never recorded as complete.
         self.delivered_until_s: int | None = None
+        # Set on an account's first run: the local day its stored history starts from.
+        self.history_from: dt.date | None = None
 
     def now_s(self) -> int:
         return int(self.clock.now_s())
@@ -230,8 +232,12 @@ class _AccountSync:
         first_day = account.member_since or (
             today_in(zone, now) - dt.timedelta(days=DEFAULT_HISTORY_DAYS)
         )
+        state = self.store.stream_state(self.key, HEART_RATE)
+        if state.covered_from_s is None and not state.job_open:
+            # The first run: `--since` (or the membership start) is where history begins.
+            self.history_from = since or first_day
         jobs = plan_samples(
-            self.store.stream_state(self.key, HEART_RATE),
+            state,
             now_s=now,
             first_start_s=local_midnight_s(since or first_day, zone),
             trailing_days=trailing_days,
@@ -274,6 +280,7 @@ class _AccountSync:
             rate_limit_wait_s=self.events.rate_limit_wait_s,
             seconds=max(0.0, self.clock.now_s() - started_s),
             newest_sample_s=None if span is None else span.end_s - 1,
+            history_from=None if self.history_from is None else self.history_from.isoformat(),
             error=None if failure is None else redact(str(failure)),
             exit_code=0 if failure is None else failure.exit_code,
         )

@@ -37,6 +37,8 @@ class AccountReport:
     rate_limit_wait_s: float = 0.0
     seconds: float = 0.0
     newest_sample_s: int | None = None
+    # The first run's start (`--since` or the membership start), ISO local date; None later.
+    history_from: str | None = None
     error: str | None = None
     exit_code: int = 0
     zone_changes_inferred: int = 0

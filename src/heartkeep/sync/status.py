@@ -2,7 +2,9 @@
 
 Read from the store alone (no network), so `heartkeep status` is instant and works offline.
 Coverage is the share of minutes in the last 7 / 30 days that hold at least one sample — a
-watch worn day and night scores near 1, one left on the charger for a day loses 1/7.  Warnings
+watch worn day and night scores near 1, one left on the charger for a day loses 1/7.  Minutes
+before the account's history starts (a first `sync --since D`) are not counted, so a history
+begun five days ago is not "17 % covered" over 30 days; `history_from` names that day.  Warnings
 name the situations a person should act on: sync not running, a series that stopped (the watch
 is not worn or not syncing), a failed last run, an interrupted backfill.
 """
@@ -16,7 +18,7 @@ from typing import Any
 from heartkeep.model import Window
 from heartkeep.store.protocol import SyncStore
 from heartkeep.sync.planner import DAY_S, HEART_RATE
-from heartkeep.timeline import format_rfc3339
+from heartkeep.timeline import format_rfc3339, local_date, zone_offset_min
 
 # A series with nothing newer than this, while syncs succeed, has stopped.
 STOPPED_AFTER_S = 24 * 3600
@@ -41,6 +43,9 @@ class AccountSyncStatus:
     warnings: tuple[str, ...]
     # Readings ever folded into another of the same whole second (see `merged_samples`).
     samples_merged: int = 0
+    # The local day the stored history starts (the first sync's `--since`, or the earliest
+    # import); coverage counts only minutes from there.
+    history_from: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -57,11 +62,40 @@ def _iso(instant_s: int | None) -> str | None:
     return None if instant_s is None else format_rfc3339(instant_s)
 
 
-def coverage(store: SyncStore, account_key: str, *, now_s: int, days: int) -> float:
-    """Share of minutes in the last `days` days (ending now) with at least one sample."""
+def coverage(
+    store: SyncStore, account_key: str, *, now_s: int, days: int, since_s: int | None = None
+) -> float:
+    """Share of minutes in the last `days` days (ending now) with at least one sample, counting
+    only minutes from `since_s` (where the history starts) on: a history that began five days
+    ago is not 5/30 covered over 30 days."""
     end = now_s - now_s % 60
-    window = Window(end - days * DAY_S, end)
-    return store.covered_minutes(account_key, window) / (days * 1440)
+    start = end - days * DAY_S
+    if since_s is not None:
+        start = max(start, since_s - since_s % 60)
+    if end <= start:
+        return 0.0
+    return store.covered_minutes(account_key, Window(start, end)) / ((end - start) // 60)
+
+
+def history_start_s(store: SyncStore, account_key: str) -> int | None:
+    """Where the account's stored history starts: the earliest of the synced span (the first
+    sync's `--since` or membership start), an interrupted first backfill and the samples."""
+    state = store.stream_state(account_key, HEART_RATE)
+    span = store.sample_span(account_key)
+    found = [
+        value
+        for value in (state.covered_from_s, state.job_lo_s, None if span is None else span.start_s)
+        if value is not None
+    ]
+    return min(found) if found else None
+
+
+def _local_day(store: SyncStore, account_key: str, instant_s: int | None) -> str | None:
+    if instant_s is None:
+        return None
+    account = store.account(account_key)
+    zone = account.time_zone if account is not None else "UTC"
+    return local_date(instant_s, zone_offset_min(zone, instant_s)).isoformat()
 
 
 def account_sync_status(
@@ -76,6 +110,7 @@ def account_sync_status(
         last_ok.finished_s if last_ok and last_ok.finished_s is not None else state.last_success_s
     )
     span = store.sample_span(account_key)
+    since_s = history_start_s(store, account_key)
     newest = None if span is None else span.end_s - 1
     age = None if newest is None else max(0, now_s - newest)
     warnings: list[str] = []
@@ -111,11 +146,12 @@ def account_sync_status(
         last_error=None if last is None else last.error,
         newest_sample_s=newest,
         newest_sample_age_s=age,
-        coverage_7d=coverage(store, account_key, now_s=now_s, days=7),
-        coverage_30d=coverage(store, account_key, now_s=now_s, days=30),
+        coverage_7d=coverage(store, account_key, now_s=now_s, days=7, since_s=since_s),
+        coverage_30d=coverage(store, account_key, now_s=now_s, days=30, since_s=since_s),
         interrupted=state.job_open,
         warnings=tuple(warnings),
         samples_merged=store.merged_samples(account_key),
+        history_from=_local_day(store, account_key, since_s),
     )
 
 
