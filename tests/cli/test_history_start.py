@@ -39,8 +39,7 @@ def test_a_first_sync_since_sets_the_history_start_and_status_counts_from_there(
     assert entry["coverage_30d"] > 0.6
     assert entry["coverage_30d"] == pytest.approx(entry["coverage_7d"], abs=0.01)
     table = run("status")
-    assert "2026-11-17" in table.stdout
-    assert "history from" in table.stdout
+    assert f"{wall_world.account_key}: history from 2026-11-17" in table.stdout
 
 
 def test_without_since_the_history_starts_at_the_membership_day(wall_world):

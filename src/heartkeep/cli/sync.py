@@ -197,7 +197,7 @@ def status(as_json: JsonOption = False) -> None:
     now_s = int(time.time())
     render.table(
         "Sync status",
-        ["account", "synced", "newest", "7d", "30d", "merged", "history from"],
+        ["account", "synced", "newest", "7d", "30d", "merged"],
         [
             (
                 entry.account_key,
@@ -208,11 +208,13 @@ def status(as_json: JsonOption = False) -> None:
                 f"{entry.coverage_7d:.0%}",
                 f"{entry.coverage_30d:.0%}",
                 f"{entry.samples_merged:,}",
-                entry.history_from or "–",
             )
             for entry in statuses
         ],
     )
+    for entry in statuses:
+        if entry.history_from:  # below the table: a column would wrap it on a narrow terminal
+            render.line(f"{entry.account_key}: history from {entry.history_from}")
     for entry in statuses:
         for text in entry.warnings:
             render.warning(f"{entry.account_key}: {text}")
