@@ -1,0 +1,75 @@
+"""Quiet under cron, clear on a terminal: the shared options every command takes, and what a
+scheduled `heartkeep sync` prints with and without them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from heartkeep.cli import app
+from heartkeep.cli.docgen import command_paths
+from heartkeep.cli.options import NO_STORE
+
+ROOT = get_command(app)
+
+
+def _command(path: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    command = ROOT
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    return command
+
+
+LEAVES = [path for path in command_paths() if path and not hasattr(_command(path), "commands")]
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.mark.parametrize("path", LEAVES, ids=" ".join)
+def test_every_command_takes_the_shared_options(path: tuple[str, ...]) -> None:
+    options = {opt for param in _command(path).params for opt in param.opts}
+    assert {"--quiet", "-q", "--verbose", "-v"} <= options
+    if path[0] not in NO_STORE:
+        assert "--database" in options
+
+
+@pytest.fixture
+def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
+    world = world_factory(users=(small_user(2, start_s=pinned_wall_clock),), start_s=None)
+    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
+    return world
+
+
+def test_a_scheduled_sync_prints_one_line_per_account_and_nothing_on_stderr(wall_world) -> None:
+    verbose = run("sync", "--verbose")
+    assert verbose.exit_code == 0, verbose.output
+    assert "fetching heart-rate" in verbose.stderr  # progress lines, asked for
+    assert "waiting 0 s" not in verbose.stderr
+    plain = run("sync")
+    assert plain.exit_code == 0, plain.output
+    assert len(plain.stdout.strip().splitlines()) == 1
+    assert plain.stderr == ""
+    quiet = run("sync", "-q")
+    assert quiet.exit_code == 0
+    assert quiet.stdout == ""
+    assert quiet.stderr == ""
+
+
+def test_quiet_and_verbose_together_is_a_usage_error(home: Path) -> None:
+    result = run("stats", "-q", "-v")
+    assert result.exit_code == 2
+    assert "not both" in result.stderr
+
+
+def test_database_option_points_every_reader_at_that_file(home: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    for argv in (("stats",), ("status",), ("export", "-f", "csv", "-o", str(tmp_path / "x.csv"))):
+        result = run(*argv, "--database", str(elsewhere))
+        assert result.exit_code in (0, 9, 10), result.output
+        assert "Traceback" not in result.output
+    assert not (home / "data" / "heartkeep.sqlite").exists()  # the default was never opened
