@@ -128,7 +128,7 @@ def sandbox(sandbox_factory: Callable[..., SandboxServer]) -> SandboxServer:
 
 from collections.abc import Callable as _Callable  # noqa: E402 - this section's own imports
 from collections.abc import Iterator as _Iterator  # noqa: E402
-from dataclasses import dataclass, replace  # noqa: E402
+from dataclasses import dataclass, field, replace  # noqa: E402
 from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
@@ -172,8 +172,30 @@ class World:
     def user_id(self) -> str:
         return self.account_key.split(":", 1)[1]
 
+    # What `sync` pinned as each user's device sync, to tell it from a test's own pin.
+    pins: dict[str, float] = field(default_factory=dict)
+
     def sync(self, **kwargs: Any) -> SyncReport:
+        """`api.sync` with the devices' uploads frozen at its start: paced requests move the
+        clock (2.5 a second), and `truth()` afterwards must mean what the sync could see."""
+        self.hold_devices()
         return api.sync(self.settings, clock=self.clock, **kwargs)
+
+    def freeze_devices(self) -> None:
+        """No device uploads anything new for the rest of the test, however the clock moves
+        (paced requests move it): for tests that compare runs, not about late data."""
+        for user_id in self.state.users:
+            self.state.set_last_sync(user_id, self.clock.now_s() - self.state.config.sync_lag_s)
+
+    def hold_devices(self) -> None:
+        """Pin every user's last device sync to now minus the lag, unless a test pinned it."""
+        for user_id in self.state.users:
+            pinned = self.state.pinned_last_sync(user_id)
+            if pinned is not None and self.pins.get(user_id) != pinned:
+                continue  # the test's own "late-arriving data" pin
+            instant = self.clock.now_s() - self.state.config.sync_lag_s
+            self.state.set_last_sync(user_id, instant)
+            self.pins[user_id] = instant
 
     def store(self) -> SqliteStore:
         return open_store(self.settings.database)

@@ -72,6 +72,8 @@ from heartkeep.sync import RetryScheduled as RetryScheduled
 from heartkeep.sync import SyncEvent as SyncEvent
 from heartkeep.sync import SyncReport as SyncReport
 from heartkeep.sync.lock import sync_lock as _sync_lock
+from heartkeep.sync.quota import QuotaAssumption as QuotaAssumption
+from heartkeep.sync.quota import assume_quota as _assume_quota
 from heartkeep.sync.status import AccountSyncStatus as AccountSyncStatus
 from heartkeep.sync.status import sync_status as _sync_status
 
@@ -98,6 +100,7 @@ __all__ = [
     "JobStarted",
     "LoginResult",
     "PageCommitted",
+    "QuotaAssumption",
     "RateLimitWait",
     "RequestSent",
     "RetryScheduled",
@@ -120,6 +123,7 @@ __all__ = [
     "plot_day",
     "plot_heatmap",
     "plot_trend",
+    "quota_assumption",
     "report",
     "revoke_page",
     "sandbox_server",
@@ -183,6 +187,11 @@ def damaged_vaults(settings: Settings) -> list[VaultDamaged]:
     return _damaged_vaults(settings)
 
 
+def quota_assumption(settings: Settings) -> QuotaAssumption:
+    """Which Google quota a sync paces to (app class, rate) and which setting said so."""
+    return _assume_quota(settings.app_class, settings.app_class_source)
+
+
 def logout(
     settings: Settings,
     account: str | None = None,
@@ -214,15 +223,17 @@ def sync(
     on_event: EventHandler | None = None,
     sandbox_clock: Clock | None = None,
     trailing_days: int | None = None,
+    quota_speedup: float = 1.0,
 ) -> SyncReport:
     """One sync run: every connected account (or `accounts`), each into `settings.database`.
 
     `since`/`until` are local dates (`until` exclusive) to re-fetch; `trailing_days` overrides
-    `settings.trailing_days`.  `clock` (or `sandbox_clock`, the simulated clock an in-process
-    sandbox runs on) is what waits happen on.  A failing account does not stop the others; its
-    report carries the error and exit code.  Raises `NoAccounts` (nothing connected),
-    `AlreadyRunning` (another sync holds the lock, exit 75), `StoreError`, `UsageError`
-    (`until` not after `since`).
+    `settings.trailing_days`. `quota_speedup` paces that many times faster than Google's quota
+    allows, for a sandbox whose quota runs on an accelerated clock (the demo). `clock` (or
+    `sandbox_clock`, the simulated clock an in-process sandbox runs on) is what waits happen on.
+    A failing account does not stop the others; its report carries the error and exit code.
+    Raises `NoAccounts` (nothing connected), `AlreadyRunning` (another sync holds the lock, exit
+    75), `StoreError`, `UsageError` (`until` not after `since`).
     """
     if since is not None and until is not None and until <= since:
         raise UsageError(
@@ -240,7 +251,9 @@ def sync(
     with _sync_lock(settings.data_dir), open_store(settings.database) as store:
         report = SyncReport(
             tuple(
-                _sync_one(settings, store, key, clock, on_event, since, until, trailing)
+                _sync_one(
+                    settings, store, key, clock, on_event, since, until, trailing, quota_speedup
+                )
                 for key in keys
             )
         )
@@ -257,6 +270,7 @@ def _sync_one(
     since: dt.date | None,
     until: dt.date | None,
     trailing_days: int,
+    quota_speedup: float = 1.0,
 ) -> AccountReport:
     """Wire vault → client (auth, quota, retry) → provider → engine for one account."""
     tally = EventTally(on_event)
@@ -271,7 +285,7 @@ def _sync_one(
         base_url=connection.endpoints.api_base,
         auth=connection.auth,
         clock=clock,
-        policy=QuotaPolicy.for_provider(connection.provider),
+        policy=QuotaPolicy.for_provider(connection.provider, settings.app_class, quota_speedup),
         on_event=tally,
         timeout_s=settings.http_timeout_s,
     ) as client:
@@ -875,7 +889,11 @@ def sandbox_server(
     *,
     port: int = 0,
     seed: int | None = None,
-    observed_page_sizes: bool = False,
+    documented_page_sizes: bool = False,
+    verified_app: bool = False,
+    retry_after: bool = False,
+    deadline_above_points: int = 0,
+    quota_speedup: float = 1.0,
     consent_page: bool = False,
     testing_app: bool = False,
     rotate_refresh_tokens: bool = False,
@@ -885,6 +903,10 @@ def sandbox_server(
     """A sandbox (Google OAuth + Health API v4 + legacy Fitbit emulator) on 127.0.0.1:`port`,
     on wall-clock time, not yet started: call `.start()` / `.serve_forever()` or use `with`.
 
+    Its defaults are what a new personal user meets live (an unverified app's 2.5 requests/s,
+    429s without Retry-After, ~5,000-point pages); the switches give Google's documented page
+    sizes, a verified app's quota, Retry-After, and 504s on pages above `deadline_above_points`.
+    `quota_speedup` runs the quota on a clock that many times faster (the demo's 10×).
     `seed` replaces the demo user's physiology seed; `port=0` picks a free port.  The server
     raises `HeartkeepError` on start if the port is taken.
     """
@@ -895,7 +917,11 @@ def sandbox_server(
     from heartkeep.sandbox.server import SandboxServer
 
     config = SandboxConfig(
-        page_size_mode="observed" if observed_page_sizes else "documented",
+        page_size_mode="documented" if documented_page_sizes else "observed",
+        app_class="verified" if verified_app else "unverified",
+        send_retry_after=retry_after,
+        deadline_above_points=deadline_above_points,
+        quota_speedup=quota_speedup,
         auto_approve=not consent_page,
         testing_app=testing_app,
         rotate_refresh_tokens=rotate_refresh_tokens,
@@ -922,6 +948,15 @@ class DemoResult:
     account: str
     sync: SyncReport
     days: list[DayStats]
+    # The sandbox's quota ran this many times faster than Google's; `real_api_s` is the least
+    # time the same requests take under the real quota (an unverified app: requests ÷ 2.5/s).
+    quota_speedup: float = 1.0
+    real_api_s: float = 0.0
+
+
+# The demo's sandbox runs its quota this many times faster than Google's, and heartkeep paces
+# to match: the same requests, a tenth of the waiting.
+DEMO_QUOTA_SPEEDUP = 10.0
 
 
 def _sandbox_browser(url: str) -> bool:
@@ -951,10 +986,16 @@ def demo(
     """
     stage = on_stage or (lambda _text: None)
     home = home.resolve()
-    with sandbox_server() as server:
+    with sandbox_server(quota_speedup=DEMO_QUOTA_SPEEDUP) as server:
         sandbox_url = server.url
         settings = load_settings({"sandbox_url": sandbox_url}, env={"HEARTKEEP_HOME": str(home)})
+        quota = quota_assumption(settings)
         stage(f"Sandbox serving the Google Health API v4 emulator at {sandbox_url}")
+        stage(
+            f"Its quota runs {DEMO_QUOTA_SPEEDUP:g}x faster than Google's "
+            f"({quota.app_class} app: {quota.rate_per_s:g} requests/s per user), "
+            "so the demo stays quick"
+        )
         stage("Authorizing heartkeep against the sandbox's Google OAuth (PKCE, loopback redirect)")
         connected = login(settings, provider="google", open_browser=_sandbox_browser)
         today = dt.datetime.now(dt.UTC).date()
@@ -971,6 +1012,7 @@ def demo(
             accounts=[connected.account_key],
             since=None if synced_before else since,
             on_event=on_event,
+            quota_speedup=DEMO_QUOTA_SPEEDUP,
         )
     failed = [r for r in outcome.accounts if r.error is not None]
     if failed:
@@ -986,6 +1028,8 @@ def demo(
         account=connected.account_key,
         sync=outcome,
         days=stats,
+        quota_speedup=DEMO_QUOTA_SPEEDUP,
+        real_api_s=sum(r.requests for r in outcome.accounts) / quota.rate_per_s,
     )
 
 

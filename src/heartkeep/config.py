@@ -37,6 +37,12 @@ class Settings:
     sandbox_url: str | None = None
     callback_port: int = 0
     http_timeout_s: float = 30.0
+    # Google's per-user quota depends on whether the OAuth app passed verification: "unverified"
+    # (every personal client in 'Testing', 2.5 requests/s) or "verified" (5 requests/s).
+    app_class: str = "unverified"
+    # Where `app_class` came from ("default", "config file", "environment", "override"): not a
+    # setting itself, so `doctor` and `auth status` can say why a quota is assumed.
+    app_class_source: str = "default"
 
     @property
     def vault_dir(self) -> Path:
@@ -54,6 +60,8 @@ _ENV_PREFIX = "HEARTKEEP_"
 _PATH_FIELDS = {"data_dir", "config_dir", "google_client_file"}
 _INT_FIELDS = {"trailing_days", "callback_port"}
 _FLOAT_FIELDS = {"http_timeout_s"}
+_DERIVED_FIELDS = {"app_class_source"}
+APP_CLASSES = ("unverified", "verified")
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -88,8 +96,9 @@ def load_settings(
     """Merge the four layers.  Unknown keys in the TOML file are an error, not a silent typo."""
     env = os.environ if env is None else env
     data_dir, config_dir = default_dirs(env)
-    names = {f.name for f in fields(Settings)}
+    names = {f.name for f in fields(Settings)} - _DERIVED_FIELDS
     values: dict[str, Any] = {}
+    app_class_source = "default"
 
     config_dir = Path(env.get("HEARTKEEP_CONFIG_DIR", config_dir))
     toml_path = config_dir / "config.toml"
@@ -102,19 +111,31 @@ def load_settings(
         if unknown:
             raise ConfigError(f"{toml_path}: unknown settings {sorted(unknown)}")
         values.update(table)
+        if "app_class" in table:
+            app_class_source = f"config file {toml_path}"
     for name in names:
         key = _ENV_PREFIX + name.upper()
         if key in env:
             values[name] = env[key]
+            if name == "app_class":
+                app_class_source = f"environment {key}"
     for name, value in (overrides or {}).items():
         if name not in names:
             raise ConfigError(f"unknown setting {name!r}")
         if value is not None:
             values[name] = value
+            if name == "app_class":
+                app_class_source = "command line"
 
     coerced = {name: _coerce(name, value) for name, value in values.items()}
     settings = Settings(data_dir=data_dir, config_dir=config_dir)
-    settings = replace(settings, **coerced)
+    settings = replace(settings, **coerced, app_class_source=app_class_source)
+    if settings.app_class not in APP_CLASSES:
+        raise ConfigError(
+            f"setting app_class = {settings.app_class!r} ({app_class_source}) is not valid",
+            hint="Use 'unverified' (a personal OAuth client in Testing; the default) or "
+            "'verified' (an app that passed Google's verification).",
+        )
     if not settings.database:
         settings = replace(settings, database=str(settings.data_dir / "heartkeep.sqlite"))
     return settings

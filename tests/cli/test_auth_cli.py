@@ -83,6 +83,8 @@ def test_login_status_logout_story(sandbox: SandboxServer, home: object, browser
     assert status.exit_code == 0
     assert key in status.output
     assert "health_metrics_and_measurements.readonly" in status.output
+    assert "unverified app: Google allows 2.5 requests/s per user" in status.output
+    assert "app_class from default" in status.output
 
     as_json = transcript.run("auth", "status", "--json")
     (entry,) = orjson.loads(as_json.output)
@@ -90,6 +92,9 @@ def test_login_status_logout_story(sandbox: SandboxServer, home: object, browser
     assert entry["provider"] == "google-health"
     assert entry["refresh_token_present"] is True
     assert entry["warnings"] == []
+    assert entry["quota"]["app_class"] == "unverified"
+    assert entry["quota"]["requests_per_second"] == 2.5
+    assert entry["quota"]["source"] == "default"
     assert "access_token" not in as_json.output
 
     logout = transcript.run("auth", "logout")
@@ -97,6 +102,24 @@ def test_login_status_logout_story(sandbox: SandboxServer, home: object, browser
     assert f"Logged out {key}" in logout.output
     assert "data kept" in logout.output
     assert "No account is connected" in transcript.run("auth", "status").output
+
+
+def test_the_app_class_comes_from_the_environment_and_a_wrong_one_exits_3(
+    sandbox: SandboxServer, home: object, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transcript = Transcript()
+    assert transcript.run("auth", "login", "--sandbox", sandbox.url).exit_code == 0
+    monkeypatch.setenv("HEARTKEEP_APP_CLASS", "verified")
+    (entry,) = orjson.loads(transcript.run("auth", "status", "--json").output)
+    assert entry["quota"]["app_class"] == "verified"
+    assert entry["quota"]["requests_per_second"] == 5.0
+    assert entry["quota"]["source"] == "environment HEARTKEEP_APP_CLASS"
+    monkeypatch.setenv("HEARTKEEP_APP_CLASS", "premium")
+    wrong = transcript.run("auth", "status")
+    assert wrong.exit_code == 3
+    assert "app_class" in wrong.output
+    assert "unverified" in wrong.output
+    assert "Traceback" not in wrong.output
 
 
 def test_expired_code_exits_4_with_the_ten_minute_explanation(

@@ -87,15 +87,17 @@ def test_points_have_googles_exact_shape(client) -> None:
     assert set(sample_time["civilTime"]) == {"date", "time"}
 
 
-def test_documented_page_sizes(client) -> None:
-    assert len(client.get(HR).json()["dataPoints"]) == 1440
-    assert len(client.get(HR, params={"pageSize": 20000}).json()["dataPoints"]) == 10000
-    assert len(client.get(HR, params={"page_size": 7}).json()["dataPoints"]) == 7
-    assert len(client.get(HR, params={"pageSize": 0}).json()["dataPoints"]) == 1440
+def test_documented_page_sizes(sandbox_factory) -> None:
+    server = sandbox_factory(page_size_mode="documented")
+    with api(server, grant(server)["access_token"]) as client:
+        assert len(client.get(HR).json()["dataPoints"]) == 1440
+        assert len(client.get(HR, params={"pageSize": 20000}).json()["dataPoints"]) == 10000
+        assert len(client.get(HR, params={"page_size": 7}).json()["dataPoints"]) == 7
+        assert len(client.get(HR, params={"pageSize": 0}).json()["dataPoints"]) == 1440
 
 
-def test_observed_page_sizes(sandbox_factory) -> None:
-    server = sandbox_factory(page_size_mode="observed")
+def test_observed_page_sizes_are_the_default(sandbox_factory) -> None:
+    server = sandbox_factory()
     with api(server, grant(server)["access_token"]) as http:
         assert len(http.get(HR).json()["dataPoints"]) == 50
         assert len(http.get(HR, params={"pageSize": 10000}).json()["dataPoints"]) == 5000
@@ -347,7 +349,7 @@ def test_a_walk_across_a_travel_day_keeps_every_offset(sandbox, client, user_id)
 @pytest.fixture(scope="module")
 def shared_sandbox():
     """One sandbox for many hypothesis examples (hypothesis reruns the test body, not fixtures)."""
-    with SandboxServer(SandboxConfig(start_s=TEST_START_S)) as server:
+    with SandboxServer(SandboxConfig(start_s=TEST_START_S, per_user_per_second=0)) as server:
         user = next(iter(server.state.users))
         token = server.state.issue_tokens(user, (HEALTH,))["access_token"]
         with api(server, token) as http:

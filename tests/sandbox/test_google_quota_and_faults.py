@@ -15,7 +15,9 @@ HR = "/v4/users/me/dataTypes/heart-rate/dataPoints"
 
 
 def test_the_per_user_quota_resets_each_simulated_minute(sandbox_factory) -> None:
-    server = sandbox_factory(per_user_per_minute=5)
+    server = sandbox_factory(
+        app_class="verified", per_user_per_second=0, per_user_per_minute=5, send_retry_after=True
+    )
     server.state.clock.set(1_795_176_000 + 20)  # 20 s into a minute
     with api(server, grant(server)["access_token"]) as client:
         assert [client.get(IDENTITY).status_code for _ in range(6)] == [200] * 5 + [429]
@@ -33,7 +35,7 @@ def test_the_per_user_quota_resets_each_simulated_minute(sandbox_factory) -> Non
 
 def test_an_hour_of_quota_passes_in_a_moment_on_the_simulated_clock(sandbox_factory) -> None:
     """A full budget every minute for an hour, one refused attempt at the end of each minute."""
-    server = sandbox_factory(per_user_per_minute=30)
+    server = sandbox_factory(per_user_per_second=0, per_user_per_minute=30)
     served = limited = 0
     with api(server, grant(server)["access_token"]) as client:
         for _ in range(60):
@@ -46,13 +48,47 @@ def test_an_hour_of_quota_passes_in_a_moment_on_the_simulated_clock(sandbox_fact
     assert limited == 60
 
 
-def test_retry_after_can_be_switched_off(sandbox_factory) -> None:
-    server = sandbox_factory(per_user_per_minute=1, send_retry_after=False)
+def test_an_unverified_app_gets_a_burst_of_five_then_two_and_a_half_requests_a_second(
+    sandbox_factory,
+) -> None:
+    """The default app class is unverified: a token bucket of 5 refilled at 2.5 per second,
+    and its 429 carries no Retry-After (Google documents none)."""
+    server = sandbox_factory(per_user_per_second=None)
+    clock = server.state.clock
     with api(server, grant(server)["access_token"]) as client:
-        client.get(IDENTITY)
+        assert [client.get(IDENTITY).status_code for _ in range(6)] == [200] * 5 + [429]
         limited = client.get(IDENTITY)
-    assert limited.status_code == 429
-    assert "retry-after" not in limited.headers
+        assert "retry-after" not in limited.headers
+        body = limited.json()
+        validate_error(body)
+        assert "per user per second" in body["error"]["message"]
+        assert body["error"]["details"][0]["metadata"]["quota_limit_value"] == "2.5"
+        clock.advance(0.4)  # one token back
+        assert [client.get(IDENTITY).status_code for _ in range(2)] == [200, 429]
+        served = 0
+        for _ in range(100):  # evenly spaced at 2.5/s: every request is served
+            clock.advance(0.4)
+            served += client.get(IDENTITY).status_code == 200
+        assert served == 100
+
+
+def test_a_verified_app_may_send_five_a_second_and_retry_after_can_be_switched_on(
+    sandbox_factory,
+) -> None:
+    server = sandbox_factory(app_class="verified", per_user_per_second=None, send_retry_after=True)
+    clock = server.state.clock
+    with api(server, grant(server)["access_token"]) as client:
+        for _ in range(5):
+            client.get(IDENTITY)
+        served = 0
+        for _ in range(50):
+            clock.advance(0.2)
+            served += client.get(IDENTITY).status_code == 200
+        assert served == 50
+        statuses = [client.get(IDENTITY) for _ in range(6)]
+    limited = [response for response in statuses if response.status_code == 429]
+    assert limited
+    assert limited[0].headers["retry-after"] == "1"
 
 
 def test_the_project_quota_counts_every_user(sandbox_factory) -> None:
@@ -185,7 +221,7 @@ def test_several_schedules_each_count_every_matching_request(sandbox, client) ->
 
 
 def test_the_quota_is_exact_under_concurrent_clients(sandbox_factory) -> None:
-    server = sandbox_factory(per_user_per_minute=100)
+    server = sandbox_factory(per_user_per_second=0, per_user_per_minute=100)
     token = grant(server)["access_token"]
 
     def burst(_: int) -> list[int]:
@@ -196,3 +232,25 @@ def test_the_quota_is_exact_under_concurrent_clients(sandbox_factory) -> None:
         statuses = [status for batch in pool.map(burst, range(6)) for status in batch]
     assert statuses.count(200) == 100
     assert statuses.count(429) == 80
+
+
+def test_pages_above_the_deadline_size_time_out_and_smaller_ones_are_served(
+    sandbox_factory,
+) -> None:
+    server = sandbox_factory(deadline_above_points=1_000, per_user_per_second=0)
+    since = '"2026-11-19T00:00:00Z"'
+    params = {"filter": f"heart_rate.sample_time.physical_time >= {since}", "pageSize": "5000"}
+    with api(server, grant(server)["access_token"]) as client:
+        first = client.get(HR, params={**params, "pageSize": "1000"})
+        assert first.status_code == 200
+        assert len(first.json()["dataPoints"]) == 1000
+        token = first.json()["nextPageToken"]
+        big = client.get(HR, params={**params, "pageToken": token})
+        assert big.status_code == 504
+        body = big.json()
+        validate_error(body)
+        assert body["error"]["status"] == "DEADLINE_EXCEEDED"
+        # the same page token with a smaller page size continues the walk
+        small = client.get(HR, params={**params, "pageSize": "500", "pageToken": token})
+        assert small.status_code == 200
+        assert len(small.json()["dataPoints"]) == 500

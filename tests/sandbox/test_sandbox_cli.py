@@ -49,12 +49,36 @@ def test_serve_refuses_a_port_in_use_with_a_clear_message(home) -> None:
 def test_sandbox_help_names_its_switches() -> None:
     result = CliRunner().invoke(app, ["sandbox", "serve", "--help"])
     assert result.exit_code == 0
-    for switch in ("--port", "--seed", "--observed-page-sizes", "--consent-page", "--testing-app"):
+    switches = (
+        "--port",
+        "--seed",
+        "--documented-page-sizes",
+        "--verified-app",
+        "--retry-after",
+        "--deadline-above",
+        "--consent-page",
+        "--testing-app",
+    )
+    for switch in switches:
         assert switch in result.output
 
 
 def test_the_library_builds_a_configured_sandbox() -> None:
-    server = api.sandbox_server(observed_page_sizes=True, consent_page=True, seed=11)
-    assert server.config.page_size_mode == "observed"
+    default = api.sandbox_server()
+    assert default.config.page_size_mode == "observed"
+    assert default.config.app_class == "unverified"
+    assert default.config.send_retry_after is False
+    server = api.sandbox_server(
+        documented_page_sizes=True,
+        verified_app=True,
+        retry_after=True,
+        deadline_above_points=2000,
+        consent_page=True,
+        seed=11,
+    )
+    assert server.config.page_size_mode == "documented"
+    assert server.config.app_class == "verified"
+    assert server.config.send_retry_after is True
+    assert server.config.deadline_above_points == 2000
     assert server.config.auto_approve is False
     assert next(iter(server.state.users.values())).seed == 11

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,18 +13,59 @@ from heartkeep.sync.quota import QuotaPolicy, RequestBudget
 from heartkeep.sync.retry import RetryPolicy, parse_retry_after_s
 
 
-def test_google_budget_lets_295_requests_through_then_waits_for_the_oldest_to_age_out() -> None:
-    # 300 a minute documented, 5 kept in reserve for the user's other requests (e.g. a login)
+def test_google_budget_spaces_requests_evenly_at_the_unverified_rate_less_a_reserve() -> None:
+    # 2.5 a second documented for unverified apps, 2 % kept for the user's other requests
     clock = FakeClock(1_000.0)
     budget = RequestBudget(QuotaPolicy.google_health(), clock)
-    for _ in range(295):
-        assert budget.wait_needed_s() == 0
-        budget.record_sent()
-    assert budget.wait_needed_s() == 60.0
-    clock.advance(59.5)
-    assert budget.wait_needed_s() == 0.5
-    clock.advance(0.5)
     assert budget.wait_needed_s() == 0
+    budget.record_sent()
+    gap = 1 / (2.5 * 0.98)
+    assert budget.wait_needed_s() == pytest.approx(gap)
+    for _ in range(1000):
+        clock.sleep(budget.wait_needed_s())
+        budget.record_sent()
+    assert clock.now_s() - 1_000.0 == pytest.approx(1000 * gap)
+
+
+def test_a_verified_app_is_paced_twice_as_fast() -> None:
+    unverified = QuotaPolicy.google_health("unverified").rate_per_s
+    verified = QuotaPolicy.google_health("verified").rate_per_s
+    assert unverified is not None
+    assert verified is not None
+    assert verified == pytest.approx(2 * unverified)
+    assert verified * 60 <= 300
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=300))
+def test_aimd_halves_on_429_recovers_on_success_and_stays_within_floor_and_ceiling(
+    outcomes: list[bool],
+) -> None:
+    policy = QuotaPolicy.google_health()
+    assert policy.rate_per_s is not None
+    budget = RequestBudget(policy, FakeClock(0.0))
+    for refused in outcomes:
+        before = budget.rate_per_s
+        assert before is not None
+        if refused:
+            budget.on_rate_limited()
+            assert budget.rate_per_s == max(policy.min_rate_per_s, before / 2)
+        else:
+            budget.on_success()
+            assert budget.rate_per_s >= before
+        assert policy.min_rate_per_s <= budget.rate_per_s <= policy.rate_per_s
+
+
+def test_after_a_429_the_pace_comes_back_slowly() -> None:
+    policy = QuotaPolicy.google_health()
+    budget = RequestBudget(policy, FakeClock(0.0))
+    budget.on_rate_limited()
+    assert budget.rate_per_s == pytest.approx(policy.rate_per_s / 2)  # type: ignore[operator]
+    for _ in range(10):
+        budget.on_success()
+    assert budget.rate_per_s < policy.rate_per_s  # type: ignore[operator]
+    for _ in range(50):
+        budget.on_success()
+    assert budget.rate_per_s == policy.rate_per_s
 
 
 @given(st.lists(st.floats(0, 30), min_size=1, max_size=400))

@@ -143,7 +143,8 @@ def _damaged_json(failure: VaultDamaged) -> dict[str, object]:
 def status_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """Show each connected account: permissions, token state and age, warnings.
+    """Show each connected account: permissions, token state and age, warnings, and the
+    Google quota heartkeep paces to (app_class: unverified or verified).
 
     Offline: reads the vault, never contacts the provider, never shows a token.  The access
     token is valid, expired (renewed by the next command), refused (log in again) or unusable.
@@ -152,10 +153,15 @@ def status_command(
     settings = load_settings()
     statuses = api.auth_status(settings)
     damaged = api.damaged_vaults(settings)
+    quota = api.quota_assumption(settings)
     if as_json:
-        render.print_json(
-            [status.to_dict() for status in statuses] + [_damaged_json(f) for f in damaged]
-        )
+        rows = []
+        for status in statuses:
+            row = status.to_dict()
+            if status.provider == "google-health":
+                row["quota"] = quota.to_dict()
+            rows.append(row)
+        render.print_json(rows + [_damaged_json(f) for f in damaged])
     elif not statuses and not damaged:
         render.line("No account is connected.  Run `heartkeep auth login`.")
     for index, status in enumerate([] if as_json else statuses):
@@ -178,6 +184,8 @@ def status_command(
         render.line(f"  last refresh   {last + ' UTC' if status.last_refresh_at_s else 'never'}")
         render.line(f"  connected      {_when(status.connected_at_s)} UTC")
         render.line("  permissions    " + "\n                 ".join(status.scopes))
+        if status.provider == "google-health":
+            render.line(f"  quota assumed  {quota.describe()}")
         for warning in status.warnings:
             render.line(f"  warning        {warning}")
     if damaged:

@@ -185,6 +185,12 @@ def demo_summary(result: Any) -> None:
         f"This run     {sync.samples_added:,} samples added, {sync.requests} requests, "
         f"{sync.rate_limit_waits} rate-limit waits, {sync.seconds:.1f} s"
     )
+    if result.quota_speedup != 1:
+        line(
+            f"Real API     the same {sync.requests} requests need at least "
+            f"{result.real_api_s:.0f} s under Google's quota (the sandbox's ran "
+            f"{result.quota_speedup:g}x faster)"
+        )
     line(f"Stored       {samples:,} samples over {len(days)} days, mean coverage {coverage:.0%}")
     if resting:
         line(

@@ -31,11 +31,27 @@ def serve(
     seed: int | None = typer.Option(
         None, "--seed", help="Seed of the demo user's synthetic heart rate (default: fixed)."
     ),
-    observed_page_sizes: bool = typer.Option(
+    documented_page_sizes: bool = typer.Option(
         False,
-        "--observed-page-sizes",
-        help="Page sizes as seen live (about 50 by default, 5000 at most) instead of the "
-        "documented 1440 / 10000.",
+        "--documented-page-sizes",
+        help="Google's documented page sizes (1440 by default, 10000 at most) instead of those "
+        "seen live (about 50 by default, 5000 at most, now and then an empty page).",
+    ),
+    verified_app: bool = typer.Option(
+        False,
+        "--verified-app",
+        help="The quota of a verified app (5 requests/s, 300/min per user) instead of an "
+        "unverified one's 2.5 requests/s.",
+    ),
+    retry_after: bool = typer.Option(
+        False, "--retry-after", help="Send Retry-After on 429 (Google documents none)."
+    ),
+    deadline_above: int = typer.Option(
+        0,
+        "--deadline-above",
+        min=0,
+        help="Heart-rate pages of more than N points time out with 504 DEADLINE_EXCEEDED "
+        "(0: never).",
     ),
     consent_page: bool = typer.Option(
         False,
@@ -64,7 +80,10 @@ def serve(
     server = api.sandbox_server(
         port=port,
         seed=seed,
-        observed_page_sizes=observed_page_sizes,
+        documented_page_sizes=documented_page_sizes,
+        verified_app=verified_app,
+        retry_after=retry_after,
+        deadline_above_points=deadline_above,
         consent_page=consent_page,
         testing_app=testing_app,
         rotate_refresh_tokens=rotate_refresh_tokens,

@@ -7,9 +7,11 @@ retries and tokens belong to the layers around it.
 The request plan is the physical floor: a window of any length is **one** listing,
 `heart_rate.sample_time.physical_time >= lo AND < hi` of the wearables' stream, always asking
 for `pageSize=10000` and following `nextPageToken` to the end, whatever page size the server
-really serves.  Pages come newest first; page *k* proves complete the span from its oldest
-sample up to where page *k-1* began, and the last page reaches down to the window's start — so
-`Page.covers` tiles the window.
+really serves.  A page that times out twice (504 DEADLINE_EXCEEDED) is asked again with half
+the `pageSize` and the same page token (down to 250; `paging.PageSizer`), and the size grows
+back after a run of successes.  Pages come newest first; page *k* proves complete the span from
+its oldest sample up to where page *k-1* began, and the last page reaches down to the window's
+start — so `Page.covers` tiles the window.
 
 Parsing is the hot path (a year is ~10 million points): pages are decoded by msgspec straight
 into small typed structs (unknown members such as `dataSource` and `civilTime` are skipped
@@ -31,7 +33,12 @@ from heartkeep.clock import Clock
 from heartkeep.errors import ProviderError, ReauthorizationNeeded, ScopeMissing
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window, Zone
 from heartkeep.providers import DailyPage, Page
-from heartkeep.providers.paging import TokenPaginator, response_json
+from heartkeep.providers.paging import (
+    SHRINK_AFTER_504S,
+    PageSizer,
+    TokenPaginator,
+    response_json,
+)
 from heartkeep.timeline import (
     format_rfc3339,
     offset_min_from_seconds,
@@ -41,6 +48,9 @@ from heartkeep.timeline import (
 
 NAME = "google-health"
 MAX_PAGE_SIZE = 10_000
+MIN_PAGE_SIZE = 250
+# 504s in a row on one page before it is asked again with half the page size.
+DEADLINES_BEFORE_SHRINKING = 2
 HEART_RATE_PATH = "/v4/users/me/dataTypes/heart-rate/dataPoints"
 RESTING_PATH = "/v4/users/me/dataTypes/daily-resting-heart-rate/dataPoints"
 ZONES_PATH = "/v4/users/me/dataTypes/daily-heart-rate-zones/dataPoints"
@@ -61,6 +71,7 @@ class GoogleHealthProvider:
         self.client = client
         self.clock = clock
         self.page_size = page_size
+        self.sizer = PageSizer(largest=page_size, smallest=min(page_size, MIN_PAGE_SIZE))
 
     # who ----------------------------------------------------------------------------------------
     def account(self) -> Account:
@@ -107,15 +118,8 @@ class GoogleHealthProvider:
         paginator = TokenPaginator()
         upper = window.end_s
         while paginator.has_next:
-            response = self._request(
-                HEART_RATE_PATH,
-                {
-                    "filter": query,
-                    "pageSize": str(self.page_size),
-                    "dataSourceFamily": WEARABLES,
-                    **paginator.params(),
-                },
-            )
+            params = {"filter": query, "dataSourceFamily": WEARABLES, **paginator.params()}
+            response = self._sized_request(HEART_RATE_PATH, params)
             samples, token = parse_heart_rate_page(response.content)
             paginator.advance(token)
             if paginator.done:
@@ -148,6 +152,22 @@ class GoogleHealthProvider:
                 yield DailyPage(dailies=dailies, start=start, end=end)
 
     # wire ---------------------------------------------------------------------------------------
+    def _sized_request(self, path: str, params: dict[str, str]) -> httpx.Response:
+        """A listing page at the sizer's `pageSize`, halved while the page times out."""
+        sizer = self.sizer
+        while True:
+            extensions = {SHRINK_AFTER_504S: DEADLINES_BEFORE_SHRINKING} if sizer.can_shrink else {}
+            response = self.client.get(
+                path, params={**params, "pageSize": str(sizer.size)}, extensions=extensions
+            )
+            if response.status_code == 504 and sizer.can_shrink:
+                sizer.shrink()
+                continue
+            if response.status_code != 200:
+                raise error_from_response(response)
+            sizer.succeeded()
+            return response
+
     def _request(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
         response = self.client.get(path, params=params)
         if response.status_code != 200:

@@ -6,6 +6,9 @@ from a short page, because an *empty* page may still carry a token.  `TokenPagin
 state as a small object with named steps, so the provider's loop reads
 `while paginator.has_next: … paginator.update(body)`.
 
+`PageSizer` chooses the `pageSize` to ask for: the documented maximum, halved when a page times
+out (504 DEADLINE_EXCEEDED, which big pages can meet live), grown back after a run of successes.
+
 `response_json` returns a response's parsed body as plain Python values (small bodies: identity,
 settings, dailies); the heart-rate hot path decodes straight into typed structs instead.
 """
@@ -19,6 +22,10 @@ import httpx
 import orjson
 
 from heartkeep.errors import ProviderError
+
+# httpx request extension read by the sync transport: a listing page that can be asked again
+# smaller gets its 504 DEADLINE_EXCEEDED back after this many in a row, instead of more retries.
+SHRINK_AFTER_504S = "heartkeep.shrink_after_504s"
 
 
 def response_json(response: httpx.Response) -> Any:
@@ -68,3 +75,44 @@ class TokenPaginator:
             )
         self._seen.add(token)
         self.token = token
+
+
+@dataclass
+class PageSizer:
+    """The `pageSize` to ask for: halved after a page timed out, doubled after `grow_after`
+    successes in a row.  When a grown size times out again, the next growth waits twice as
+    long (up to `max_grow_after`), so a size that never works is probed ever more rarely."""
+
+    largest: int
+    smallest: int = 250
+    grow_after: int = 20
+    max_grow_after: int = 1000
+    size: int = 0
+    _successes: int = 0
+    _just_grown: bool = False
+
+    def __post_init__(self) -> None:
+        self.size = self.size or self.largest
+
+    @property
+    def can_shrink(self) -> bool:
+        return self.size > self.smallest
+
+    def shrink(self) -> None:
+        """A page of `size` timed out: ask for half (not below `smallest`)."""
+        self.size = max(self.smallest, self.size // 2)
+        self._successes = 0
+        if self._just_grown:
+            self.grow_after = min(self.max_grow_after, self.grow_after * 2)
+        self._just_grown = False
+
+    def succeeded(self) -> None:
+        """A page was served: after enough of them, try a page twice as big again."""
+        self._just_grown = False
+        if self.size >= self.largest:
+            return
+        self._successes += 1
+        if self._successes >= self.grow_after:
+            self.size = min(self.largest, self.size * 2)
+            self._successes = 0
+            self._just_grown = True

@@ -1,10 +1,16 @@
 """Every switch of the sandbox in one frozen dataclass, so a test states its world in one line.
 
-Defaults reproduce Google's documented behaviour; switches reproduce what people observe live
-(`page_size_mode="observed"`), Google Cloud's 'Testing' publishing status (`testing_app`), a
-rotating authorization server (`rotate_refresh_tokens`, Fitbit-style two-minute replay), and the
-legacy Fitbit shut-off (`fitbit_shutdown`).  Nothing here changes after the server starts; what
-does change (tokens, quotas, faults, last sync) lives in `SandboxState`.
+Defaults reproduce what a new personal user meets live: an unverified app's quota (2.5 requests
+per second per user, 429s without `Retry-After`), the page sizes people observe (about 5,000
+points when 10,000 are asked, 50 when `pageSize` is omitted, an occasional empty page that still
+carries a token).  Switches give Google's documented maxima (`page_size_mode="documented"`), a
+verified app (`app_class="verified"`), `Retry-After` on 429 (`send_retry_after`), pages that
+time out above a size (`deadline_above_points`), Google Cloud's 'Testing' publishing status
+(`testing_app`), a rotating authorization server (`rotate_refresh_tokens`, Fitbit-style
+two-minute replay), and the legacy Fitbit shut-off (`fitbit_shutdown`).  `docs/sandbox.md`
+says which of these Google documents, which others observed, and which we guessed.  Nothing
+here changes after the server starts; what does change (tokens, quotas, faults, last sync)
+lives in `SandboxState`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,14 @@ from typing import Literal
 from heartkeep.sandbox.physiology import UserSpec, demo_user
 
 PageSizeMode = Literal["documented", "observed"]
+AppClass = Literal["unverified", "verified"]
+
+# Per-user requests per second by app class (reference §10): an unverified app (every personal
+# client in 'Testing') gets 2.5, a verified one 5 (its 300 a minute, evened out).
+PER_USER_PER_SECOND: dict[str, float] = {"unverified": 2.5, "verified": 5.0}
+
+# Observed mode: one page in this many comes back empty, still carrying a `nextPageToken`.
+OBSERVED_EMPTY_PAGE_EVERY = 20
 
 # The fixed instant tests start at: after the legacy shut-off, a Friday noon UTC.
 TEST_START_S = 1_795_176_000.0  # 2026-11-20T12:00:00Z
@@ -31,9 +45,13 @@ class SandboxConfig:
     users: tuple[UserSpec, ...] = ()
     start_s: float | None = None
     # Paging: "documented" = default 1440, max 10000; "observed" = ~50 when omitted, ~5000 max.
-    page_size_mode: PageSizeMode = "documented"
-    # Every Nth page of a listing comes back empty but still carries a token (0 = never).
-    empty_page_every: int = 0
+    page_size_mode: PageSizeMode = "observed"
+    # Every Nth page of a listing comes back empty but still carries a token (0 = never; None =
+    # by mode: every 20th observed, never documented).
+    empty_page_every: int | None = None
+    # A heart-rate page that would hold more than this many points times out with 504
+    # DEADLINE_EXCEEDED, as big pages can live (0 = never).
+    deadline_above_points: int = 0
     # Data faults (Google listing): samples whose instant is a multiple of this many seconds
     # carry an implausible bpm (-5, 5, 301, 70000, 1e9 in turn); 0 = never.  See faults.py.
     implausible_bpm_every_s: int = 0
@@ -48,11 +66,19 @@ class SandboxConfig:
     refresh_replay_window_s: int = 120
     auto_approve: bool = True
     require_pkce: bool = True
-    # Quotas (Google documents these defaults).
+    # Quotas (Google documents these limits).  `app_class` picks the per-second rate of a user's
+    # token bucket (2.5/s unverified, 5/s verified; `per_user_burst` requests may go at once);
+    # `per_user_per_second` overrides the class's rate (0 switches the per-second limit off).
+    app_class: AppClass = "unverified"
+    per_user_per_second: float | None = None
+    per_user_burst: int = 5
+    # The quota's clock runs this many times faster than the sandbox's (the demo's 10×): every
+    # rate and window is that much more generous, nothing else changes.
+    quota_speedup: float = 1.0
     per_user_per_minute: int = 300
     per_project_per_minute: int = 120_000
     per_project_per_day: int = 86_400_000
-    send_retry_after: bool = True
+    send_retry_after: bool = False
     # Errors: which ErrorInfo.reason a missing scope carries (both are seen in clients).
     scope_error_reason: str = "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
     # Data visibility: samples appear only once the device has synced, this far behind "now".
@@ -63,6 +89,18 @@ class SandboxConfig:
     fitbit_shutdown: bool = False
     fitbit_per_user_per_hour: int = 150
     fitbit_access_token_lifetime_s: int = 28800
+
+    def user_rate_per_s(self) -> float:
+        """The per-user token bucket's refill rate: the override, else the app class's rate."""
+        if self.per_user_per_second is not None:
+            return self.per_user_per_second
+        return PER_USER_PER_SECOND[self.app_class]
+
+    def empty_every(self) -> int:
+        """Every how many pages one is empty (with a token); 0 = never."""
+        if self.empty_page_every is not None:
+            return self.empty_page_every
+        return OBSERVED_EMPTY_PAGE_EVERY if self.page_size_mode == "observed" else 0
 
     def resolved_users(self, start_s: float) -> tuple[UserSpec, ...]:
         """The users to serve: the configured ones, or the demo user relative to `start_s`."""

@@ -6,6 +6,9 @@ page costs the same whether it is the first or the thousandth.  Instants are str
 increasing, so "the last served instant" is a complete position.  Before answering, the walk
 looks one sample further to decide whether a `nextPageToken` is due: the last page carries none.
 
+With `deadline_above_points` set, a heart-rate page that would hold more points than that answers
+504 DEADLINE_EXCEEDED instead (the same page asked with a smaller `pageSize` is served).
+
 Daily types (resting heart rate, zones) are served for complete local days only (a day's values
 are computed from the whole day), newest day first.
 """
@@ -25,6 +28,7 @@ from heartkeep.sandbox.faults import spoil_bpm
 from heartkeep.sandbox.filters import TimeFilter
 from heartkeep.sandbox.pagetokens import PageTokens
 from heartkeep.sandbox.physiology import Physiology
+from heartkeep.sandbox.rpc import deadline_exceeded
 from heartkeep.sandbox.state import SampleArrays, SandboxState
 from heartkeep.sandbox.wire import date_json, heart_rate_points
 
@@ -156,7 +160,7 @@ def _heart_rate_page(
     lo, hi = heart_rate_bounds(state, query.user_id, query.time_filter)
     if "t" in position:
         hi = min(hi, int(position["t"]))
-    every = state.config.empty_page_every
+    every = state.config.empty_every()
     if every > 0 and page_number % every == 0:
         probe = newest_samples(state, query.user_id, query.time_filter, lo, hi, 1)
         if probe[0].size:
@@ -167,6 +171,9 @@ def _heart_rate_page(
     )
     if instants.size == 0:
         return b"{}"
+    deadline = state.config.deadline_above_points
+    if deadline > 0 and instants.size > deadline:
+        raise deadline_exceeded()
     oldest = int(instants[0])
     more = newest_samples(state, query.user_id, query.time_filter, lo, oldest, 1)[0].size > 0
     next_token: str | None = None
@@ -272,7 +279,7 @@ def _daily_page(
             points.append(point)
             oldest = day
         day -= dt.timedelta(days=1)
-    every = state.config.empty_page_every
+    every = state.config.empty_every()
     if points and every > 0 and page_number % every == 0:
         # An empty page that still carries a token, positioned where this one would start.
         resume = {"d": end.toordinal(), "n": page_number + 1}

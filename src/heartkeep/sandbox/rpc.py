@@ -39,6 +39,7 @@ _STATUS_OF_CODE = {  # the usual status of each HTTP code; callers may name anot
     429: "RESOURCE_EXHAUSTED",
     500: "INTERNAL",
     503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
 }
 
 
@@ -138,6 +139,10 @@ def internal() -> ApiError:
 
 def unavailable() -> ApiError:
     return ApiError(503, "The service is currently unavailable.")
+
+
+def deadline_exceeded() -> ApiError:
+    return ApiError(504, "The request took too long to complete.")
 
 
 def html_not_found(path: str) -> Response:

@@ -130,6 +130,11 @@ class SandboxState:
             else:
                 self._last_sync_s[user_id] = float(instant_s)
 
+    def pinned_last_sync(self, user_id: str) -> float | None:
+        """The instant `set_last_sync` pinned for the user, or None when it follows the clock."""
+        with self.lock:
+            return self._last_sync_s.get(user_id)
+
     def visible_end_s(self, user_id: str) -> int:
         """The exclusive end of what the API serves: samples at or before the last sync."""
         return int(self.last_sync_s(user_id) // 1) + 1

@@ -1,10 +1,15 @@
 """The per-account request budget: wait on the clock *before* a request would be refused.
 
-Two sources of truth, used together:
+Three sources of truth, used together:
 
-- a documented budget (Google: 300 requests per user per minute; legacy Fitbit: 150 per user
-  per hour), enforced locally as a sliding log of request instants.  Never more than `limit`
-  requests in any `window_s` also keeps us inside a server that counts in fixed windows;
+- a documented rate (Google: 2.5 requests per second per user for an unverified app, which every
+  personal client in 'Testing' is, 5 for a verified one), kept by spacing requests evenly — a
+  burst is what a per-second token bucket refuses — and adapted AIMD-style: a 429 halves the
+  pace (never below `min_rate_per_s`), each success adds a little back (never above the class's
+  rate), so a user whose quota is shared with another client settles where 429s stop;
+- a documented budget (legacy Fitbit: 150 per user per hour), enforced locally as a sliding log
+  of request instants.  Never more than `limit` requests in any `window_s` also keeps us inside
+  a server that counts in fixed windows;
 - the provider's own headers where it sends them (legacy Fitbit's `Fitbit-Rate-Limit-Limit`,
   `-Remaining`, `-Reset`): when nothing remains we wait out `Reset` instead of collecting a 429.
 
@@ -22,8 +27,15 @@ from typing import Literal
 
 from heartkeep.clock import Clock
 
-# Requests per minute left for other clients of the same user (see `QuotaPolicy.google_health`).
-GOOGLE_RESERVE = 5
+AppClass = Literal["unverified", "verified"]
+APP_CLASSES: tuple[AppClass, ...] = ("unverified", "verified")
+# Google's per-user rate by app class, requests per second (reference §10).
+GOOGLE_RATE_PER_S: dict[str, float] = {"unverified": 2.5, "verified": 5.0}
+# Share of the rate left for other requests of the same user (see `QuotaPolicy.google_health`).
+GOOGLE_RESERVE = 0.02
+# AIMD: a 429 multiplies the pace by this; each success adds rate × this back.
+DECREASE_FACTOR = 0.5
+INCREASE_SHARE = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +51,22 @@ class QuotaPolicy:
     header_prefix: str | None = None
     # Seconds added to a header-announced reset, so we never arrive a hair early.
     reset_margin_s: float = 1.0
+    # Even spacing: at most `rate_per_s` requests a second (None = no pacing).  A 429 halves
+    # the pace, down to `min_rate_per_s`; successes bring it back up to `rate_per_s`.
+    rate_per_s: float | None = None
+    min_rate_per_s: float = 0.1
 
     @classmethod
-    def google_health(cls) -> QuotaPolicy:
-        """Google's documented per-user quota, 300 requests per minute, less a small reserve.
+    def google_health(cls, app_class: str = "unverified", speedup: float = 1.0) -> QuotaPolicy:
+        """Google's documented per-user rate for the app's class, less a small reserve.
 
         The quota counts every request of the user through our OAuth client, including ones
         this budget never sees (the identity call at login, another heartkeep process); the
-        reserve keeps a backfill from running into a 429 because of them, at ~2 % of speed.
+        2 % reserve keeps a backfill from running into a 429 because of them.  `speedup` scales
+        the rate for a sandbox whose quota runs on an accelerated clock (the demo).
         """
-        return cls(limit=300 - GOOGLE_RESERVE, window_s=60.0)
+        rate = GOOGLE_RATE_PER_S[app_class] * (1.0 - GOOGLE_RESERVE) * speedup
+        return cls(limit=None, window_s=60.0, rate_per_s=rate, min_rate_per_s=rate / 16)
 
     @classmethod
     def fitbit_legacy(cls) -> QuotaPolicy:
@@ -60,12 +78,14 @@ class QuotaPolicy:
         return cls(limit=None, window_s=60.0)
 
     @classmethod
-    def for_provider(cls, provider: str) -> QuotaPolicy:
+    def for_provider(
+        cls, provider: str, app_class: str = "unverified", speedup: float = 1.0
+    ) -> QuotaPolicy:
         """The documented policy of a provider by name ("google-health", "fitbit-legacy")."""
         if provider == "fitbit-legacy":
             return cls.fitbit_legacy()
         if provider == "google-health":
-            return cls.google_health()
+            return cls.google_health(app_class, speedup)
         return cls.unlimited()
 
 
@@ -78,6 +98,9 @@ class RequestBudget:
         self._sent: collections.deque[float] = collections.deque()
         self._blocked_until_s = 0.0
         self._lock = threading.Lock()
+        # The adaptive pace (requests per second) and when the last request went out.
+        self.rate_per_s = policy.rate_per_s
+        self._last_sent_s: float | None = None
 
     def wait_needed_s(self) -> float:
         """Seconds to wait before the next request may go out (0 if it may go now)."""
@@ -98,6 +121,9 @@ class RequestBudget:
                     # The oldest request in the window must age out first.
                     oldest = self._sent[len(self._sent) - limit]
                     budget_wait = oldest + self.policy.window_s - now
+            if self.rate_per_s is not None and self._last_sent_s is not None:
+                pace_wait = self._last_sent_s + 1.0 / self.rate_per_s - now
+                budget_wait = max(budget_wait, pace_wait)
         if header_wait > budget_wait:
             return header_wait, "headers"
         return budget_wait, "budget"
@@ -105,7 +131,23 @@ class RequestBudget:
     def record_sent(self) -> None:
         """Count a request as sent now (call just before sending it)."""
         with self._lock:
-            self._sent.append(self.clock.now_s())
+            now = self.clock.now_s()
+            self._sent.append(now)
+            self._last_sent_s = now
+
+    def on_rate_limited(self) -> None:
+        """A 429 arrived anyway (another client shares the quota, or we assumed the wrong
+        class): halve the pace, never below the policy's floor."""
+        with self._lock:
+            if self.rate_per_s is not None:
+                self.rate_per_s = max(self.policy.min_rate_per_s, self.rate_per_s * DECREASE_FACTOR)
+
+    def on_success(self) -> None:
+        """A request was answered: win back a little pace, never above the class's rate."""
+        with self._lock:
+            ceiling = self.policy.rate_per_s
+            if self.rate_per_s is not None and ceiling is not None:
+                self.rate_per_s = min(ceiling, self.rate_per_s + ceiling * INCREASE_SHARE)
 
     def observe_headers(self, headers: Mapping[str, str]) -> None:
         """Read the provider's remaining/reset headers; block until the reset when none remain."""
@@ -134,3 +176,35 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return int(float(value.strip()))
     except ValueError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaAssumption:
+    """Which Google quota heartkeep paces to, and why: shown by `auth status` and `doctor`,
+    because a wrong class is either slow (verified app paced as unverified) or a 429 storm."""
+
+    app_class: str
+    rate_per_s: float
+    paced_at_per_s: float
+    source: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.app_class} app: Google allows {self.rate_per_s:g} requests/s per user, "
+            f"heartkeep paces at {self.paced_at_per_s:.2f}/s (app_class from {self.source})"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "app_class": self.app_class,
+            "requests_per_second": self.rate_per_s,
+            "paced_at_per_second": round(self.paced_at_per_s, 3),
+            "source": self.source,
+        }
+
+
+def assume_quota(app_class: str, source: str) -> QuotaAssumption:
+    """The assumption for an app class ("unverified" or "verified") set by `source`."""
+    policy = QuotaPolicy.google_health(app_class)
+    assert policy.rate_per_s is not None
+    return QuotaAssumption(app_class, GOOGLE_RATE_PER_S[app_class], policy.rate_per_s, source)

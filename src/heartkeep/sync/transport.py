@@ -8,7 +8,10 @@
    Content-Length is otherwise indistinguishable from a good one); msgspec scans a 3 MB page
    in ~2 ms without building any objects,
 4. retries transient failures (`retry.py`) with bounded, jittered waits, honouring Retry-After,
-5. raises `TransientError` / `RateLimited` when the bounds are spent.
+5. raises `TransientError` / `RateLimited` when the bounds are spent,
+6. or, for a request that can be made smaller (a listing page: the request carries the extension
+   `SHRINK_AFTER_504S`), hands the 504 back after that many in a row, so the caller can ask for
+   a smaller page instead of repeating one that times out.
 
 Auth sits above the transport (httpx runs `Auth` flows in the client), so a 401 is handed to
 the connection's `VaultAuth`, which refreshes once through the vault and replays — and the
@@ -25,6 +28,7 @@ import msgspec
 from heartkeep import __version__
 from heartkeep.clock import Clock
 from heartkeep.errors import RateLimited, TransientError
+from heartkeep.providers.paging import SHRINK_AFTER_504S
 from heartkeep.sync.events import EventHandler, RateLimitWait, RequestSent, RetryScheduled
 from heartkeep.sync.quota import QuotaPolicy, RequestBudget
 from heartkeep.sync.retry import (
@@ -64,8 +68,9 @@ class QuotaRetryTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         waited_s = 0.0
-        attempt = failures = refusals = 0
+        attempt = failures = refusals = deadlines = 0
         path = request.url.path
+        shrink_after = request.extensions.get(SHRINK_AFTER_504S)
         while True:
             attempt += 1
             wait_s, cause = self.budget.wait_needed()
@@ -80,12 +85,18 @@ class QuotaRetryTransport(httpx.BaseTransport):
                 self.budget.observe_headers(response.headers)
             if reason is None:
                 assert response is not None
+                self.budget.on_success()
+                return response
+            deadlines = deadlines + 1 if status == 504 else 0
+            if response is not None and shrink_after and deadlines >= shrink_after:
+                self._emit(RetryScheduled(request.method, path, "smaller page", attempt, 0.0))
                 return response
             if response is not None:
                 response.close()
             if status == 429:
                 assert response is not None
                 refusals += 1
+                self.budget.on_rate_limited()
                 retry_after = parse_retry_after_s(
                     response.headers.get("Retry-After"), self.clock.now_s()
                 )
