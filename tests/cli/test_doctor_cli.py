@@ -142,3 +142,14 @@ def test_a_clock_minutes_off_the_providers_is_a_problem(world_factory, small_use
     assert "time synchronisation" in finding.action
     in_step = api.doctor(world.settings, clock=world.clock).of("clock")
     assert [f.level for f in in_step] == ["ok"]
+
+
+def test_the_quota_assumed_is_named_with_its_source(home, monkeypatch) -> None:
+    from heartkeep.config import load_settings
+
+    monkeypatch.setenv("HEARTKEEP_APP_CLASS", "verified")
+    report = api.doctor(load_settings(), offline=True)
+    (finding,) = report.of("quota")
+    assert finding.level == "ok"
+    assert "verified app" in finding.message
+    assert "environment HEARTKEEP_APP_CLASS" in finding.message

@@ -1,10 +1,11 @@
 """`heartkeep doctor`: one look at everything that can quietly go wrong, with what to do.
 
 Paths and their permissions (`paths.py`), each account's access and the 7-day Testing trap
-(`accounts.py`), the database's integrity, last syncs and stopped series (`database.py`),
-whether anything schedules the sync (`schedule.py`) and the local clock against the provider's
-(`skew.py`, the only check that uses the network).  Each finding carries a level — ok, warning,
-problem — and the report's exit status is the worst of them (0, 1, 2).
+(`accounts.py`), the Google quota assumed (`quota.py`), the database's integrity, last syncs and
+stopped series (`database.py`), whether anything schedules the sync (`schedule.py`) and the
+local clock against the provider's (`skew.py`, the only check that uses the network).  Each
+finding carries a level — ok, warning, problem — and the report's exit status is the worst of
+them (0, 1, 2).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from heartkeep.doctor.accounts import check_accounts
 from heartkeep.doctor.database import check_database
 from heartkeep.doctor.findings import DoctorReport, Finding, Level
 from heartkeep.doctor.paths import check_paths
+from heartkeep.doctor.quota import check_quota
 from heartkeep.doctor.schedule import check_schedule
 from heartkeep.doctor.skew import check_clock
 
@@ -26,6 +28,7 @@ def examine(
 ) -> DoctorReport:
     findings = check_paths(settings)
     findings += check_accounts(settings, clock=clock)
+    findings += check_quota(settings)
     findings += check_database(
         settings, full=full, now_s=int(clock.now_s()), stopped_days=stopped_days
     )
