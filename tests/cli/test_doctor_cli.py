@@ -68,7 +68,7 @@ def test_a_healthy_setup_exits_0(
     assert code == 0, report
     assert report["status"] == "ok"
     checks = {f["check"] for f in report["findings"]}
-    assert checks == {"paths", "accounts", "database", "sync", "schedule", "clock"}
+    assert checks == {"paths", "accounts", "quota", "database", "sync", "schedule", "clock"}
     assert any("integrity_check ok" in f["message"] for f in report["findings"])
     table = CliRunner().invoke(app, ["doctor"])
     assert table.exit_code == 0

@@ -349,7 +349,9 @@ def test_a_walk_across_a_travel_day_keeps_every_offset(sandbox, client, user_id)
 @pytest.fixture(scope="module")
 def shared_sandbox():
     """One sandbox for many hypothesis examples (hypothesis reruns the test body, not fixtures)."""
-    with SandboxServer(SandboxConfig(start_s=TEST_START_S, per_user_per_second=0)) as server:
+    with SandboxServer(
+        SandboxConfig(start_s=TEST_START_S, per_user_per_second=0, empty_page_every=0)
+    ) as server:
         user = next(iter(server.state.users))
         token = server.state.issue_tokens(user, (HEALTH,))["access_token"]
         with api(server, token) as http:

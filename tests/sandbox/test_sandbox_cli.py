@@ -52,7 +52,7 @@ def test_sandbox_help_names_its_switches() -> None:
     switches = (
         "--port",
         "--seed",
-        "--documented-page-sizes",
+        "--documented-pages",
         "--verified-app",
         "--retry-after",
         "--deadline-above",

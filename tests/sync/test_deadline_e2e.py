@@ -31,8 +31,9 @@ def test_a_backfill_whose_big_pages_time_out_completes_with_exact_data(
     timeouts = sum(1 for entry in pages if entry.status == 504)
     served = sum(1 for entry in pages if entry.status == 200)
     assert timeouts >= 2
-    # Once shrunk, pages hold 1,250 points (10,000 halved three times), grown back now and then.
-    assert served <= math.ceil(len(truth) / 1_250) + 3
+    # Once shrunk, pages hold 1,250 points (10,000 halved three times), grown back now and then;
+    # one page in 20 comes back empty (with a token), as observed live.
+    assert served <= math.ceil(len(truth) / 1_250) * 21 / 20 + 3
     assert timeouts <= served
 
 

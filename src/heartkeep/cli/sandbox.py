@@ -33,7 +33,7 @@ def serve(
     ),
     documented_page_sizes: bool = typer.Option(
         False,
-        "--documented-page-sizes",
+        "--documented-pages",
         help="Google's documented page sizes (1440 by default, 10000 at most) instead of those "
         "seen live (about 50 by default, 5000 at most, now and then an empty page).",
     ),
