@@ -107,6 +107,18 @@ EXIT_CODES: tuple[ExitCode, ...] = (
         "`heartkeep auth login`, then `heartkeep sync`",
     ),
     ExitCode(
+        11,
+        "doctor_warnings",
+        "`heartkeep doctor` found warnings only: worth a look, nothing fails yet",
+        "do what each warning says",
+    ),
+    ExitCode(
+        12,
+        "doctor_problems",
+        "`heartkeep doctor` found a problem: something fails now or data is at risk",
+        "do what each problem says, then run `heartkeep doctor` again",
+    ),
+    ExitCode(
         75,
         "already_running",
         "another sync holds the lock; this run did nothing",

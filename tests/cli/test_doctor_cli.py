@@ -75,14 +75,14 @@ def test_a_healthy_setup_exits_0(
     assert "vault folder" in table.stdout
 
 
-def test_warnings_say_what_to_do_and_exit_1(
+def test_warnings_say_what_to_do_and_exit_11(
     world_factory, small_user, monkeypatch, pinned_wall_clock, settings
 ) -> None:
     world = make_world(world_factory, small_user, monkeypatch, pinned_wall_clock)
     os.chmod(world.settings.data_dir, 0o755)  # noqa: S103 - the loose folder under test
     os.chmod(world.settings.database, 0o644)
     code, report = doctor("--offline")
-    assert code == 1
+    assert code == 11
     loose = [f for f in report["findings"] if f["check"] == "paths" and f["level"] == "warning"]
     assert {f["action"] for f in loose} == {
         f"chmod 700 {world.settings.data_dir}",
@@ -105,7 +105,7 @@ def test_the_testing_trap_and_a_stopped_series_are_named(
         testing_app=True,
     )
     code, report = doctor("--offline")
-    assert code == 1, report
+    assert code == 11, report
     (trap,) = [f for f in report["findings"] if "Testing" in f["message"]]
     assert trap["level"] == "warning"
     assert "publish the OAuth app" in trap["action"]
@@ -114,7 +114,7 @@ def test_the_testing_trap_and_a_stopped_series_are_named(
     assert "watch worn" in stopped["action"]
 
 
-def test_a_damaged_database_is_a_problem_exit_2(
+def test_a_damaged_database_is_a_problem_exit_12(
     world_factory, small_user, monkeypatch, pinned_wall_clock
 ) -> None:
     world = make_world(world_factory, small_user, monkeypatch, pinned_wall_clock)
@@ -125,7 +125,7 @@ def test_a_damaged_database_is_a_problem_exit_2(
         data[number * 4096 : (number + 1) * 4096] = b"\xa5" * 4096
     database.write_bytes(bytes(data))
     code, report = doctor("--offline")
-    assert code == 2
+    assert code == 12
     (problem,) = [f for f in report["findings"] if f["check"] == "database"]
     assert problem["level"] == "problem"
     assert "is damaged" in problem["message"]

@@ -81,6 +81,8 @@ CASES_BY_CODE = {
     8: _import_format,
     9: _store,
     10: _no_data,
+    11: "tests/cli/test_doctor_cli.py::test_warnings_say_what_to_do_and_exit_11",
+    12: "tests/cli/test_doctor_cli.py::test_a_damaged_database_is_a_problem_exit_12",
     75: "test_another_sync_running_exits_75_also_as_json",
     130: "test_ctrl_c_exits_130_with_one_line",
 }

@@ -112,8 +112,7 @@ def test_hostile_options_end_in_a_documented_exit_code_and_a_message(
     result = CliRunner().invoke(app, argv, input="")
     output = result.stdout + result.stderr
     assert result.exit_code in DOCUMENTED, (argv, output, result.exception)
-    if argv[0] != "doctor":  # doctor's own statuses: 0 well, 1 warnings, 2 a problem
-        assert result.exit_code != 1, (argv, output, result.exception)  # 1 is a bug
+    assert result.exit_code != 1, (argv, output, result.exception)  # 1 is a bug
     assert result.exception is None or isinstance(result.exception, SystemExit), (argv, output)
     assert "Traceback" not in output, argv
     if result.exit_code != 0 and argv[0] != "doctor":  # doctor's findings are on stdout

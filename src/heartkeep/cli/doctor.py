@@ -1,6 +1,6 @@
 """`heartkeep doctor`: a skin over `api.doctor` — one line per finding, or `--json`.
 
-The exit status is the report's (0 all well, 1 warnings only, 2 a problem), so a monitoring
+The exit status is the report's (0 all well, 11 warnings only, 12 a problem), so a monitoring
 check or a cron job can page someone without parsing the text.
 """
 
@@ -43,7 +43,7 @@ def doctor_command(
     """Check paths and permissions, account access (the 7-day Testing trap), database
     integrity, last syncs, stopped series, a schedule and the clock; say what to do.
 
-    Exit codes: 0 all well; 1 warnings only; 2 at least one problem.
+    Exit codes: 0 all well; 11 warnings only; 12 at least one problem.
     """
     report = api.doctor(
         load_settings({"database": database}),

@@ -7,12 +7,13 @@ problem (something fails now or data is at risk).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 Level = Literal["ok", "warning", "problem"]
-_RANK: dict[Level, int] = {"ok": 0, "warning": 1, "problem": 2}
+_LEVELS: tuple[Level, ...] = ("ok", "warning", "problem")
+_RANK: dict[Level, int] = {level: rank for rank, level in enumerate(_LEVELS)}
+_STATUS: dict[Level, int] = {"ok": 0, "warning": 11, "problem": 12}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +42,22 @@ class DoctorReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all well, 1 warnings only, 2 a problem."""
-        return max((_RANK[finding.level] for finding in self.findings), default=0)
+        """0 all well, 11 warnings only, 12 a problem: statuses of their own in the exit-code
+        table, so a monitoring job never mistakes a finding for a bug (1) or bad usage (2)."""
+        return _STATUS[self.worst]
+
+    @property
+    def worst(self) -> Level:
+        """The most serious level among the findings ("ok" when there are none)."""
+        rank = max((_RANK[finding.level] for finding in self.findings), default=0)
+        return _LEVELS[rank]
 
     def of(self, check: str) -> list[Finding]:
         return [finding for finding in self.findings if finding.check == check]
 
     def as_json(self) -> dict[str, object]:
-        levels: Sequence[Level] = ("ok", "warning", "problem")
         return {
-            "status": levels[self.exit_code],
+            "status": self.worst,
             "exit_code": self.exit_code,
             "findings": [finding.as_json() for finding in self.findings],
         }
