@@ -17,11 +17,14 @@ Zero is not counted here: Fitbit writes 0 for "no reading", and importers skip i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 from heartkeep.model import Sample
 
 MIN_BPM = 20
 MAX_BPM = 300
+
+_BPM = itemgetter(1)  # Sample.bpm
 
 
 def plausible(bpm: float) -> bool:
@@ -31,10 +34,8 @@ def plausible(bpm: float) -> bool:
 
 def keep_plausible(samples: Sequence[Sample]) -> tuple[Sequence[Sample], int]:
     """The samples with plausible bpm (the same sequence when all are), and how many were not."""
-    for sample in samples:
-        if not MIN_BPM <= sample.bpm <= MAX_BPM:
-            break
-    else:
+    # Two passes at C speed (a sync page is 10,000 samples; the usual answer is "all good").
+    if not samples or (min(map(_BPM, samples)) >= MIN_BPM and max(map(_BPM, samples)) <= MAX_BPM):
         return samples, 0
     kept = [sample for sample in samples if MIN_BPM <= sample.bpm <= MAX_BPM]
     return kept, len(samples) - len(kept)
