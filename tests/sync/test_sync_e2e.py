@@ -29,7 +29,8 @@ def heart_rate_requests(world) -> int:
 def test_first_sync_of_a_short_history_equals_ground_truth_and_needs_one_request_per_page(
     world_factory, small_user
 ) -> None:
-    world = world_factory(users=(small_user(5),))
+    # Google's documented 10,000-point pages (the sandbox serves ~5,000 by default, as live)
+    world = world_factory(users=(small_user(5),), page_size_mode="documented")
     report = world.sync()
     assert report.exit_code == 0, report.as_json()
     history = world.history()
@@ -271,7 +272,7 @@ def test_a_provider_that_stays_down_ends_the_run_cleanly_within_bounded_time(
 def test_empty_pages_that_still_carry_a_token_do_not_end_the_walk(
     world_factory, small_user
 ) -> None:
-    world = world_factory(users=(small_user(4),), empty_page_every=3)
+    world = world_factory(users=(small_user(4),), empty_page_every=3, page_size_mode="documented")
     report = world.sync()
     assert report.exit_code == 0
     history = world.history()
