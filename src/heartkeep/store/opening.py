@@ -2,9 +2,10 @@
 
 Why two ways in.  A writer (sync, import, demo) may make things worse if the file is damaged —
 SQLite will happily add pages to a broken B-tree — so it runs `PRAGMA quick_check` first and
-refuses a file that fails it, and it refuses another program's SQLite file instead of adding our
-tables to it.  It creates what is missing privately: folders 0700, the file 0600 (SQLite gives
-the -wal and -shm files the database file's mode).
+refuses a file that fails it (`check_stamp.py`: when an earlier check may be trusted), and it
+refuses another program's SQLite file instead of adding our tables to it.  It creates what is
+missing privately: folders 0700, the file 0600 (SQLite gives the -wal and -shm files the
+database file's mode).
 
 A reader (status, stats, export, report, plots) opens with `mode=ro`, so a typo'd `--database`
 never creates a file or a folder, and a read-only data folder still reads.  SQLite can only read
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 from heartkeep.config import make_private_dir
+from heartkeep.store.check_stamp import last_clean_check
 from heartkeep.store.failures import (
     StoreLocked,
     StoreUnavailable,
@@ -36,8 +39,9 @@ from heartkeep.store.migrations import LATEST_VERSION, migrate, schema_version
 _OUR_TABLES = {"account", "heart_rate", "sync_state"}
 
 
-def open_writer(path: Path, *, busy_timeout_s: float) -> sqlite3.Connection:
-    """A checked, migrated, WAL connection for writing; `StoreError` (exit 9) if it cannot be."""
+def open_writer(path: Path, *, busy_timeout_s: float) -> tuple[sqlite3.Connection, float]:
+    """A checked, migrated, WAL connection for writing, and when the file was last found sound
+    (`StoreError`, exit 9, if it cannot be had)."""
     try:
         make_private_dir(path.parent)
         if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
@@ -53,8 +57,10 @@ def open_writer(path: Path, *, busy_timeout_s: float) -> sqlite3.Connection:
         raise store_failure(failure, path) from failure
     try:
         version = check_identity(db, path)
-        if version > 0:
+        checked_s = last_clean_check(path) if version > 0 else time.time()
+        if checked_s is None:
             check_integrity(db, path)
+            checked_s = time.time()
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db, path=str(path))
@@ -63,7 +69,7 @@ def open_writer(path: Path, *, busy_timeout_s: float) -> sqlite3.Connection:
         if isinstance(failure, sqlite3.Error | OSError):
             raise store_failure(failure, path) from failure
         raise
-    return db
+    return db, checked_s
 
 
 def open_reader(path: Path, *, busy_timeout_s: float) -> sqlite3.Connection:
@@ -82,7 +88,7 @@ def open_reader(path: Path, *, busy_timeout_s: float) -> sqlite3.Connection:
     if version < LATEST_VERSION:
         # An older heartkeep's file (or an empty one): upgrade it once, then read as usual.
         db.close()
-        open_writer(path, busy_timeout_s=busy_timeout_s).close()
+        open_writer(path, busy_timeout_s=busy_timeout_s)[0].close()
         return open_reader(path, busy_timeout_s=busy_timeout_s)
     return db
 

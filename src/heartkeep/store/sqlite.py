@@ -24,6 +24,7 @@ from typing import Any
 
 from heartkeep.errors import StoreError
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window
+from heartkeep.store.check_stamp import remember_clean_close
 from heartkeep.store.failures import store_failure
 from heartkeep.store.forgetting import ForgetReport, delete_account_rows
 from heartkeep.store.opening import integrity_problems, open_empty, open_reader, open_writer
@@ -57,12 +58,13 @@ class SqliteStore(ImportRunsMixin):
         created, no integrity check is paid for); otherwise checked, private and migrated.
         `missing_ok` (readers only): a file that is not there reads as an empty store."""
         self.path = path
+        self._checked_s: float | None = None  # writers: when the file was last found sound
         if readonly and missing_ok and not path.exists():
             self._db = open_empty()
         elif readonly:
             self._db = open_reader(path, busy_timeout_s=busy_timeout_s)
         else:
-            self._db = open_writer(path, busy_timeout_s=busy_timeout_s)
+            self._db, self._checked_s = open_writer(path, busy_timeout_s=busy_timeout_s)
         self._depth = 0
         self._account_ids: dict[str, int] = {}
         self._upsert_sql: dict[tuple[int, int], str] = {}
@@ -70,6 +72,9 @@ class SqliteStore(ImportRunsMixin):
     # lifecycle --------------------------------------------------------------------------------
     def close(self) -> None:
         self._db.close()
+        if self._checked_s is not None and self._depth == 0:
+            remember_clean_close(self.path, self._checked_s)
+            self._checked_s = None
 
     def __enter__(self) -> SqliteStore:
         return self
