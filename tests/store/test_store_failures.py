@@ -106,7 +106,7 @@ def test_what_heartkeep_creates_is_private(world_factory, small_user):
         assert store.sample_count(world.account_key) > 0
         modes = {
             path.name: stat.S_IMODE(path.stat().st_mode)
-            for path in (data_dir, world.settings.vault_dir, database)
+            for path in (data_dir, world.settings.vault_dir, database, data_dir / "sync.lock")
         }
         for suffix in ("-wal", "-shm"):
             sidecar = database.with_name(database.name + suffix)
@@ -115,3 +115,4 @@ def test_what_heartkeep_creates_is_private(world_factory, small_user):
     assert modes[data_dir.name] == 0o700
     assert modes[world.settings.vault_dir.name] == 0o700
     assert all(mode == 0o600 for name, mode in modes.items() if name.startswith(database.name))
+    assert modes["sync.lock"] == 0o600

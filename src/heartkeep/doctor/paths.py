@@ -26,7 +26,7 @@ def check_paths(settings: Settings) -> list[Finding]:
     ]
     if database is not None:
         if database.parent != settings.data_dir:
-            folders.append(("database folder", database.parent))
+            folders.append(("database", database.parent))
         files.append(("database", database))
         files += [
             ("database", database.with_name(database.name + suffix)) for suffix in ("-wal", "-shm")

@@ -35,7 +35,7 @@ def sync_lock(data_dir: Path) -> Iterator[Path]:
     if not os.access(data_dir, os.W_OK):
         # filelock would report a folder it cannot write as "someone else holds the lock".
         raise read_only(path, "the data folder is read-only")
-    lock = filelock.FileLock(str(path), timeout=0)
+    lock = filelock.FileLock(str(path), timeout=0, mode=0o600)  # private, like the rest
     try:
         lock.acquire()
     except filelock.Timeout:
