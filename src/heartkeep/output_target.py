@@ -184,7 +184,7 @@ class OutputTarget:
                 error = closed
         if isinstance(error, BrokenPipeError):
             self.reader_left = True
-            _silence_stdout()
+            silence_stdout()
             return True
         if isinstance(error, OSError):
             raise cannot_write(self.path, error) from error
@@ -210,7 +210,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point standard output at /dev/null: the reader is gone, and the interpreter's last flush
     must not fail with "Exception ignored ... BrokenPipeError" on stderr."""
     try:
@@ -224,4 +224,13 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-__all__ = ["STDOUT", "OutputTarget", "Sink", "Writable", "cannot_write", "describe", "is_stdout"]
+__all__ = [
+    "STDOUT",
+    "OutputTarget",
+    "Sink",
+    "Writable",
+    "cannot_write",
+    "describe",
+    "is_stdout",
+    "silence_stdout",
+]

@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from heartkeep.cli import failures, options, render
 from heartkeep.errors import HeartkeepError, InternalError
+from heartkeep.output_target import silence_stdout
 from heartkeep.redaction import redact
 
 _ARGS = "heartkeep.args"
@@ -48,6 +49,9 @@ class _HeartkeepGroup(TyperGroup):
             raise typer.Exit(2) from None
         except (KeyboardInterrupt, typer.Abort):
             _fail(failures.interrupted())
+        except BrokenPipeError:  # `heartkeep … | head`: the reader has all it wanted
+            silence_stdout()
+            raise typer.Exit(0) from None
         except Exception as error:  # noqa: BLE001 - the CLI's last resort, see the docstring
             failure = failures.translate(error)
             if isinstance(failure, InternalError) and render.verbosity() == render.VERBOSE:
