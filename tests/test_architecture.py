@@ -6,7 +6,8 @@
     doctor                                      ← auth, store, sync and the rows above
     importers, exporters, analysis, charts      ← store, model and the rows above (not sync)
     api                                         ← everything above; the only place parts are wired
-    cli                                         ← api, its own modules, plain types and sync events
+    cli                                         ← api, its own modules, plain types, sync events
+                                                  and output_target (a closed standard output)
     sandbox                                     ← model and errors at most; never the client side
 
 The sandbox stays separate on purpose: if the emulator shared our parsing, a misreading of the
@@ -39,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"*"},
     # sync events are the plain data render.py shows; the sandbox's public demo credentials are
     # printed by `heartkeep sandbox serve`
-    "cli": BASE | {"config", "api", "cli", "sync.events", "sandbox.credentials"},
+    "cli": BASE | {"config", "api", "cli", "sync.events", "sandbox.credentials", "output_target"},
     "sandbox": {"model", "errors", "sandbox"},
     "__init__": BASE,
     "__main__": {"cli"},
