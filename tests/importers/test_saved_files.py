@@ -89,7 +89,12 @@ def test_json_reads_the_same_whatever_the_encoding_or_nesting(data, encoding, wr
     assert jsontext.load_json(ENCODINGS[encoding](text)) == data
 
 
-@given(text=st.text(), encoding=st.sampled_from(sorted(ENCODINGS)))
+# A text starting with NUL cannot be told apart: UTF-16-LE's BOM followed by "\x00" is the bytes
+# FF FE 00 00, which is UTF-32-LE's BOM.  No saved response starts with NUL, so leave it out.
+@given(
+    text=st.text().filter(lambda text: not text.startswith("\x00")),
+    encoding=st.sampled_from(sorted(ENCODINGS)),
+)
 def test_text_decodes_the_same_whatever_the_encoding(text, encoding):
     assert jsontext.decode(ENCODINGS[encoding](text)) == text
 
