@@ -1,0 +1,428 @@
+"""Reading a year back: heartkeep against what a skilled user would type instead (issue 11).
+
+Builds (or reuses) a store of the sandbox demo user's synthetic physiology, written the way
+sync writes it — a real `api.sync` backfill against the sandbox at its best case (Google's
+documented 10,000-point pages, quota lifted, sandbox in another process) — cached under
+`bench/.cache/` by days and schema version.  Then runs each command side by side with its
+plain alternative (`plain_alternatives.py`) on that store, each run in a fresh child process:
+CPU is the child's user + sys time (`os.wait4`), peak RSS the child's `ru_maxrss` (the driver
+imports nothing heavy, so the fork it starts from adds little).  Medians over `--runs`.
+Prints a line per comparison: heartkeep CPU, plain CPU, ratio, target, peak RSS, pass/miss.
+Nothing is asserted; the figures go in the report.
+
+Sync ingest is the figure `bench_sync.py --client` prints (client CPU of a backfill, observed
+pages, sandbox in another process), compared with `INGEST_BASELINE`, measured before the
+aggregates of issue 11 existed, to show that maintaining them costs nothing that matters.
+
+    .venv/bin/python bench/bench_reads.py --days 30   # quick: under 3 minutes
+    .venv/bin/python bench/bench_reads.py             # a year (~8 M samples; build ~2 min once)
+
+The `sqlite3` shell (Debian: `apt-get install sqlite3`) and `adbc-driver-sqlite` (the `bench`
+extra) are needed for their comparisons; without them those lines say so and are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import plain_alternatives as plain
+
+BENCH = Path(__file__).resolve().parent
+CACHE = BENCH / ".cache"
+BIN = Path(sys.executable).parent
+HEARTKEEP = str(BIN / "heartkeep")
+ZONE = "Europe/Berlin"
+# The sandbox's fixed test start (heartkeep.sandbox.config.TEST_START_S): the store's last day.
+TEST_START_S = 1_795_176_000
+LAST_DAY = dt.datetime.fromtimestamp(TEST_START_S, dt.UTC).date()
+
+# `bench_sync.py --client --days 30` (client CPU samples/s, observed pages, no VACUUM within
+# 30 days), median of 3 runs at commit 882a106 on 2026-12-01 — before the aggregates of issue 11
+# — on the shared 2-core machine (load average 4.9).  Re-measure on a quiet machine before
+# reading much into a few per cent.
+INGEST_BASELINE = {"commit": "882a106", "days": 30, "samples_per_s": 203_651}
+INGEST_NOISE = 0.05  # a run within 5 % of the baseline counts as no regression
+
+TARGETS = {
+    "stats": 0.2,  # × the plain sqlite3 GROUP BY with wear
+    "chart": 1.5,  # s CPU including start-up
+    "parquet": 1.5,  # × ADBC + pyarrow
+    "parquet_rss_mb": 200.0,
+    "csv": 1.2,  # × sqlite3 -csv
+    "startup": 0.15,  # s CPU
+    "import": 1.0,  # × the minimal import's samples/s (at least)
+}
+
+
+@dataclass
+class Run:
+    cpu_s: float
+    rss_mb: float
+
+
+def run_child(
+    argv: Sequence[str], *, env: dict[str, str], stdout: Path | None = None
+) -> tuple[Run, str]:
+    """Run one child to its end; its CPU (user + sys) and peak RSS from `wait4`, and stdout
+    when not sent to `stdout` (a file).  Exits the bench with the child's stderr if it fails."""
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
+        sink = stdout.open("wb") if stdout else out
+        try:
+            child = subprocess.Popen(
+                argv, stdout=sink, stderr=err, stdin=subprocess.DEVNULL, env=env
+            )
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            if stdout:
+                sink.close()
+        if child.returncode != 0:
+            err.seek(0)
+            sys.exit(f"{' '.join(argv)} exited {child.returncode}:\n{err.read().decode()[-2000:]}")
+        out.seek(0)
+        text = out.read().decode()
+    return Run(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), text
+
+
+def median_run(runs: int, once: Callable[[int], Run]) -> Run:
+    """Median CPU over `runs` calls of `once(i)`; the largest peak RSS of them."""
+    results = [once(i) for i in range(runs)]
+    return Run(statistics.median(r.cpu_s for r in results), max(r.rss_mb for r in results))
+
+
+def verdict(ok: bool) -> str:
+    return "pass" if ok else "MISS"
+
+
+def line(name: str, ours: Run, theirs: Run | None, ratio: str, target: str, ok: bool) -> None:
+    plain_s = f"{theirs.cpu_s:8.2f}" if theirs else f"{'—':>8}"
+    print(
+        f"{name:<30} {ours.cpu_s:9.2f} {plain_s} {ratio:>7} {target:>13} "
+        f"{ours.rss_mb:7.0f} {verdict(ok):>5}",
+        flush=True,
+    )
+
+
+def schema_version(env: dict[str, str]) -> int:
+    code = "from heartkeep.store.migrations import LATEST_VERSION; print(LATEST_VERSION)"
+    _, text = run_child([sys.executable, "-c", code], env=env)
+    return int(text)
+
+
+def store_for(days: int, env: dict[str, str]) -> Path:
+    """The cached store of `days` synced days, built through a real sync when missing."""
+    folder = CACHE / f"reads-{days}d-schema{schema_version(env)}"
+    database = folder / "heartkeep.sqlite"
+    if database.exists():
+        print(f"store: reusing {database.relative_to(BENCH.parent)}")
+        return database
+    folder.mkdir(parents=True, exist_ok=True)
+    building = folder / "building.sqlite"
+    for stale in folder.glob("building.sqlite*"):
+        stale.unlink()
+    print(f"store: building {days} days through a sandbox sync (once) …", flush=True)
+    run, text = run_child(
+        [sys.executable, __file__, "--build", str(building), "--days", str(days)], env=env
+    )
+    building.rename(database)
+    print(f"store: {text.strip()}; {run.cpu_s:.0f} s CPU for client and sandbox")
+    return database
+
+
+def build(database: Path, days: int) -> None:
+    """Child: back-fill `days` of the demo user into `database` with `api.sync`."""
+    from dataclasses import replace
+
+    from bench_sync import consent, sandbox_process
+    from heartkeep import api
+    from heartkeep.auth import login
+    from heartkeep.clock import FakeClock
+    from heartkeep.config import load_settings
+
+    os.environ["HEARTKEEP_HOME"] = tempfile.mkdtemp(prefix="hk-bench-reads-build-")
+    clock = FakeClock(TEST_START_S)
+    with sandbox_process("documented") as url:
+        settings = replace(load_settings(), sandbox_url=url, database=str(database))
+        login(settings, clock=clock, provider="google", open_browser=consent, timeout_s=10)
+        report = api.sync(settings, clock=clock, since=LAST_DAY - dt.timedelta(days=days))
+    (account,) = report.accounts
+    size_mb = database.stat().st_size / 1e6
+    print(f"{account.samples_added:,} samples, {size_mb:,.0f} MB ({account.status})")
+
+
+def plain_csv_sql(env: dict[str, str]) -> tuple[str, str]:
+    """heartkeep's own `sqlite3 -csv` equivalent of its CSV export when it has one (issue 11),
+    else ours; and where it came from."""
+    code = (
+        "import heartkeep.exporters.csv as m\n"
+        "names = [n for n in dir(m) if n.isupper() and ('SQL' in n or 'QUERY' in n)]\n"
+        "values = [getattr(m, n) for n in names]\n"
+        "print(next((n + '\\0' + v for n, v in zip(names, values) "
+        "if isinstance(v, str) and 'SELECT' in v.upper()), ''))"
+    )
+    _, text = run_child([sys.executable, "-c", code], env=env)
+    name, _, sql = text.rstrip("\n").partition("\0")
+    if sql:
+        return sql, f"heartkeep.exporters.csv.{name}"
+    return plain.CSV_SQL, "plain_alternatives.CSV_SQL (heartkeep exposes none yet)"
+
+
+def first_difference(a: Path, b: Path) -> str | None:
+    """None when the files are byte-identical, else the first differing line of each."""
+    with a.open("rb") as fa, b.open("rb") as fb:
+        for number, (la, lb) in enumerate(zip(fa, fb, strict=False), start=1):
+            if la != lb:
+                return f"line {number}: heartkeep {la!r} vs sqlite3 {lb!r}"
+        rest_a, rest_b = fa.readline(), fb.readline()
+        if rest_a or rest_b:
+            return f"one ends first: heartkeep next {rest_a!r} vs sqlite3 next {rest_b!r}"
+    return None
+
+
+def compare_stats(ours: str, theirs: str) -> str:
+    """heartkeep's `stats --csv` against the plain SQL, day by day on samples and wear."""
+    import csv
+
+    rows = {
+        r["day"]: (int(r["samples"]), int(r["wear_s"])) for r in csv.DictReader(ours.splitlines())
+    }
+    differ = []
+    for day, samples, wear_s, *_ in csv.reader(theirs.splitlines()):
+        if day in rows and rows[day] != (int(samples), int(wear_s)):
+            differ.append(f"{day}: heartkeep {rows[day]} vs SQL {(int(samples), int(wear_s))}")
+    common = sum(1 for day, *_ in csv.reader(theirs.splitlines()) if day in rows)
+    if differ:
+        return f"NO on {len(differ)} of {common} days, first {differ[0]}"
+    return f"yes ({common} days: samples and wear seconds)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=365, help="days of synced history")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--import-days", type=int, help="days of the Takeout archive "
+                        "(default: 7, or 30 for a year)")  # fmt: skip
+    parser.add_argument("--ingest-days", type=int, default=30, help="days of the ingest sync")
+    parser.add_argument("--skip", default="", help="comma-separated: stats,charts,exports,"
+                        "startup,import,ingest")  # fmt: skip
+    parser.add_argument("--build", metavar="DATABASE", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build:
+        build(Path(args.build), args.days)
+        return
+    skip = set(filter(None, args.skip.split(",")))
+    work = Path(tempfile.mkdtemp(prefix="hk-bench-reads-"))
+    env = {**os.environ, "HEARTKEEP_HOME": str(work / "home"), "PYTHONPATH": str(BENCH)}
+    env.pop("HEARTKEEP_DATABASE", None)
+    try:
+        database = store_for(args.days, env)
+        since = (LAST_DAY - dt.timedelta(days=args.days)).isoformat()
+        period = ["--since", since, "--until", LAST_DAY.isoformat()]
+        store = ["--database", str(database)]
+        sqlite3_shell = shutil.which("sqlite3")
+        print(f"runs: median of {args.runs}, each a fresh process; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a shared machine)")  # fmt: skip
+        print(f"\n{'command':<30} {'heartkeep s':>9} {'plain s':>8} {'ratio':>7} {'target':>13} "
+              f"{'RSS MB':>7} {'':>5}")  # fmt: skip
+
+        def hk(*argv: str, out: Path | None = None) -> Callable[[int], Run]:
+            return lambda _i: run_child([HEARTKEEP, *argv], env=env, stdout=out)[0]
+
+        if "stats" not in skip:
+            ours = median_run(args.runs, hk("stats", "--csv", *period, *store))
+            if sqlite3_shell:
+                shell = [sqlite3_shell, "-csv", "-readonly", str(database), plain.STATS_SQL]
+                theirs = median_run(args.runs, lambda _i: run_child(shell, env=env)[0])
+                ratio = ours.cpu_s / theirs.cpu_s
+                target = f"≤ {TARGETS['stats']} ×"
+                line("stats", ours, theirs, f"{ratio:.2f}", target, ratio <= TARGETS["stats"])
+                _, hk_text = run_child([HEARTKEEP, "stats", "--csv", *period, *store], env=env)
+                _, sql_text = run_child(shell, env=env)
+                agree = compare_stats(hk_text, sql_text)
+                print(f"  same per-day samples and wear as the SQL: {agree}")
+            else:
+                line("stats", ours, None, "—", "no sqlite3", False)
+
+        if "charts" not in skip:
+            limit = TARGETS["chart"]
+            for name, argv in (
+                ("plot heatmap", ["plot", "heatmap", "-o", str(work / "heatmap.png")]),
+                ("plot trend", ["plot", "trend", "-o", str(work / "trend.png")]),
+                ("report", ["report", "-o", str(work / "report.html")]),
+            ):
+                ours = median_run(args.runs, hk(*argv, *period, *store))
+                line(name, ours, None, "—", f"≤ {limit} s", ours.cpu_s <= limit)
+
+        if "exports" not in skip:
+            exports(args.runs, work, database, env, sqlite3_shell)
+
+        if "startup" not in skip:
+            startup(args.runs, work, database, env)
+
+        if "import" not in skip:
+            days = args.import_days or (30 if args.days >= 365 else 7)
+            takeout_import(args.runs, days, work, env)
+
+        if "ingest" not in skip:
+            ingest(args.runs, args.ingest_days, env)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def exports(
+    runs: int, work: Path, database: Path, env: dict[str, str], sqlite3_shell: str | None
+) -> None:
+    store = ["--database", str(database)]
+    parquet = work / "heartkeep.parquet"
+    ours = median_run(
+        runs,
+        lambda _i: run_child(
+            [HEARTKEEP, "export", "-f", "parquet", "-o", str(parquet), *store], env=env
+        )[0],
+    )
+    if importlib.util.find_spec("adbc_driver_sqlite") is not None:
+        adbc = [sys.executable, str(BENCH / "plain_alternatives.py"), "adbc", str(database),
+                str(work / "adbc.parquet")]  # fmt: skip
+        theirs = median_run(runs, lambda _i: run_child(adbc, env=env)[0])
+        ratio = ours.cpu_s / theirs.cpu_s
+        ok = ratio <= TARGETS["parquet"] and ours.rss_mb <= TARGETS["parquet_rss_mb"]
+        target = f"≤ {TARGETS['parquet']} ×, 200MB"
+        line("export parquet", ours, theirs, f"{ratio:.2f}", target, ok)
+        print(f"  ADBC + pyarrow peak RSS {theirs.rss_mb:.0f} MB")
+    else:
+        line("export parquet", ours, None, "—", "no ADBC", False)
+        print("  adbc-driver-sqlite is not installed: pip install -e '.[bench]'")
+
+    csv_ours = work / "heartkeep.csv"
+    ours = median_run(
+        runs,
+        lambda _i: run_child(
+            [HEARTKEEP, "export", "-f", "csv", "-o", str(csv_ours), *store], env=env
+        )[0],
+    )
+    if not sqlite3_shell:
+        line("export csv", ours, None, "—", "no sqlite3", False)
+        print("  the sqlite3 shell is missing: apt-get install sqlite3 (Debian)")
+        return
+    sql, origin = plain_csv_sql(env)
+    csv_theirs = work / "sqlite3.csv"
+    shell = [sqlite3_shell, "-csv", "-header", "-readonly", str(database), sql]
+    theirs = median_run(runs, lambda _i: run_child(shell, env=env, stdout=csv_theirs)[0])
+    difference = first_difference(csv_ours, csv_theirs)
+    ratio = ours.cpu_s / theirs.cpu_s
+    ok = ratio <= TARGETS["csv"] and difference is None
+    line("export csv", ours, theirs, f"{ratio:.2f}", f"≤ {TARGETS['csv']} ×, same", ok)
+    print(
+        f"  byte-identical to sqlite3 -csv: {'yes' if difference is None else 'NO, ' + difference}"
+    )
+    print(f"  sqlite3 query: {origin}")
+    for path in (parquet, csv_ours, csv_theirs, work / "adbc.parquet"):
+        path.unlink(missing_ok=True)
+
+
+def startup(runs: int, work: Path, database: Path, env: dict[str, str]) -> None:
+    """`--help`, `status` on the store, and a sync with no account connected (the vault of a
+    fresh home is empty: exit 10 after reading it), against `python -c pass`."""
+    baseline = median_run(runs, lambda _i: run_child([sys.executable, "-c", "pass"], env=env)[0])
+    limit = TARGETS["startup"]
+
+    def noop_sync(_i: int) -> Run:
+        argv = [HEARTKEEP, "sync", "--database", str(database)]
+        with tempfile.TemporaryFile() as err:
+            child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=env)
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 10:  # 10: no account is connected, as intended here
+            sys.exit(f"{' '.join(argv)} exited {child.returncode}, not 10 (no account)")
+        return Run(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+    for name, once in (
+        ("--help", lambda _i: run_child([HEARTKEEP, "--help"], env=env)[0]),
+        (
+            "status",
+            lambda _i: run_child([HEARTKEEP, "status", "--database", str(database)], env=env)[0],
+        ),
+        ("sync (none connected)", noop_sync),
+    ):
+        ours = median_run(runs, once)
+        ratio = ours.cpu_s / baseline.cpu_s
+        line(
+            f"start-up: {name}", ours, baseline, f"{ratio:.0f}", f"≤ {limit} s", ours.cpu_s <= limit
+        )
+    print(f"  plain = python -c pass ({baseline.rss_mb:.0f} MB)")
+
+
+def takeout_import(runs: int, days: int, work: Path, env: dict[str, str]) -> None:
+    """`heartkeep import takeout` against the minimal import, on bench_import_export's archive."""
+    archive = work / "takeout.zip"
+    code = (
+        "import sys, bench_import_export as b; from pathlib import Path; "
+        "print(b.generate(Path(sys.argv[1]), int(sys.argv[2])))"
+    )
+    _, text = run_child([sys.executable, "-c", code, str(archive), str(days)], env=env)
+    samples = int(text)
+
+    def ours_once(i: int) -> Run:
+        home = work / f"import-home-{i}"
+        run = run_child([HEARTKEEP, "import", "takeout", str(archive), "--time-zone", ZONE,
+                         "--quiet"], env={**env, "HEARTKEEP_HOME": str(home)})[0]  # fmt: skip
+        shutil.rmtree(home)
+        return run
+
+    def theirs_once(i: int) -> Run:
+        target = work / f"minimal-{i}.sqlite"
+        argv = [sys.executable, str(BENCH / "plain_alternatives.py"), "import", str(archive),
+                str(target), ZONE]  # fmt: skip
+        run = run_child(argv, env=env)[0]
+        for path in work.glob(f"minimal-{i}.sqlite*"):
+            path.unlink()
+        return run
+
+    ours = median_run(runs, ours_once)
+    theirs = median_run(runs, theirs_once)
+    speed = theirs.cpu_s / ours.cpu_s
+    name = f"import takeout ({days} d)"
+    line(name, ours, theirs, f"{speed:.2f}", f"≥ {TARGETS['import']} × speed", speed >= 1)
+    print(f"  {samples:,} samples: heartkeep {samples / ours.cpu_s:,.0f}/s, minimal orjson + "
+          f"executemany {samples / theirs.cpu_s:,.0f}/s (CPU incl. start-up)")  # fmt: skip
+    archive.unlink()
+
+
+def ingest(runs: int, days: int, env: dict[str, str]) -> None:
+    """The client-CPU ingest figure of `bench_sync.py --client`, against the baseline."""
+    rates = []
+    rss = []
+    for _ in range(runs):
+        argv = [sys.executable, str(BENCH / "bench_sync.py"), "--client", "--days", str(days)]
+        _, text = run_child(argv, env=env)
+        for row in text.splitlines():
+            if row.startswith("client ingest"):
+                rates.append(int(row.split()[2].replace(",", "")))
+            elif row.startswith("client peak RSS"):
+                rss.append(float(row.split()[3]))
+    rate = statistics.median(rates)
+    base = INGEST_BASELINE["samples_per_s"]
+    ratio = rate / base
+    ok = ratio >= 1 - INGEST_NOISE
+    print(
+        f"{f'sync ingest ({days} d)':<30} {rate:>9,.0f} {base:>8,} {ratio:7.2f} "
+        f"{'≥ baseline':>13} {max(rss):7.0f} {verdict(ok):>5}"
+    )
+    print(f"  samples/s of client CPU (bench_sync.py --client --days {days}), plain = the "
+          f"baseline at {INGEST_BASELINE['commit']} ({INGEST_BASELINE['days']} d); "
+          f"±{INGEST_NOISE:.0%} counts as no regression")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
