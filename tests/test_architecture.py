@@ -7,7 +7,10 @@
     importers, exporters, analysis, charts      ← store, model and the rows above (not sync)
     api                                         ← everything above; the only place parts are wired
     cli                                         ← api, its own modules, plain types, sync events
-                                                  and output_target (a closed standard output)
+                                                  and output_target (a closed standard output);
+                                                  the dashboard package (its `dashboard` command)
+    dashboard                                   ← api, and the store read-only with analysis
+                                                  (its columnar data endpoints)
     sandbox                                     ← model and errors at most; never the client side
 
 The sandbox stays separate on purpose: if the emulator shared our parsing, a misreading of the
@@ -40,7 +43,10 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"*"},
     # sync events are the plain data render.py shows; the sandbox's public demo credentials are
     # printed by `heartkeep sandbox serve`
-    "cli": BASE | {"config", "api", "cli", "sync.events", "sandbox.credentials", "output_target"},
+    "cli": BASE
+    | {"config", "api", "cli", "sync.events", "sandbox.credentials", "output_target", "dashboard"},
+    # the web layer: sync and export through api, its data endpoints read the store (read-only)
+    "dashboard": BASE | {"config", "api", "store", "analysis", "dashboard"},
     "sandbox": {"model", "errors", "sandbox"},
     "__init__": BASE,
     "__main__": {"cli"},

@@ -107,9 +107,9 @@ def _root(
 
 def _register() -> None:
     """Attach every command module.  Each module exposes `register(app)`."""
-    from heartkeep.cli import auth, charts, data, demo, doctor, forget, sandbox, sync
+    from heartkeep.cli import auth, charts, dashboard, data, demo, doctor, forget, sandbox, sync
 
-    for module in (auth, sync, data, forget, charts, sandbox, demo, doctor):
+    for module in (auth, sync, data, forget, charts, dashboard, sandbox, demo, doctor):
         module.register(app)
 
 

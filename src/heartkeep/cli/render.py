@@ -99,6 +99,11 @@ def line(text: str) -> None:
     console.print(text, markup=False)
 
 
+def address(text: str) -> None:
+    """A line that ends in an address to copy: never folded at the terminal's width."""
+    console.print(text, markup=False, soft_wrap=True)
+
+
 def zone_changes(changes: int, reoffset: int) -> None:
     """Say that a wall clock's backward jumps were read as trips across zones, and what moved.
 

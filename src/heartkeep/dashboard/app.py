@@ -1,0 +1,257 @@
+"""The dashboard's Starlette app: the page, its static files and the data endpoints.
+
+Every handler is a few lines: parse the query, open the store read-only (`mode=ro`, exactly as
+`heartkeep status` does, so the dashboard never writes the database and never blocks a sync),
+call `queries`/`overview`, answer with orjson.  Sync and export go through `heartkeep.api`,
+the same functions the CLI calls.  `Guard` (security.py) sits in front of all of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from heartkeep import api
+from heartkeep.clock import Clock
+from heartkeep.config import Settings
+from heartkeep.dashboard import overview, queries
+from heartkeep.dashboard.security import Secrets
+from heartkeep.dashboard.sync_job import SyncJob
+from heartkeep.errors import HeartkeepError
+from heartkeep.model import Account
+from heartkeep.redaction import redact
+from heartkeep.store import SqliteStore, open_store
+
+STATIC = Path(str(files("heartkeep.dashboard") / "static"))
+_EXPORTS = {"csv": ("text/csv", "csv"), "parquet": ("application/vnd.apache.parquet", "parquet")}
+
+
+@dataclass
+class Context:
+    """What the handlers share: settings, the clock, the run's secrets and its sync job."""
+
+    settings: Settings
+    clock: Clock
+    secrets: Secrets
+    test_hooks: bool = False
+    job: SyncJob = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.job = SyncJob(
+            lambda on_event: api.sync(self.settings, clock=self.clock, on_event=on_event)
+        )
+
+    @contextmanager
+    def store(self) -> Iterator[SqliteStore]:
+        with open_store(self.settings.database, readonly=True, missing_ok=True) as store:
+            yield store
+
+
+class BadRequest(Exception):
+    """A query the page would never send: 400 with the reason."""
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def _account(store: SqliteStore, request: Request) -> Account:
+    key = request.query_params.get("account")
+    accounts = store.accounts()
+    if key:
+        for account in accounts:
+            if account.key == key:
+                return account
+        raise BadRequest(f"no account {key!r} in the store")
+    if not accounts:
+        raise BadRequest("no accounts yet: run `heartkeep sync` (or `heartkeep demo`) first")
+    return accounts[0]
+
+
+def _date(text: str | None, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text or "")
+    except ValueError:
+        raise BadRequest(f"{name} must be a date YYYY-MM-DD") from None
+
+
+def _int(text: str | None, name: str) -> int:
+    try:
+        return int(text or "")
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer") from None
+
+
+def handler(
+    context: Context, body: Callable[[Request], Any]
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a data handler: a bad query is 400, a store problem 503, both with a message."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            result = await asyncio.to_thread(body, request)
+        except BadRequest as bad:
+            return _json({"error": str(bad)}, 400)
+        except HeartkeepError as failure:
+            return _json({"error": redact(str(failure)), "exit": failure.exit_code}, 503)
+        return result if isinstance(result, Response) else _json(result)
+
+    return endpoint
+
+
+def create_app(context: Context) -> Starlette:
+    """The app (without the Guard, which the server wraps around it once the port is known)."""
+    page = (STATIC / "index.html").read_text()
+    page = page.replace("{{csrf}}", context.secrets.csrf)
+    page = page.replace("{{test}}", "1" if context.test_hooks else "0")
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page)
+
+    def accounts(request: Request) -> Any:
+        with context.store() as store:
+            found = store.accounts()
+            spans = {a.key: store.sample_span(a.key) for a in found}
+        out = []
+        for account in found:
+            span = spans[account.key]
+            out.append(
+                {
+                    "key": account.key,
+                    "display_name": account.display_name,
+                    "time_zone": account.time_zone,
+                    "first_s": None if span is None else span.start_s,
+                    "last_s": None if span is None else span.end_s - 1,
+                }
+            )
+        return {"accounts": out, "now_s": int(context.clock.now_s())}
+
+    def day(request: Request) -> Any:
+        with context.store() as store:
+            account = _account(store, request)
+            return queries.day(store, account, _date(request.query_params.get("date"), "date"))
+
+    def span(request: Request) -> Any:
+        """[start_s, end_s), or the local days [from, to] (inclusive) in the account's zone."""
+        query = request.query_params
+        with context.store() as store:
+            account = _account(store, request)
+            if "from" in query or "to" in query:
+                first, last = _date(query.get("from"), "from"), _date(query.get("to"), "to")
+                if last < first:
+                    raise BadRequest("to must not be before from")
+                window = queries.days_window(account, first, last)
+                start, end = window.start_s, window.end_s
+            else:
+                start, end = (
+                    _int(query.get("start_s"), "start_s"),
+                    _int(query.get("end_s"), "end_s"),
+                )
+            if end <= start:
+                raise BadRequest("end_s must be after start_s")
+            return queries.span(store, account, start, end)
+
+    def summary(request: Request) -> Any:
+        now_s = int(context.clock.now_s())
+        statuses = {s.account_key: s for s in api.status(context.settings, clock=context.clock)}
+        out = []
+        with context.store() as store:
+            for account in store.accounts():
+                stored = store.sample_span(account.key)
+                last_s = now_s if stored is None else min(now_s, stored.end_s - 1)
+                last = queries.local_day_of(last_s, account)
+                first = last - dt.timedelta(days=overview.CALENDAR_DAYS - 1)
+                stats = queries.day_stats(store, account, first, last)
+                status = statuses.get(account.key)
+                out.append(overview.account_overview(account, status, stats, first, last, now_s))
+        return {"accounts": out, "now_s": now_s}
+
+    def sync_state(request: Request) -> Any:
+        return context.job.snapshot()
+
+    def sync_start(request: Request) -> Any:
+        return context.job.start()
+
+    async def sync_events(request: Request) -> Response:
+        start = _int(request.query_params.get("from") or "0", "from")
+
+        async def stream() -> AsyncIterator[bytes]:
+            index = start
+            while True:
+                events, ended = await asyncio.to_thread(context.job.events_since, index, 1.0)
+                for event in events:
+                    yield b"data: " + orjson.dumps(event) + b"\n\n"
+                index += len(events)
+                if ended and not events:
+                    yield b"event: end\ndata: {}\n\n"
+                    return
+                if await request.is_disconnected():
+                    return
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    def export(request: Request, form: dict[str, Any]) -> Response:
+        fmt = str(form.get("format", ""))
+        if fmt not in _EXPORTS:
+            raise BadRequest("format must be csv or parquet")
+        since = _date(form.get("since"), "since")
+        until = _date(form.get("until"), "until")
+        folder = Path(tempfile.mkdtemp(prefix="heartkeep-dashboard-"))
+        target = folder / f"heart-rate.{_EXPORTS[fmt][1]}"
+        account = form.get("account") or None
+        api.export(context.settings, fmt, target, account=account, since=since, until=until)
+        name = f"heartkeep-{since}-{until}.{_EXPORTS[fmt][1]}"
+        return FileResponse(
+            target,
+            media_type=_EXPORTS[fmt][0],
+            filename=name,
+            background=BackgroundTask(_remove, folder),
+        )
+
+    async def export_endpoint(request: Request) -> Response:
+        try:
+            form = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _json({"error": "the body must be JSON"}, 400)
+        if not isinstance(form, dict):
+            return _json({"error": "the body must be a JSON object"}, 400)
+        return await handler(context, lambda r: export(r, form))(request)
+
+    routes = [
+        Route("/", index),
+        Route("/api/accounts", handler(context, accounts)),
+        Route("/api/overview", handler(context, summary)),
+        Route("/api/day", handler(context, day)),
+        Route("/api/range", handler(context, span)),
+        Route("/api/sync", handler(context, sync_state), methods=["GET"]),
+        Route("/api/sync", handler(context, sync_start), methods=["POST"]),
+        Route("/api/sync/events", sync_events),
+        Route("/api/export", export_endpoint, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Starlette(routes=routes)
+
+
+def _remove(folder: Path) -> None:
+    for path in folder.iterdir():
+        path.unlink(missing_ok=True)
+    folder.rmdir()

@@ -1,0 +1,230 @@
+"""The dashboard's data, read from the store and shaped for the page: compact and columnar.
+
+A day of one-second samples is 86,400 rows; one JSON object per sample would be ~3 MB.  Here a
+series is columns: `bpm` as a plain list of integers and the times as the first instant plus
+run-length-encoded deltas (`dt` = [delta, count, delta, count, …]), which a worn day compresses
+to a handful of pairs — about 3.3 bytes per sample, 290 KB for a full day before gzip.  The page
+expands the times and breaks the line wherever two samples are more than `GAP_S` apart.
+
+Zoomed-out ranges read minute buckets (min/mean/max: a spike never vanishes in a band) or whole
+days, so what a response costs follows what the screen can show, not the length of history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from heartkeep import timeline
+from heartkeep.analysis.daily import DayStats, daily_stats
+from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day
+from heartkeep.model import Account, DailyKind, Sample, Window
+from heartkeep.store import Store
+
+GAP_S = 120  # wider than this between two samples is a gap, drawn as one
+SAMPLES_UP_TO_S = 8 * 3600  # ranges up to this read every sample
+MINUTES_UP_TO_S = 16 * 86_400  # then minute buckets; longer ranges read whole days
+_ONE_DAY = dt.timedelta(days=1)
+
+IntArray = npt.NDArray[np.int64]
+
+
+def encode_times(instants: IntArray) -> dict[str, Any]:
+    """First instant and run-length-encoded deltas: `{"t0": s, "dt": [d, n, d, n, …]}`."""
+    if instants.size == 0:
+        return {"t0": None, "dt": []}
+    deltas = np.diff(instants)
+    runs: list[int] = []
+    if deltas.size:
+        edges = np.flatnonzero(np.diff(deltas)) + 1
+        starts = np.concatenate(([0], edges))
+        counts = np.diff(np.concatenate((starts, [deltas.size])))
+        pairs = np.empty(starts.size * 2, dtype=np.int64)
+        pairs[0::2] = deltas[starts]
+        pairs[1::2] = counts
+        runs = pairs.tolist()
+    return {"t0": int(instants[0]), "dt": runs}
+
+
+def _columns(batches: Iterable[Sequence[Sample]]) -> tuple[IntArray, IntArray, IntArray]:
+    parts = [np.asarray(batch, dtype=np.int64).reshape(-1, 3) for batch in batches if batch]
+    if not parts:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    table = np.concatenate(parts)
+    return table[:, 0], table[:, 1], table[:, 2]
+
+
+def offset_changes(instants: IntArray, offsets: IntArray) -> list[list[int]]:
+    """[[instant, offset_min], …] where the reported UTC offset changes (first sample first)."""
+    if instants.size == 0:
+        return []
+    where = np.concatenate(([0], np.flatnonzero(np.diff(offsets)) + 1))
+    return [[int(instants[i]), int(offsets[i])] for i in where]
+
+
+def _stats_json(stats: DayStats | None) -> dict[str, Any] | None:
+    if stats is None:
+        return None
+    return {
+        "samples": stats.samples,
+        "coverage": round(stats.coverage, 4),
+        "wear_s": stats.wear_s,
+        "day_length_s": stats.day_length_s,
+        "min_bpm": stats.min_bpm,
+        "mean_bpm": None if stats.mean_bpm is None else round(stats.mean_bpm, 1),
+        "max_bpm": stats.max_bpm,
+        "resting_bpm": stats.resting_provider or stats.resting_estimate,
+        "resting_source": "provider" if stats.resting_provider else "estimate",
+        "zone_minutes": {name: round(minutes, 1) for name, minutes in stats.zone_minutes},
+    }
+
+
+def day(
+    store: Store, account: Account, day: dt.date, max_hr: int = DEFAULT_MAX_HR
+) -> dict[str, Any]:
+    """Every sample of the local `day` with its true span (23 h, 25 h, a travel day's length),
+    the zone bounds to shade and the day's numbers."""
+    wide = days_window(account, day - _ONE_DAY, day + _ONE_DAY)
+    instants, bpms, offsets = _columns(store.iter_samples(account.key, wide))
+    local = (instants + offsets * 60) // 86_400
+    ordinal = (day - dt.date(1970, 1, 1)).days
+    mine = np.flatnonzero(local == ordinal)
+    if mine.size:
+        first, last = int(mine[0]), int(mine[-1])
+        previous = None if first == 0 else (int(instants[first - 1]), int(offsets[first - 1]))
+        span = timeline.lived_day_window(
+            day,
+            (int(instants[first]), int(offsets[first])),
+            (int(instants[last]), int(offsets[last])),
+            previous=previous,
+            zone_name=account.time_zone,
+        )
+        lo = max(0, first - 1)
+        stats_list = daily_stats(
+            [
+                [
+                    Sample(*row)
+                    for row in zip(
+                        instants[lo : last + 2].tolist(),
+                        bpms[lo : last + 2].tolist(),
+                        offsets[lo : last + 2].tolist(),
+                        strict=True,
+                    )
+                ]
+            ],
+            store.dailies(account.key, start=day, end=day + _ONE_DAY),
+            since=day,
+            until=day,
+            max_hr=max_hr,
+            zone_name=account.time_zone,
+        )
+    else:
+        span = timeline.local_day_window(day, account.time_zone)
+        stats_list = []
+    day_instants, day_bpms = instants[mine], bpms[mine]
+    stats = stats_list[0] if stats_list else None
+    provider = store.dailies(account.key, start=day, end=day + _ONE_DAY, kind=DailyKind.ZONES)
+    resting = None if stats is None else stats.resting_provider or stats.resting_estimate
+    zones, zone_source = zones_for_day(provider[0].zones if provider else (), resting, max_hr)
+    zone_offset = timeline.zone_offset_min(account.time_zone, span.start_s)
+    return {
+        "account": account.key,
+        "day": day.isoformat(),
+        "start_s": span.start_s,
+        "end_s": span.end_s,
+        "length_s": span.end_s - span.start_s,
+        "offsets": offset_changes(day_instants, offsets[mine]) or [[span.start_s, zone_offset]],
+        **encode_times(day_instants),
+        "bpm": day_bpms.tolist(),
+        "gap_s": GAP_S,
+        "zones": [{"name": z.name, "min_bpm": z.min_bpm} for z in zones],
+        "zone_source": zone_source,
+        "stats": _stats_json(stats),
+    }
+
+
+def resolution_for(span_s: int) -> str:
+    """What a range of `span_s` seconds is drawn from: samples, minutes or days."""
+    if span_s <= SAMPLES_UP_TO_S:
+        return "samples"
+    return "minutes" if span_s <= MINUTES_UP_TO_S else "days"
+
+
+def span(
+    store: Store, account: Account, start_s: int, end_s: int, max_hr: int = DEFAULT_MAX_HR
+) -> dict[str, Any]:
+    """[start_s, end_s) at the resolution its length calls for.
+
+    samples: `t0`/`dt`/`bpm`; minutes: `t0`/`dt` (bucket starts) with `min`/`mean`/`max`; days:
+    `t` (each local day's first instant) with `min`/`mean`/`max` and `resting`.
+    """
+    resolution = resolution_for(end_s - start_s)
+    out: dict[str, Any] = {"account": account.key, "start_s": start_s, "end_s": end_s}
+    out["resolution"] = resolution
+    if resolution == "days":
+        return out | _days(store, account, start_s, end_s, max_hr)
+    instants, bpms, _ = _columns(store.iter_samples(account.key, Window(start_s, end_s)))
+    if resolution == "samples":
+        return out | encode_times(instants) | {"bpm": bpms.tolist(), "gap_s": GAP_S}
+    return out | minute_buckets(instants, bpms)
+
+
+def minute_buckets(instants: IntArray, bpms: IntArray) -> dict[str, Any]:
+    """min/mean/max per UTC minute that has samples (a missing minute is a gap)."""
+    if instants.size == 0:
+        return encode_times(instants) | {"min": [], "mean": [], "max": [], "gap_s": GAP_S}
+    minutes = instants // 60
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(minutes)) + 1))
+    counts = np.diff(np.concatenate((starts, [instants.size])))
+    sums = np.add.reduceat(bpms, starts)
+    return encode_times(minutes[starts] * 60) | {
+        "min": np.minimum.reduceat(bpms, starts).tolist(),
+        "mean": np.round(sums / counts, 1).tolist(),
+        "max": np.maximum.reduceat(bpms, starts).tolist(),
+        "gap_s": GAP_S,
+    }
+
+
+def day_stats(
+    store: Store, account: Account, first: dt.date, last: dt.date, max_hr: int = DEFAULT_MAX_HR
+) -> list[DayStats]:
+    """Per-day statistics of the local days [first, last]."""
+    wide = days_window(account, first - _ONE_DAY, last + _ONE_DAY)
+    return daily_stats(
+        store.iter_samples(account.key, wide),
+        store.dailies(account.key, start=first, end=last + _ONE_DAY),
+        since=first,
+        until=last,
+        max_hr=max_hr,
+        zone_name=account.time_zone,
+    )
+
+
+def days_window(account: Account, first: dt.date, last: dt.date) -> Window:
+    """The UTC span of the local days [first, last] in the account's zone."""
+    return Window(
+        timeline.local_day_window(first, account.time_zone).start_s,
+        timeline.local_day_window(last, account.time_zone).end_s,
+    )
+
+
+def local_day_of(instant_s: int, account: Account) -> dt.date:
+    return timeline.local_date(instant_s, timeline.zone_offset_min(account.time_zone, instant_s))
+
+
+def _days(store: Store, account: Account, start_s: int, end_s: int, max_hr: int) -> dict[str, Any]:
+    first, last = local_day_of(start_s, account), local_day_of(max(start_s, end_s - 1), account)
+    rows = [s for s in day_stats(store, account, first, last, max_hr) if s.samples]
+    return {
+        "t": [timeline.local_day_window(s.day, account.time_zone).start_s for s in rows],
+        "min": [s.min_bpm for s in rows],
+        "mean": [None if s.mean_bpm is None else round(s.mean_bpm, 1) for s in rows],
+        "max": [s.max_bpm for s in rows],
+        "resting": [s.resting_provider or s.resting_estimate for s in rows],
+        "gap_s": 2 * 86_400,
+    }

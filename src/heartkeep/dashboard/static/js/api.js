@@ -1,0 +1,57 @@
+// Talking to the dashboard's server: same-origin fetches (the session cookie rides along),
+// the CSRF token on every POST, and decoding of the columnar payloads.
+
+const csrf = document.querySelector('meta[name="heartkeep-csrf"]').content;
+
+export class ApiError extends Error {}
+
+export async function getJSON(path, params = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== ""));
+  const response = await fetch(`${path}?${query}`, { credentials: "same-origin" });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(body.error || `${response.status} ${response.statusText}`);
+  return body;
+}
+
+export async function post(path, body = {}) {
+  return fetch(path, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-Heartkeep-CSRF": csrf },
+    body: JSON.stringify(body),
+  });
+}
+
+// {t0, dt: [delta, count, …]} → Float64Array of instants (seconds).
+export function decodeTimes(t0, runs, n) {
+  const out = new Float64Array(n);
+  if (t0 === null || n === 0) return out;
+  let t = t0, i = 0;
+  out[i++] = t;
+  for (let r = 0; r < runs.length; r += 2) {
+    const d = runs[r], count = runs[r + 1];
+    for (let k = 0; k < count; k++) { t += d; out[i++] = t; }
+  }
+  return out;
+}
+
+// Columns with a null inserted wherever two instants are more than gapS apart: uPlot breaks
+// the line there, so a gap is drawn as a gap and never bridged.
+export function withGaps(xs, columns, gapS) {
+  let gaps = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] - xs[i - 1] > gapS) gaps++;
+  const n = xs.length + gaps;
+  const x = new Array(n), cols = columns.map(() => new Array(n));
+  let j = 0;
+  for (let i = 0; i < xs.length; i++) {
+    if (i > 0 && xs[i] - xs[i - 1] > gapS) {
+      x[j] = xs[i - 1] + 1;
+      for (const c of cols) c[j] = null;
+      j++;
+    }
+    x[j] = xs[i];
+    for (let k = 0; k < cols.length; k++) cols[k][j] = columns[k][i];
+    j++;
+  }
+  return [x, ...cols];
+}

@@ -1,0 +1,112 @@
+// Overview: for each account, how fresh the data is (last sync and its age, a stopped series),
+// a year of coverage at a glance (one cell per day: click one to open that day), the resting
+// heart-rate trend with 7- and 30-day rolling means, and time in zones per week.
+
+import { getJSON } from "./api.js";
+import { axes, chart, cssVar, fullTime, ZONE_COLORS } from "./chart.js";
+import { card, clear, duration, el, fmt } from "./dom.js";
+import { hooks, ready } from "./state.js";
+
+const DAY_S = 86400;
+const noonUTC = (day) => Date.parse(`${day}T12:00:00Z`) / 1000;
+const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+
+function dayList(first, count) {
+  const out = [], start = noonUTC(first);
+  for (let i = 0; i < count; i++) out.push(new Date((start + i * DAY_S) * 1000).toISOString().slice(0, 10));
+  return out;
+}
+
+function freshness(status) {
+  if (!status || !status.account) return [card("Last sync", "never", "run “Sync now” or `heartkeep sync`")];
+  const ok = status.last_success ? `${duration(status.last_success_age_s)} ago` : "never";
+  return [
+    card("Last sync", ok, status.last_success ? status.last_success.replace("T", " ").replace("Z", " UTC") : null),
+    card("Newest sample", status.newest_sample_age_s === null ? "–" : `${duration(status.newest_sample_age_s)} old`),
+    card("Coverage 7 d · 30 d", `${fmt(status.coverage_7d * 100, 0)} % · ${fmt(status.coverage_30d * 100, 0)} %`),
+  ];
+}
+
+function calendar(info, days) {
+  const grid = el("div", { class: "calendar", role: "grid", "aria-label": "Coverage, one cell per day" });
+  const weekday = (new Date(`${days[0]}T12:00:00Z`).getUTCDay() + 6) % 7; // Monday first
+  for (let i = 0; i < weekday; i++) grid.append(el("span", { class: "cell pad" }));
+  days.forEach((day, i) => {
+    const value = info.calendar[i];
+    const level = value === null ? "none" : value < 0.25 ? "c1" : value < 0.5 ? "c2" : value < 0.75 ? "c3" : "c4";
+    const label = `${day}: ${value === null ? "no data" : `${Math.round(value * 100)} % covered`}`;
+    grid.append(el("a", {
+      class: `cell ${level}`, href: `/?view=day&date=${day}`, title: label, "aria-label": label,
+      "data-view": "day", "data-params": JSON.stringify({ date: day, account: info.account, from: "", to: "" }),
+    }));
+  });
+  return grid;
+}
+
+function restingChart(box, info, days) {
+  // From the first day with a value: a young history is not squeezed against the right edge.
+  let first = info.resting.findIndex((v) => v !== null);
+  if (first < 0) first = days.length - 1;
+  const cut = (list) => list.slice(first);
+  const xs = cut(days).map(noonUTC);
+  return chart(box, {
+    tzDate: utcDate,
+    scales: { x: { time: true } },
+    axes: axes("resting bpm", utcDate),
+    series: [{ value: (u, ts) => (ts === null ? "–" : new Date(ts * 1000).toISOString().slice(0, 10)) },
+      { label: "resting", stroke: cssVar("--muted"), width: 0, points: { show: true, size: 4, fill: cssVar("--muted") } },
+      { label: "7-day mean", stroke: cssVar("--line"), width: 2, points: { show: false } },
+      { label: "30-day mean", stroke: cssVar("--accent"), width: 2, points: { show: false } }],
+  }, [xs, cut(info.resting), cut(info.resting_7d), cut(info.resting_30d)], 220);
+}
+
+function zonesChart(box, weekly) {
+  const names = ["LIGHT", "MODERATE", "VIGOROUS", "PEAK"];
+  const xs = weekly.weeks.map((w) => noonUTC(w) + 3.5 * DAY_S);
+  // Stacked bars: each series is drawn as the running total up to its zone, biggest first.
+  const totals = names.map((_, k) => weekly.weeks.map((_, i) => names.slice(0, names.length - k).reduce((sum, n) => sum + weekly[n][i], 0)));
+  const bars = uPlot.paths.bars({ size: [0.7, 40] });
+  const series = [{}, ...names.slice().reverse().map((name, k) => ({
+    label: name.toLowerCase(), fill: cssVar(ZONE_COLORS[name]), stroke: cssVar(ZONE_COLORS[name]), paths: bars,
+    points: { show: false }, value: (u, v, si, i) => (i === null ? "–" : `${fmt(weekly[name][i])} min`),
+  }))];
+  const week = (u, ts) => (ts === null ? "–" : `week of ${new Date((ts - 3.5 * DAY_S) * 1000).toISOString().slice(0, 10)}`);
+  return chart(box, {
+    tzDate: utcDate,
+    scales: { x: { time: true, range: (u, min, max) => [min - 4 * DAY_S, max + 4 * DAY_S] } },
+    axes: axes("minutes", utcDate),
+    series: [{ value: week }, ...series.slice(1)],
+  }, [xs, ...totals], 220);
+}
+
+export async function renderOverview(root, { accounts }) {
+  const data = await getJSON("/api/overview");
+  if (hooks) hooks.payloads.overview = data;
+  const charts = [];
+  root.append(el("h1", {}, "Overview"));
+  if (!data.accounts.length) root.append(el("p", { class: "muted" }, "No account in the store yet: connect one with `heartkeep auth login`, then press Sync."));
+  for (const info of data.accounts) {
+    const days = dayList(info.first_day, info.calendar.length);
+    const warnings = (info.status.warnings || []).map((w) => el("p", { class: "warning", role: "alert" }, `⚠ ${w}`));
+    const section = el("section", { class: "account-card" },
+      el("h2", {}, info.display_name || info.account),
+      el("p", { class: "muted" }, info.display_name ? `${info.account} · ${info.time_zone}` : info.time_zone),
+      warnings,
+      el("div", { class: "cards" }, freshness(info.status)),
+      el("h3", {}, "Coverage, one cell per day"),
+      calendar(info, days),
+      el("div", { class: "legend-row muted" }, "less", ["none", "c1", "c2", "c3", "c4"].map((c) => el("span", { class: `cell ${c}` })), "more"),
+      el("h3", {}, "Resting heart rate"),
+    );
+    const resting = el("div", { class: "chart" });
+    const zones = el("div", { class: "chart" });
+    section.append(resting, el("h3", {}, "Time in zones per week"), zones);
+    root.append(section);
+    charts.push(restingChart(resting, info, days), zonesChart(zones, info.zones_weekly));
+    const grid = section.querySelector(".calendar");
+    grid.scrollLeft = grid.scrollWidth; // the newest weeks in view on a narrow screen
+  }
+  if (hooks) hooks.charts.overview = charts;
+  ready("overview");
+  return () => charts.forEach((u) => u.destroy());
+}

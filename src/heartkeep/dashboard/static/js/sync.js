@@ -1,0 +1,86 @@
+// Sync view: "Sync now" runs the same sync as `heartkeep sync` on the server, and the page
+// follows it live over server-sent events.  The server takes the same lock as the CLI: when
+// cron or a terminal is already syncing, the page says so and starts nothing.
+
+import { getJSON, post } from "./api.js";
+import { clear, el } from "./dom.js";
+import { ready } from "./state.js";
+
+function describe(event) {
+  switch (event.event) {
+    case "JobStarted": return `${event.account_key}: fetching ${event.stream} (${event.kind})`;
+    case "PageCommitted": return `${event.account_key}: ${event.stream} +${event.inserted.toLocaleString("en")} new, ${event.received.toLocaleString("en")} received`;
+    case "RateLimitWait": return `waiting ${event.wait_s.toFixed(1)} s for the rate limit (${event.cause})`;
+    case "RetryScheduled": return `retrying ${event.path} in ${event.wait_s.toFixed(1)} s: ${event.reason}`;
+    case "AccountFinished": return `${event.account_key}: ${event.status}, +${event.samples_added.toLocaleString("en")} samples, ${event.requests} requests${event.error ? ` — ${event.error}` : ""}`;
+    default: return null;
+  }
+}
+
+export async function renderSync(root) {
+  const state = el("p", { id: "sync-state", class: "status" });
+  const log = el("ol", { id: "sync-log", class: "log" });
+  const button = el("button", { type: "button", id: "sync-now", class: "primary" }, "Sync now");
+  let source = null;
+  root.append(el("h1", {}, "Sync"),
+    el("p", { class: "muted" }, "Fetches what is new for every connected account, exactly as `heartkeep sync` does, with the same lock: a sync already running from cron or a terminal is never doubled."),
+    el("div", { class: "toolbar" }, button), state, log);
+
+  function follow(from) {
+    if (source) source.close();
+    let seen = from;
+    source = new EventSource(`/api/sync/events?from=${from}`);
+    source.onmessage = (message) => {
+      const event = JSON.parse(message.data);
+      seen++;
+      if (event.event === "RequestSent") return;
+      if (event.event === "Finished") {
+        const added = event.samples_added.toLocaleString("en");
+        state.textContent = event.exit_code === 0 ? `Done: +${added} samples.` : `Finished with problems (exit ${event.exit_code}): +${added} samples.`;
+        state.dataset.state = event.exit_code === 0 ? "done" : "failed";
+      } else if (event.event === "Busy") {
+        state.textContent = "Another heartkeep sync is already running (cron, a timer or a terminal); this one was not started. Its data appears here once it finishes.";
+        state.dataset.state = "busy";
+      } else if (event.event === "Failed") {
+        state.textContent = `Sync failed: ${event.message}`;
+        state.dataset.state = "failed";
+      } else {
+        const text = describe(event);
+        if (text) {
+          log.append(el("li", {}, text));
+          while (log.children.length > 200) log.firstChild.remove();
+        }
+      }
+    };
+    source.addEventListener("end", () => { source.close(); source = null; button.disabled = false; });
+    source.onerror = () => { if (source && source.readyState === EventSource.CLOSED) button.disabled = false; };
+    return () => seen;
+  }
+
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    clear(log);
+    state.textContent = "Syncing…";
+    state.dataset.state = "running";
+    const response = await post("/api/sync");
+    if (!response.ok) {
+      state.textContent = `Could not start: ${(await response.json().catch(() => ({}))).error || response.status}`;
+      button.disabled = false;
+      return;
+    }
+    follow(0);
+  });
+
+  const now = await getJSON("/api/sync");
+  if (now.state === "running") {
+    button.disabled = true;
+    state.textContent = "Syncing…";
+    state.dataset.state = "running";
+    follow(0);
+  } else {
+    state.textContent = now.run ? `Last run from this page: ${now.state}.` : "No sync started from this page yet.";
+    state.dataset.state = now.state;
+  }
+  ready("sync");
+  return () => { if (source) source.close(); };
+}

@@ -1,0 +1,234 @@
+"""The dashboard as a person uses it, in Debian's Chromium: on a sandbox-synced store, open each
+view, click through days, zoom into a minute, press "Sync now", export a range.
+
+The sandbox and the dashboard share the sandbox's simulated clock, so "now", the data the
+watch uploaded and the sync the page starts never depend on the wall clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from heartkeep import timeline
+from heartkeep.cli import app
+from heartkeep.dashboard import DashboardServer
+from heartkeep.model import Window
+from heartkeep.sync.lock import sync_lock
+
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def world(world_factory, small_user):
+    synced = world_factory(users=(small_user(3),))
+    report = synced.sync()
+    assert report.exit_code == 0
+    return synced
+
+
+@pytest.fixture
+def dashboard(world):
+    with DashboardServer(world.settings, clock=world.clock, test_hooks=True) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser, dashboard):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    opened.on("pageerror", lambda e: problems.append(str(e)))
+    opened.set_default_timeout(TIMEOUT_MS)
+    opened.goto(dashboard.url)
+    ready(opened, "overview")
+    yield opened
+    context.close()
+    assert problems == []  # no script error, no CSP violation, no failed request
+
+
+def ready(page, view: str) -> None:
+    page.wait_for_selector(f"html[data-ready='{view}']", state="attached")
+
+
+def open_view(page, dashboard, query: str, view: str) -> None:
+    page.goto(f"{dashboard.base_url}/?{query}")
+    ready(page, view)
+
+
+def local_days(world) -> list[dt.date]:
+    with world.store() as store:
+        account = store.account(world.account_key)
+        span = store.sample_span(world.account_key)
+    assert account is not None
+    assert span is not None
+    first = timeline.local_date(
+        span.start_s, timeline.zone_offset_min(account.time_zone, span.start_s)
+    )
+    last = timeline.local_date(
+        span.end_s - 1, timeline.zone_offset_min(account.time_zone, span.end_s)
+    )
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def day_count(world, day: dt.date) -> int:
+    with world.store() as store:
+        account = store.account(world.account_key)
+        assert account is not None
+        window = timeline.local_day_window(day, account.time_zone)
+        return sum(
+            1
+            for batch in store.iter_samples(
+                world.account_key, Window(window.start_s - 86_400, window.end_s + 86_400)
+            )
+            for s in batch
+            if timeline.local_date(s.instant_s, s.offset_min) == day
+        )
+
+
+def test_overview_shows_the_account_its_freshness_and_a_year_of_days(page, world) -> None:
+    heading = page.locator("section.account-card h2")
+    assert world.account_key in heading.inner_text() or "Small Test" in heading.inner_text()
+    assert page.locator(".calendar a.cell").count() == 371
+    with_data = page.locator(".calendar a.cell:not(.none)")
+    assert with_data.count() == len(local_days(world))
+    assert "ago" in page.locator(".card", has_text="Last sync").inner_text()
+    # a day of the calendar opens that day
+    with_data.nth(1).click()
+    ready(page, "day")
+    assert f"date={local_days(world)[1].isoformat()}" in page.url
+
+
+def test_click_through_days_with_buttons_and_arrow_keys(page, dashboard, world) -> None:
+    days = local_days(world)
+    middle = days[1]
+    open_view(page, dashboard, f"view=day&date={middle}", "day")
+    assert page.locator("h1").inner_text() == f"Heart rate on {middle}"
+    samples = page.locator(".card", has_text="Samples").locator(".value").inner_text()
+    assert int(samples.replace(",", "")) == day_count(world, middle)
+    page.keyboard.press("ArrowLeft")
+    ready(page, "day")
+    assert page.locator("h1").inner_text() == f"Heart rate on {days[0]}"
+    page.click("#next-day")
+    ready(page, "day")
+    page.click("#next-day")
+    ready(page, "day")
+    assert page.locator("h1").inner_text() == f"Heart rate on {days[2]}"
+    page.go_back()
+    ready(page, "day")
+    assert f"date={middle}" in page.url
+
+
+def test_zooming_into_a_minute_draws_exactly_the_stored_samples(page, dashboard, world) -> None:
+    middle = local_days(world)[1]
+    open_view(page, dashboard, f"view=day&date={middle}", "day")
+    box = page.locator("#day-chart .u-over").bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+
+    def drag(x0: float, x1: float) -> None:
+        page.mouse.move(x0, y)
+        page.mouse.down()
+        page.mouse.move((x0 + x1) / 2, y, steps=3)
+        page.mouse.move(x1, y, steps=3)
+        page.mouse.up()
+
+    # 14:00 on a worn day: the first drag takes about a quarter of an hour, the second a minute
+    left = box["x"] + box["width"] * 14 / 24
+    drag(left, left + box["width"] * 0.01)
+    drag(box["x"] + box["width"] * 0.45, box["x"] + box["width"] * 0.52)
+    drawn = page.evaluate(
+        """() => {
+            const u = window.heartkeep.charts.day, {min, max} = u.scales.x, pts = [];
+            u.data[0].forEach((t, i) => {
+                if (t >= min && t <= max && u.data[1][i] !== null) pts.push([t, u.data[1][i]]);
+            });
+            return {min, max, pts};
+        }"""
+    )
+    assert drawn["max"] - drawn["min"] <= 120  # a minute or so
+    window = Window(math.ceil(drawn["min"]), math.floor(drawn["max"]) + 1)
+    stored = [[s.instant_s, s.bpm] for s in world.stored(window)]
+    assert len(stored) > 10
+    assert drawn["pts"] == stored
+    assert "from=" in page.url  # the zoom is part of the address: a bookmark keeps it
+
+
+def test_sync_now_fetches_new_data_and_the_day_view_shows_it(page, dashboard, world) -> None:
+    last = local_days(world)[-1]
+    before = day_count(world, last)
+    world.clock.advance(1800)  # half an hour later the watch has uploaded more
+    world.hold_devices()
+    open_view(page, dashboard, "view=sync", "sync")
+    page.click("#sync-now")
+    page.wait_for_selector("#sync-state[data-state='done']")
+    assert "+" in page.locator("#sync-state").inner_text()
+    assert page.locator("#sync-log li").count() > 0
+    after = day_count(world, last)
+    assert after > before
+    open_view(page, dashboard, f"view=day&date={last}", "day")
+    shown = page.locator(".card", has_text="Samples").locator(".value").inner_text()
+    assert int(shown.replace(",", "")) == after
+
+
+def test_a_running_sync_is_shown_not_doubled(page, dashboard, world) -> None:
+    open_view(page, dashboard, "view=sync", "sync")
+    with sync_lock(world.settings.data_dir):  # as if cron were syncing right now
+        page.click("#sync-now")
+        page.wait_for_selector("#sync-state[data-state='busy']")
+    assert "already running" in page.locator("#sync-state").inner_text()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_export_from_the_page_equals_heartkeep_export(
+    page, dashboard, world, tmp_path, fmt
+) -> None:
+    days = local_days(world)
+    since, until = days[0], days[1]
+    open_view(page, dashboard, f"view=range&from={since}&to={until}", "range")
+    page.select_option("#export-format", fmt)
+    with page.expect_download() as downloading:
+        page.click("#export")
+    from_page = tmp_path / f"page.{fmt}"
+    downloading.value.save_as(from_page)
+    assert downloading.value.suggested_filename == f"heartkeep-{since}-{until}.{fmt}"
+    from_cli = tmp_path / f"cli.{fmt}"
+    result = CliRunner().invoke(
+        app,
+        [
+            "export",
+            "-f",
+            fmt,
+            "-o",
+            str(from_cli),
+            "--since",
+            str(since),
+            "--until",
+            str(until),
+            "--database",
+            world.settings.database,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    if fmt == "csv":
+        assert from_page.read_bytes() == from_cli.read_bytes()
+    else:
+        assert pq.read_table(from_page).equals(pq.read_table(from_cli))
+    assert from_page.stat().st_size > 1000
+
+
+def test_range_reads_buckets_zoomed_out_and_samples_zoomed_in(page, dashboard, world) -> None:
+    days = local_days(world)
+    open_view(page, dashboard, f"view=range&from={days[0]}&to={days[-1]}", "range")
+    assert page.locator("html").get_attribute("data-range-resolution") == "minutes"
+    for _ in range(5):
+        page.click("button[title='Zoom in']")
+    page.wait_for_selector("html[data-range-resolution='samples']", state="attached")
+    # an overlay of another span draws a second series
+    open_view(page, dashboard, f"view=range&from={days[1]}&to={days[1]}&compare={days[0]}", "range")
+    assert page.evaluate("() => window.heartkeep.charts.range.series.length") == 5
