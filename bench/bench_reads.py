@@ -29,23 +29,17 @@ import importlib.util
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import plain_alternatives as plain
+from child_usage import Run, median_run, run_child
+from reads_stores import HEARTKEEP, LAST_DAY, connected_home, store_for
 
 BENCH = Path(__file__).resolve().parent
-CACHE = BENCH / ".cache"
-BIN = Path(sys.executable).parent
-HEARTKEEP = str(BIN / "heartkeep")
 ZONE = "Europe/Berlin"
-# The sandbox's fixed test start (heartkeep.sandbox.config.TEST_START_S): the store's last day.
-TEST_START_S = 1_795_176_000
-LAST_DAY = dt.datetime.fromtimestamp(TEST_START_S, dt.UTC).date()
 
 # `bench_sync.py --client --days 30` (client CPU samples/s, observed pages, no VACUUM within
 # 30 days), median of 3 runs at commit 882a106 on 2026-12-01 — before the aggregates of issue 11
@@ -65,42 +59,6 @@ TARGETS = {
 }
 
 
-@dataclass
-class Run:
-    cpu_s: float
-    rss_mb: float
-
-
-def run_child(
-    argv: Sequence[str], *, env: dict[str, str], stdout: Path | None = None
-) -> tuple[Run, str]:
-    """Run one child to its end; its CPU (user + sys) and peak RSS from `wait4`, and stdout
-    when not sent to `stdout` (a file).  Exits the bench with the child's stderr if it fails."""
-    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
-        sink = stdout.open("wb") if stdout else out
-        try:
-            child = subprocess.Popen(
-                argv, stdout=sink, stderr=err, stdin=subprocess.DEVNULL, env=env
-            )
-            _, status, usage = os.wait4(child.pid, 0)
-            child.returncode = os.waitstatus_to_exitcode(status)
-        finally:
-            if stdout:
-                sink.close()
-        if child.returncode != 0:
-            err.seek(0)
-            sys.exit(f"{' '.join(argv)} exited {child.returncode}:\n{err.read().decode()[-2000:]}")
-        out.seek(0)
-        text = out.read().decode()
-    return Run(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), text
-
-
-def median_run(runs: int, once: Callable[[int], Run]) -> Run:
-    """Median CPU over `runs` calls of `once(i)`; the largest peak RSS of them."""
-    results = [once(i) for i in range(runs)]
-    return Run(statistics.median(r.cpu_s for r in results), max(r.rss_mb for r in results))
-
-
 def verdict(ok: bool) -> str:
     return "pass" if ok else "MISS"
 
@@ -112,53 +70,6 @@ def line(name: str, ours: Run, theirs: Run | None, ratio: str, target: str, ok: 
         f"{ours.rss_mb:7.0f} {verdict(ok):>5}",
         flush=True,
     )
-
-
-def schema_version(env: dict[str, str]) -> int:
-    code = "from heartkeep.store.migrations import LATEST_VERSION; print(LATEST_VERSION)"
-    _, text = run_child([sys.executable, "-c", code], env=env)
-    return int(text)
-
-
-def store_for(days: int, env: dict[str, str]) -> Path:
-    """The cached store of `days` synced days, built through a real sync when missing."""
-    folder = CACHE / f"reads-{days}d-schema{schema_version(env)}"
-    database = folder / "heartkeep.sqlite"
-    if database.exists():
-        print(f"store: reusing {database.relative_to(BENCH.parent)}")
-        return database
-    folder.mkdir(parents=True, exist_ok=True)
-    building = folder / "building.sqlite"
-    for stale in folder.glob("building.sqlite*"):
-        stale.unlink()
-    print(f"store: building {days} days through a sandbox sync (once) …", flush=True)
-    run, text = run_child(
-        [sys.executable, __file__, "--build", str(building), "--days", str(days)], env=env
-    )
-    building.rename(database)
-    print(f"store: {text.strip()}; {run.cpu_s:.0f} s CPU for client and sandbox")
-    return database
-
-
-def build(database: Path, days: int) -> None:
-    """Child: back-fill `days` of the demo user into `database` with `api.sync`."""
-    from dataclasses import replace
-
-    from bench_sync import consent, sandbox_process
-    from heartkeep import api
-    from heartkeep.auth import login
-    from heartkeep.clock import FakeClock
-    from heartkeep.config import load_settings
-
-    os.environ["HEARTKEEP_HOME"] = tempfile.mkdtemp(prefix="hk-bench-reads-build-")
-    clock = FakeClock(TEST_START_S)
-    with sandbox_process("documented") as url:
-        settings = replace(load_settings(), sandbox_url=url, database=str(database))
-        login(settings, clock=clock, provider="google", open_browser=consent, timeout_s=10)
-        report = api.sync(settings, clock=clock, since=LAST_DAY - dt.timedelta(days=days))
-    (account,) = report.accounts
-    size_mb = database.stat().st_size / 1e6
-    print(f"{account.samples_added:,} samples, {size_mb:,.0f} MB ({account.status})")
 
 
 def plain_csv_sql(env: dict[str, str]) -> tuple[str, str]:
@@ -216,11 +127,7 @@ def main() -> None:
     parser.add_argument("--ingest-days", type=int, default=30, help="days of the ingest sync")
     parser.add_argument("--skip", default="", help="comma-separated: stats,charts,exports,"
                         "startup,import,ingest")  # fmt: skip
-    parser.add_argument("--build", metavar="DATABASE", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.build:
-        build(Path(args.build), args.days)
-        return
     skip = set(filter(None, args.skip.split(",")))
     work = Path(tempfile.mkdtemp(prefix="hk-bench-reads-"))
     env = {**os.environ, "HEARTKEEP_HOME": str(work / "home"), "PYTHONPATH": str(BENCH)}
@@ -332,34 +239,27 @@ def exports(
 
 
 def startup(runs: int, work: Path, database: Path, env: dict[str, str]) -> None:
-    """`--help`, `status` on the store, and a sync with no account connected (the vault of a
-    fresh home is empty: exit 10 after reading it), against `python -c pass`."""
+    """`--help`, `status` on the store, and two syncs that have nothing to do — no account
+    connected (an empty vault: exit 10), and one account already up to date against the
+    sandbox (`--trailing-days 0`: one request per stream) — against `python -c pass`."""
     baseline = median_run(runs, lambda _i: run_child([sys.executable, "-c", "pass"], env=env)[0])
     limit = TARGETS["startup"]
-
-    def noop_sync(_i: int) -> Run:
-        argv = [HEARTKEEP, "sync", "--database", str(database)]
-        with tempfile.TemporaryFile() as err:
-            child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=env)
-            _, status, usage = os.wait4(child.pid, 0)
-            child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 10:  # 10: no account is connected, as intended here
-            sys.exit(f"{' '.join(argv)} exited {child.returncode}, not 10 (no account)")
-        return Run(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
-
-    for name, once in (
-        ("--help", lambda _i: run_child([HEARTKEEP, "--help"], env=env)[0]),
-        (
-            "status",
-            lambda _i: run_child([HEARTKEEP, "status", "--database", str(database)], env=env)[0],
-        ),
-        ("sync (none connected)", noop_sync),
-    ):
-        ours = median_run(runs, once)
-        ratio = ours.cpu_s / baseline.cpu_s
-        line(
-            f"start-up: {name}", ours, baseline, f"{ratio:.0f}", f"≤ {limit} s", ours.cpu_s <= limit
-        )
+    status = [HEARTKEEP, "status", "--database", str(database)]
+    with connected_home(work, env) as home:
+        cron = [HEARTKEEP, "sync", "--trailing-days", "0", "--quiet"]
+        for name, once in (
+            ("--help", lambda _i: run_child([HEARTKEEP, "--help"], env=env)[0]),
+            ("status", lambda _i: run_child(status, env=env)[0]),
+            (
+                "sync (none connected)",
+                lambda _i: run_child([HEARTKEEP, "sync"], env=env, ok_exits=(10,))[0],
+            ),
+            ("sync (up to date)", lambda _i: run_child(cron, env=home)[0]),
+        ):
+            ours = median_run(runs, once)
+            ratio = ours.cpu_s / baseline.cpu_s
+            ok = ours.cpu_s <= limit
+            line(f"start-up: {name}", ours, baseline, f"{ratio:.0f}", f"≤ {limit} s", ok)
     print(f"  plain = python -c pass ({baseline.rss_mb:.0f} MB)")
 
 
