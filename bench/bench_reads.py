@@ -14,7 +14,7 @@ Sync ingest is the figure `bench_sync.py --client` prints (client CPU of a backf
 pages, sandbox in another process), compared with `INGEST_BASELINE`, measured before the
 aggregates of issue 11 existed, to show that maintaining them costs nothing that matters.
 
-    .venv/bin/python bench/bench_reads.py --days 30   # quick: under 3 minutes
+    .venv/bin/python bench/bench_reads.py --days 30   # quick: under 3 minutes on a quiet machine
     .venv/bin/python bench/bench_reads.py             # a year (~8 M samples; build ~2 min once)
 
 The `sqlite3` shell (Debian: `apt-get install sqlite3`) and `adbc-driver-sqlite` (the `bench`
@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365, help="days of synced history")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--import-days", type=int, help="days of the Takeout archive "
-                        "(default: 7, or 30 for a year)")  # fmt: skip
+                        "(default: 3, or 30 for a year)")  # fmt: skip
     parser.add_argument("--ingest-days", type=int, default=30, help="days of the ingest sync")
     parser.add_argument("--skip", default="", help="comma-separated: stats,charts,exports,"
                         "startup,import,ingest")  # fmt: skip
@@ -178,7 +178,7 @@ def main() -> None:
             startup(args.runs, work, database, env)
 
         if "import" not in skip:
-            days = args.import_days or (30 if args.days >= 365 else 7)
+            days = args.import_days or (30 if args.days >= 365 else 3)
             takeout_import(args.runs, days, work, env)
 
         if "ingest" not in skip:
