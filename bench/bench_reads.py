@@ -72,17 +72,24 @@ def line(name: str, ours: Run, theirs: Run | None, ratio: str, target: str, ok: 
     )
 
 
-def plain_csv_sql(env: dict[str, str]) -> tuple[str, str]:
-    """heartkeep's own `sqlite3 -csv` equivalent of its CSV export when it has one (issue 11),
-    else ours; and where it came from."""
-    code = (
-        "import heartkeep.exporters.csv as m\n"
-        "names = [n for n in dir(m) if n.isupper() and ('SQL' in n or 'QUERY' in n)]\n"
-        "values = [getattr(m, n) for n in names]\n"
-        "print(next((n + '\\0' + v for n, v in zip(names, values) "
-        "if isinstance(v, str) and 'SELECT' in v.upper()), ''))"
-    )
-    _, text = run_child([sys.executable, "-c", code], env=env)
+# Asks heartkeep for its `sqlite3` equivalent of `export -f csv` over the whole history (the
+# export's own unbounded window), with the store's one account written in.
+CSV_SQL_FROM_HEARTKEEP = """
+import sqlite3, sys
+import heartkeep.exporters.csv as m
+fill = getattr(m, "plain_sqlite3_sql", None)
+if fill is not None:
+    db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+    ((key,),) = db.execute("SELECT key FROM account").fetchall()
+    print("plain_sqlite3_sql", fill(key, -4611686018427387904, 4611686018427387904), sep="\\0")
+"""
+
+
+def plain_csv_sql(database: Path, env: dict[str, str]) -> tuple[str, str]:
+    """heartkeep's own `sqlite3 -csv` equivalent of its CSV export when it has one
+    (`heartkeep.exporters.csv.plain_sqlite3_sql`, issue 11), else ours; and where it came
+    from."""
+    _, text = run_child([sys.executable, "-c", CSV_SQL_FROM_HEARTKEEP, str(database)], env=env)
     name, _, sql = text.rstrip("\n").partition("\0")
     if sql:
         return sql, f"heartkeep.exporters.csv.{name}"
@@ -222,7 +229,7 @@ def exports(
         line("export csv", ours, None, "—", "no sqlite3", False)
         print("  the sqlite3 shell is missing: apt-get install sqlite3 (Debian)")
         return
-    sql, origin = plain_csv_sql(env)
+    sql, origin = plain_csv_sql(database, env)
     csv_theirs = work / "sqlite3.csv"
     shell = [sqlite3_shell, "-csv", "-header", "-readonly", str(database), sql]
     theirs = median_run(runs, lambda _i: run_child(shell, env=env, stdout=csv_theirs)[0])
@@ -291,11 +298,14 @@ def takeout_import(runs: int, days: int, work: Path, env: dict[str, str]) -> Non
 
     ours = median_run(runs, ours_once)
     theirs = median_run(runs, theirs_once)
+    shared = "def minimal_import(" in (BENCH / "bench_import_export.py").read_text()
+    origin = "bench_import_export.minimal_import" if shared else "plain_alternatives.minimal_import"
     speed = theirs.cpu_s / ours.cpu_s
     name = f"import takeout ({days} d)"
     line(name, ours, theirs, f"{speed:.2f}", f"≥ {TARGETS['import']} × speed", speed >= 1)
     print(f"  {samples:,} samples: heartkeep {samples / ours.cpu_s:,.0f}/s, minimal orjson + "
           f"executemany {samples / theirs.cpu_s:,.0f}/s (CPU incl. start-up)")  # fmt: skip
+    print(f"  minimal import: {origin}")
     archive.unlink()
 
 

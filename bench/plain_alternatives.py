@@ -14,7 +14,8 @@ apart from the driver so the code being compared can be read on its own.
 - `adbc_parquet`: the ADBC SQLite driver streaming Arrow record batches (a day of rows each)
   into pyarrow's `ParquetWriter` with zstd, the same three typed columns.
 - `minimal_import`: orjson + `executemany` over the Takeout archive's JSON day files, UTC offsets
-  from the zone as heartkeep assigns them, into a `WITHOUT ROWID` table.
+  from the zone as heartkeep assigns them, into a `WITHOUT ROWID` table — used only until
+  `bench_import_export.py` has its `minimal_import` (issue 11), which then serves both benches.
 
 Run as `python bench/plain_alternatives.py adbc DB OUT` or `… import ARCHIVE DB ZONE` (the driver
 starts each in a fresh process, so its CPU and peak RSS are its own).
@@ -132,7 +133,14 @@ def main() -> None:
     if kind == "adbc":
         print(adbc_parquet(Path(args[0]), Path(args[1])))
     elif kind == "import":
-        print(minimal_import(Path(args[0]), Path(args[1]), args[2]))
+        # bench_import_export's own minimal import once it has one (issue 11's yardstick, shared
+        # by both benches); the one above until then.
+        try:
+            from bench_import_export import minimal_import as shared
+        except ImportError:
+            print(minimal_import(Path(args[0]), Path(args[1]), args[2]))
+        else:
+            print(shared(Path(args[0]), Path(args[1])))
     else:
         raise SystemExit(f"unknown alternative {kind!r}")
 
