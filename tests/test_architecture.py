@@ -6,6 +6,8 @@
     doctor                                      ← auth, store, sync and the rows above
     importers, exporters, analysis, charts      ← store, model and the rows above (not sync)
     api                                         ← everything above; the only place parts are wired
+    api_outputs, api_imports, api_sandbox       ← the parts of the front door api.py re-exports:
+                                                  each wires only what its job needs
     cli                                         ← api, its own modules, plain types, sync events
                                                   and output_target (a closed standard output);
                                                   the dashboard package (its `dashboard` command)
@@ -41,6 +43,11 @@ ALLOWED: dict[str, set[str]] = {
     "charts": BASE | {"config", "store", "analysis", "charts", "output_target"},
     "doctor": BASE | {"config", "auth", "store", "sync", "doctor"},
     "api": {"*"},
+    # api.py re-exports these on first use; the CLI reaches them only through `api`
+    "api_outputs": BASE
+    | {"config", "auth", "store", "analysis", "charts", "exporters", "output_target"},
+    "api_imports": BASE | {"config", "store", "importers"},
+    "api_sandbox": BASE | {"config", "store", "sync", "analysis", "api", "api_outputs", "sandbox"},
     # sync events are the plain data render.py shows; the sandbox's public demo credentials are
     # printed by `heartkeep sandbox serve`
     "cli": BASE

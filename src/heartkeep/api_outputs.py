@@ -1,0 +1,386 @@
+"""The outputs' glue: what `export`, `daily_report`, the plots and the report read and draw.
+
+Each function opens the store read-only, picks the account and the local-day range, and hands
+the samples to an exporter, the daily statistics or a chart.  Kept apart from `api.py` (the
+wiring of auth and sync) so each file has one job; `heartkeep.api` re-exports every public name
+here, which is where callers import them from.  matplotlib loads only inside the functions that
+draw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from heartkeep import timeline
+from heartkeep.analysis.daily import DayStats, daily_stats
+from heartkeep.analysis.zones import DEFAULT_MAX_HR, check_max_hr, zones_for_day
+from heartkeep.auth import connected_accounts as _connected_accounts
+from heartkeep.config import Settings
+from heartkeep.daterange import check_order
+from heartkeep.errors import ConfigError, HeartkeepError, NoAccounts
+from heartkeep.exporters import ExportFormat, ExportReport
+from heartkeep.exporters import export as _export
+from heartkeep.model import Account, DailyKind, Sample, Window
+from heartkeep.output_target import OutputTarget
+from heartkeep.store import Store, open_store
+from heartkeep.store.failures import NoDatabase
+
+if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn
+    from matplotlib.figure import Figure
+
+HEATMAP_METRICS = ("coverage", "resting")
+
+
+def _no_data_yet(settings: Settings, key: str | None = None) -> NoAccounts | None:
+    """ "No data yet, run `heartkeep sync`" when an account is connected (or `key` is) but
+    nothing of it is stored: after `auth login`, before the first sync.  None otherwise."""
+    try:
+        connected = _connected_accounts(settings)
+    except (HeartkeepError, OSError):
+        return None
+    if key is not None:
+        connected = [k for k in connected if k == key]
+    if not connected:
+        return None
+    return NoAccounts(
+        f"no data yet: {', '.join(connected)} is connected but has not been synced",
+        hint="Run `heartkeep sync` to fetch its heart-rate history, then try again.",
+    )
+
+
+@contextmanager
+def _reading(settings: Settings) -> Iterator[Store]:
+    """The store opened read-only for a command that shows data; a database that does not
+    exist yet after `auth login` is "no data yet, run `heartkeep sync`", not "no accounts"."""
+    try:
+        store = open_store(settings.database, readonly=True)
+    except NoDatabase as missing:
+        raise (_no_data_yet(settings) or missing) from None
+    with store:
+        yield store
+
+
+def _output_account(store: Store, key: str | None, settings: Settings) -> Account:
+    if key is not None:
+        found = store.account(key)
+        if found is None:
+            raise _no_data_yet(settings, key) or NoAccounts(f"no account {key!r} in the store")
+        return found
+    accounts = store.accounts()
+    if not accounts:
+        raise _no_data_yet(settings) or NoAccounts(
+            "no accounts yet",
+            hint="connect one with `heartkeep auth login` or import an archive",
+        )
+    if len(accounts) > 1:
+        keys = ", ".join(a.key for a in accounts)
+        raise ConfigError(f"several accounts exist ({keys}): choose one with --account")
+    return accounts[0]
+
+
+def _window(account: Account, since: dt.date | None, until: dt.date | None) -> Window | None:
+    """UTC span of the local days [since, until] (inclusive) in the account's zone."""
+    if since is None and until is None:
+        return None
+    check_order(since, until)
+    start = timeline.local_day_window(since, account.time_zone).start_s if since else 0
+    end = timeline.local_day_window(until, account.time_zone).end_s if until else 2**62
+    return Window(start, end)
+
+
+def export(
+    settings: Settings,
+    fmt: ExportFormat | str,
+    output: pathlib.Path,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    fhir_bundle: bool = False,
+) -> ExportReport:
+    """Export an account's samples on the local days [since, until] (inclusive, either open).
+
+    Raises `NoAccounts` (also "no data yet" before the first sync), `ConfigError` (unknown
+    format, ambiguous account), `UsageError` (`until` before `since`).
+    """
+    check_order(since, until)
+    with _reading(settings) as store:
+        target = _output_account(store, account, settings)
+        return _export(
+            store,
+            fmt,
+            output,
+            account_key=target.key,
+            window=_window(target, since, until),
+            fhir_bundle=fhir_bundle,
+        )
+
+
+def _last_day(store: Store, account: Account) -> dt.date:
+    span = store.sample_span(account.key)
+    if span is None:
+        days = [d.day for d in store.dailies(account.key)]
+        return max(days) if days else dt.datetime.now(timeline.zone(account.time_zone)).date()
+    last = span.end_s - 1
+    return timeline.local_date(last, timeline.zone_offset_min(account.time_zone, last))
+
+
+def _range(
+    store: Store, account: Account, since: dt.date | None, until: dt.date | None, days: int
+) -> tuple[dt.date, dt.date]:
+    """[since, until]; open ends default to the last day with data and `days` days back (but
+    not before the first day with data).  A `since` after the last day with data is a range of
+    days without data, never "until before since": the person did not type that `until`."""
+    check_order(since, until)
+    end = until or _last_day(store, account)
+    if until is None and since is not None:
+        end = max(end, since)
+    start = since or end - dt.timedelta(days=days - 1)
+    span = store.sample_span(account.key)
+    if since is None and span is not None:
+        first = timeline.local_date(
+            span.start_s, timeline.zone_offset_min(account.time_zone, span.start_s)
+        )
+        start = max(start, min(first, end))
+    return start, end
+
+
+def _stats(
+    store: Store, account: Account, since: dt.date | None, until: dt.date | None, max_hr: int
+) -> list[DayStats]:
+    # A day either side so edge days are whole under any reported offset and the gap after
+    # each edge sample is known.
+    wide = _window(
+        account,
+        since - dt.timedelta(days=1) if since else None,
+        until + dt.timedelta(days=1) if until else None,
+    )
+    return daily_stats(
+        store.iter_samples(account.key, wide),
+        store.dailies(
+            account.key, start=since, end=until + dt.timedelta(days=1) if until else None
+        ),
+        since=since,
+        until=until,
+        max_hr=max_hr,
+        zone_name=account.time_zone,
+    )
+
+
+def _period_stats(
+    settings: Settings,
+    store: Store,
+    account: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    default_days: int,
+    max_hr: int,
+) -> tuple[Account, dt.date, dt.date, list[DayStats]]:
+    """The account, the [start, end] days (open ends: the last `default_days` with data) and
+    their statistics: what every chart and the report start from."""
+    target = _output_account(store, account, settings)
+    start, end = _range(store, target, since, until, default_days)
+    return target, start, end, _stats(store, target, start, end, max_hr)
+
+
+def daily_report(
+    settings: Settings,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+) -> list[DayStats]:
+    """Per-local-day statistics for [since, until] (inclusive; all days when both are open).
+
+    Raises `NoAccounts` (also "no data yet" before the first sync), `UsageError` (`until`
+    before `since`, `max_hr` outside 100–250 bpm).
+    """
+    check_order(since, until)
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        return _stats(store, _output_account(store, account, settings), since, until, max_hr)
+
+
+def _day_samples(store: Store, account: Account, day: dt.date) -> list[Sample]:
+    return _day_and_previous(store, account, day)[0]
+
+
+def _day_and_previous(
+    store: Store, account: Account, day: dt.date
+) -> tuple[list[Sample], Sample | None]:
+    """The local day's samples, and the sample just before its first (which tells the offset
+    in force when the day began: `timeline.lived_day_window`)."""
+    wide = _window(account, day - dt.timedelta(days=1), day + dt.timedelta(days=1))
+    samples: list[Sample] = []
+    previous: Sample | None = None
+    before: Sample | None = None
+    for batch in store.iter_samples(account.key, wide):
+        for sample in batch:
+            if timeline.local_date(sample.instant_s, sample.offset_min) == day:
+                if not samples:
+                    previous = before
+                samples.append(sample)
+            before = sample
+    return samples, previous
+
+
+def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Figure:
+    from heartkeep.charts.day import day_figure
+
+    samples, previous = _day_and_previous(store, account, day)
+    stats = daily_stats([samples], store.dailies(account.key, start=day, end=day + _ONE_DAY))
+    provider = store.dailies(account.key, start=day, end=day + _ONE_DAY, kind=DailyKind.ZONES)
+    resting = None
+    if stats:
+        resting = stats[0].resting_provider or stats[0].resting_estimate
+    zones, _ = zones_for_day(provider[0].zones if provider else (), resting, max_hr)
+    title = f"Heart rate on {day.isoformat()} · {account.display_name or account.key}"
+    if not samples:
+        return day_figure(samples, day, zones, title=title)
+    first, last = samples[0], samples[-1]
+    before = None if previous is None else (previous.instant_s, previous.offset_min)
+    span = timeline.lived_day_window(
+        day,
+        (first.instant_s, first.offset_min),
+        (last.instant_s, last.offset_min),
+        previous=before,
+        zone_name=account.time_zone,
+    )
+    start_offset_min = (timeline.day_start_s(day) - span.start_s) // 60
+    return day_figure(
+        samples, day, zones, title=title, span=span, start_offset_min=start_offset_min
+    )
+
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+def plot_day(
+    settings: Settings,
+    day: dt.date,
+    output: pathlib.Path,
+    *,
+    account: str | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+) -> pathlib.Path:
+    """Draw one local day's heart rate with zones and gaps; PNG or SVG by `output`'s suffix."""
+    from heartkeep.charts import save
+
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        target = _output_account(store, account, settings)
+        return save(_day_figure(store, target, day, max_hr), output)
+
+
+def _heatmap_figure(
+    stats: Sequence[DayStats], since: dt.date, until: dt.date, metric: str
+) -> Figure:
+    from heartkeep.charts.calendar import calendar_figure
+
+    if metric == "coverage":
+        values = {row.day: row.coverage * 100 for row in stats if row.samples}
+        return calendar_figure(
+            values,
+            since,
+            until,
+            label="Coverage (% of the day)",
+            title="Wear coverage per day",
+            cmap="Greens",
+            vmin=0,
+            vmax=100,
+        )
+    if metric == "resting":
+        resting = {row.day: row.resting_provider or row.resting_estimate for row in stats}
+        return calendar_figure(
+            resting,
+            since,
+            until,
+            label="Resting heart rate (bpm)",
+            title="Resting heart rate per day",
+            cmap="magma_r",
+        )
+    raise ConfigError(f"unknown heatmap metric {metric!r} (choose coverage or resting)")
+
+
+def plot_heatmap(
+    settings: Settings,
+    output: pathlib.Path,
+    *,
+    metric: str = "coverage",
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+) -> pathlib.Path:
+    """Calendar heatmap of coverage or resting HR; default range: the last 365 days with data."""
+    from heartkeep.charts import save
+
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        _, start, end, stats = _period_stats(settings, store, account, since, until, 365, max_hr)
+        return save(_heatmap_figure(stats, start, end, metric), output)
+
+
+def plot_trend(
+    settings: Settings,
+    output: pathlib.Path,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+) -> pathlib.Path:
+    """Resting-HR trend (provider, estimate, 7-day mean); default: the last 365 days with data."""
+    from heartkeep.charts import save
+    from heartkeep.charts.trend import trend_figure
+
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        _, start, end, stats = _period_stats(settings, store, account, since, until, 365, max_hr)
+        return save(trend_figure(stats, start, end), output)
+
+
+def report(
+    settings: Settings,
+    output: pathlib.Path,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+    generated_at: dt.datetime | None = None,
+) -> pathlib.Path:
+    """A self-contained HTML report for [since, until]; default: the last 30 days with data."""
+    from heartkeep.charts.report import ReportFigure, render_report
+    from heartkeep.charts.trend import trend_figure
+
+    check_max_hr(max_hr)
+    with _reading(settings) as store:
+        target, start, end, stats = _period_stats(
+            settings, store, account, since, until, 30, max_hr
+        )
+        worn = [row for row in stats if row.samples]
+        figures = [
+            ReportFigure("Wear coverage per day", _heatmap_figure(stats, start, end, "coverage")),
+            ReportFigure("Resting heart rate", trend_figure(stats, start, end)),
+        ]
+        if worn:
+            last = worn[-1].day
+            chart = _day_figure(store, target, last, max_hr)
+            figures.append(ReportFigure(f"The last day with data, {last}", chart))
+        document = render_report(
+            stats,
+            figures,
+            title=f"Heart rate · {target.display_name or target.key}",
+            since=start,
+            until=end,
+            generated_at=generated_at or dt.datetime.now(dt.UTC),
+        )
+    with OutputTarget(output) as sink:
+        sink.write(document.encode())
+    return output
