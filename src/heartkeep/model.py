@@ -8,9 +8,14 @@ offsets are whole **minutes** east of UTC, as the provider reported them for tha
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, overload
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 class Sample(NamedTuple):
@@ -19,6 +24,86 @@ class Sample(NamedTuple):
     instant_s: int
     bpm: int
     offset_min: int
+
+
+class SampleColumns(Sequence[Sample]):
+    """Samples as three equal-length int64 numpy arrays: instants, bpm and offsets.
+
+    Why: an importer reads a day file of 86,400 readings at once; handing it to the store as
+    columns (converted to rows only inside `executemany`) saves building a `Sample` per reading,
+    which cost more than parsing the file.  It is a `Sequence[Sample]` as well, so code written
+    for sample batches (tests, `keep_plausible`) reads it unchanged; rows come out as `Sample`s
+    of Python ints.  numpy is imported only by code that builds columns, so this type costs the
+    start-up nothing.
+    """
+
+    __slots__ = ("bpm", "instants_s", "offsets_min")
+
+    def __init__(
+        self,
+        instants_s: npt.NDArray[np.int64],
+        bpm: npt.NDArray[np.int64],
+        offsets_min: npt.NDArray[np.int64],
+    ) -> None:
+        if not len(instants_s) == len(bpm) == len(offsets_min):
+            raise ValueError("sample columns of different lengths")
+        self.instants_s = instants_s
+        self.bpm = bpm
+        self.offsets_min = offsets_min
+
+    @classmethod
+    def from_samples(cls, samples: Sequence[Sample]) -> SampleColumns:
+        """Columns of `samples` (a `SampleColumns` is returned as it is).  Values must fit in
+        int64: pass samples through `plausibility.keep_plausible` first."""
+        if isinstance(samples, SampleColumns):
+            return samples
+        import numpy as np  # here, not at the top: only importers and writers pay for numpy
+
+        table = np.array(samples, dtype=np.int64).reshape(-1, 3)
+        return cls(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+
+    @classmethod
+    def joined(cls, parts: Sequence[SampleColumns]) -> SampleColumns:
+        """One batch of the rows of `parts`, in order."""
+        if len(parts) == 1:
+            return parts[0]
+        import numpy as np  # here, not at the top: only importers and writers pay for numpy
+
+        return cls(
+            np.concatenate([part.instants_s for part in parts]),
+            np.concatenate([part.bpm for part in parts]),
+            np.concatenate([part.offsets_min for part in parts]),
+        )
+
+    def where(self, mask: npt.NDArray[np.bool_]) -> SampleColumns:
+        """The rows where `mask` is true."""
+        return SampleColumns(self.instants_s[mask], self.bpm[mask], self.offsets_min[mask])
+
+    def __len__(self) -> int:
+        return len(self.instants_s)
+
+    @overload
+    def __getitem__(self, index: int) -> Sample: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> SampleColumns: ...
+
+    def __getitem__(self, index: int | slice) -> Sample | SampleColumns:
+        if isinstance(index, slice):
+            return SampleColumns(self.instants_s[index], self.bpm[index], self.offsets_min[index])
+        return Sample(
+            int(self.instants_s[index]), int(self.bpm[index]), int(self.offsets_min[index])
+        )
+
+    def __iter__(self) -> Iterator[Sample]:
+        return map(Sample._make, self.rows())
+
+    def rows(self) -> Iterator[tuple[int, int, int]]:
+        """(instant, bpm, offset) tuples of Python ints, made one at a time: `executemany`'s
+        input, never held all at once."""
+        return zip(
+            self.instants_s.tolist(), self.bpm.tolist(), self.offsets_min.tolist(), strict=True
+        )
 
 
 class Source(StrEnum):

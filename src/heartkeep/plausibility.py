@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import itemgetter
 
-from heartkeep.model import Sample
+from heartkeep.model import Sample, SampleColumns
 
 MIN_BPM = 20
 MAX_BPM = 300
@@ -41,4 +41,13 @@ def keep_plausible(samples: Sequence[Sample]) -> tuple[Sequence[Sample], int]:
     return kept, len(samples) - len(kept)
 
 
-__all__ = ["MAX_BPM", "MIN_BPM", "keep_plausible", "plausible"]
+def keep_plausible_columns(columns: SampleColumns) -> tuple[SampleColumns, int]:
+    """`keep_plausible` for columns: the same rule over numpy arrays, no object per sample."""
+    good = (columns.bpm >= MIN_BPM) & (columns.bpm <= MAX_BPM)
+    if good.all():
+        return columns, 0
+    kept = columns.where(good)
+    return kept, len(columns) - len(kept)
+
+
+__all__ = ["MAX_BPM", "MIN_BPM", "keep_plausible", "keep_plausible_columns", "plausible"]

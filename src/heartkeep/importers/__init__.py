@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from heartkeep.model import Account, Daily, Sample, Source
-from heartkeep.plausibility import keep_plausible
+from heartkeep.model import Account, Daily, Sample, SampleColumns, Source
+from heartkeep.plausibility import keep_plausible, keep_plausible_columns
 from heartkeep.store.precedence import best_dailies
 from heartkeep.store.protocol import ImportStore, ImportWrite, Provenance
 
@@ -25,7 +25,7 @@ BATCH_SIZE = 10_000
 """Samples per batch an importer yields: large enough for executemany, small enough to stay flat."""
 
 FILE_CHUNK = 100_000
-"""Samples of one file written (sorted) in one `write_samples` call: a day file is one call, so
+"""Samples of one file written in one `write_import_samples` call: a day file is one call, so
 readings of the same second anywhere in it are found and counted as merged."""
 
 
@@ -53,7 +53,9 @@ class FileDone:
 
 
 ImportItem = Sequence[Sample] | Daily | FileDone
-"""What importers yield: a batch of samples, one daily value, or the end of a file."""
+"""What importers yield: a batch of samples, one daily value, or the end of a file.  A batch
+is best a `SampleColumns` (a whole file as numpy columns): it reaches the store without a
+Python object per sample."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,8 @@ def load(
     """
     written = ImportWrite()
     dailies: list[Daily] = []
-    pending: list[Sample] = []
+    pending: list[SampleColumns] = []
+    pending_count = 0
     files = 0
     samples_read = 0
     mismatches = 0
@@ -151,14 +154,15 @@ def load(
         import_id = store.begin_import(account_key, provenance, imported_s)
 
         def flush() -> None:
-            nonlocal written, first_s, last_s
-            if pending:
-                pending.sort()
-                low, high = pending[0][0], pending[-1][0]
+            nonlocal written, first_s, last_s, pending_count
+            if pending_count:
+                columns = SampleColumns.joined(pending)
+                low, high = int(columns.instants_s.min()), int(columns.instants_s.max())
                 first_s = low if first_s is None else min(first_s, low)
                 last_s = high if last_s is None else max(last_s, high)
-                written += store.write_import_samples(account_key, import_id, pending, source)
-                pending.clear()
+                written += store.write_import_samples(account_key, import_id, columns, source)
+            pending.clear()
+            pending_count = 0
 
         for item in items:
             if isinstance(item, FileDone):
@@ -174,11 +178,17 @@ def load(
             elif isinstance(item, Daily):
                 dailies.append(item)
             else:
-                plausible, rejected = keep_plausible(item)
+                if isinstance(item, SampleColumns):
+                    columns, rejected = keep_plausible_columns(item)
+                else:
+                    plausible, rejected = keep_plausible(item)
+                    columns = SampleColumns.from_samples(plausible)
                 implausible += rejected
-                pending.extend(plausible)
                 samples_read += len(item)
-                if len(pending) >= FILE_CHUNK:
+                if len(columns):
+                    pending.append(columns)
+                    pending_count += len(columns)
+                if pending_count >= FILE_CHUNK:
                     flush()
         flush()
         daily_write = store.write_import_dailies(

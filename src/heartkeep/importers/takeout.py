@@ -27,27 +27,33 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import re
 import tarfile
 import zipfile
 from collections.abc import Generator, Iterator, Sequence
 from typing import IO, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from heartkeep import timeline
 from heartkeep.errors import ImportFormatError
-from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem, jsontext, takeout_csv
+from heartkeep.importers import (
+    BATCH_SIZE,
+    FileDone,
+    ImportItem,
+    jsontext,
+    takeout_csv,
+    takeout_days,
+)
 from heartkeep.importers.archive import Kind, Member, archive_owner, classify, scan
-from heartkeep.importers.limits import LimitExceeded
+from heartkeep.importers.limits import LimitExceeded, check_json_tokens
 from heartkeep.importers.takeout_common import (
     OffsetCache,
+    parse_fitbit_datetime,
     read_member,
-    sample_batches,
-    whole_bpm,
     zone_offsets,
 )
-from heartkeep.model import Daily, DailyKind, Sample, Zone
+from heartkeep.model import Daily, DailyKind, Sample, SampleColumns, Zone
 
 # The archive's default zone keys, named as the legacy API names the same zones.
 _FITBIT_ZONE_NAMES = {
@@ -93,8 +99,12 @@ def read_members(members: Sequence[Member], zone_name: str) -> Iterator[ImportIt
 
 def _load_json_array(member: Member, handle: IO[bytes]) -> list[Any]:
     raw = read_member(member, handle)
-    if not raw.strip() or raw.strip() == codecs.BOM_UTF8:
+    if _blank(raw):
         return []
+    return _json_array(member, raw)
+
+
+def _json_array(member: Member, raw: bytes | bytearray) -> list[Any]:
     try:
         data = jsontext.load_json(raw)
     except (jsontext.TextError, LimitExceeded) as error:
@@ -104,25 +114,6 @@ def _load_json_array(member: Member, handle: IO[bytes]) -> list[Any]:
             f"expected a JSON array of records, found {jsontext.kind_of(data)}", path=member.name
         )
     return data
-
-
-def parse_fitbit_datetime(text: str) -> dt.datetime:
-    """`MM/DD/YY HH:MM:SS` (or `MM/DD/YY`) → naive datetime; ValueError when malformed.
-
-    Two-digit years are 20YY: Fitbit data starts in 2008.
-    """
-    if len(text) == 17 and text[2] == "/" and text[5] == "/" and text[8] == " ":
-        return dt.datetime(
-            2000 + int(text[6:8]),
-            int(text[0:2]),
-            int(text[3:5]),
-            int(text[9:11]),
-            int(text[12:14]),
-            int(text[15:17]),
-        )
-    if len(text) == 8 and text[2] == "/" and text[5] == "/":
-        return dt.datetime(2000 + int(text[6:8]), int(text[0:2]), int(text[3:5]))
-    raise ValueError(f"expected MM/DD/YY HH:MM:SS, got {text!r}")
 
 
 def parse_label_day(text: Any) -> dt.date:
@@ -140,70 +131,48 @@ def _heart_rate_json(
 ) -> Generator[ImportItem, None, int]:
     """Yield the file's samples; return how many fall outside the file's local day.
 
-    A day file holds up to 86,400 records, so they are checked and converted with numpy in one
-    go; if anything is off, the record-by-record path finds and reports the first bad record.
+    A day file holds up to 86,400 records, so it is decoded and converted in one go as columns
+    (`takeout_days`); if anything is off, the record-by-record path finds and reports the first
+    bad record.
     """
-    records = _load_json_array(member, handle)
-    parsed = _vectorised(records)
+    raw = read_member(member, handle)
+    if _blank(raw):
+        return 0
+    try:
+        check_json_tokens(raw)
+    except LimitExceeded as error:
+        raise ImportFormatError(str(error), path=member.name) from error
+    parsed = takeout_days.from_json(raw)
     if parsed is None:
-        return (yield from _heart_rate_records(member, records, zone_name))
+        records = _json_array(member, raw)
+        parsed = takeout_days.from_records(records)
+        if parsed is None:
+            return (yield from _heart_rate_records(member, records, zone_name))
     instants, bpms = parsed
     offsets = zone_offsets(instants, zone_name)
     mismatches = 0
     if member.file_date is not None:
         ordinal = (member.file_date - _EPOCH_DATE).days
         mismatches = int(np.count_nonzero((instants + offsets * 60) // 86_400 != ordinal))
-    yield from sample_batches(instants, bpms, offsets)
+    yield SampleColumns(instants, bpms, offsets)
     return mismatches
 
 
 _EPOCH_DATE = dt.date(1970, 1, 1)
-_STAMP_LAYOUT = "00/00/00 00:00:00"
-_SEPARATORS = [(i, ord(c)) for i, c in enumerate(_STAMP_LAYOUT) if c != "0"]
-_DIGITS = [i for i, c in enumerate(_STAMP_LAYOUT) if c == "0"]
+_WHITE_SPACE = b" \t\n\r\x0b\x0c"
+_NOT_WHITE = re.compile(b"[^" + re.escape(_WHITE_SPACE) + b"]")
 
 
-def _vectorised(records: list[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
-    """(instants, bpm) of the records with bpm ≠ 0, or None if any record is not well formed."""
-    if not records:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    try:
-        stamps = [record["dateTime"] for record in records]
-        values = [record["value"]["bpm"] for record in records]
-    except (KeyError, TypeError):
-        return None
-    if not all(type(stamp) is str for stamp in stamps):
-        return None
-    if not all(type(value) is int or type(value) is float for value in values):
-        return None
-    text = np.array(stamps)
-    if text.dtype.itemsize != 4 * len(_STAMP_LAYOUT) or np.any(np.char.str_len(text) != 17):
-        return None
-    codes = text.view(np.uint32).reshape(-1, len(_STAMP_LAYOUT)).astype(np.int64)
-    for position, code in _SEPARATORS:
-        if np.any(codes[:, position] != code):
-            return None
-    digits = codes[:, _DIGITS] - 48
-    if np.any((digits < 0) | (digits > 9)):
-        return None
-    hours = digits[:, 6] * 10 + digits[:, 7]
-    minutes = digits[:, 8] * 10 + digits[:, 9]
-    seconds = digits[:, 10] * 10 + digits[:, 11]
-    if np.any(hours > 23) or np.any(minutes > 59) or np.any(seconds > 59):
-        return None
-    # Few distinct dates per file: validate each once with the exact parser.
-    prefixes, inverse = np.unique(text.astype("U8"), return_inverse=True)
-    try:
-        starts = np.array(
-            [timeline.day_start_s(parse_fitbit_datetime(str(p)).date()) for p in prefixes],
-            dtype=np.int64,
-        )
-    except ValueError:
-        return None
-    instants = starts[inverse] + hours * 3600 + minutes * 60 + seconds
-    bpm = whole_bpm(np.asarray(values, dtype=np.float64))
-    keep = bpm != 0  # Fitbit writes 0 for "no reading"; a gap is data, not a zero
-    return instants[keep], bpm[keep]
+def _blank(raw: bytes | bytearray) -> bool:
+    """True for a file of nothing but white space, or a UTF-8 byte-order mark and white space
+    (what `raw.strip()` finds empty or a lone BOM, without copying a 9 MB file twice)."""
+    first = _NOT_WHITE.search(raw)
+    if first is None:
+        return True
+    start = first.start()
+    if raw[start : start + len(codecs.BOM_UTF8)] != codecs.BOM_UTF8:
+        return False
+    return _NOT_WHITE.search(raw, start + len(codecs.BOM_UTF8)) is None
 
 
 def _heart_rate_records(

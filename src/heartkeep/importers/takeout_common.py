@@ -1,5 +1,5 @@
-"""What the Takeout readers share: reading a member through the size cap, and turning
-columns of instants and bpm into sample batches with the zone's offset at each instant.
+"""What the Takeout readers share: reading a member through the size cap, the Fitbit date
+format, and the zone's offset at each instant of a column of instants.
 
 Split from `takeout.py` (the JSON readers) and `takeout_csv.py` (the CSV readers) so each
 stays one job; see `takeout.py` for the time semantics of every file.
@@ -7,7 +7,7 @@ stays one job; see `takeout.py` for the time semantics of every file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
 from typing import IO
 
 import numpy as np
@@ -15,10 +15,8 @@ import numpy.typing as npt
 
 from heartkeep import timeline
 from heartkeep.errors import ImportFormatError
-from heartkeep.importers import BATCH_SIZE
 from heartkeep.importers.archive import Member
 from heartkeep.importers.limits import LimitExceeded, read_capped
-from heartkeep.model import Sample
 
 
 def read_member(member: Member, handle: IO[bytes]) -> bytearray:
@@ -47,6 +45,25 @@ class OffsetCache:
         return offset
 
 
+def parse_fitbit_datetime(text: str) -> dt.datetime:
+    """`MM/DD/YY HH:MM:SS` (or `MM/DD/YY`) → naive datetime; ValueError when malformed.
+
+    Two-digit years are 20YY: Fitbit data starts in 2008.
+    """
+    if len(text) == 17 and text[2] == "/" and text[5] == "/" and text[8] == " ":
+        return dt.datetime(
+            2000 + int(text[6:8]),
+            int(text[0:2]),
+            int(text[3:5]),
+            int(text[9:11]),
+            int(text[12:14]),
+            int(text[15:17]),
+        )
+    if len(text) == 8 and text[2] == "/" and text[5] == "/":
+        return dt.datetime(2000 + int(text[6:8]), int(text[0:2]), int(text[3:5]))
+    raise ValueError(f"expected MM/DD/YY HH:MM:SS, got {text!r}")
+
+
 def whole_bpm(values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """Rounded bpm, clipped into int32 so that `1e30` stays an (implausible, counted) number
     instead of wrapping around; `load()` rejects whatever is outside `plausibility`."""
@@ -63,14 +80,10 @@ def zone_offsets(instants: npt.NDArray[np.int64], zone_name: str) -> npt.NDArray
     )[inverse]
 
 
-def sample_batches(
-    instants: npt.NDArray[np.int64], bpms: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]
-) -> Iterator[list[Sample]]:
-    make = Sample._make
-    for start in range(0, len(instants), BATCH_SIZE):
-        end = start + BATCH_SIZE
-        columns = (instants[start:end], bpms[start:end], offsets[start:end])
-        yield list(map(make, zip(*(column.tolist() for column in columns), strict=True)))
-
-
-__all__ = ["OffsetCache", "read_member", "sample_batches", "whole_bpm", "zone_offsets"]
+__all__ = [
+    "OffsetCache",
+    "parse_fitbit_datetime",
+    "read_member",
+    "whole_bpm",
+    "zone_offsets",
+]

@@ -21,11 +21,10 @@ from heartkeep.importers.limits import LimitExceeded, check_csv_lines
 from heartkeep.importers.takeout_common import (
     OffsetCache,
     read_member,
-    sample_batches,
     whole_bpm,
     zone_offsets,
 )
-from heartkeep.model import Daily, DailyKind, Sample
+from heartkeep.model import Daily, DailyKind, Sample, SampleColumns
 
 _CSV_HEADERS = (
     ["timestamp", "beats per minute"],
@@ -83,7 +82,7 @@ def heart_rate_csv(member: Member, handle: IO[bytes], zone_name: str) -> Iterato
         yield from _heart_rate_rows(member, slow, zone_name)
         return
     instants, bpms = parsed
-    yield from sample_batches(instants, bpms, zone_offsets(instants, zone_name))
+    yield SampleColumns(instants, bpms, zone_offsets(instants, zone_name))
 
 
 _CSV_STAMP_LAYOUT = "0000-00-00T00:00:00Z"

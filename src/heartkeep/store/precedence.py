@@ -19,6 +19,7 @@ Pure functions on plain values: the SQLite backend (and a future PostgreSQL one)
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from heartkeep.model import Daily, DailyKind, Source
 
@@ -42,6 +43,13 @@ def sample_wins(new: SampleValue, old: SampleValue) -> bool:
     Both are complete records (bpm and offset), so the larger wins; equal values keep `old`.
     """
     return new > old
+
+
+def samples_win(new_bpm: Any, new_offset: Any, old_bpm: Any, old_offset: Any) -> Any:
+    """`sample_wins` over numpy columns, element by element: (bpm, offset) compared as pairs.
+
+    Plain operators only, so this module needs no numpy of its own."""
+    return (new_bpm > old_bpm) | ((new_bpm == old_bpm) & (new_offset > old_offset))
 
 
 def daily_rank(daily: Daily) -> DailyRank:
