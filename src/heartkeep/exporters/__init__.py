@@ -9,15 +9,17 @@ reported, so local time is never guessed on the way out.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from heartkeep.errors import ConfigError, NoAccounts
-from heartkeep.model import Account, Sample, Window
+from heartkeep.exporters.source import SampleSource
+from heartkeep.model import Window
 from heartkeep.output_target import OutputTarget, Sink
+from heartkeep.store import SqliteStore
 from heartkeep.store.protocol import Store
+from heartkeep.store.rows import bounds
 
 
 class ExportFormat(StrEnum):
@@ -46,26 +48,6 @@ class ExportReport:
     reader_left: bool = False
 
 
-class _Counted:
-    """Wraps the store's batch stream to note the count and first/last instant on the way."""
-
-    def __init__(self, batches: Iterator[Sequence[Sample]]) -> None:
-        self._batches = batches
-        self.samples = 0
-        self.first: int | None = None
-        self.last: int | None = None
-
-    def __iter__(self) -> Iterator[Sequence[Sample]]:
-        for batch in self._batches:
-            if not batch:
-                continue
-            if self.first is None:
-                self.first = batch[0].instant_s
-            self.last = batch[-1].instant_s
-            self.samples += len(batch)
-            yield batch
-
-
 def export(
     store: Store,
     fmt: ExportFormat | str,
@@ -85,7 +67,11 @@ def export(
     or device is written through; a regular file is replaced atomically (temporary name next
     to it, renamed at the end), so a failed export never leaves a half file under the requested
     name.  Raises `NoAccounts` for an unknown account, `ConfigError` for an unknown format and
-    `StoreError` (exit 9) when the destination cannot be written.
+    `StoreError` (exit 9) when the destination cannot be written or the store cannot be read.
+
+    The samples are read from the store's SQLite file in batches of `batch_size` rows, in one
+    read transaction (one snapshot, even while a sync writes), without a Python object per
+    sample: see `sqltext.py` (text formats) and `parquet.py`.
     """
     try:
         chosen = ExportFormat(fmt)
@@ -95,54 +81,52 @@ def export(
     account = store.account(account_key)
     if account is None:
         raise NoAccounts(f"no account {account_key!r} in the store")
+    if not isinstance(store, SqliteStore):
+        raise ConfigError("exports read a SQLite store; this store is not one")
     if created_s is None:
         created_s = int(dt.datetime.now(dt.UTC).timestamp())
-    batches = _Counted(iter(store.iter_samples(account_key, window, batch_size=batch_size)))
+    start_s, end_s = bounds(window)
+    source = SampleSource(store.path, account, start_s, end_s, batch_size)
     target = OutputTarget(dest)
-    with target as sink:
-        _write(chosen, batches, sink, account, fhir_bundle=fhir_bundle, created_s=created_s)
+    with source, target as sink:
+        _write(chosen, source, sink, fhir_bundle=fhir_bundle, created_s=created_s)
     return ExportReport(
         format=chosen,
         path=dest,
         account_key=account_key,
-        samples=batches.samples,
+        samples=source.samples,
         bytes=target.bytes,
-        first_instant_s=batches.first,
-        last_instant_s=batches.last,
+        first_instant_s=source.first_s,
+        last_instant_s=source.last_s,
         reader_left=target.reader_left,
     )
 
 
 def _write(
-    fmt: ExportFormat,
-    batches: _Counted,
-    dest: Sink,
-    account: Account,
-    *,
-    fhir_bundle: bool,
-    created_s: int,
+    fmt: ExportFormat, source: SampleSource, dest: Sink, *, fhir_bundle: bool, created_s: int
 ) -> None:
-    # Imported here so that `import heartkeep.exporters` does not load pyarrow for a CSV.
+    # Imported here so that `import heartkeep.exporters` loads neither pyarrow nor the ADBC
+    # driver for a CSV.
     if fmt is ExportFormat.CSV:
         from heartkeep.exporters.csv import write_csv
 
-        write_csv(batches, dest)
+        write_csv(source, dest)
     elif fmt is ExportFormat.PARQUET:
         from heartkeep.exporters.parquet import write_parquet
 
-        write_parquet(batches, dest, account=account)
+        write_parquet(source, dest)
     elif fmt is ExportFormat.JSONL:
         from heartkeep.exporters.jsonl import write_jsonl
 
-        write_jsonl(batches, dest)
+        write_jsonl(source, dest)
     elif fmt is ExportFormat.FHIR:
         from heartkeep.exporters.fhir import write_fhir
 
-        write_fhir(batches, dest, account=account, bundle=fhir_bundle, created_s=created_s)
+        write_fhir(source, dest, bundle=fhir_bundle, created_s=created_s)
     else:
         from heartkeep.exporters.omh import write_omh
 
-        write_omh(batches, dest, account=account, created_s=created_s)
+        write_omh(source, dest, created_s=created_s)
 
 
 __all__ = ["ExportFormat", "ExportReport", "export"]

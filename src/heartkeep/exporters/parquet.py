@@ -9,20 +9,31 @@ readers see `timestamp[ms, tz=UTC]` holding the same whole seconds.  The account
 is recorded in the file's key-value metadata (`heartkeep.account`, `heartkeep.time_zone`).  A
 `ParquetWriter` receives one row group per UTC day, so readers can skip days they do not need
 and memory stays at one day's rows.
+
+How the rows get from SQLite to Arrow.  The ADBC SQLite driver (`adbc-driver-sqlite`) steps
+the query in C and fills Arrow record batches directly; Python only slices batches at UTC day
+boundaries (numpy on the zero-copy instant column) and hands them to the Parquet writer.
+Measured on a one-year store (8.1 M samples, CPU s): this exporter 2.9, ADBC +
+`pq.write_table` with pyarrow's defaults 3.6, group_concat text through the `sqlite3` module
+parsed by numpy 7.5, a `Sample` per row as before 15.7.  The driver opens the file read-only
+(`mode=ro`, or `immutable=1` in a folder nobody can write, as `store/opening.py` does), and runs
+one statement, so the export is one snapshot even while a sync writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterator
+from urllib.parse import quote
 
+import adbc_driver_sqlite.dbapi as adbc_sqlite
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from heartkeep.exporters.timefmt import columns
-from heartkeep.model import Account, Sample
+from heartkeep.exporters.source import SampleSource
 from heartkeep.output_target import Writable
+from heartkeep.store.failures import store_failure
 
 SCHEMA = pa.schema(
     [
@@ -31,28 +42,53 @@ SCHEMA = pa.schema(
         pa.field("bpm", pa.int64(), nullable=False),
     ]
 )
+_BATCH_ROWS_OPTION = "adbc.sqlite.query.batch_rows"
 
 
-def _table(
-    instant: npt.NDArray[np.int64], offset: npt.NDArray[np.int64], bpm: npt.NDArray[np.int64]
-) -> pa.Table:
-    return pa.Table.from_arrays(
-        [
-            pa.array(instant, type=pa.int64()).cast(pa.timestamp("s", tz="UTC")),
-            pa.array(offset, type=pa.int64()),
-            pa.array(bpm, type=pa.int64()),
-        ],
-        schema=SCHEMA,
+def _typed(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The driver's batch (int64 columns; null-typed when a query has no rows) in `SCHEMA`."""
+    instant, offset, bpm = (batch.column(i).cast(pa.int64()) for i in range(3))
+    return pa.RecordBatch.from_arrays(
+        [instant.cast(pa.timestamp("s", tz="UTC")), offset, bpm], schema=SCHEMA
     )
 
 
-def write_parquet(
-    batches: Iterable[Sequence[Sample]], handle: Writable, *, account: Account
-) -> None:
-    """Stream batches as Parquet, one row group per UTC day, into a binary stream.
+def _batches(source: SampleSource) -> Iterator[pa.RecordBatch]:
+    """The account's samples in the window, ascending, as Arrow batches straight from SQLite."""
+    uri = "file:" + quote(str(source.path.resolve())) + "?mode=ro"
+    # Only integers are written in (int() each): ADBC binds parameters through Arrow, which
+    # costs more than the three literals.
+    sql = (
+        "SELECT instant, offset_min, bpm FROM heart_rate "  # noqa: S608
+        f"WHERE account_id = {int(source.account_id)} AND instant >= {int(source.start_s)} "
+        f"AND instant < {int(source.end_s)} ORDER BY instant"
+    )
+    try:
+        try:
+            connection = adbc_sqlite.connect(uri)
+            cursor = connection.cursor()
+            cursor.adbc_statement.set_options(**{_BATCH_ROWS_OPTION: str(source.batch_rows)})
+            cursor.execute(sql)
+        except adbc_sqlite.Error:
+            if os.access(source.path.parent, os.W_OK):
+                raise
+            # A WAL file in a folder nobody can write: no writer can be at work (opening.py).
+            connection = adbc_sqlite.connect(uri + "&immutable=1")
+            cursor = connection.cursor()
+            cursor.adbc_statement.set_options(**{_BATCH_ROWS_OPTION: str(source.batch_rows)})
+            cursor.execute(sql)
+        with connection, cursor:
+            yield from cursor.fetch_record_batch()
+    except adbc_sqlite.Error as failure:
+        raise store_failure(failure, source.path) from failure
+
+
+def write_parquet(source: SampleSource, handle: Writable) -> None:
+    """Stream the samples as Parquet, one row group per UTC day, into a binary stream.
 
     Parquet is written front to back (footer last), so a pipe works as well as a file.
     """
+    account = source.account
     schema = SCHEMA.with_metadata(
         {
             "heartkeep.account": account.key,
@@ -60,7 +96,7 @@ def write_parquet(
             "heartkeep.columns": "instant: UTC; utc_offset_min: minutes east of UTC as reported",
         }
     )
-    parts: list[tuple[npt.NDArray[np.int64], ...]] = []
+    parts: list[pa.RecordBatch] = []
     current_day: int | None = None
     with pq.ParquetWriter(
         handle,
@@ -72,22 +108,23 @@ def write_parquet(
 
         def flush() -> None:
             if parts:
-                merged = [np.concatenate([part[i] for part in parts]) for i in range(3)]
-                writer.write_table(_table(*merged).replace_schema_metadata(schema.metadata))
+                writer.write_table(pa.Table.from_batches(parts, schema=schema))
                 parts.clear()
 
-        for batch in batches:
-            instant, bpm, offset = columns(batch)
+        for raw in _batches(source):
+            if not raw.num_rows:
+                continue
+            batch = _typed(raw).replace_schema_metadata(schema.metadata)
+            instant = raw.column(0).cast(pa.int64()).to_numpy()
+            source.note(len(instant), int(instant[0]), int(instant[-1]))
             days = instant // 86_400
             start = 0
             # Split the batch where the UTC day changes; close the row group at each change.
             for cut in [*(np.flatnonzero(np.diff(days)) + 1).tolist(), len(instant)]:
-                if cut == start:
-                    continue
                 day = int(days[start])
                 if current_day is not None and day != current_day:
                     flush()
                 current_day = day
-                parts.append((instant[start:cut], offset[start:cut], bpm[start:cut]))
+                parts.append(batch.slice(start, cut - start))
                 start = cut
         flush()
