@@ -18,8 +18,8 @@ off, to show that maintaining them costs nothing that matters.
     .venv/bin/python bench/bench_reads.py --days 30   # quick: under 3 minutes on a quiet machine
     .venv/bin/python bench/bench_reads.py             # a year (~8 M samples; build ~2 min once)
 
-The `sqlite3` shell (Debian: `apt-get install sqlite3`) and `adbc-driver-sqlite` (the `bench`
-extra) are needed for their comparisons; without them those lines say so and are skipped.
+The `sqlite3` shell (Debian: `apt-get install sqlite3`) is needed for its comparisons; without
+it those lines say so and are skipped.  `adbc-driver-sqlite` comes with heartkeep.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def exports(
         print(f"  ADBC + pyarrow peak RSS {theirs.rss_mb:.0f} MB")
     else:
         line("export parquet", ours, None, "—", "no ADBC", False)
-        print("  adbc-driver-sqlite is not installed: pip install -e '.[bench]'")
+        print("  adbc-driver-sqlite is not installed: pip install -e .")
 
     csv_ours = work / "heartkeep.csv"
     ours = median_run(
