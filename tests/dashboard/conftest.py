@@ -10,12 +10,18 @@ where it fails them: CI must never pass by not looking.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+
+from heartkeep import timeline
+from heartkeep.model import Account, Sample, Source
+from heartkeep.store import open_store
 
 CHROMIUM = Path(os.environ.get("HEARTKEEP_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -69,3 +75,29 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"NOTE: the dashboard's browser tests were skipped: {_skipped[0]}", yellow=True
         )
+
+
+def _write_day(database: str, day: dt.date, *, account: Account, step_s: int = 1) -> int:
+    """Samples every `step_s` seconds through the local `day` of `account`, with its zone's
+    offsets (23 or 25 hours on clock-change days); returns how many."""
+    window = timeline.local_day_window(day, account.time_zone)
+    instants = range(window.start_s, window.end_s, step_s)
+    bpm = np.random.default_rng(3).integers(48, 175, size=len(instants))
+    with open_store(database) as store:
+        store.upsert_account(account)
+        store.write_samples(
+            account.key,
+            (
+                Sample(t, int(b), timeline.zone_offset_min(account.time_zone, t))
+                for t, b in zip(instants, bpm, strict=True)
+            ),
+            Source.GOOGLE_HEALTH,
+        )
+    return len(instants)
+
+
+@pytest.fixture
+def write_day() -> Callable[..., int]:
+    """`write_day(database, day, account=…, step_s=1)`: a synthetic day straight into a store,
+    for tests that need exact samples rather than a sandbox sync."""
+    return _write_day

@@ -231,4 +231,6 @@ def test_range_reads_buckets_zoomed_out_and_samples_zoomed_in(page, dashboard, w
     page.wait_for_selector("html[data-range-resolution='samples']", state="attached")
     # an overlay of another span draws a second series
     open_view(page, dashboard, f"view=range&from={days[1]}&to={days[1]}&compare={days[0]}", "range")
+    overlay = page.evaluate("() => window.heartkeep.charts.range.data[4].filter((v) => v != null)")
     assert page.evaluate("() => window.heartkeep.charts.range.series.length") == 5
+    assert len(overlay) > 600  # the other day's minutes, laid over this one

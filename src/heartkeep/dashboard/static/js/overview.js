@@ -8,6 +8,7 @@ import { card, clear, duration, el, fmt } from "./dom.js";
 import { hooks, ready } from "./state.js";
 
 const DAY_S = 86400;
+const DAY_INCRS = [1, 2, 7, 14, 28, 91, 182, 365].map((days) => days * DAY_S);
 const noonUTC = (day) => Date.parse(`${day}T12:00:00Z`) / 1000;
 const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
 
@@ -49,10 +50,12 @@ function restingChart(box, info, days) {
   if (first < 0) first = days.length - 1;
   const cut = (list) => list.slice(first);
   const xs = cut(days).map(noonUTC);
+  const daily = axes("resting bpm", utcDate);
+  daily[0].incrs = DAY_INCRS;
   return chart(box, {
     tzDate: utcDate,
     scales: { x: { time: true } },
-    axes: axes("resting bpm", utcDate),
+    axes: daily,
     series: [{ value: (u, ts) => (ts === null ? "–" : new Date(ts * 1000).toISOString().slice(0, 10)) },
       { label: "resting", stroke: cssVar("--muted"), width: 0, points: { show: true, size: 4, fill: cssVar("--muted") } },
       { label: "7-day mean", stroke: cssVar("--line"), width: 2, points: { show: false } },
@@ -71,10 +74,15 @@ function zonesChart(box, weekly) {
     points: { show: false }, value: (u, v, si, i) => (i === null ? "–" : `${fmt(weekly[name][i])} min`),
   }))];
   const week = (u, ts) => (ts === null ? "–" : `week of ${new Date((ts - 3.5 * DAY_S) * 1000).toISOString().slice(0, 10)}`);
+  const weekAxes = axes("minutes", utcDate);
+  weekAxes[0].incrs = DAY_INCRS.slice(2);
   return chart(box, {
     tzDate: utcDate,
-    scales: { x: { time: true, range: (u, min, max) => [min - 4 * DAY_S, max + 4 * DAY_S] } },
-    axes: axes("minutes", utcDate),
+    scales: {
+      x: { time: true, range: (u, min, max) => [min - 4 * DAY_S, max + 4 * DAY_S] },
+      y: { range: (u, min, max) => [0, Math.max(60, max * 1.08)] },
+    },
+    axes: weekAxes,
     series: [{ value: week }, ...series.slice(1)],
   }, [xs, ...totals], 220);
 }

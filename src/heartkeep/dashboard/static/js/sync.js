@@ -10,7 +10,8 @@ function describe(event) {
   switch (event.event) {
     case "JobStarted": return `${event.account_key}: fetching ${event.stream} (${event.kind})`;
     case "PageCommitted": return `${event.account_key}: ${event.stream} +${event.inserted.toLocaleString("en")} new, ${event.received.toLocaleString("en")} received`;
-    case "RateLimitWait": return `waiting ${event.wait_s.toFixed(1)} s for the rate limit (${event.cause})`;
+    // pacing within the quota ("budget") is routine; the provider's own limits are worth a line
+    case "RateLimitWait": return event.cause === "budget" ? null : `waiting ${event.wait_s.toFixed(1)} s: the provider's rate limit (${event.cause})`;
     case "RetryScheduled": return `retrying ${event.path} in ${event.wait_s.toFixed(1)} s: ${event.reason}`;
     case "AccountFinished": return `${event.account_key}: ${event.status}, +${event.samples_added.toLocaleString("en")} samples, ${event.requests} requests${event.error ? ` — ${event.error}` : ""}`;
     default: return null;
@@ -28,7 +29,7 @@ export async function renderSync(root) {
 
   function follow(from) {
     if (source) source.close();
-    let seen = from;
+    let seen = from, pages = 0, added = 0;
     source = new EventSource(`/api/sync/events?from=${from}`);
     source.onmessage = (message) => {
       const event = JSON.parse(message.data);
@@ -45,6 +46,11 @@ export async function renderSync(root) {
         state.textContent = `Sync failed: ${event.message}`;
         state.dataset.state = "failed";
       } else {
+        if (event.event === "PageCommitted") {
+          pages++;
+          added += event.inserted;
+          state.textContent = `Syncing… ${pages} pages, +${added.toLocaleString("en")} new samples`;
+        }
         const text = describe(event);
         if (text) {
           log.append(el("li", {}, text));

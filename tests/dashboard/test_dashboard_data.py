@@ -1,0 +1,120 @@
+"""The dashboard's data endpoints and command, without a browser: compact columnar payloads,
+the true length of a clock-change day, and `heartkeep dashboard` as a person starts it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+import numpy as np
+import orjson
+import pytest
+
+from heartkeep.dashboard import queries
+from heartkeep.model import Account
+from heartkeep.store import open_store
+
+BERLIN = Account("google-health", "1", "Test <b>Person</b>", "Europe/Berlin")
+
+
+def test_a_full_day_of_seconds_is_one_response_under_400_kb(settings, write_day) -> None:
+    day = dt.date(2026, 11, 18)
+    assert write_day(settings.database, day, account=BERLIN) == 86_400
+    with open_store(settings.database, readonly=True) as store:
+        payload = queries.day(store, BERLIN, day)
+    body = orjson.dumps(payload)
+    assert len(payload["bpm"]) == 86_400
+    assert payload["dt"] == [1, 86_399]  # every second: one run
+    assert len(body) <= 400_000, len(body)
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"), [(dt.date(2026, 3, 29), 23), (dt.date(2026, 10, 25), 25)]
+)
+def test_a_clock_change_day_has_its_true_length(settings, write_day, day, hours) -> None:
+    write_day(settings.database, day, step_s=30, account=BERLIN)
+    with open_store(settings.database, readonly=True) as store:
+        payload = queries.day(store, BERLIN, day)
+    assert payload["length_s"] == hours * 3600
+    assert payload["stats"]["day_length_s"] == hours * 3600
+    assert len({offset for _, offset in payload["offsets"]}) == 2  # the change, for the axis
+
+
+def test_times_round_trip_through_run_length_deltas() -> None:
+    instants = np.array([10, 11, 12, 13, 200, 201, 205, 209, 213], dtype=np.int64)
+    encoded = queries.encode_times(instants)
+    assert encoded == {"t0": 10, "dt": [1, 3, 187, 1, 1, 1, 4, 3]}
+    decoded = [encoded["t0"]]
+    runs = encoded["dt"]
+    for delta, count in zip(runs[0::2], runs[1::2], strict=True):
+        for _ in range(count):
+            decoded.append(decoded[-1] + delta)
+    assert decoded == instants.tolist()
+
+
+def test_minute_buckets_keep_the_extremes() -> None:
+    instants = np.array([60, 61, 62, 125, 126], dtype=np.int64)
+    bpm = np.array([70, 190, 65, 80, 82], dtype=np.int64)
+    buckets = queries.minute_buckets(instants, bpm)
+    assert buckets["min"] == [65, 80]
+    assert buckets["max"] == [190, 82]
+    assert buckets["t0"] == 60
+    assert buckets["dt"] == [60, 1]
+
+
+def test_the_resolution_follows_the_span() -> None:
+    assert queries.resolution_for(3600) == "samples"
+    assert queries.resolution_for(7 * 86_400) == "minutes"
+    assert queries.resolution_for(365 * 86_400) == "days"
+
+
+def test_heartkeep_dashboard_prints_its_address_and_stops_on_ctrl_c(
+    settings, home, write_day
+) -> None:
+    write_day(settings.database, dt.date(2026, 11, 18), step_s=60, account=BERLIN)
+    command = [sys.executable, "-m", "heartkeep", "dashboard", "--no-browser"]
+    env = {**os.environ, "HEARTKEEP_HOME": str(home)}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    ) as running:
+        try:
+            assert running.stdout is not None
+            line = running.stdout.readline()
+            assert line.startswith("heartkeep dashboard: http://127.0.0.1:")
+            url = line.split(": ", 1)[1].strip()
+            assert "?token=" in url
+            with httpx.Client(timeout=10) as client:
+                client.get(url)  # the token becomes the session cookie
+                base = url.split("/?", 1)[0]
+                accounts = client.get(f"{base}/api/accounts").json()["accounts"]
+                assert [a["display_name"] for a in accounts] == ["Test <b>Person</b>"]
+                day = client.get(f"{base}/api/day", params={"date": "2026-11-18"}).json()
+                assert len(day["bpm"]) == 1440
+        finally:
+            running.send_signal(signal.SIGINT)
+            _, err = running.communicate(timeout=20)
+    assert running.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def test_a_port_in_use_is_a_clear_usage_error(settings, home) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "heartkeep", "dashboard", "--no-browser", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HEARTKEEP_HOME": str(home)},
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert "--port" in result.stderr
+    assert "Traceback" not in result.stderr
