@@ -218,7 +218,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         phase, home, archive, out = args.child
-        child(phase, Path(home), Path(archive), Path(out))
+        if phase == "generate":
+            generate(Path(archive), args.days, args.layout)
+        else:
+            child(phase, Path(home), Path(archive), Path(out))
         return
 
     with tempfile.TemporaryDirectory(prefix="heartkeep-bench-") as tmp:
@@ -226,7 +229,12 @@ def main() -> None:
         archive = args.archive or root / ("responses" if args.layout == "fitbit-json" else "a.zip")
         began = time.perf_counter()
         if args.archive is None or not archive.exists():
-            generate(archive, args.days, args.layout)
+            # In a child: a child's peak RSS starts at its parent's (Linux keeps it across exec).
+            subprocess.run(
+                [sys.executable, __file__, "--days", str(args.days), "--layout", args.layout,
+                 "--child", "generate", "-", str(archive), "-"],
+                check=True,
+            )  # fmt: skip
             made = f"generated in {time.perf_counter() - began:,.0f} s"
         else:
             made = "reused"

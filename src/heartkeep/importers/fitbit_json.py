@@ -33,19 +33,30 @@ import numpy as np
 
 from heartkeep import timeline
 from heartkeep.errors import ImportFormatError
-from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem, jsontext
-from heartkeep.importers.limits import LimitExceeded, read_capped
-from heartkeep.model import Daily, DailyKind, Sample, Zone
+from heartkeep.importers import BATCH_SIZE, FileDone, ImportItem, fitbit_intraday, jsontext
+from heartkeep.importers.limits import LimitExceeded, check_json_tokens, read_capped
+from heartkeep.importers.takeout_common import zone_offsets
+from heartkeep.model import Daily, DailyKind, Sample, SampleColumns, Zone
 
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
-def _load(path: Path) -> dict[str, Any]:
-    """The response in a saved file, whatever its encoding (see `jsontext`)."""
+def _read(path: Path) -> bytearray:
+    """A saved file's bytes, within the size cap, refused beyond the JSON value limit."""
     try:
-        data = jsontext.load_json(read_capped(path))
+        raw = read_capped(path)
+        check_json_tokens(raw)
     except OSError as error:
         raise ImportFormatError(f"cannot read the file ({error})", path=str(path)) from error
+    except LimitExceeded as error:
+        raise ImportFormatError(str(error), path=str(path)) from error
+    return raw
+
+
+def _load(path: Path, raw: bytearray) -> dict[str, Any]:
+    """The response in a saved file, whatever its encoding (see `jsontext`)."""
+    try:
+        data = jsontext.load_json(raw)
     except (jsontext.TextError, LimitExceeded) as error:
         raise ImportFormatError(str(error), path=str(path)) from error
     if not isinstance(data, dict) or "activities-heart-intraday" not in data:
@@ -233,43 +244,77 @@ def read_files(
     default_date: dt.date | None = None,
     times_utc: bool = False,
 ) -> Iterator[ImportItem]:
-    """Stream each file's samples (in batches) and dailies, then a `FileDone` per file."""
+    """Stream each file's samples and dailies, then a `FileDone` per file.
+
+    A well-formed response is read as columns (`fitbit_intraday`); anything else point by
+    point, which names the first bad point.
+    """
     for path in paths:
-        data = _load(path)
-        day, _ = response_date(data, path, default_date)
-        intraday = data["activities-heart-intraday"]
-        dataset = intraday.get("dataset") if isinstance(intraday, dict) else None
-        if not isinstance(dataset, list):
-            raise ImportFormatError("activities-heart-intraday has no dataset list", path=str(path))
-        clock_s: list[int] = []
-        bpms: list[int] = []
-        for index, point in enumerate(dataset, start=1):
-            try:
-                seconds = _parse_time(point["time"])
-                bpm = point["value"]
-                if isinstance(bpm, bool) or not isinstance(bpm, int | float):
-                    raise TypeError(f"value is {bpm!r}")
-            except (KeyError, TypeError, ValueError) as error:
-                reason = f"missing {error.args[0]!r}" if isinstance(error, KeyError) else error
-                raise ImportFormatError(
-                    f"not an intraday point ({reason})", path=str(path), record=index
-                ) from error
-            if bpm != 0:  # 0 is no reading; other implausible values are counted by load()
-                clock_s.append(seconds)
-                bpms.append(round(bpm))
+        raw = _read(path)
+        fast = fitbit_intraday.decode(raw)
+        if fast is None:
+            yield from _read_points(path, _load(path, raw), zone_name, default_date, times_utc)
+            continue
+        summary = {"activities-heart": fast.summary}
+        day, _ = response_date(summary, path, default_date)
         if times_utc:
-            base = timeline.day_start_s(day)
-            samples = [
-                Sample(base + s, b, timeline.zone_offset_min(zone_name, base + s))
-                for s, b in zip(clock_s, bpms, strict=True)
-            ]
+            instants = timeline.day_start_s(day) + fast.clock_s
+            offsets = zone_offsets(instants, zone_name)
         else:
-            samples = local_times_to_samples(day, clock_s, bpms, zone_name)
-        samples, changes, reoffset = _across_zone_changes(samples, None if times_utc else clock_s)
-        for start in range(0, len(samples), BATCH_SIZE):
-            yield samples[start : start + BATCH_SIZE]
-        yield from _dailies(data.get("activities-heart"), day, path)
-        yield FileDone(str(path), zone_changes_inferred=changes, samples_reoffset=reoffset)
+            instants, offsets = fitbit_intraday.local_times_to_columns(day, fast.clock_s, zone_name)
+        read = timeline.infer_zone_changes(instants, offsets, None if times_utc else fast.clock_s)
+        yield SampleColumns(read.instants_s, fast.bpm, read.offsets_min)
+        yield from _dailies(fast.summary, day, path)
+        yield FileDone(
+            str(path),
+            zone_changes_inferred=read.zone_changes,
+            samples_reoffset=read.samples_reoffset,
+        )
+
+
+def _read_points(
+    path: Path,
+    data: dict[str, Any],
+    zone_name: str,
+    default_date: dt.date | None,
+    times_utc: bool,
+) -> Iterator[ImportItem]:
+    """One file point by point: the reference reader, with the exact point and reason for the
+    first bad one."""
+    day, _ = response_date(data, path, default_date)
+    intraday = data["activities-heart-intraday"]
+    dataset = intraday.get("dataset") if isinstance(intraday, dict) else None
+    if not isinstance(dataset, list):
+        raise ImportFormatError("activities-heart-intraday has no dataset list", path=str(path))
+    clock_s: list[int] = []
+    bpms: list[int] = []
+    for index, point in enumerate(dataset, start=1):
+        try:
+            seconds = _parse_time(point["time"])
+            bpm = point["value"]
+            if isinstance(bpm, bool) or not isinstance(bpm, int | float):
+                raise TypeError(f"value is {bpm!r}")
+        except (KeyError, TypeError, ValueError) as error:
+            reason = f"missing {error.args[0]!r}" if isinstance(error, KeyError) else error
+            raise ImportFormatError(
+                f"not an intraday point ({reason})", path=str(path), record=index
+            ) from error
+        if bpm != 0:  # 0 is no reading; other implausible values are counted by load()
+            clock_s.append(seconds)
+            bpms.append(round(bpm))
+    if times_utc:
+        base = timeline.day_start_s(day)
+        samples = [
+            Sample(base + s, b, timeline.zone_offset_min(zone_name, base + s))
+            for s, b in zip(clock_s, bpms, strict=True)
+        ]
+    else:
+        samples = local_times_to_samples(day, clock_s, bpms, zone_name)
+    samples, changes, reoffset = _across_zone_changes(samples, None if times_utc else clock_s)
+    for start in range(0, len(samples), BATCH_SIZE):
+        yield samples[start : start + BATCH_SIZE]
+    yield from _dailies(data.get("activities-heart"), day, path)
+    yield FileDone(str(path), zone_changes_inferred=changes, samples_reoffset=reoffset)
 
 
 __all__ = ["local_times_to_samples", "read_files", "response_date"]
