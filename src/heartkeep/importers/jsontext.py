@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 from typing import Any
 
+import msgspec
 import orjson
 
 from heartkeep.importers.limits import check_json_tokens
@@ -112,7 +113,7 @@ def load_json(raw: bytes | bytearray) -> Any:
     skip = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     data: Any
     try:
-        data = orjson.loads(memoryview(raw)[skip:])
+        data = _parse(memoryview(raw)[skip:])
     except orjson.JSONDecodeError as error:
         if (
             not any(raw.startswith(bom) for bom, _ in _BOMS)
@@ -147,9 +148,18 @@ def _is_utf8(raw: bytes | bytearray) -> bool:
 
 def _loads_text(text: str, raw: bytes | bytearray) -> Any:
     try:
-        return orjson.loads(text)
+        return _parse(text)
     except orjson.JSONDecodeError as error:
         raise TextError(f"not valid JSON ({error}; found {describe(raw)})") from error
+
+
+def _parse(document: memoryview | str) -> Any:
+    """msgspec first: it keeps integers beyond 64 bits exact, where orjson makes them floats.
+    orjson on failure, for its message: it says where a broken file breaks."""
+    try:
+        return msgspec.json.decode(document)
+    except msgspec.DecodeError:
+        return orjson.loads(document)
 
 
 def kind_of(data: Any) -> str:
