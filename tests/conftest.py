@@ -51,15 +51,27 @@ def _wall_clock_switch() -> Iterator[None]:
 
 
 @pytest.fixture
-def pinned_wall_clock() -> Iterator[float]:
+def pinned_wall_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[float]:
     """The wall clock at a fixed instant (2026-11-20T12:00Z), ticking: for tests that drive the
     CLI, which reads the system clock, against a sandbox on wall time.  Their answers then never
-    depend on the hour the suite runs at.  Yields the instant in seconds."""
+    depend on the hour the suite runs at.  Yields the instant in seconds.
+
+    Waiting on the system clock (`SystemClock.sleep`: the CLI's quota pacing and retry back-off)
+    moves this wall clock on at once instead of sleeping, as `SimClock.sleep` does: the CLI and
+    the wall-time sandbox still agree on "now", and a minute of back-off costs no real minute.
+    """
     import time_machine
 
+    from heartkeep.clock import SystemClock
     from heartkeep.sandbox.config import TEST_START_S
 
-    with time_machine.travel(TEST_START_S, tick=True):
+    with time_machine.travel(TEST_START_S, tick=True) as traveller:
+
+        def sleep_by_moving_the_clock(_clock: SystemClock, seconds: float) -> None:
+            if seconds > 0:
+                traveller.shift(seconds)
+
+        monkeypatch.setattr(SystemClock, "sleep", sleep_by_moving_the_clock)
         yield float(TEST_START_S)
 
 
