@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ GAP_S = 120  # wider than this between two samples is a gap, drawn as one
 SAMPLES_UP_TO_S = 8 * 3600  # ranges up to this read every sample
 MINUTES_UP_TO_S = 16 * 86_400  # then minute buckets; longer ranges read whole days
 _ONE_DAY = dt.timedelta(days=1)
+_MARGIN_S = 15 * 3600
 
 IntArray = npt.NDArray[np.int64]
 
@@ -51,11 +53,9 @@ def encode_times(instants: IntArray) -> dict[str, Any]:
 
 
 def _columns(batches: Iterable[Sequence[Sample]]) -> tuple[IntArray, IntArray, IntArray]:
-    parts = [np.asarray(batch, dtype=np.int64).reshape(-1, 3) for batch in batches if batch]
-    if not parts:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, empty
-    table = np.concatenate(parts)
+    """Instants, bpm and offsets as int64 columns (no per-sample object kept)."""
+    flat = np.fromiter(chain.from_iterable(chain.from_iterable(batches)), dtype=np.int64)
+    table = flat.reshape(-1, 3)
     return table[:, 0], table[:, 1], table[:, 2]
 
 
@@ -89,7 +89,10 @@ def day(
 ) -> dict[str, Any]:
     """Every sample of the local `day` with its true span (23 h, 25 h, a travel day's length),
     the zone bounds to shade and the day's numbers."""
-    wide = days_window(account, day - _ONE_DAY, day + _ONE_DAY)
+    # Any sample of the local day lies within 14 h of the zone's day (UTC offsets span
+    # -12..+14 h); the margin also brings the samples either side, for the gaps at the edges.
+    zone_day = timeline.local_day_window(day, account.time_zone)
+    wide = Window(zone_day.start_s - _MARGIN_S, zone_day.end_s + _MARGIN_S)
     instants, bpms, offsets = _columns(store.iter_samples(account.key, wide))
     local = (instants + offsets * 60) // 86_400
     ordinal = (day - dt.date(1970, 1, 1)).days

@@ -79,7 +79,9 @@ class DashboardServer:
         config = uvicorn.Config(
             app,
             lifespan="off",
-            log_level="warning",
+            # A request still running at Ctrl-C is cancelled: no traceback on the terminal (the
+            # page shows any failure itself).
+            log_level="critical",
             access_log=False,
             timeout_graceful_shutdown=1,
         )

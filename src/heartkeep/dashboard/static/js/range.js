@@ -91,7 +91,8 @@ export async function renderRange(root, { account, params }) {
     const a = columns(m);
     if (!o) return a;
     const b = columns(o, m.start_s - o.start_s);
-    return uPlot.join([a, [b[0], b[1]]]);
+    // NULL_EXPAND (2): a gap stays a gap where the other span's instants fall inside it
+    return uPlot.join([a, [b[0], b[1]]], [[0, 2, 2, 2], [0, 2]]);
   };
   const band = cssVar("--band");
   const toDate = zoneDate(account.time_zone);

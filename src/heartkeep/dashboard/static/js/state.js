@@ -39,6 +39,7 @@ export function remember(changes) {
 // Mark the view complete once the browser has painted it (tests and the benchmark wait on it).
 export function ready(view) {
   requestAnimationFrame(() => requestAnimationFrame(() => {
+    performance.mark("heartkeep-ready");
     document.documentElement.dataset.ready = view;
   }));
 }

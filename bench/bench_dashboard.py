@@ -1,0 +1,159 @@
+"""The dashboard on a year of data: time to a complete first paint, response sizes, server CPU.
+
+On the cached one-year store of `bench_reads.py` (a real sandbox sync of the demo user, built
+once under `bench/.cache/`), the dashboard runs in a child process on loopback, and Debian's
+Chromium (headless, through Playwright) opens each view `--runs` times in a fresh page:
+
+- paint: from the start of navigation to the page's `heartkeep-ready` mark, set two animation
+  frames after the view has drawn (HTML, scripts, the data request and the chart all count);
+  median of the runs.  Target ≤ 300 ms on a quiet machine.
+- size: bytes of each data endpoint's response, raw and gzipped.  Target: a full day of
+  samples ≤ 400 KB before compression.
+- server CPU per request: the child's user + sys time (from /proc) around `--runs` requests.
+
+    .venv/bin/python bench/bench_dashboard.py --days 30   # quick
+    .venv/bin/python bench/bench_dashboard.py             # a year (~8 M samples)
+
+Nothing is asserted; the figures go in docs/dashboard.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from reads_stores import LAST_DAY, store_for
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVE = """
+import sys
+from heartkeep.config import load_settings
+from heartkeep.dashboard import DashboardServer
+server = DashboardServer(load_settings({"database": sys.argv[1]})).start()
+print(server.url, flush=True)
+sys.stdin.read()
+server.stop()
+"""
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def paint_ms(browser, url: str, query: str, view: str, runs: int) -> float:
+    """Median time from navigation start to the view's ready mark, each run in a fresh page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(url)  # trades the token for the session cookie
+    page.wait_for_selector("html[data-ready]", state="attached")
+    times = []
+    for _ in range(runs):
+        fresh = context.new_page()
+        fresh.goto(f"{url.split('/?')[0]}/?{query}")
+        fresh.wait_for_selector(f"html[data-ready='{view}']", state="attached", timeout=120_000)
+        times.append(
+            fresh.evaluate("() => performance.getEntriesByName('heartkeep-ready').at(-1).startTime")
+        )
+        fresh.close()
+    context.close()
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=365, help="days of synced history")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    options = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTKEEP_")}
+    database = store_for(options.days, env)
+    day = LAST_DAY - dt.timedelta(days=2)  # a whole, worn day
+    week = f"from={day - dt.timedelta(days=6)}&to={day}"
+    endpoints = {
+        "day (every sample)": f"/api/day?date={day}",
+        "range 6 h (samples)": None,  # filled in below: needs the day's instants
+        "range week (minutes)": f"/api/range?{week}",
+        "range year (days)": f"/api/range?from={LAST_DAY - dt.timedelta(days=364)}&to={LAST_DAY}",
+        "overview": "/api/overview",
+        "accounts": "/api/accounts",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert server.stdin is not None
+    assert server.stdout is not None
+    try:
+        url = server.stdout.readline().strip()
+        base = url.split("/?")[0]
+        print(f"dashboard on a {options.days}-day store; medians of {options.runs} runs")
+        with httpx.Client(base_url=base, timeout=300) as client:
+            client.get(url)
+            start = client.get(endpoints["day (every sample)"]).json()["start_s"]
+            endpoints["range 6 h (samples)"] = (
+                f"/api/range?start_s={start + 9 * 3600}&end_s={start + 15 * 3600}"
+            )
+            print(
+                f"{'endpoint':<22} {'bytes':>10} {'gzip':>9} {'server CPU/request':>19} {'wall':>8}"
+            )
+            for name, path in endpoints.items():
+                assert path is not None
+                body = client.get(path).content  # warm: the page cache holds the rows
+                before, started = cpu_s(server.pid), time.perf_counter()
+                for _ in range(options.runs):
+                    client.get(path)
+                per_cpu = (cpu_s(server.pid) - before) / options.runs
+                per_wall = (time.perf_counter() - started) / options.runs
+                note = "  (target ≤ 400,000)" if name.startswith("day") else ""
+                print(
+                    f"{name:<22} {len(body):>10,} {len(gzip.compress(body)):>9,} "
+                    f"{per_cpu * 1000:>16.0f} ms {per_wall * 1000:>6.0f} ms{note}"
+                )
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            views = {
+                "overview": ("view=overview", "overview"),
+                "day": (f"view=day&date={day}", "day"),
+                "range week": (f"view=range&{week}", "range"),
+            }
+            for name, (query, view) in views.items():
+                ms = paint_ms(browser, url, query, view, options.runs)
+                verdict = "meets" if ms <= 300 else "misses"
+                print(f"first complete paint, {name:<11} {ms:>7.0f} ms  ({verdict} ≤ 300 ms)")
+            browser.close()
+    finally:
+        server.stdin.close()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # still busy with an abandoned request
+            server.kill()
+            server.wait()
+
+
+if __name__ == "__main__":
+    main()
