@@ -10,12 +10,9 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
-import numpy as np
-import numpy.typing as npt
-
 from heartkeep import timeline
 from heartkeep.errors import ImportFormatError
-from heartkeep.importers import BATCH_SIZE, ImportItem, jsontext
+from heartkeep.importers import BATCH_SIZE, ImportItem, jsontext, takeout_csv_days
 from heartkeep.importers.archive import Member
 from heartkeep.importers.limits import LimitExceeded, check_csv_lines
 from heartkeep.importers.takeout_common import (
@@ -70,54 +67,28 @@ def _check_header(member: Member, header: list[str] | None, allowed: Sequence[li
 
 
 def heart_rate_csv(member: Member, handle: IO[bytes], zone_name: str) -> Iterator[ImportItem]:
-    """A day file (≤ 86,400 rows) is read whole and converted with numpy; if any row is off,
-    the row-by-row path reports the first bad line."""
+    """A day file (≤ 86,400 rows) is read whole as columns (`takeout_csv_days`); if anything
+    is off, the row-by-row path reads it and reports the first bad line."""
     text = _read_text(member, handle)
     reader = csv.reader(_lines(text))
     if not _check_header(member, next(reader, None), _CSV_HEADERS):
         return
-    parsed = _vectorised_csv([row[:2] for row in reader if row])
-    if parsed is None:
-        slow = csv.reader(_lines(text))
-        yield from _heart_rate_rows(member, slow, zone_name)
+    fast = takeout_csv_days.parse(_after_lines(text, reader.line_num).encode())
+    if fast is not None:
+        instants, bpms = fast[0], whole_bpm(fast[1])
+        keep = bpms != 0  # as the row-by-row reader: a bpm that rounds to 0 is no reading
+        instants, bpms = instants[keep], bpms[keep]
+        yield SampleColumns(instants, bpms, zone_offsets(instants, zone_name))
         return
-    instants, bpms = parsed
-    yield SampleColumns(instants, bpms, zone_offsets(instants, zone_name))
+    yield from _heart_rate_rows(member, csv.reader(_lines(text)), zone_name)
 
 
-_CSV_STAMP_LAYOUT = "0000-00-00T00:00:00Z"
-_CSV_SEPARATORS = [(i, ord(c)) for i, c in enumerate(_CSV_STAMP_LAYOUT) if c != "0"]
-_CSV_DIGITS = [i for i, c in enumerate(_CSV_STAMP_LAYOUT) if c == "0"]
-
-
-def _vectorised_csv(
-    rows: list[list[str]],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
-    """(instants, bpm) of rows with bpm ≠ 0, or None if any row is not well formed."""
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if any(len(row) < 2 for row in rows):
-        return None
-    text = np.array([row[0] for row in rows])
-    width = len(_CSV_STAMP_LAYOUT)
-    if text.dtype.itemsize != 4 * width or np.any(np.char.str_len(text) != width):
-        return None
-    codes = text.view(np.uint32).reshape(-1, width)
-    if any(np.any(codes[:, i] != code) for i, code in _CSV_SEPARATORS):
-        return None
-    digits = codes[:, _CSV_DIGITS].astype(np.int64) - 48
-    if np.any((digits < 0) | (digits > 9)):
-        return None
-    try:
-        instants = text.astype(f"U{width - 1}").astype("datetime64[s]").astype(np.int64)
-        values = np.array([row[1] for row in rows], dtype=np.float64)
-    except ValueError:
-        return None
-    if not np.all(np.isfinite(values)):
-        return None
-    bpm = whole_bpm(values)
-    keep = bpm != 0
-    return instants[keep], bpm[keep]
+def _after_lines(text: str, count: int) -> str:
+    """`text` after its first `count` lines."""
+    start = 0
+    for _ in range(count):
+        start = text.find("\n", start) + 1 or len(text)
+    return text[start:]
 
 
 def _heart_rate_rows(member: Member, reader: _CsvReader, zone_name: str) -> Iterator[ImportItem]:
