@@ -169,6 +169,8 @@ def test_sync_now_fetches_new_data_and_the_day_view_shows_it(page, dashboard, wo
     page.wait_for_selector("#sync-state[data-state='done']")
     assert "+" in page.locator("#sync-state").inner_text()
     assert page.locator("#sync-log li").count() > 0
+    page.wait_for_selector("#sync-runs tr.run-ok")  # the run joins the list of recent syncs
+    assert page.locator("#sync-runs tr").count() == 2  # the fixture's sync and this one
     after = day_count(world, last)
     assert after > before
     open_view(page, dashboard, f"view=day&date={last}", "day")

@@ -186,7 +186,27 @@ def create_app(context: Context) -> Starlette:
         return {"accounts": out, "now_s": now_s}
 
     def sync_state(request: Request) -> Any:
-        return context.job.snapshot()
+        """This page's run, and every account's recent runs from any source (cron, a terminal,
+        this page): a sync still "running" there is one in progress, or one that was killed."""
+        now_s = int(context.clock.now_s())
+        runs: list[dict[str, Any]] = []
+        with context.store() as store:
+            for account in store.accounts():
+                for run in store.runs(account.key, limit=5):
+                    runs.append(
+                        {
+                            "account": account.key,
+                            "started_s": run.started_s,
+                            "age_s": max(0, now_s - run.started_s),
+                            "finished_s": run.finished_s,
+                            "status": run.status,
+                            "samples_added": run.samples_added,
+                            "requests": run.requests,
+                            "error": None if run.error is None else redact(run.error),
+                        }
+                    )
+        runs.sort(key=lambda run: -run["started_s"])
+        return context.job.snapshot() | {"runs": runs[:10]}
 
     def sync_start(request: Request) -> Any:
         return context.job.start()

@@ -3,7 +3,7 @@
 // cron or a terminal is already syncing, the page says so and starts nothing.
 
 import { getJSON, post } from "./api.js";
-import { clear, el } from "./dom.js";
+import { clear, duration, el } from "./dom.js";
 import { ready } from "./state.js";
 
 function describe(event) {
@@ -22,10 +22,30 @@ export async function renderSync(root) {
   const state = el("p", { id: "sync-state", class: "status" });
   const log = el("ol", { id: "sync-log", class: "log" });
   const button = el("button", { type: "button", id: "sync-now", class: "primary" }, "Sync now");
+  const history = el("tbody", { id: "sync-runs" });
   let source = null;
   root.append(el("h1", {}, "Sync"),
     el("p", { class: "muted" }, "Fetches what is new for every connected account, exactly as `heartkeep sync` does, with the same lock: a sync already running from cron or a terminal is never doubled."),
-    el("div", { class: "toolbar" }, button), state, log);
+    el("div", { class: "toolbar" }, button), state, log,
+    el("h3", {}, "Recent syncs (from here, cron or a terminal)"),
+    el("div", { class: "table-wrap" }, el("table", { class: "runs" },
+      el("thead", {}, el("tr", {}, ["started", "account", "status", "samples", "requests"].map((h) => el("th", {}, h)))),
+      history)));
+
+  async function showRuns() {
+    const { runs } = await getJSON("/api/sync");
+    clear(history);
+    for (const run of runs) {
+      const status = run.status === "running" ? "running (or was killed)" : run.status;
+      history.append(el("tr", { class: `run-${run.status}` },
+        el("td", {}, `${duration(run.age_s)} ago`),
+        el("td", {}, run.account),
+        el("td", { title: run.error || "" }, run.error ? `${status}: ${run.error}` : status),
+        el("td", {}, `+${run.samples_added.toLocaleString("en")}`),
+        el("td", {}, String(run.requests))));
+    }
+    if (!runs.length) history.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No sync recorded yet.")));
+  }
 
   function follow(from) {
     if (source) source.close();
@@ -58,7 +78,7 @@ export async function renderSync(root) {
         }
       }
     };
-    source.addEventListener("end", () => { source.close(); source = null; button.disabled = false; });
+    source.addEventListener("end", () => { source.close(); source = null; button.disabled = false; showRuns(); });
     source.onerror = () => { if (source && source.readyState === EventSource.CLOSED) button.disabled = false; };
     return () => seen;
   }
@@ -78,6 +98,7 @@ export async function renderSync(root) {
   });
 
   const now = await getJSON("/api/sync");
+  await showRuns();
   if (now.state === "running") {
     button.disabled = true;
     state.textContent = "Syncing…";
