@@ -7,14 +7,16 @@ dot-command writes CRLF instead; with it, add `.separator , "\\n"` to get the sa
 field ever needs quoting: every one is an ISO time or an integer.
 
 Why SQL does the formatting.  `PLAIN_SQLITE3_QUERY` below is what a person would type at the
-`sqlite3` shell; heartkeep runs the same expressions (`LINE_SQL`) in SQLite's C code and
+`sqlite3` shell; heartkeep formats each line in SQLite's C code too (`LINE_SQL`) and
 concatenates a batch of rows with `group_concat` in the same statement, so Python touches one
 byte string per batch of rows and never a value per sample.  Measured on a 30-day store
-(740 k samples): fetching the four columns per row and joining f-strings 1.86 s, one text
-column per row 2.12 s, `group_concat` per batch 1.43 s, `sqlite3 -csv` on the same query 1.39 s.
-numpy's vectorised `datetime64` formatting (the previous exporter) needed a Python tuple per
-row to get the integers out of SQLite first, and pyarrow's CSV writer would load pyarrow (0.2 s)
-for every CSV export and quotes or formats timestamps differently.
+(740 k samples, CPU s without start-up): fetching the four columns per row and joining
+f-strings 1.86, one text column per row 2.12, `group_concat` per batch of the plain query's
+`strftime` expressions 1.38-1.49, the same with `datetime()` (`iso_sql`, identical text) 1.16;
+`sqlite3 -csv` running the plain query 1.09.  numpy's vectorised `datetime64` formatting (the
+previous exporter) needed a Python tuple per row to get the integers out of SQLite first, and
+pyarrow's CSV writer would load pyarrow (0.2 s) for every CSV export and quotes or formats
+timestamps differently.
 
 The exported bytes equal `sqlite3 -csv -header FILE "$(plain_sqlite3_sql(...))"` whenever
 the window holds at least one sample; for an empty window heartkeep still writes the header
@@ -24,14 +26,15 @@ line, where the shell prints nothing at all.
 from __future__ import annotations
 
 from heartkeep.exporters.source import SampleSource
+from heartkeep.exporters.sqltext import iso_sql
 from heartkeep.output_target import Writable
 
 HEADER = ("instant_utc", "local_time", "utc_offset_min", "bpm")
 
+
 # One CSV line without its line end, from the columns of `heart_rate`.
 LINE_SQL = (
-    "strftime('%Y-%m-%dT%H:%M:%SZ', instant, 'unixepoch') || ',' || "
-    "strftime('%Y-%m-%dT%H:%M:%S', instant + offset_min * 60, 'unixepoch') || ',' || "
+    f"{iso_sql('instant')} || 'Z,' || {iso_sql('instant + offset_min * 60')} || ',' || "
     "offset_min || ',' || bpm"
 )
 

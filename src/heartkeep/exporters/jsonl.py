@@ -10,11 +10,12 @@ lines itself (`sqltext.py`): no Python object per sample.
 from __future__ import annotations
 
 from heartkeep.exporters.source import SampleSource
+from heartkeep.exporters.sqltext import iso_sql
 from heartkeep.output_target import Writable
 
 # RFC 3339 local time: the wall clock under the reported offset, then `+HH:MM` / `-HH:MM`.
 LOCAL_TIME_SQL = (
-    "strftime('%Y-%m-%dT%H:%M:%S', instant + offset_min * 60, 'unixepoch') || "
+    f"{iso_sql('instant + offset_min * 60')} || "
     "CASE WHEN offset_min < 0 THEN '-' ELSE '+' END || "
     "printf('%02d:%02d', abs(offset_min) / 60, abs(offset_min) % 60)"
 )

@@ -30,6 +30,14 @@ from heartkeep.errors import StoreError
 from heartkeep.store.failures import store_failure
 
 
+# ISO-8601 without a zone for an epoch-seconds expression: `datetime()` with its space made a
+# `T`.  The same text as `strftime('%Y-%m-%dT%H:%M:%S', …)` (tests/exporters check it across the
+# years 0000-9999), in 0.32 µs instead of 0.65 µs: strftime interprets its format each time.
+def iso_sql(seconds_sql: str) -> str:
+    """SQL for the ISO-8601 text (`2026-11-20T13:00:00`) of `seconds_sql` (UTC epoch s)."""
+    return f"replace(datetime({seconds_sql}, 'unixepoch'), ' ', 'T')"
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """A batch of formatted samples: `text` (lines joined, ended as asked), how many, span.
