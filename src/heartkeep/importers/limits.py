@@ -77,7 +77,7 @@ def check_ratio(compressed: int, size: int) -> None:
 
 def check_json_tokens(raw: bytes | bytearray) -> None:
     """Refuse JSON with more values than a day file holds, before parsing allocates them."""
-    tokens = raw.count(b"{") + raw.count(b"[") + raw.count(b",")
+    tokens = len(raw) - len(raw.translate(None, b"{[,"))  # one pass: a third of three counts
     if tokens > MAX_JSON_TOKENS:
         raise LimitExceeded(
             f"{tokens:,} JSON values, more than the {MAX_JSON_TOKENS:,} heartkeep reads per file "

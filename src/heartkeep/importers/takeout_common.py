@@ -8,6 +8,7 @@ stays one job; see `takeout.py` for the time semantics of every file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import IO
 
 import numpy as np
@@ -64,6 +65,35 @@ def parse_fitbit_datetime(text: str) -> dt.datetime:
     raise ValueError(f"expected MM/DD/YY HH:MM:SS, got {text!r}")
 
 
+def day_starts(
+    keys: npt.NDArray[np.int64], to_date: Callable[[int], dt.date]
+) -> npt.NDArray[np.int64] | None:
+    """Midnight UTC (epoch seconds) of each row's date, given as an integer key that `to_date`
+    turns into a date (raising ValueError for one that does not exist); None if any does not.
+
+    A day file holds a date or two, in runs: each run's date is converted once (all distinct
+    dates once, if the file jumps about)."""
+    if not keys.size:
+        return np.zeros(0, dtype=np.int64)
+    changes = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    if changes.size < 64:
+        firsts = np.concatenate([[0], changes])
+        distinct, which = keys[firsts], None
+    else:
+        distinct, which = np.unique(keys, return_inverse=True)
+    starts = np.empty(distinct.size, dtype=np.int64)
+    for index, key in enumerate(distinct.tolist()):
+        try:
+            starts[index] = timeline.day_start_s(to_date(key))
+        except ValueError:
+            return None
+    if which is None:
+        lengths = np.diff(np.concatenate([firsts, [keys.size]]))
+        return np.repeat(starts, lengths)
+    found: npt.NDArray[np.int64] = starts[which.reshape(-1)]
+    return found
+
+
 def whole_bpm(values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """Rounded bpm, clipped into int32 so that `1e30` stays an (implausible, counted) number
     instead of wrapping around; `load()` rejects whatever is outside `plausibility`."""
@@ -82,6 +112,7 @@ def zone_offsets(instants: npt.NDArray[np.int64], zone_name: str) -> npt.NDArray
 
 __all__ = [
     "OffsetCache",
+    "day_starts",
     "parse_fitbit_datetime",
     "read_member",
     "whole_bpm",

@@ -21,7 +21,7 @@ import datetime as dt
 import numpy as np
 import numpy.typing as npt
 
-from heartkeep import timeline
+from heartkeep.importers.takeout_common import day_starts
 
 Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
 """(instants_s, bpm as written) of every row, in file order."""
@@ -96,20 +96,16 @@ def _instants(digits: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64] | None:
     month, day, hours, minutes, seconds = (wide[:, 4::2] * 10 + wide[:, 5::2]).T
     if np.any(hours > 23) or np.any(minutes > 59) or np.any(seconds > 59):
         return None
-    dates, which = np.unique((year * 100 + month) * 100 + day, return_inverse=True)
-    starts = np.empty(dates.size, dtype=np.int64)
-    for index, key in enumerate(dates.tolist()):
-        try:
-            # The exact parser decides which dates exist (no 02-30, no year 0).
-            starts[index] = timeline.day_start_s(
-                dt.date(key // 10_000, key // 100 % 100, key % 100)
-            )
-        except ValueError:
-            return None
-    instants: npt.NDArray[np.int64] = (
-        starts[which.reshape(-1)] + hours * 3600 + minutes * 60 + seconds
-    )
+    # The exact parser decides which dates exist (no 02-30, no year 0).
+    starts = day_starts((year * 100 + month) * 100 + day, _date)
+    if starts is None:
+        return None
+    instants: npt.NDArray[np.int64] = starts + hours * 3600 + minutes * 60 + seconds
     return instants
+
+
+def _date(key: int) -> dt.date:
+    return dt.date(key // 10_000, key // 100 % 100, key % 100)
 
 
 def _bpm(

@@ -24,8 +24,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from heartkeep import timeline
-from heartkeep.importers.takeout_common import parse_fitbit_datetime, whole_bpm
+from heartkeep.importers.takeout_common import day_starts, parse_fitbit_datetime, whole_bpm
 
 STAMP_LAYOUT = "00/00/00 00:00:00"
 """`MM/DD/YY HH:MM:SS`: `0` marks a digit, anything else a separator that must be there."""
@@ -119,18 +118,11 @@ def parse_stamps(stamps: list[str]) -> npt.NDArray[np.int64] | None:
     month, day, year, hours, minutes, seconds = pairs.T
     if np.any(hours > 23) or np.any(minutes > 59) or np.any(seconds > 59):
         return None
-    dates, which = np.unique((year * 100 + month) * 100 + day, return_inverse=True)
-    starts = np.empty(len(dates), dtype=np.int64)
-    for index, key in enumerate(dates.tolist()):
-        try:
-            # The exact parser decides which dates exist (no 02/30, 02/29 only in leap years).
-            moment = _parse_date(key)
-        except ValueError:
-            return None
-        starts[index] = timeline.day_start_s(moment)
-    instants: npt.NDArray[np.int64] = (
-        starts[which.reshape(-1)] + hours * 3600 + minutes * 60 + seconds
-    )
+    # The exact parser decides which dates exist (no 02/30, 02/29 only in leap years).
+    starts = day_starts((year * 100 + month) * 100 + day, _parse_date)
+    if starts is None:
+        return None
+    instants: npt.NDArray[np.int64] = starts + hours * 3600 + minutes * 60 + seconds
     return instants
 
 
