@@ -101,9 +101,7 @@ def _int(text: str | None, name: str) -> int:
         raise BadRequest(f"{name} must be an integer") from None
 
 
-def handler(
-    context: Context, body: Callable[[Request], Any]
-) -> Callable[[Request], Awaitable[Response]]:
+def handler(body: Callable[[Request], Any]) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a data handler: a bad query is 400, a store problem 503, both with a message."""
 
     async def endpoint(request: Request) -> Response:
@@ -254,16 +252,16 @@ def create_app(context: Context) -> Starlette:
             return _json({"error": "the body must be JSON"}, 400)
         if not isinstance(form, dict):
             return _json({"error": "the body must be a JSON object"}, 400)
-        return await handler(context, lambda r: export(r, form))(request)
+        return await handler(lambda r: export(r, form))(request)
 
     routes = [
         Route("/", index),
-        Route("/api/accounts", handler(context, accounts)),
-        Route("/api/overview", handler(context, summary)),
-        Route("/api/day", handler(context, day)),
-        Route("/api/range", handler(context, span)),
-        Route("/api/sync", handler(context, sync_state), methods=["GET"]),
-        Route("/api/sync", handler(context, sync_start), methods=["POST"]),
+        Route("/api/accounts", handler(accounts)),
+        Route("/api/overview", handler(summary)),
+        Route("/api/day", handler(day)),
+        Route("/api/range", handler(span)),
+        Route("/api/sync", handler(sync_state), methods=["GET"]),
+        Route("/api/sync", handler(sync_start), methods=["POST"]),
         Route("/api/sync/events", sync_events),
         Route("/api/export", export_endpoint, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
