@@ -236,3 +236,31 @@ def test_range_reads_buckets_zoomed_out_and_samples_zoomed_in(page, dashboard, w
     overlay = page.evaluate("() => window.heartkeep.charts.range.data[4].filter((v) => v != null)")
     assert page.evaluate("() => window.heartkeep.charts.range.series.length") == 5
     assert len(overlay) > 600  # the other day's minutes, laid over this one
+
+
+def test_the_theme_toggle_cycles_auto_light_dark_and_is_remembered(page, dashboard) -> None:
+    button = page.locator("#theme")
+    assert page.locator("html").get_attribute("data-theme") is None  # the system decides
+    button.click()
+    ready(page, "overview")
+    assert page.locator("html").get_attribute("data-theme") == "light"
+    button.click()
+    ready(page, "overview")
+    assert page.locator("html").get_attribute("data-theme") == "dark"
+    open_view(page, dashboard, "view=sync", "sync")
+    assert page.locator("html").get_attribute("data-theme") == "dark"
+
+
+def test_the_overview_warns_when_the_series_stopped(browser, world_factory, small_user) -> None:
+    stopped = world_factory(users=(small_user(3),))
+    stopped.state.set_last_sync(stopped.user_id, stopped.clock.now_s() - 30 * 3600)
+    assert stopped.sync().exit_code == 0
+    with DashboardServer(stopped.settings, clock=stopped.clock, test_hooks=True) as server:
+        opened = browser.new_page()
+        try:
+            opened.goto(server.url)
+            ready(opened, "overview")
+            warning = opened.locator(".warning").first.inner_text()
+            assert "no heart rate since" in warning
+        finally:
+            opened.close()

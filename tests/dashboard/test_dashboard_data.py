@@ -13,6 +13,8 @@ import httpx
 import numpy as np
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from heartkeep.dashboard import queries
 from heartkeep.model import Account
@@ -54,6 +56,26 @@ def test_times_round_trip_through_run_length_deltas() -> None:
         for _ in range(count):
             decoded.append(decoded[-1] + delta)
     assert decoded == instants.tolist()
+
+
+def _decode(encoded: dict) -> list[int]:
+    """What the page does (api.js decodeTimes), in Python."""
+    if encoded["t0"] is None:
+        return []
+    decoded = [encoded["t0"]]
+    runs = encoded["dt"]
+    for delta, count in zip(runs[0::2], runs[1::2], strict=True):
+        for _ in range(count):
+            decoded.append(decoded[-1] + delta)
+    return decoded
+
+
+@given(st.lists(st.integers(1_500_000_000, 1_900_000_000), unique=True, max_size=300))
+def test_any_sorted_instants_survive_the_encoding(instants) -> None:
+    ordered = sorted(instants)
+    encoded = queries.encode_times(np.array(ordered, dtype=np.int64))
+    assert _decode(encoded) == ordered
+    assert len(encoded["dt"]) <= 2 * max(0, len(ordered) - 1)
 
 
 def test_minute_buckets_keep_the_extremes() -> None:
