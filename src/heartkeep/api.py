@@ -17,45 +17,35 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import webbrowser
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from heartkeep.auth import AccountStatus, LoginResult
-from heartkeep.auth import auth_status as _auth_status
-from heartkeep.auth import connected_accounts as _connected_accounts
-from heartkeep.auth import damaged_vaults as _damaged_vaults
-from heartkeep.auth import login as _login
-from heartkeep.auth import logout as _logout
-from heartkeep.auth import open_connection as _open_connection
-from heartkeep.auth import resolve_accounts as _resolve_accounts
-from heartkeep.auth.login import revoke_page as revoke_page
+from heartkeep.auth.vault import connected_accounts as _connected_accounts
 from heartkeep.clock import Clock, SystemClock
 from heartkeep.config import Settings, load_settings
-from heartkeep.doctor import DoctorReport as DoctorReport
-from heartkeep.doctor import examine as _examine
 from heartkeep.errors import AlreadyRunning, HeartkeepError, NoAccounts, UsageError, VaultDamaged
-from heartkeep.providers import get_provider_factory as _provider_factory
-from heartkeep.store import ForgetReport, SyncStore, open_store
+from heartkeep.store import ForgetReport, open_store
 from heartkeep.store.protocol import ImportRun as ImportRun
 from heartkeep.store.protocol import UndoResult as UndoResult
 
 # Reports and events of a sync, re-exported so the CLI (and Python users) need only `api`.
-from heartkeep.sync import AccountFinished as AccountFinished
-from heartkeep.sync import AccountReport as AccountReport
-from heartkeep.sync import EventHandler as EventHandler
-from heartkeep.sync import EventTally, QuotaPolicy, build_client, sync_account
-from heartkeep.sync import JobStarted as JobStarted
-from heartkeep.sync import PageCommitted as PageCommitted
-from heartkeep.sync import RateLimitWait as RateLimitWait
-from heartkeep.sync import RequestSent as RequestSent
-from heartkeep.sync import RetryScheduled as RetryScheduled
-from heartkeep.sync import SyncEvent as SyncEvent
-from heartkeep.sync import SyncReport as SyncReport
+# What only a login, a sync that fetches or the doctor needs (the OAuth flows, the HTTP client,
+# the providers, the engine) is imported inside those functions: `status` and a sync with
+# nothing to do start without them.
+from heartkeep.sync.events import AccountFinished as AccountFinished
+from heartkeep.sync.events import EventHandler as EventHandler
+from heartkeep.sync.events import JobStarted as JobStarted
+from heartkeep.sync.events import PageCommitted as PageCommitted
+from heartkeep.sync.events import RateLimitWait as RateLimitWait
+from heartkeep.sync.events import RequestSent as RequestSent
+from heartkeep.sync.events import RetryScheduled as RetryScheduled
+from heartkeep.sync.events import SyncEvent as SyncEvent
 from heartkeep.sync.lock import sync_lock as _sync_lock
 from heartkeep.sync.quota import QuotaAssumption as QuotaAssumption
 from heartkeep.sync.quota import assume_quota as _assume_quota
+from heartkeep.sync.report import AccountReport as AccountReport
+from heartkeep.sync.report import SyncReport as SyncReport
 from heartkeep.sync.status import AccountSyncStatus as AccountSyncStatus
 from heartkeep.sync.status import sync_status as _sync_status
 
@@ -76,15 +66,24 @@ if TYPE_CHECKING:  # what `__getattr__` below loads on first use, spelled out fo
     from heartkeep.api_sandbox import DemoResult as DemoResult
     from heartkeep.api_sandbox import demo as demo
     from heartkeep.api_sandbox import sandbox_server as sandbox_server
+    from heartkeep.auth.login import LoginResult as LoginResult
+    from heartkeep.auth.login import revoke_page as revoke_page
+    from heartkeep.auth.status import AccountStatus as AccountStatus
+    from heartkeep.doctor.findings import DoctorReport as DoctorReport
     from heartkeep.exporters import ExportFormat as ExportFormat
     from heartkeep.exporters import ExportReport as ExportReport
     from heartkeep.importers import ImportProgress as ImportProgress
     from heartkeep.importers import ImportReport as ImportReport
+    from heartkeep.store import SyncStore
 
 # Where each name re-exported on first use lives.  Importing them eagerly would load the
-# exporters, the analysis and the importers into every command (and the demo module imports
-# this one back).
+# exporters, the analysis, the importers, the OAuth flows and the doctor into every command
+# (and the demo module imports this one back).
 _ELSEWHERE = {
+    "AccountStatus": "heartkeep.auth.status",
+    "DoctorReport": "heartkeep.doctor.findings",
+    "LoginResult": "heartkeep.auth.login",
+    "revoke_page": "heartkeep.auth.login",
     "DEMO_QUOTA_SPEEDUP": "heartkeep.api_sandbox",
     "DayStats": "heartkeep.analysis.daily",
     "DemoResult": "heartkeep.api_sandbox",
@@ -198,6 +197,10 @@ def login(
     `read_line`.  Raises `ConfigError`, `AuthorizationFailed`, `ScopeMissing`, `ProviderGone`,
     `TransientError` — see `heartkeep.auth.login`.
     """
+    import webbrowser
+
+    from heartkeep.auth.login import login as _login
+
     return _login(
         settings,
         clock=clock or SystemClock(),
@@ -219,11 +222,15 @@ def auth_status(settings: Settings, *, clock: Clock | None = None) -> list[Accou
 
     Accounts whose vault file is damaged are not in this list: see `damaged_vaults`.
     """
+    from heartkeep.auth.status import auth_status as _auth_status
+
     return _auth_status(settings, clock=clock or SystemClock())
 
 
 def damaged_vaults(settings: Settings) -> list[VaultDamaged]:
     """One `VaultDamaged` error per unreadable vault file: account, file and how to recover."""
+    from heartkeep.auth.status import damaged_vaults as _damaged_vaults
+
     return _damaged_vaults(settings)
 
 
@@ -246,6 +253,9 @@ def logout(
     contacting the provider (the grant may stay valid there).  Returns the keys logged out.
     Raises `NoAccounts`, `TransientError` (provider unreachable: nothing deleted).
     """
+    from heartkeep.auth.login import logout as _logout
+    from heartkeep.auth.login import resolve_accounts as _resolve_accounts
+
     keys = _resolve_accounts(settings, account, every=every)
     return _logout(settings, keys, clock=clock or SystemClock(), local=local)
 
@@ -313,6 +323,13 @@ def _sync_one(
     quota_speedup: float = 1.0,
 ) -> AccountReport:
     """Wire vault → client (auth, quota, retry) → provider → engine for one account."""
+    from heartkeep.auth.connection import open_connection as _open_connection
+    from heartkeep.providers import get_provider_factory as _provider_factory
+    from heartkeep.sync.engine import sync_account
+    from heartkeep.sync.events import EventTally
+    from heartkeep.sync.quota import QuotaPolicy
+    from heartkeep.sync.transport import build_client
+
     tally = EventTally(on_event)
     try:
         connection = _open_connection(settings, key, clock=clock)
@@ -424,6 +441,8 @@ def doctor(
     Never raises for what it finds: each finding has a level and what to do;
     `report.exit_code` is 0 all well, 1 warnings only, 2 a problem.
     """
+    from heartkeep.doctor import examine as _examine
+
     return _examine(
         settings,
         clock=clock or SystemClock(),

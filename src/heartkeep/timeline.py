@@ -11,15 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
-
-import numpy as np
-import numpy.typing as npt
 
 from heartkeep.model import Window
 
-IntArray = npt.NDArray[np.int64]
+if TYPE_CHECKING:  # numpy loads only where a day's clock jumps are inferred, not at start-up
+    import numpy as np
+    import numpy.typing as npt
+
+    IntArray = npt.NDArray[np.int64]
 
 UTC = dt.UTC
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -191,6 +192,8 @@ def infer_zone_changes(
     inside a spring-forward gap, read with the offset before it, step the *instants* back
     while the clock ran forward, and are no trip.  Returns new arrays; the inputs are kept.
     """
+    import numpy as np
+
     instants = np.asarray(instants_s, dtype=np.int64)
     offsets = np.asarray(offsets_min, dtype=np.int64)
     if instants.size < 2:

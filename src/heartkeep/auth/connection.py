@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from heartkeep.auth.endpoints import ProviderEndpoints, endpoints_for
-from heartkeep.auth.login import connected_accounts
 from heartkeep.auth.refresh import DEFAULT_LEEWAY_S, VaultAuth
 from heartkeep.auth.token_client import LOGIN_AGAIN, TESTING_HINT
-from heartkeep.auth.vault import Vault
+from heartkeep.auth.vault import Vault, connected_accounts
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
 from heartkeep.errors import NoAccounts, ReauthorizationNeeded, legacy_fitbit_gone

@@ -40,9 +40,8 @@ from heartkeep.auth.token_client import (
 from heartkeep.auth.vault import (
     Vault,
     VaultRecord,
-    account_key_of_file,
+    connected_accounts,  # re-exported: it lived here before moving beside the vault files
     split_account_key,
-    vault_files,
 )
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
@@ -71,25 +70,6 @@ class LoginResult:
     vault_path: Path
     # A damaged vault this login replaced, renamed `<vault>.damaged-<UTC time>` (None: none was).
     damaged_kept_as: Path | None = None
-
-
-def connected_accounts(settings: Settings) -> list[str]:
-    """Account keys that have a vault on disk, sorted — damaged ones included.
-
-    The key comes from the file's name, so a damaged vault still names its account: the
-    commands that use it then say it is damaged and how to recover (`VaultDamaged`), rather
-    than claiming nothing is connected.
-    """
-    keys: set[str] = set()
-    for path in vault_files(settings.vault_dir):
-        key = account_key_of_file(path)
-        if key is None:
-            try:  # a vault file renamed by hand: its content may still say whose it is
-                key = str(orjson.loads(path.read_bytes())["account_key"])
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                continue
-        keys.add(key)
-    return sorted(keys)
 
 
 def _check_not_shut_down(endpoints: ProviderEndpoints, timeout_s: float) -> None:

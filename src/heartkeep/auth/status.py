@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from heartkeep.auth.endpoints import GOOGLE_HEALTH, endpoints_for
-from heartkeep.auth.login import connected_accounts
-from heartkeep.auth.vault import Vault, VaultRecord
+from heartkeep.auth.vault import Vault, VaultRecord, connected_accounts
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
 from heartkeep.errors import VaultDamaged

@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import filelock
 import orjson
 
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.crashpoints import crash_point
-from heartkeep.config import make_private_dir
+from heartkeep.config import Settings, make_private_dir
 from heartkeep.errors import NoAccounts, TransientError, VaultDamaged, VaultWriteFailed
 from heartkeep.model import TokenSet
 from heartkeep.redaction import register_secret
@@ -223,6 +222,8 @@ class Vault:
         self.account_key = account_key
         self.path = directory / f"{provider}_{user_id}.json"
         self.lock_timeout_s = lock_timeout_s
+        import filelock  # here, not at the top: listing the vaults (`status`) needs no lock
+
         self._lock = filelock.FileLock(str(self.path) + ".lock", timeout=lock_timeout_s)
 
     def __repr__(self) -> str:
@@ -234,6 +235,8 @@ class Vault:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the inter-process lock of this account (re-entrant within one thread)."""
+        import filelock
+
         try:
             self._ensure_directory()
             self._lock.acquire()
@@ -388,3 +391,22 @@ def vault_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
     return sorted(path for path in directory.glob("*.json") if path.is_file())
+
+
+def connected_accounts(settings: Settings) -> list[str]:
+    """Account keys that have a vault on disk, sorted — damaged ones included.
+
+    The key comes from the file's name, so a damaged vault still names its account: the
+    commands that use it then say it is damaged and how to recover (`VaultDamaged`), rather
+    than claiming nothing is connected.
+    """
+    keys: set[str] = set()
+    for path in vault_files(settings.vault_dir):
+        key = account_key_of_file(path)
+        if key is None:
+            try:  # a vault file renamed by hand: its content may still say whose it is
+                key = str(orjson.loads(path.read_bytes())["account_key"])
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                continue
+        keys.add(key)
+    return sorted(keys)

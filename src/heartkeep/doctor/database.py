@@ -8,7 +8,7 @@ the phone, which no error message would ever tell the person.
 
 from __future__ import annotations
 
-from heartkeep.auth.login import connected_accounts
+from heartkeep.auth.vault import connected_accounts
 from heartkeep.config import Settings
 from heartkeep.doctor.findings import Finding
 from heartkeep.errors import HeartkeepError, NoAccounts

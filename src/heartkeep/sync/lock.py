@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import filelock
-
 from heartkeep.config import make_private_dir
 from heartkeep.errors import AlreadyRunning
 from heartkeep.store.failures import read_only, store_failure
@@ -27,6 +25,8 @@ LOCK_NAME = "sync.lock"
 @contextmanager
 def sync_lock(data_dir: Path) -> Iterator[Path]:
     """Hold the sync lock of `data_dir` for the duration of the block; yields the lock path."""
+    import filelock  # here: a sync with nothing to do, and `status`, never load it
+
     path = data_dir / LOCK_NAME
     try:
         make_private_dir(data_dir)
