@@ -16,9 +16,9 @@ from typing import Any
 
 import typer
 from typer import _click
-from typer.core import TyperGroup
 
 from heartkeep.cli import failures, options, render
+from heartkeep.cli.grouphelp import HelpGroup
 from heartkeep.errors import HeartkeepError, InternalError
 from heartkeep.output_target import silence_stdout
 from heartkeep.redaction import redact
@@ -26,14 +26,21 @@ from heartkeep.redaction import redact
 _ARGS = "heartkeep.args"
 
 
-class _HeartkeepGroup(TyperGroup):
+class _HeartkeepGroup(HelpGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         options.install(self)
 
     def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGS] = list(args)  # before parsing: a usage error may still owe JSON
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except BrokenPipeError:  # `heartkeep --help | head -1`: the root's help prints here
+            silence_stdout()
+            raise typer.Exit(0) from None
+        except OSError as error:  # `heartkeep --help > /dev/full`: said, not a traceback
+            _fail(failures.translate(error))
+            raise  # unreachable: _fail exits
 
     def invoke(self, ctx: _click.Context) -> Any:
         render.reset()
@@ -85,6 +92,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from heartkeep import api
 from heartkeep.cli import render
+from heartkeep.cli.grouphelp import HelpGroup
 from heartkeep.config import load_settings
 from heartkeep.errors import VaultDamaged
 from heartkeep.redaction import redact
 
+if TYPE_CHECKING:  # loaded by the commands that use it: `--help` and start-up stay light
+    from heartkeep import api
+
 auth_app = typer.Typer(
+    cls=HelpGroup,
     name="auth",
     help="Connect an account (login), see its access (status), disconnect it (logout).",
     no_args_is_help=True,
@@ -81,6 +86,8 @@ def login_command(
     a one-time listener on 127.0.0.1 and the tokens are saved in the vault (mode 0600).  On a
     machine without a browser use --no-browser.
     """
+    from heartkeep import api
+
     settings = load_settings({"sandbox_url": sandbox})
 
     def read_line() -> str:
@@ -150,6 +157,8 @@ def status_command(
     token is valid, expired (renewed by the next command), refused (log in again) or unusable.
     Exit code 4 when a vault file is damaged (the message says how to recover).
     """
+    from heartkeep import api
+
     settings = load_settings()
     statuses = api.auth_status(settings)
     damaged = api.damaged_vaults(settings)
@@ -214,6 +223,8 @@ def logout_command(
     --local the provider is not contacted and the grant may stay valid there: withdraw it on
     https://myaccount.google.com/permissions (Google) or in Fitbit's settings (legacy Fitbit).
     """
+    from heartkeep import api
+
     for key in api.logout(load_settings(), account, every=every, local=local):
         if local:
             render.line(

@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from heartkeep import api
 from heartkeep.cli import options, render
 from heartkeep.cli.data import (
     ACCOUNT_HELP,
@@ -21,8 +20,10 @@ from heartkeep.cli.data import (
     day_range,
     parse_day,
 )
+from heartkeep.cli.grouphelp import HelpGroup
 
 plot_app = typer.Typer(
+    cls=HelpGroup,
     name="plot",
     help="Draw charts (PNG or SVG by the file suffix): a day's curve, a calendar, the trend.",
     no_args_is_help=True,
@@ -39,6 +40,8 @@ def plot_day_command(
     max_hr: int = typer.Option(190, "--max-hr", help=MAX_HR_HELP),
 ) -> None:
     """One day's heart rate in local time, zones shaded; gaps without data stay gaps."""
+    from heartkeep import api
+
     chosen = parse_day(day, "DAY")
     assert chosen is not None
     path = api.plot_day(options.settings(), chosen, output, account=account, max_hr=max_hr)
@@ -55,6 +58,8 @@ def plot_heatmap_command(
     max_hr: int = typer.Option(190, "--max-hr", help=MAX_HR_HELP),
 ) -> None:
     """Calendar heatmap of wear coverage or resting HR (default: the last 365 days with data)."""
+    from heartkeep import api
+
     first, last = day_range(since, until)
     path = api.plot_heatmap(
         options.settings(),
@@ -76,6 +81,8 @@ def plot_trend_command(
     until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
 ) -> None:
     """Resting-HR trend: the provider's value, heartkeep's estimate and the 7-day mean."""
+    from heartkeep import api
+
     first, last = day_range(since, until)
     path = api.plot_trend(options.settings(), output, account=account, since=first, until=last)
     _wrote(path)
@@ -94,6 +101,8 @@ def report_command(
 
     Default period: the last 30 days with data.
     """
+    from heartkeep import api
+
     first, last = day_range(since, until)
     path = api.report(
         options.settings(),

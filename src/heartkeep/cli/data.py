@@ -14,17 +14,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from heartkeep import api, daterange
+from heartkeep import daterange
 from heartkeep.cli import options, render
+from heartkeep.cli.grouphelp import HelpGroup
+
+if TYPE_CHECKING:  # loaded by the commands that use it: `--help` and start-up stay light
+    from heartkeep import api
 
 import_app = typer.Typer(
+    cls=HelpGroup,
     name="import",
     help="Bring in history from files: Google Takeout / Fitbit archives, saved Fitbit API JSON.",
     no_args_is_help=True,
@@ -57,6 +59,14 @@ def _progress() -> Iterator[Callable[[api.ImportProgress], None] | None]:
     if not render.is_interactive() or not render.shows_progress():
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     bar = Progress(
         TextColumn("importing"),
         BarColumn(),
@@ -152,6 +162,8 @@ def import_takeout_command(
     instant gets the offset of your time zone at that moment.  All or nothing: a broken file
     stops the import with its name, record and reason, and nothing is saved.  Safe to repeat.
     """
+    from heartkeep import api
+
     settings = options.settings()
     with _progress() as on_progress:
         report = api.import_takeout(
@@ -192,6 +204,8 @@ def import_fitbit_json_command(
     flight west) is read as a change of zone and reported.  The day comes from the response,
     the file name (heart-2024-03-31.json) or --date.
     """
+    from heartkeep import api
+
     settings = options.settings()
     with _progress() as on_progress:
         report = api.import_fitbit_json(
@@ -225,6 +239,8 @@ def export_command(
     regular file is replaced atomically; a symlink, FIFO or device is written through; `-o -`
     streams to standard output (Parquet too), and a reader that stops early (`| head`) is fine.
     """
+    from heartkeep import api
+
     first, last = day_range(since, until)
     settings = options.settings()
     report = api.export(
@@ -260,6 +276,8 @@ def stats_command(
     Resting HR is shown twice: the provider's value and heartkeep's estimate from the samples.
     Zone minutes are computed from the samples (provider's zone bounds where stored).
     """
+    from heartkeep import api
+
     if as_json and as_csv:
         raise typer.BadParameter("choose --json or --csv, not both")
     first, last = day_range(since, until)
@@ -280,6 +298,9 @@ def stats_command(
     if not rows:
         render.line("No data in that range.")
         return
+    from rich import box
+    from rich.table import Table
+
     grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("Day", "Samples", "Wear/day", "Cover", "Min/avg/max", "Resting"):
         grid.add_column(column, no_wrap=True, justify="left" if column == "Day" else "right")

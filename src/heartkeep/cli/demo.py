@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from heartkeep import api
 from heartkeep.cli import render
 
 
@@ -25,6 +24,8 @@ def demo_command(
     synthetic demo user's last DAYS days of second-by-second heart rate into a SQLite file,
     and prints a daily summary.  Run it again to see an incremental sync.
     """
+    from heartkeep import api
+
     render.narrate()
     with render.sync_progress() as on_event:
         result = api.demo(directory, days=days, on_stage=render.stage, on_event=on_event)

@@ -59,6 +59,10 @@ def exit_code_table() -> str:
 
 def error_classes() -> list[type[errors.HeartkeepError]]:
     """Every error class, parents before children, in definition order."""
+    # Some live beside what raises them (the store's in store/failures.py), and the CLI loads
+    # those parts only when a command needs them: the front door loads them all.
+    import heartkeep.api  # noqa: F401
+
     found: list[type[errors.HeartkeepError]] = []
 
     def walk(cls: type[errors.HeartkeepError]) -> None:

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from heartkeep import api
 from heartkeep.cli import render
 from heartkeep.config import load_settings
 
@@ -45,6 +44,8 @@ def doctor_command(
 
     Exit codes: 0 all well; 11 warnings only; 12 at least one problem.
     """
+    from heartkeep import api
+
     report = api.doctor(
         load_settings({"database": database}),
         full=full,

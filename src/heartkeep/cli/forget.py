@@ -11,7 +11,6 @@ import sys
 
 import typer
 
-from heartkeep import api
 from heartkeep.cli import render
 from heartkeep.config import load_settings
 
@@ -36,6 +35,8 @@ def forget(
     The account's tokens stay: `heartkeep auth logout` disconnects it, otherwise the next sync
     downloads its history again.
     """
+    from heartkeep import api
+
     settings = load_settings({"database": database})
     if not yes and not stdin_is_terminal():
         raise typer.BadParameter(

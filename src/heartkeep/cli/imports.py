@@ -7,11 +7,14 @@ each import leaves: its files by sha256, the zone it used, and what it did.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import typer
 
-from heartkeep import api
 from heartkeep.cli import options, render
+
+if TYPE_CHECKING:  # loaded by the commands that use it: `--help` and start-up stay light
+    from heartkeep import api
 
 
 def import_list(
@@ -21,6 +24,8 @@ def import_list(
     """List the recorded imports, oldest first: id, when, account, kind, the time zone used,
     files (name and sha256) and what each did.  Importing the same files again replaces the
     import with the same files; `heartkeep import undo ID` takes one back out."""
+    from heartkeep import api
+
     runs = api.import_runs(options.settings(), account=account)
     if as_json:
         render.print_json({"imports": [_as_json(run) for run in runs]})
@@ -49,6 +54,8 @@ def import_undo(
     """Take an import back out: its samples and daily values are removed, the archive values it
     had replaced come back (where no sync has filled their place since), and it leaves the
     list.  Synced data is never touched."""
+    from heartkeep import api
+
     result = api.undo_import(options.settings(), import_id)
     render.info(
         f"Undid import {result.import_id}: removed {result.samples_removed:,} samples and "

@@ -3,7 +3,8 @@ command that reads or writes the store.
 
 They are added to the built click command tree once (`install`, called by `cli/app.py`) rather
 than declared in each command, so every command — one added tomorrow included — takes them the
-same way with the same help.  Their values go where they are used: the verbosity to `render`,
+same way with the same help.  The same walk lets typer's coercion wait for a value
+(`cli.coercion`).  Their values go where they are used: the verbosity to `render`,
 the database to `settings()`, which commands call instead of `config.load_settings()` so that
 `--database` beats `HEARTKEEP_DATABASE`, which beats config.toml.  A command's own `--json` flag
 is watched too, so that a failure under `--json` is reported as JSON (`render.json_mode`).
@@ -11,6 +12,8 @@ is watched too, so that a failure under `--json` is reported as JSON (`render.js
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -19,7 +22,7 @@ from typer import _click  # typer vendors click; its classes are what the comman
 from typer._click.globals import get_current_context
 from typer.core import TyperGroup
 
-from heartkeep.cli import render
+from heartkeep.cli import coercion, render
 from heartkeep.config import Settings, load_settings
 
 _DATABASE = "heartkeep.database"
@@ -97,17 +100,21 @@ def _database_option(
     """Template of `--database` (never run)."""
 
 
-def _built(template: Callable[..., None]) -> list[_click.Parameter]:
-    """The options of `template` as typer builds them (help, types and callbacks included)."""
+@functools.cache
+def _built(template: Callable[..., None]) -> tuple[_click.Parameter, ...]:
+    """The options of `template` as typer builds them (help, types and callbacks included).
+
+    Built once per process: typer reads the template's signature and type hints each time,
+    which for every command of the tree was a fifth of a second of start-up."""
     holder = typer.Typer(add_completion=False)
     holder.command()(template)
-    return list(typer.main.get_command(holder).params)
+    return tuple(typer.main.get_command(holder).params)
 
 
 def shared_options(*, store: bool) -> list[_click.Parameter]:
     """Fresh copies of the options `install` adds to a command; `store` adds `--database`."""
-    built = _built(_verbosity_options)
-    return [*built, *_built(_database_option)] if store else built
+    built = [*_built(_verbosity_options), *(_built(_database_option) if store else ())]
+    return [copy.copy(option) for option in built]
 
 
 def _watch_json(param: _click.Parameter) -> None:
@@ -125,6 +132,7 @@ def _watch_json(param: _click.Parameter) -> None:
 def install(command: _click.Command, path: tuple[str, ...] = ()) -> None:
     """Add the shared options to every command below `command` (groups are walked, not given
     options: `heartkeep sync -q`, not `heartkeep -q sync`)."""
+    coercion.install(command)
     if isinstance(command, TyperGroup):
         for name, child in command.commands.items():
             install(child, (*path, name))
@@ -134,6 +142,7 @@ def install(command: _click.Command, path: tuple[str, ...] = ()) -> None:
     for option in shared_options(store=store):
         if not taken & set(option.opts):
             command.params.append(option)
+    coercion.install(command)  # again: the shared options are new
     for param in command.params:
         if "--json" in param.opts:
             _watch_json(param)

@@ -2,7 +2,7 @@
 
 Command modules build values and hand them here.  Helpers stay small and generic; a command
 with special output keeps its rendering function beside its command but prints only through
-`console` / `err_console` / `print_json` defined here.
+`console` / `err_console` (made on first use) / `print_json` defined here.
 """
 
 from __future__ import annotations
@@ -11,17 +11,61 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import orjson
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
+if TYPE_CHECKING:  # Rich loads where it draws (a terminal, a table, progress), not at start-up
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
-from heartkeep.sync import events
+    from heartkeep.sync import events
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+    # Made on first use by `__getattr__` below; tests may replace them.
+    console: Console
+    err_console: Console
+
+
+def __getattr__(name: str) -> object:
+    """`console` and `err_console`, made on first use (PEP 562): a command that prints only
+    plain lines off a terminal (cron's `sync`, a piped `status`) never loads Rich."""
+    if name not in ("console", "err_console"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            """The reader went away (`| head`): hand it to `cli/app.py`, which ends quietly
+            with 0 (Rich's own handling exits 1)."""
+            raise BrokenPipeError
+
+    # No emoji: ":cat:" in an account key or a path is text, not a picture.
+    made = _Console(stderr=name == "err_console", highlight=False, soft_wrap=True, emoji=False)
+    globals()[name] = made
+    return made
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """The Rich console on stdout (or stderr), made if it is not yet."""
+    made: Console = getattr(sys.modules[__name__], "err_console" if stderr else "console")
+    return made
+
+
+def _print(text: str, *, stderr: bool = False) -> None:
+    """One line of plain text.  Off a terminal, and while no Rich console is in use, it is
+    written as is: what Rich would write there, without loading Rich."""
+    stream = sys.stderr if stderr else sys.stdout
+    if ("err_console" if stderr else "console") in globals() or _isatty(stream):
+        _console(stderr=stderr).print(text, markup=False)
+        return
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # a closed or unusual stream: not a terminal
+        return False
+
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 _verbosity = NORMAL
@@ -64,7 +108,7 @@ def json_mode() -> bool:
 
 def is_interactive() -> bool:
     """True on a terminal, where progress bars make sense; False under cron, pipes and tests."""
-    return console.is_terminal and sys.stdout.isatty()
+    return _isatty(sys.stdout) and _console().is_terminal
 
 
 def shows_progress() -> bool:
@@ -77,6 +121,8 @@ def shows_progress() -> bool:
 
 def print_json(value: Any) -> None:
     """Machine-readable output on stdout, one JSON document, nothing else."""
+    import orjson
+
     sys.stdout.write(
         orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
     )
@@ -86,22 +132,24 @@ def print_json(value: Any) -> None:
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A table on stdout (Rich renders plain text when not on a terminal)."""
+    from rich.table import Table
+
     grid = Table(title=title, show_lines=False)
     for column in columns:
         grid.add_column(column)
     for row in rows:
         grid.add_row(*("" if cell is None else str(cell) for cell in row))
-    console.print(grid)
+    _console().print(grid)
 
 
 def line(text: str) -> None:
     """Output the person asked for (a result, a table row): always printed."""
-    console.print(text, markup=False)
+    _print(text)
 
 
 def address(text: str) -> None:
     """A line that ends in an address to copy: never folded at the terminal's width."""
-    console.print(text, markup=False, soft_wrap=True)
+    _print(text)  # soft wrap: never folded
 
 
 def zone_changes(changes: int, reoffset: int) -> None:
@@ -121,20 +169,20 @@ def info(text: str) -> None:
     """A confirmation or summary on stdout ("Wrote …", a sync's line per account): what cron
     logs keep, and what `--quiet` drops."""
     if _verbosity > QUIET:
-        console.print(text, markup=False)
+        _print(text)
 
 
 def note(text: str) -> None:
     """A confirmation on stderr, for when stdout carries the data (`export -o -`); `--quiet`
     drops it."""
     if _verbosity > QUIET:
-        err_console.print(text, markup=False)
+        _print(text, stderr=True)
 
 
 def detail(text: str) -> None:
     """Extra detail on stderr, only with `--verbose`."""
     if _verbosity == VERBOSE:
-        err_console.print(text, markup=False)
+        _print(text, stderr=True)
 
 
 def implausible(count: int) -> None:
@@ -151,18 +199,18 @@ def stage(text: str) -> None:
     lands above a live bar instead of tearing it.  Shown only where progress is
     (`shows_progress`)."""
     if shows_progress():
-        err_console.print(text, markup=False)
+        _print(text, stderr=True)
 
 
 def error(text: str) -> None:
     """A failure, on stderr: never silenced, not even by `--quiet`."""
-    err_console.print(f"error: {text}", markup=False)
+    _print(f"error: {text}", stderr=True)
 
 
 def warning(text: str) -> None:
     """Something the person should know that did not stop the command; `--quiet` drops it."""
     if _verbosity > QUIET:
-        err_console.print(f"warning: {text}", markup=False)
+        _print(f"warning: {text}", stderr=True)
 
 
 def json_error(code: str, exit_code: int, message: str, hint: str | None) -> None:
@@ -238,6 +286,8 @@ class SyncBars:
         self.samples = self.requests = self.waits = 0
 
     def __call__(self, event: events.SyncEvent) -> None:
+        from heartkeep.sync import events
+
         if self.task is None:
             self.samples = self.requests = self.waits = 0
             self.days_total = 0.0
@@ -281,9 +331,11 @@ class SyncLog:
         if throttle and now - self.last_line_s < self.every_s:
             return
         self.last_line_s = now
-        err_console.print(text, markup=False)
+        _print(text, stderr=True)
 
     def __call__(self, event: events.SyncEvent) -> None:
+        from heartkeep.sync import events
+
         if isinstance(event, events.JobStarted):
             self.current = event.account_key
             self._log(f"{event.account_key}: fetching {event.stream} ({event.kind})")
@@ -322,6 +374,8 @@ def sync_progress(
     if not live:
         yield SyncLog()
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -329,7 +383,7 @@ def sync_progress(
         TextColumn("{task.fields[samples]:,} samples · {task.fields[requests]} requests"),
         TextColumn("· {task.fields[waits]} rate-limit waits"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=_console(stderr=True),
     )
     with progress:
         yield SyncBars(progress)

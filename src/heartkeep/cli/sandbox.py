@@ -12,10 +12,11 @@ from types import FrameType
 
 import typer
 
-from heartkeep import api
 from heartkeep.cli import render
+from heartkeep.cli.grouphelp import HelpGroup
 
 sandbox_app = typer.Typer(
+    cls=HelpGroup,
     name="sandbox",
     help="The built-in emulator of Google's OAuth, the Google Health API v4 and the legacy "
     "Fitbit Web API, with synthetic heart rate.",
@@ -75,6 +76,7 @@ def serve(
     ),
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until Ctrl-C, printing its URL and demo credentials."""
+    from heartkeep import api
     from heartkeep.sandbox import credentials
 
     server = api.sandbox_server(

@@ -12,19 +12,18 @@ import datetime as dt
 import inspect
 import re
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from heartkeep import api
-from heartkeep.api import (
-    SyncReport,
-)
 from heartkeep.cli import options, render
 from heartkeep.cli.data import day_range
-from heartkeep.config import Settings
 from heartkeep.errors import HeartkeepError
 from heartkeep.redaction import redact
+
+if TYPE_CHECKING:  # `--help` and `status` need neither the sync engine nor its HTTP client
+    from heartkeep.api import SyncReport
+    from heartkeep.config import Settings
 
 EXIT_CODES = (
     "Exit codes: 0 every account synced; 4 an account needs `heartkeep auth login` again; "
@@ -87,6 +86,8 @@ def _run_sync(
     trailing_days: int | None,
     as_json: bool,
 ) -> SyncReport:
+    from heartkeep import api
+
     with render.sync_progress(enabled=not as_json) as on_event:
         report = api.sync(
             settings,
@@ -163,6 +164,8 @@ def watch(
         _summary_lines(outcome)
 
     render.info(f"Syncing every {interval} — Ctrl-C stops.")
+    from heartkeep import api
+
     try:
         # One summary line per run: progress bars piling up over hours would bury them.
         api.watch(settings, interval_s=interval_s, on_report=on_report)
@@ -187,6 +190,8 @@ def status(as_json: JsonOption = False) -> None:
     with data over the last 7 and 30 days (counted from where the history starts, when that is
     later: the first sync's --since), how many readings were merged into another of the
     same second, and warnings (sync not running, a series that stopped, a failed last run)."""
+    from heartkeep import api
+
     statuses = api.status(options.settings())
     if as_json:
         render.print_json({"accounts": [entry.as_json() for entry in statuses]})

@@ -1,0 +1,30 @@
+"""How a command group lists its commands in `--help`: each command's first sentence whole,
+wrapped to the terminal's width, where click would cut it off at the line's end with "...".
+
+heartkeep's help is click's plain layout (`rich_markup_mode=None` in `cli/app.py`): it wraps
+cleanly at any width (80 columns included), and `--help` does not load Rich's Markdown renderer,
+a third of a second of start-up.  Every group of the command tree is made with this class
+(`typer.Typer(cls=HelpGroup)`).
+"""
+
+from __future__ import annotations
+
+from typer import _click  # typer vendors click; its classes are what the command tree is made of
+from typer.core import TyperGroup
+
+# Long enough that click's short help never truncates: it stops at the first sentence instead.
+_WHOLE_SENTENCE = 10_000
+
+
+class HelpGroup(TyperGroup):
+    """A typer group whose command list shows each command's first sentence in full."""
+
+    def format_commands(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(_WHOLE_SENTENCE)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
