@@ -51,8 +51,9 @@ SELECT strftime('%Y-%m-%dT%H:%M:%SZ', instant, 'unixepoch') AS instant_utc,
 
 Named parameters: `:account_key` (e.g. `google-health:4809`), `:start_s` and `:end_s`, the
 UTC epoch seconds of the window [start_s, end_s) — `heartkeep export --since D --until E` uses
-the start of local day D and the end of local day E in the account's time zone; without them,
-`-4611686018427387904` and `4611686018427387904`.  `plain_sqlite3_sql` fills them in for the
+the start of local day D and the end of local day E in the account's time zone; with neither,
+`-4611686018427387904` and `4611686018427387904`; with only one of them, 0 for a missing D and
+`4611686018427387904` for a missing E.  `plain_sqlite3_sql` fills them in for the
 shell, which has no convenient way to bind a text parameter from the command line.
 """
 
