@@ -20,6 +20,7 @@ import pytest
 HEAVY = {
     "matplotlib": "charts only (plot, report): about 0.5 s",
     "pyarrow": "Parquet export only",
+    "adbc_driver_manager": "Parquet export only (the ADBC SQLite driver, Arrow batches)",
     "numpy": "analysis, zone inference on import, the sandbox's physiology",
     "starlette": "the sandbox and dashboard servers only",
     "uvicorn": "the sandbox and dashboard servers only",
