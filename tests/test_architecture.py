@@ -1,6 +1,7 @@
 """Imports flow one way (STYLE.md): nothing lower imports anything higher.
 
-    model, errors, timeline, clock, redaction, daterange, plausibility ← only each other
+    model, errors, timeline, clock, redaction, daterange, plausibility,
+    aggregates                                  ← only each other
     config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
     doctor                                      ← auth, store, sync and the rows above
@@ -28,7 +29,16 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "heartkeep"
 
-BASE = {"model", "errors", "timeline", "clock", "redaction", "daterange", "plausibility"}
+BASE = {
+    "model",
+    "errors",
+    "timeline",
+    "clock",
+    "redaction",
+    "daterange",
+    "plausibility",
+    "aggregates",
+}
 ALLOWED: dict[str, set[str]] = {
     **{name: BASE for name in BASE},
     "config": BASE | {"config"},

@@ -9,34 +9,26 @@ of the local day as lived (`timeline.lived_day_window`: 23 or 25 hours on DST ch
 30 on a flight six zones east or west), from the offsets in force at its two ends.  Min,
 max and mean are over samples (not time-weighted) and include every sample of the day.
 
-Memory is flat: per day heartkeep keeps a 301-bin histogram of seconds by bpm and the per-minute
-sums needed by the resting-HR estimate (at most ~1,500 minutes a day), and a day is finished as
-soon as the stream has moved two days past it.
+Two steps, each done in one place: a day's samples become a `DayAggregate`
+(`heartkeep.aggregates`, the same code the store uses to keep its `hr_day` table current), and
+`finish_day` turns an aggregate plus the provider's values into `DayStats`.  `stats` and the
+charts read the store's aggregates (`stats_from_aggregates`, O(days)); `daily_stats` does both
+steps over a stream of samples, with flat memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
-import numpy.typing as npt
 
 from heartkeep import timeline
-from heartkeep.analysis.zones import (
-    DEFAULT_MAX_HR,
-    ZONE_NAMES,
-    resting_estimate,
-    zone_minutes,
-    zones_for_day,
-)
+from heartkeep.aggregates import GAP_CAP_S, Aggregator, DayAggregate
+from heartkeep.analysis.zones import DEFAULT_MAX_HR, ZONE_NAMES, zone_minutes, zones_for_day
 from heartkeep.model import Daily, DailyKind, Sample
-
-GAP_CAP_S = 120
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-_BINS = 301
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,62 +72,20 @@ class DayStats:
         return row
 
 
-@dataclass(slots=True)
-class _Day:
-    seconds_by_bpm: npt.NDArray[np.float64] = field(
-        default_factory=lambda: np.zeros(_BINS, dtype=np.float64)
-    )
-    count: int = 0
-    total_bpm: int = 0
-    min_bpm: int = 10**6
-    max_bpm: int = -1
-    wear_s: int = 0
-    first: tuple[int, int] | None = None
-    last: tuple[int, int] = (0, 0)
-    previous: tuple[int, int] | None = None
-    minute_sums: dict[int, list[int]] = field(default_factory=dict)
-
-    def add(
-        self,
-        instant: npt.NDArray[np.int64],
-        bpm: npt.NDArray[np.int64],
-        offset: npt.NDArray[np.int64],
-        weight: npt.NDArray[np.int64],
-        previous: tuple[int, int] | None,
-    ) -> None:
-        if self.first is None:
-            self.first = (int(instant[0]), int(offset[0]))
-            self.previous = previous
-        self.last = (int(instant[-1]), int(offset[-1]))
-        self.count += len(bpm)
-        self.total_bpm += int(bpm.sum())
-        self.min_bpm = min(self.min_bpm, int(bpm.min()))
-        self.max_bpm = max(self.max_bpm, int(bpm.max()))
-        self.wear_s += int(weight.sum())
-        self.seconds_by_bpm += np.bincount(
-            np.clip(bpm, 0, _BINS - 1), weights=weight, minlength=_BINS
-        )
-        minutes, inverse = np.unique(instant // 60, return_inverse=True)
-        sums = np.bincount(inverse, weights=bpm)
-        counts = np.bincount(inverse)
-        for minute, total, n in zip(minutes.tolist(), sums.tolist(), counts.tolist(), strict=True):
-            entry = self.minute_sums.get(minute)
-            if entry is None:
-                self.minute_sums[minute] = [int(total), n]
-            else:
-                entry[0] += int(total)
-                entry[1] += n
-
-
-def _finish(
+def finish_day(
     day: dt.date,
-    acc: _Day | None,
+    aggregate: DayAggregate | None,
     resting_provider: float | None,
     provider_zones: Daily | None,
-    max_hr: int,
+    max_hr: int = DEFAULT_MAX_HR,
     zone_name: str | None = None,
 ) -> DayStats:
-    if acc is None or acc.first is None:
+    """A day's statistics from its aggregate (None: no samples) and the provider's values.
+
+    The one way `DayStats` is made, whether the aggregate was just computed from samples or
+    read from the store's `hr_day` table: zones for any `max_hr`, coverage by the day as lived.
+    """
+    if aggregate is None:
         zones, source = zones_for_day(
             provider_zones.zones if provider_zones else (), resting_provider, max_hr
         )
@@ -143,30 +93,75 @@ def _finish(
             day, 0, 0, 86_400, 0.0, None, None, None, resting_provider, None,
             tuple((name, 0.0) for name in ZONE_NAMES), source,
         )  # fmt: skip
-    estimate = resting_estimate([total / n for total, n in acc.minute_sums.values()])
+    estimate = aggregate.resting_estimate
     zones, source = zones_for_day(
         provider_zones.zones if provider_zones else (),
         resting_provider if resting_provider is not None else estimate,
         max_hr,
     )
-    minutes = zone_minutes(acc.seconds_by_bpm, zones)
+    minutes = zone_minutes(aggregate.histogram(), zones)
     length = timeline.lived_day_window(
-        day, acc.first, acc.last, previous=acc.previous, zone_name=zone_name
+        day, aggregate.first, aggregate.last, previous=aggregate.previous, zone_name=zone_name
     ).seconds
     return DayStats(
         day=day,
-        samples=acc.count,
-        wear_s=acc.wear_s,
+        samples=aggregate.samples,
+        wear_s=aggregate.wear_s,
         day_length_s=length,
-        coverage=min(acc.wear_s / length, 1.0),
-        min_bpm=acc.min_bpm,
-        mean_bpm=acc.total_bpm / acc.count,
-        max_bpm=acc.max_bpm,
+        coverage=min(aggregate.wear_s / length, 1.0),
+        min_bpm=aggregate.min_bpm,
+        mean_bpm=aggregate.mean_bpm,
+        max_bpm=aggregate.max_bpm,
         resting_provider=resting_provider,
         resting_estimate=estimate,
         zone_minutes=tuple((name, minutes[name]) for name in ZONE_NAMES),
         zone_source=source,
     )
+
+
+def stats_from_aggregates(
+    aggregates: Iterable[DayAggregate],
+    dailies: Iterable[Daily] = (),
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    max_hr: int = DEFAULT_MAX_HR,
+    zone_name: str | None = None,
+) -> list[DayStats]:
+    """Statistics for every local day in [since, until] (inclusive; open ends allowed) that has
+    an aggregate or a provider value, in date order: O(days), no sample read."""
+    resting: dict[dt.date, float] = {}
+    zones: dict[dt.date, Daily] = {}
+    for daily in dailies:
+        if daily.kind is DailyKind.RESTING_HR and daily.value is not None:
+            resting[daily.day] = daily.value
+        elif daily.kind is DailyKind.ZONES:
+            zones[daily.day] = daily
+
+    def wanted(day: dt.date) -> bool:
+        return (since is None or day >= since) and (until is None or day <= until)
+
+    by_day = {agg.day: agg for agg in aggregates if wanted(agg.day)}
+    results = {
+        day: finish_day(day, agg, resting.get(day), zones.get(day), max_hr, zone_name)
+        for day, agg in by_day.items()
+    }
+    for day in set(resting) | set(zones):
+        if wanted(day) and day not in results:
+            results[day] = finish_day(day, None, resting.get(day), zones.get(day), max_hr)
+    return [results[day] for day in sorted(results)]
+
+
+def aggregate_samples(
+    batches: Iterable[Sequence[Sample]], *, gap_cap_s: int = GAP_CAP_S
+) -> Iterator[DayAggregate]:
+    """Day aggregates of a stream of `Sample` batches (ascending by instant), in date order."""
+    aggregator = Aggregator(gap_cap_s=gap_cap_s)
+    for batch in batches:
+        if batch:
+            flat = np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=3 * len(batch))
+            yield from aggregator.feed(flat.reshape(-1, 3))
+    yield from aggregator.close()
 
 
 def daily_stats(
@@ -188,71 +183,21 @@ def daily_stats(
     IANA zone) lets a DST change day be measured by the zone's rules (see
     `timeline.lived_day_window`).
     """
-    resting: dict[dt.date, float] = {}
-    zones: dict[dt.date, Daily] = {}
-    for daily in dailies:
-        if daily.kind is DailyKind.RESTING_HR and daily.value is not None:
-            resting[daily.day] = daily.value
-        elif daily.kind is DailyKind.ZONES:
-            zones[daily.day] = daily
-
-    def wanted(day: dt.date) -> bool:
-        return (since is None or day >= since) and (until is None or day <= until)
-
-    open_days: dict[int, _Day] = {}
-    results: dict[dt.date, DayStats] = {}
-    carry: npt.NDArray[np.int64] | None = None
-    before: tuple[int, int] | None = None  # the last sample consumed: the next day's `previous`
-
-    def settle(before_ordinal: int | None) -> None:
-        for ordinal in sorted(open_days):
-            if before_ordinal is not None and ordinal >= before_ordinal:
-                break
-            day = dt.date.fromordinal(_EPOCH_ORDINAL + ordinal)
-            acc = open_days.pop(ordinal)
-            if wanted(day):
-                results[day] = _finish(
-                    day, acc, resting.get(day), zones.get(day), max_hr, zone_name
-                )
-
-    def consume(table: npt.NDArray[np.int64], weight: npt.NDArray[np.int64]) -> None:
-        nonlocal before
-        if len(table) == 0:
-            return
-        instant, bpm, offset = table[:, 0], table[:, 1], table[:, 2]
-        ordinals = (instant + offset * 60) // 86_400
-        order = np.argsort(ordinals, kind="stable")
-        sorted_ordinals = ordinals[order]
-        cuts = np.flatnonzero(np.diff(sorted_ordinals)) + 1
-        for group in np.split(order, cuts):
-            ordinal = int(ordinals[group[0]])
-            acc = open_days.get(ordinal)
-            if acc is None:
-                acc = open_days[ordinal] = _Day()
-            head = int(group[0])
-            previous = (int(instant[head - 1]), int(offset[head - 1])) if head else before
-            acc.add(instant[group], bpm[group], offset[group], weight[group], previous)
-        before = (int(instant[-1]), int(offset[-1]))
-        settle(int(ordinals.min()) - 1)
-
-    for batch in batches:
-        if not batch:
-            continue
-        flat = np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=3 * len(batch))
-        table = flat.reshape(-1, 3)
-        if carry is not None:
-            table = np.concatenate([carry, table])
-        weight = np.minimum(np.diff(table[:, 0]), gap_cap_s)
-        consume(table[:-1], weight)
-        carry = table[-1:]
-    if carry is not None:
-        consume(carry, np.zeros(1, dtype=np.int64))
-    settle(None)
-
-    for day in set(resting) | set(zones):
-        if wanted(day) and day not in results:
-            results[day] = _finish(day, None, resting.get(day), zones.get(day), max_hr)
-    return [results[day] for day in sorted(results)]
+    return stats_from_aggregates(
+        aggregate_samples(batches, gap_cap_s=gap_cap_s),
+        dailies,
+        since=since,
+        until=until,
+        max_hr=max_hr,
+        zone_name=zone_name,
+    )
 
 
-__all__ = ["GAP_CAP_S", "DayStats", "daily_stats"]
+__all__ = [
+    "GAP_CAP_S",
+    "DayStats",
+    "aggregate_samples",
+    "daily_stats",
+    "finish_day",
+    "stats_from_aggregates",
+]

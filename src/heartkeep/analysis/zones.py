@@ -20,12 +20,13 @@ but the samples.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+# The estimate is part of a day's aggregate, which the store keeps: it lives there.
+from heartkeep.aggregates import resting_estimate
 from heartkeep.errors import UsageError
 from heartkeep.model import Zone
 
@@ -36,8 +37,6 @@ DEFAULT_MAX_HR = 190
 # lowest maxima measured in adults are above 100 bpm, the highest below 250.
 MAX_HR_RANGE = (100, 250)
 DEFAULT_RESTING_HR = 60
-MIN_RESTING_MINUTES = 240
-RESTING_FRACTION = 0.10
 
 
 def check_max_hr(max_hr: int) -> int:
@@ -86,15 +85,6 @@ def zone_minutes(
         high = max(high, lows[index])
         minutes[zone.name] = float(cumulative[high] - cumulative[lows[index]]) / 60.0
     return minutes
-
-
-def resting_estimate(minute_means: Sequence[float] | npt.NDArray[np.float64]) -> float | None:
-    """Mean of the lowest 10 % of per-minute mean bpm; None below four hours of minutes."""
-    values = np.sort(np.asarray(minute_means, dtype=np.float64))
-    if len(values) < MIN_RESTING_MINUTES:
-        return None
-    lowest = values[: math.ceil(len(values) * RESTING_FRACTION)]
-    return round(float(lowest.mean()), 1)
 
 
 def zones_for_day(

@@ -1,0 +1,239 @@
+"""A local day's aggregate of heart-rate samples: the one code path from samples to day summaries.
+
+Why a module of its own, at the bottom of the layers: the store keeps these aggregates current
+(`hr_day`, see docs/schema.md) and `analysis/daily.py` finishes statistics from them, so both
+must compute them the same way; nothing here knows about either.
+
+What a day's aggregate holds is exactly what `DayStats` needs besides the provider's values:
+sample count, bpm sum/min/max, wear seconds, a 301-bin histogram of seconds by bpm (zone minutes
+for any bounds), the first and last samples and the sample just before the day (the day's length
+as lived: `timeline.lived_day_window`), and heartkeep's resting-HR estimate.
+
+The rules (invariant 4 and the gap rule of `analysis/daily.py`): a sample's local day comes from
+its own offset; each sample weighs the time until the next sample of the whole history, capped
+at `GAP_CAP_S`; the last sample of the history weighs nothing.  Feed an `Aggregator` tables of
+(instant_s, bpm, offset_min) rows in ascending instant order; it hands back each day once the
+stream has moved two days past it (offsets are less than a day from UTC).  Memory is flat: a
+day in progress keeps its histogram and per-minute sums (at most ~1,800 minutes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+GAP_CAP_S = 120
+BINS = 301  # bpm 0..300; the histogram's bin i holds the seconds spent at i bpm
+HISTOGRAM_DTYPE = "<u4"  # little-endian uint32 seconds: a lived day is at most ~30 h
+MIN_RESTING_MINUTES = 240
+RESTING_FRACTION = 0.10
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def resting_estimate(minute_means: Sequence[float] | npt.NDArray[np.float64]) -> float | None:
+    """Mean of the lowest 10 % of per-minute mean bpm; None below four hours of minutes."""
+    values = np.sort(np.asarray(minute_means, dtype=np.float64))
+    if len(values) < MIN_RESTING_MINUTES:
+        return None
+    lowest = values[: math.ceil(len(values) * RESTING_FRACTION)]
+    return round(float(lowest.mean()), 1)
+
+
+@dataclass(frozen=True, slots=True)
+class DayAggregate:
+    """One local day's samples, summarised.  Plain values, so two aggregates compare with ==.
+
+    `first`, `last` and `previous` are (instant_s, offset_min); `previous` is the sample just
+    before the day's first one (None at the start of the history).  `seconds_by_bpm` is the
+    histogram as stored: `BINS` little-endian uint32 (`histogram()` gives it as floats).
+    """
+
+    day: dt.date
+    samples: int
+    sum_bpm: int
+    min_bpm: int
+    max_bpm: int
+    wear_s: int
+    first: tuple[int, int]
+    last: tuple[int, int]
+    previous: tuple[int, int] | None
+    resting_estimate: float | None
+    seconds_by_bpm: bytes
+
+    @property
+    def mean_bpm(self) -> float:
+        return self.sum_bpm / self.samples
+
+    def histogram(self) -> npt.NDArray[np.float64]:
+        """Seconds spent at each whole bpm (index = bpm, 300 holds anything above)."""
+        return np.frombuffer(self.seconds_by_bpm, dtype=HISTOGRAM_DTYPE).astype(np.float64)
+
+
+class MinuteSeries(NamedTuple):
+    """Per-minute (or coarser) summaries as numpy columns, one row per bucket with samples:
+    the bucket's start (UTC epoch seconds), its sample count and min/mean/max bpm."""
+
+    start_s: npt.NDArray[np.int64]
+    samples: npt.NDArray[np.int64]
+    mean_bpm: npt.NDArray[np.float64]
+    min_bpm: npt.NDArray[np.int64]
+    max_bpm: npt.NDArray[np.int64]
+
+
+def day_of_ordinal(ordinal: int) -> dt.date:
+    """The date `ordinal` days after 1970-01-01 (how local days are numbered here)."""
+    return dt.date.fromordinal(_EPOCH_ORDINAL + ordinal)
+
+
+def ordinal_of_day(day: dt.date) -> int:
+    return day.toordinal() - _EPOCH_ORDINAL
+
+
+@dataclass(slots=True)
+class _Day:
+    """A day in progress: everything additive, plus the per-minute sums of the resting estimate."""
+
+    seconds_by_bpm: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros(BINS, dtype=np.int64)
+    )
+    count: int = 0
+    total_bpm: int = 0
+    min_bpm: int = 10**6
+    max_bpm: int = -1
+    wear_s: int = 0
+    first: tuple[int, int] | None = None
+    last: tuple[int, int] = (0, 0)
+    previous: tuple[int, int] | None = None
+    minute_parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = field(
+        default_factory=list
+    )
+
+    def add(
+        self,
+        instant: npt.NDArray[np.int64],
+        bpm: npt.NDArray[np.int64],
+        offset: npt.NDArray[np.int64],
+        weight: npt.NDArray[np.int64],
+        previous: tuple[int, int] | None,
+    ) -> None:
+        if self.first is None:
+            self.first = (int(instant[0]), int(offset[0]))
+            self.previous = previous
+        self.last = (int(instant[-1]), int(offset[-1]))
+        self.count += len(bpm)
+        self.total_bpm += int(bpm.sum())
+        self.min_bpm = min(self.min_bpm, int(bpm.min()))
+        self.max_bpm = max(self.max_bpm, int(bpm.max()))
+        self.wear_s += int(weight.sum())
+        self.seconds_by_bpm += np.bincount(
+            np.clip(bpm, 0, BINS - 1), weights=weight, minlength=BINS
+        ).astype(np.int64)
+        self.minute_parts.append((instant // 60, bpm))
+
+    def finish(self, ordinal: int) -> DayAggregate:
+        assert self.first is not None
+        minutes = np.concatenate([part[0] for part in self.minute_parts])
+        bpm = np.concatenate([part[1] for part in self.minute_parts])
+        _, inverse = np.unique(minutes, return_inverse=True)
+        means = np.bincount(inverse, weights=bpm) / np.bincount(inverse)
+        return DayAggregate(
+            day=day_of_ordinal(ordinal),
+            samples=self.count,
+            sum_bpm=self.total_bpm,
+            min_bpm=self.min_bpm,
+            max_bpm=self.max_bpm,
+            wear_s=self.wear_s,
+            first=self.first,
+            last=self.last,
+            previous=self.previous,
+            resting_estimate=resting_estimate(means),
+            seconds_by_bpm=self.seconds_by_bpm.astype(HISTOGRAM_DTYPE).tobytes(),
+        )
+
+
+class Aggregator:
+    """Streams (instant_s, bpm, offset_min) tables, ascending by instant, into day aggregates.
+
+    `before` is the sample just before the stream (None: the history starts with it), so the
+    first day's `previous` is right even when the stream is a window of a longer history.
+    `feed` returns the days the stream has left behind; `close(next_instant_s)` the rest, the
+    last sample weighing the gap to `next_instant_s` (the first sample after the stream; None:
+    the history ends here, and it weighs nothing).
+    """
+
+    def __init__(
+        self, *, before: tuple[int, int] | None = None, gap_cap_s: int = GAP_CAP_S
+    ) -> None:
+        self._open: dict[int, _Day] = {}
+        self._carry: npt.NDArray[np.int64] | None = None
+        self._before = before
+        self._gap_cap_s = gap_cap_s
+
+    def feed(self, table: npt.NDArray[np.int64]) -> list[DayAggregate]:
+        """Take rows (an n×3 int64 array); return the days now complete, in date order."""
+        if len(table) == 0:
+            return []
+        if self._carry is not None:
+            table = np.concatenate([self._carry, table])
+        weight = np.minimum(np.diff(table[:, 0]), self._gap_cap_s)
+        self._carry = table[-1:]
+        return self._consume(table[:-1], weight)
+
+    def close(self, next_instant_s: int | None = None) -> list[DayAggregate]:
+        """The days still open, once the stream has ended (see the class docstring)."""
+        done: list[DayAggregate] = []
+        if self._carry is not None:
+            last = int(self._carry[0, 0])
+            gap = 0 if next_instant_s is None else min(next_instant_s - last, self._gap_cap_s)
+            done = self._consume(self._carry, np.array([gap], dtype=np.int64))
+            self._carry = None
+        return done + self._settle(None)
+
+    def _consume(
+        self, table: npt.NDArray[np.int64], weight: npt.NDArray[np.int64]
+    ) -> list[DayAggregate]:
+        if len(table) == 0:
+            return []
+        instant, bpm, offset = table[:, 0], table[:, 1], table[:, 2]
+        ordinals = (instant + offset * 60) // 86_400
+        order = np.argsort(ordinals, kind="stable")
+        cuts = np.flatnonzero(np.diff(ordinals[order])) + 1
+        for group in np.split(order, cuts):
+            ordinal = int(ordinals[group[0]])
+            acc = self._open.get(ordinal)
+            if acc is None:
+                acc = self._open[ordinal] = _Day()
+            head = int(group[0])
+            previous = (int(instant[head - 1]), int(offset[head - 1])) if head else self._before
+            acc.add(instant[group], bpm[group], offset[group], weight[group], previous)
+        self._before = (int(instant[-1]), int(offset[-1]))
+        return self._settle(int(ordinals.min()) - 1)
+
+    def _settle(self, before_ordinal: int | None) -> list[DayAggregate]:
+        done: list[DayAggregate] = []
+        for ordinal in sorted(self._open):
+            if before_ordinal is not None and ordinal >= before_ordinal:
+                break
+            done.append(self._open.pop(ordinal).finish(ordinal))
+        return done
+
+
+__all__ = [
+    "BINS",
+    "GAP_CAP_S",
+    "HISTOGRAM_DTYPE",
+    "Aggregator",
+    "DayAggregate",
+    "MinuteSeries",
+    "day_of_ordinal",
+    "ordinal_of_day",
+    "resting_estimate",
+]
