@@ -11,8 +11,11 @@ Layout decisions (measured in `bench/bench_sync.py`, documented in `docs/schema.
   index, so a sample costs one B-tree cell of about 15 bytes.  Every column is an integer;
   `account_id` and `source` are small integers (SQLite stores 0 and 1 in zero body bytes), the
   instant is epoch seconds (4 bytes until 2038), the offset is in minutes (1 byte for most zones).
-- Readable views (`heart_rate_readable`, `daily_resting_hr`, `daily_zones`, `sync_overview`) give
-  sqlite3, Datasette, DuckDB and pandas users ISO times, local dates and names instead of codes.
+- Readable views (`heart_rate_readable`, `daily_resting_hr`, `daily_zones`, `sync_overview`,
+  `daily_summary`, `heart_rate_minute`) give sqlite3, Datasette, DuckDB and pandas users ISO
+  times, local dates and names instead of codes.
+- Aggregates (`hr_minute`, `hr_day`, `hr_day_dirty`, schema 5) are kept current with the
+  samples in the same transaction (`store/sqlite_aggregates.py`).
 """
 
 from __future__ import annotations
@@ -259,9 +262,90 @@ _V4 = (
     """,
 )
 
+_V5 = (
+    # Aggregates kept current with the samples (store/sqlite_aggregates.py), so summaries cost
+    # O(days), not O(samples).  Per UTC minute, for charts at coarse zoom:
+    """
+    CREATE TABLE hr_minute (
+        account_id INTEGER NOT NULL,  -- account.id
+        minute     INTEGER NOT NULL,  -- instant / 60: UTC minutes since 1970
+        n          INTEGER NOT NULL,  -- samples in the minute
+        sum_bpm    INTEGER NOT NULL,
+        min_bpm    INTEGER NOT NULL,
+        max_bpm    INTEGER NOT NULL,
+        PRIMARY KEY (account_id, minute)
+    ) WITHOUT ROWID
+    """,
+    """
+    INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm)
+    SELECT account_id, instant / 60, count(*), sum(bpm), min(bpm), max(bpm)
+      FROM heart_rate GROUP BY account_id, instant / 60
+    """,
+    # Per local day (by each sample's own offset): what `DayStats` is finished from
+    # (heartkeep.aggregates.DayAggregate).  A rowid table: the histogram makes rows ~1.3 kB.
+    """
+    CREATE TABLE hr_day (
+        account_id          INTEGER NOT NULL,
+        day                 TEXT NOT NULL,     -- local date, YYYY-MM-DD
+        samples             INTEGER NOT NULL,
+        sum_bpm             INTEGER NOT NULL,
+        min_bpm             INTEGER NOT NULL,
+        max_bpm             INTEGER NOT NULL,
+        wear_s              INTEGER NOT NULL,  -- seconds worn: gaps to the next sample, <= 120 s
+        first_s             INTEGER NOT NULL,  -- the day's first sample (instant, offset)
+        first_offset_min    INTEGER NOT NULL,
+        last_s              INTEGER NOT NULL,  -- its last sample
+        last_offset_min     INTEGER NOT NULL,
+        previous_s          INTEGER,           -- the sample before its first (NULL: none)
+        previous_offset_min INTEGER,
+        resting_estimate    REAL,              -- heartkeep's estimate (NULL: under 4 h of minutes)
+        seconds_by_bpm      BLOB NOT NULL,     -- 301 little-endian uint32: seconds at 0..300 bpm
+        PRIMARY KEY (account_id, day)
+    )
+    """,
+    # Days whose samples (or neighbours' edge samples) changed since their hr_day row was made:
+    # written with the samples, cleared by the refresh at the end of a sync or import.  Readers
+    # compute these days from the samples, so answers are exact at every instant.
+    """
+    CREATE TABLE hr_day_dirty (
+        account_id INTEGER NOT NULL,
+        day        TEXT NOT NULL,
+        PRIMARY KEY (account_id, day)
+    ) WITHOUT ROWID
+    """,
+    # An upgraded file: every day with samples is dirty; the writer that upgrades computes them
+    # right after this step (store/opening.py), and a killed upgrade leaves them dirty, not wrong.
+    """
+    INSERT INTO hr_day_dirty (account_id, day)
+    SELECT account_id, date(local_day * 86400, 'unixepoch')
+      FROM (SELECT DISTINCT account_id, (instant + offset_min * 60) / 86400 AS local_day
+              FROM heart_rate)
+    """,
+    """
+    CREATE VIEW daily_summary AS
+    SELECT a.key AS account, d.day AS day, d.samples AS samples, d.wear_s AS wear_s,
+           d.min_bpm AS min_bpm, round(1.0 * d.sum_bpm / d.samples, 1) AS mean_bpm,
+           d.max_bpm AS max_bpm, d.resting_estimate AS resting_estimate,
+           NOT EXISTS (SELECT 1 FROM hr_day_dirty AS x
+                        WHERE x.account_id = d.account_id AND x.day = d.day) AS current
+      FROM hr_day AS d
+      JOIN account AS a ON a.id = d.account_id
+    """,
+    """
+    CREATE VIEW heart_rate_minute AS
+    SELECT a.key AS account,
+           strftime('%Y-%m-%dT%H:%M:%SZ', m.minute * 60, 'unixepoch') AS minute_utc,
+           m.n AS samples, m.min_bpm AS min_bpm, round(1.0 * m.sum_bpm / m.n, 1) AS mean_bpm,
+           m.max_bpm AS max_bpm, m.minute * 60 AS instant
+      FROM hr_minute AS m
+      JOIN account AS a ON a.id = m.account_id
+    """,
+)
+
 # Every schema step, in order; the step at index i takes the file to version i + 1.
-STEPS: tuple[Sequence[str], ...] = (_V1, _V2, _V3, _V4)
+STEPS: tuple[Sequence[str], ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST_VERSION = len(STEPS)
+AGGREGATES_VERSION = 5  # the step that added hr_minute, hr_day and hr_day_dirty
 
 
 def schema_version(connection: sqlite3.Connection) -> int:

@@ -11,7 +11,8 @@ A reader (status, stats, export, report, plots) opens with `mode=ro`, so a typo'
 never creates a file or a folder, and a read-only data folder still reads.  SQLite can only read
 a WAL database read-only when it may create the -shm file; in a folder nobody can write, no
 writer can be running either, so the reader falls back to `immutable=1`.  A file whose schema
-is older than this heartkeep is handed to the writer once to be upgraded.
+is older than this heartkeep is handed to the writer once to be upgraded (from schema 4, that
+includes computing every day's summary: seconds for a year of samples).
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from heartkeep.store.failures import (
     read_only,
     store_failure,
 )
-from heartkeep.store.migrations import LATEST_VERSION, migrate, schema_version
+from heartkeep.store.migrations import (
+    AGGREGATES_VERSION,
+    LATEST_VERSION,
+    migrate,
+    schema_version,
+)
 
 # Tables every heartkeep schema has had since version 1: their absence marks a foreign file.
 _OUR_TABLES = {"account", "heart_rate", "sync_state"}
@@ -64,6 +70,12 @@ def open_writer(path: Path, *, busy_timeout_s: float) -> tuple[sqlite3.Connectio
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db, path=str(path))
+        if 0 < version < AGGREGATES_VERSION:
+            # The schema-5 step marked every day dirty; compute them now, once, so readers of
+            # an upgraded file do not each recompute its history from the samples.
+            from heartkeep.store.aggregate_upkeep import refresh_all
+
+            refresh_all(db)
     except BaseException as failure:
         db.close()
         if isinstance(failure, sqlite3.Error | OSError):

@@ -14,10 +14,13 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window
 from heartkeep.store.forgetting import ForgetReport
+
+if TYPE_CHECKING:  # numpy loads only where summaries are computed
+    from heartkeep.aggregates import DayAggregate, MinuteSeries
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,36 @@ class Store(Protocol):
         kind: DailyKind | None = None,
     ) -> list[Daily]:
         """Dailies with start <= day < end, ordered by day then kind."""
+        ...
+
+    # aggregates (issue 11) ----------------------------------------------------------------------
+    # Kept current with the samples: a write updates the per-minute table and marks the local
+    # days it may change in its own transaction; `refresh_aggregates` recomputes those days.
+
+    def day_aggregates(
+        self, account_key: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[DayAggregate]:
+        """Each local day with samples, start <= day < end (either end open), in date order;
+        exact at every instant (days awaiting a refresh are computed from the samples)."""
+        ...
+
+    def minute_aggregates(
+        self, account_key: str, window: Window | None = None, *, bucket_s: int = 60
+    ) -> MinuteSeries:
+        """Samples and min/mean/max bpm per `bucket_s` (a multiple of 60, aligned to the UTC
+        epoch) for the buckets starting in `window`, as numpy columns."""
+        ...
+
+    def refresh_aggregates(self, account_key: str) -> int:
+        """Recompute the days marked by writes since the last refresh; how many there were."""
+        ...
+
+    def rebuild_aggregates(self, account_key: str | None = None) -> dict[str, int]:
+        """Every aggregate from the samples, of one account or all; days stored per account."""
+        ...
+
+    def aggregate_problems(self, account_key: str, *, full: bool = False) -> list[str]:
+        """Where stored aggregates disagree with the samples (a few days checked; `full`: all)."""
         ...
 
 

@@ -30,6 +30,7 @@ from heartkeep.store.forgetting import ForgetReport, delete_account_rows
 from heartkeep.store.opening import integrity_problems, open_empty, open_reader, open_writer
 from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteResult
 from heartkeep.store.rows import account_from_row, bounds, daily_from_row, zones_json
+from heartkeep.store.sqlite_aggregates import AggregatesMixin
 from heartkeep.store.sqlite_imports import ImportRunsMixin
 
 # Rows per executemany: large enough to amortise the Python overhead, small enough that memory
@@ -38,13 +39,15 @@ WRITE_BATCH = 10_000
 # A load this large (about six weeks of one-second data) is followed by a VACUUM.
 COMPACT_AFTER_ROWS = 1_000_000
 _by_instant = itemgetter(0)
+_by_offset = itemgetter(2)
 
 
-class SqliteStore(ImportRunsMixin):
-    """`SyncStore` and `ImportStore` (`heartkeep.store.protocol`) on a SQLite file.
+class SqliteStore(ImportRunsMixin, AggregatesMixin):
+    """`SyncStore`, `ImportStore` and `AggregateStore` (`heartkeep.store.protocol`) on a SQLite
+    file.
 
     Open it with `open_store`.  The import side (provenance, precedence, undo) lives in
-    `sqlite_imports.py`."""
+    `sqlite_imports.py`, the per-day and per-minute summaries in `sqlite_aggregates.py`."""
 
     def __init__(
         self,
@@ -312,6 +315,8 @@ class SqliteStore(ImportRunsMixin):
         except sqlite3.DatabaseError as failure:
             raise store_failure(failure, self.path) from failure
         changed = self._db.total_changes - changes
+        offsets = (min(map(_by_offset, batch)), max(map(_by_offset, batch)))
+        self._samples_changed(account_id, map(_by_instant, batch), offsets)
         inserted = self._count_range(account_id, first, last + 1) - before
         # A merged reading that rewrote its second's row is a merge, not a changed row.
         updated = max(0, changed - inserted - merged)

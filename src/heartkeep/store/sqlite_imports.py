@@ -48,6 +48,10 @@ class ImportRunsMixin:
 
         def _account_id(self, key: str, *, create: bool) -> int | None: ...
 
+        def _samples_changed(
+            self, account_id: int, instants: Iterable[int], offsets_min: tuple[int, int]
+        ) -> None: ...
+
     # the record -------------------------------------------------------------------------------
     def find_import(self, account_key: str, kind: str, digest: str) -> ImportRun | None:
         """The latest import of exactly these files (same digest) into this account, if any."""
@@ -193,6 +197,12 @@ class ImportRunsMixin:
             f"VALUES ({int(account_id)}, ?, ?, ?, {owned})",
             fresh.rows(),
         )
+        # One instant per touched minute is all the aggregates need to know.
+        self._samples_changed(
+            account_id,
+            np.unique(instants // 60 * 60).tolist(),
+            (int(offsets.min()), int(offsets.max())),
+        )
         return ImportWrite(len(fresh), replaced, kept, merged, conflicts)
 
     # dailies ----------------------------------------------------------------------------------
@@ -254,6 +264,13 @@ class ImportRunsMixin:
                 hint="`heartkeep import list` shows the imports and their ids.",
             )
         account_id, first_s, last_s = row
+        # What changes, for the aggregates: its samples going, the rows it replaced coming back.
+        changing = self._execute(
+            "SELECT instant, offset_min FROM heart_rate WHERE account_id = ? AND instant >= ? "
+            "AND instant <= ? AND source / 16 = ? UNION ALL SELECT instant, offset_min "
+            "FROM import_displaced_sample WHERE displaced_by = ?",
+            (account_id, first_s, last_s, import_id, import_id),
+        ).fetchall()
         samples_removed = 0
         if first_s is not None:
             samples_removed = self._execute(
@@ -286,6 +303,11 @@ class ImportRunsMixin:
             (import_id, import_id),
         )
         self._execute("DELETE FROM import_run WHERE id = ?", (import_id,))
+        if changing:
+            offsets = [offset for _, offset in changing]
+            self._samples_changed(
+                account_id, (instant for instant, _ in changing), (min(offsets), max(offsets))
+            )
         return UndoResult(
             import_id, samples_removed, dailies_removed, samples_restored, dailies_restored
         )

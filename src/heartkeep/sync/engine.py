@@ -311,7 +311,17 @@ def sync_account(
     run = _AccountSync(provider, store, account_key=account_key, clock=clock, events=events)
     run_id = store.begin_run(account_key, int(started_s))
     try:
-        run.run(since=since, until=until, trailing_days=trailing_days)
+        try:
+            run.run(since=since, until=until, trailing_days=trailing_days)
+        except HeartkeepError:
+            # The pages committed before the failure still get their days summarised; should
+            # that fail too, the days stay marked and every reader computes them exactly.
+            with contextlib.suppress(StoreError):
+                store.refresh_aggregates(account_key)
+            raise
+        # One pass over the days this run touched (not a day per page: a backfill of a year
+        # would recompute each day a handful of times).
+        store.refresh_aggregates(account_key)
     except HeartkeepError as failure:
         report = run.report("failed", started_s, failure)
     except BaseException:

@@ -1,0 +1,100 @@
+"""Checking the stored aggregates against the samples they summarise (for `heartkeep doctor`).
+
+Why a quick and a full check: the full one recomputes every day and minute (about what a
+rebuild costs, seconds for a year); the quick one, which `doctor` runs by default, recomputes a
+handful of days spread over the history (the newest among them, where writes happen) and their
+minutes.  Dirty days are not compared: readers compute them from the samples anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from heartkeep.aggregates import DayAggregate, ordinal_of_day
+from heartkeep.store.aggregate_upkeep import DAY_S, aggregate_range, compute_days, stored_days
+
+QUICK_DAYS = 8  # days compared by the quick check: the newest two and six spread evenly
+MAX_REPORTED = 5
+_FIELDS = (
+    "samples", "sum_bpm", "min_bpm", "max_bpm", "wear_s", "first", "last", "previous",
+    "resting_estimate", "seconds_by_bpm",
+)  # fmt: skip
+
+
+def problems(db: sqlite3.Connection, account_id: int, *, full: bool) -> list[str]:
+    """What disagrees, one line each (at most a few, then a count); empty when all agree."""
+    stored, dirty = stored_days(db, account_id, None, None)
+    for day in dirty:
+        stored.pop(day, None)
+    found: list[str] = []
+    if full:
+        fresh = {
+            aggregate.day.isoformat(): aggregate
+            for aggregate in aggregate_range(db, account_id, -(2**62), 2**62)
+            if aggregate.day.isoformat() not in dirty
+        }
+        checked = sorted(set(stored) | set(fresh))
+        found += _minutes(db, account_id, -(2**62), 2**62)
+    else:
+        days = sorted(stored)
+        step = max(1, len(days) // (QUICK_DAYS - 2))
+        checked = sorted(set(days[::step][: QUICK_DAYS - 2] + days[-2:]))
+        ordinals = [ordinal_of_day(dt.date.fromisoformat(day)) for day in checked]
+        fresh = {
+            aggregate.day.isoformat(): aggregate
+            for aggregate in compute_days(db, account_id, ordinals).values()
+        }
+        for ordinal in ordinals:
+            found += _minutes(db, account_id, (ordinal - 1) * DAY_S, (ordinal + 2) * DAY_S)
+    for day in checked:
+        found += _compare(day, stored.get(day), fresh.get(day))
+    if len(found) > MAX_REPORTED:
+        found = [*found[:MAX_REPORTED], f"and {len(found) - MAX_REPORTED} more"]
+    return found
+
+
+def _compare(day: str, stored: DayAggregate | None, fresh: DayAggregate | None) -> list[str]:
+    if stored == fresh:
+        return []
+    if stored is None:
+        return [f"{day}: no summary stored, the samples have one"]
+    if fresh is None:
+        return [f"{day}: a summary is stored for a day without samples"]
+    fields = [name for name in _FIELDS if getattr(stored, name) != getattr(fresh, name)]
+    detail = (
+        ", ".join(
+            f"{name} {getattr(stored, name)} stored, {getattr(fresh, name)} from the samples"
+            for name in fields
+            if name != "seconds_by_bpm"
+        )
+        or "time per bpm differs"
+    )
+    return [f"{day}: {detail}"]
+
+
+def _minutes(db: sqlite3.Connection, account_id: int, start_s: int, end_s: int) -> list[str]:
+    """Per-minute rows that differ from a recomputation over [start_s, end_s), as one line."""
+    span = (account_id, start_s, end_s)
+    minute_span = (account_id, -(-start_s // 60), -(-end_s // 60))
+    stored = (
+        "SELECT minute, n, sum_bpm, min_bpm, max_bpm FROM hr_minute "
+        "WHERE account_id = ? AND minute >= ? AND minute < ?"
+    )
+    fresh = (
+        "SELECT instant / 60, count(*), sum(bpm), min(bpm), max(bpm) FROM heart_rate "
+        "WHERE account_id = ? AND instant >= ? AND instant < ? GROUP BY instant / 60"
+    )
+    (extra,) = db.execute(
+        f"SELECT count(*) FROM ({stored} EXCEPT {fresh})",  # noqa: S608 - our own SQL
+        (*minute_span, *span),
+    ).fetchone()
+    (missing,) = db.execute(
+        f"SELECT count(*) FROM ({fresh} EXCEPT {stored})",  # noqa: S608 - our own SQL
+        (*span, *minute_span),
+    ).fetchone()
+    if not extra and not missing:
+        return []
+    first = dt.datetime.fromtimestamp(max(start_s, 0), dt.UTC).date()
+    where = "" if start_s < 0 else f" from {first}"
+    return [f"per-minute summaries{where}: {extra + missing} minutes disagree with the samples"]

@@ -1,0 +1,316 @@
+"""Keeping `hr_minute` and `hr_day` in step with `heart_rate`, on a plain SQLite connection.
+
+Why these rules (docs/schema.md, "Aggregates"):
+
+- `hr_minute` is recomputed, in the writer's own transaction, for exactly the UTC minutes a
+  write or delete touched: one `INSERT … SELECT … GROUP BY instant / 60` per run of touched
+  minutes, so its cost follows what was written.
+- A day's aggregate depends on all its samples and on two samples outside it (the one after its
+  last sample, whose gap weighs that sample; the one before its first, which tells when the day
+  began), so a write marks days *dirty* — the days its samples may fall on under any offset
+  (within a day of UTC), and the days of its two outside neighbours — instead of recomputing
+  whole days for every page.  `refresh` recomputes the dirty days from the samples in one pass
+  at the end of a sync or an import; readers compute dirty days on the fly (`compute_days`),
+  so an answer is exact even after a writer was killed between its commit and the refresh.
+
+Functions here take the connection and leave transactions to the caller (`SqliteStore`, or the
+upgrade in `opening.py`).  numpy loads with this module, which only writers and summaries need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from heartkeep.aggregates import Aggregator, DayAggregate, day_of_ordinal, ordinal_of_day
+
+DAY_S = 86_400
+# Touched minutes closer than this are recomputed by one statement (re-reading the few samples
+# between them is cheaper than another statement).
+MINUTE_RUN_GAP = 60
+# Dirty days this close are computed in one pass over the samples (each pass reads a day more
+# on either side).
+DAY_RUN_GAP = 3
+# Dirty days refreshed per transaction: a month is well under a second, so a sync waiting for
+# the write lock never waits long.
+REFRESH_CHUNK_DAYS = 31
+FETCH_ROWS = 65_536
+
+_MINUTES_SQL = (
+    "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "
+    "SELECT account_id, instant / 60, count(*), sum(bpm), min(bpm), max(bpm) FROM heart_rate "
+    "WHERE account_id = ? AND instant >= ? AND instant < ? GROUP BY instant / 60"
+)
+_DAY_COLUMNS = (
+    "day, samples, sum_bpm, min_bpm, max_bpm, wear_s, first_s, first_offset_min, last_s, "
+    "last_offset_min, previous_s, previous_offset_min, resting_estimate, seconds_by_bpm"
+)
+
+
+def runs(values: Sequence[int], gap: int) -> list[tuple[int, int]]:
+    """Sorted integers as [lo, hi] runs, neighbours at most `gap` apart in one run."""
+    found: list[tuple[int, int]] = []
+    for value in values:
+        if found and value - found[-1][1] <= gap:
+            found[-1] = (found[-1][0], value)
+        else:
+            found.append((value, value))
+    return found
+
+
+def _iso(ordinal: int) -> str:
+    return day_of_ordinal(ordinal).isoformat()
+
+
+def _ordinal(day: str) -> int:
+    return ordinal_of_day(dt.date.fromisoformat(day))
+
+
+# --- the write side: inside the writer's transaction ---------------------------------------------
+
+
+def samples_changed(
+    db: sqlite3.Connection,
+    account_id: int,
+    minutes: Iterable[int],
+    offsets_min: tuple[int, int] = (0, 0),
+) -> None:
+    """Recompute `hr_minute` for the UTC `minutes` whose samples were just written or deleted,
+    and mark the days they may change dirty.  `offsets_min` is the (lowest, highest) offset of
+    the rows written or deleted, for days beyond the usual one either side of UTC."""
+    low_offset, high_offset = min(offsets_min[0], -1440), max(offsets_min[1], 1440)
+    dirty: set[int] = set()
+    for lo, hi in runs(sorted(set(minutes)), MINUTE_RUN_GAP):
+        start_s, end_s = lo * 60, (hi + 1) * 60
+        db.execute(
+            "DELETE FROM hr_minute WHERE account_id = ? AND minute >= ? AND minute <= ?",
+            (account_id, lo, hi),
+        )
+        db.execute(_MINUTES_SQL, (account_id, start_s, end_s))
+        dirty.update(
+            range((start_s + low_offset * 60) // DAY_S, (end_s - 1 + high_offset * 60) // DAY_S + 1)
+        )
+        for neighbour in _neighbours(db, account_id, start_s, end_s):
+            dirty.add((neighbour[0] + neighbour[1] * 60) // DAY_S)
+    db.executemany(
+        "INSERT OR IGNORE INTO hr_day_dirty (account_id, day) VALUES (?, ?)",
+        [(account_id, _iso(ordinal)) for ordinal in sorted(dirty)],
+    )
+
+
+def _neighbours(
+    db: sqlite3.Connection, account_id: int, start_s: int, end_s: int
+) -> list[tuple[int, int]]:
+    """The samples just before `start_s` and at or after `end_s`, (instant, offset), if any."""
+    found = [
+        db.execute(
+            "SELECT instant, offset_min FROM heart_rate WHERE account_id = ? AND instant < ? "
+            "ORDER BY instant DESC LIMIT 1",
+            (account_id, start_s),
+        ).fetchone(),
+        db.execute(
+            "SELECT instant, offset_min FROM heart_rate WHERE account_id = ? AND instant >= ? "
+            "ORDER BY instant LIMIT 1",
+            (account_id, end_s),
+        ).fetchone(),
+    ]
+    return [(int(row[0]), int(row[1])) for row in found if row is not None]
+
+
+# --- computing days from samples ----------------------------------------------------------------
+
+
+def _tables(
+    db: sqlite3.Connection, account_id: int, start_s: int, end_s: int
+) -> Iterator[npt.NDArray[np.int64]]:
+    """Samples of [start_s, end_s) as n×3 int64 tables, no Python object per sample kept."""
+    cursor = db.execute(
+        "SELECT instant, bpm, offset_min FROM heart_rate "
+        "WHERE account_id = ? AND instant >= ? AND instant < ? ORDER BY instant",
+        (account_id, start_s, end_s),
+    )
+    try:
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows))
+            yield flat.reshape(-1, 3)
+    finally:
+        cursor.close()
+
+
+def aggregate_range(
+    db: sqlite3.Connection, account_id: int, start_s: int, end_s: int
+) -> Iterator[DayAggregate]:
+    """Aggregates of every day with samples in [start_s, end_s), days at the two edges partial
+    (callers keep the days they know to be whole); edge samples weighed against the store's
+    real neighbours."""
+    before = db.execute(
+        "SELECT instant, offset_min FROM heart_rate WHERE account_id = ? AND instant < ? "
+        "ORDER BY instant DESC LIMIT 1",
+        (account_id, start_s),
+    ).fetchone()
+    after = db.execute(
+        "SELECT instant FROM heart_rate WHERE account_id = ? AND instant >= ? "
+        "ORDER BY instant LIMIT 1",
+        (account_id, end_s),
+    ).fetchone()
+    aggregator = Aggregator(before=None if before is None else (int(before[0]), int(before[1])))
+    for table in _tables(db, account_id, start_s, end_s):
+        yield from aggregator.feed(table)
+    yield from aggregator.close(None if after is None else int(after[0]))
+
+
+def compute_days(
+    db: sqlite3.Connection, account_id: int, ordinals: Iterable[int]
+) -> dict[int, DayAggregate]:
+    """The aggregates of these local days from the samples (a day without samples is absent).
+
+    Each run of nearby days is one pass over its samples, a day wider on either side: a local
+    day's samples lie within a day of its UTC midnight."""
+    wanted = set(ordinals)
+    found: dict[int, DayAggregate] = {}
+    for lo, hi in runs(sorted(wanted), DAY_RUN_GAP):
+        for aggregate in aggregate_range(db, account_id, (lo - 1) * DAY_S, (hi + 2) * DAY_S):
+            ordinal = ordinal_of_day(aggregate.day)
+            if ordinal in wanted and lo <= ordinal <= hi:
+                found[ordinal] = aggregate
+    return found
+
+
+# --- hr_day rows ----------------------------------------------------------------------------------
+
+
+def day_row(account_id: int, aggregate: DayAggregate) -> tuple[Any, ...]:
+    previous = aggregate.previous or (None, None)
+    return (
+        account_id,
+        aggregate.day.isoformat(),
+        aggregate.samples,
+        aggregate.sum_bpm,
+        aggregate.min_bpm,
+        aggregate.max_bpm,
+        aggregate.wear_s,
+        *aggregate.first,
+        *aggregate.last,
+        *previous,
+        aggregate.resting_estimate,
+        aggregate.seconds_by_bpm,
+    )
+
+
+def aggregate_from_row(row: Sequence[Any]) -> DayAggregate:
+    return DayAggregate(
+        day=dt.date.fromisoformat(row[0]),
+        samples=row[1],
+        sum_bpm=row[2],
+        min_bpm=row[3],
+        max_bpm=row[4],
+        wear_s=row[5],
+        first=(row[6], row[7]),
+        last=(row[8], row[9]),
+        previous=None if row[10] is None else (row[10], row[11]),
+        resting_estimate=row[12],
+        seconds_by_bpm=bytes(row[13]),
+    )
+
+
+def stored_days(
+    db: sqlite3.Connection, account_id: int, start: dt.date | None, end: dt.date | None
+) -> tuple[dict[str, DayAggregate], list[str]]:
+    """`hr_day` rows and dirty days with start <= day < end (either end open)."""
+    span = (account_id, start.isoformat() if start else "", end.isoformat() if end else "~")
+    rows = db.execute(
+        f"SELECT {_DAY_COLUMNS} FROM hr_day "  # noqa: S608 - our own column list
+        "WHERE account_id = ? AND day >= ? AND day < ? ORDER BY day",
+        span,
+    ).fetchall()
+    dirty = [
+        day
+        for (day,) in db.execute(
+            "SELECT day FROM hr_day_dirty WHERE account_id = ? AND day >= ? AND day < ? "
+            "ORDER BY day",
+            span,
+        )
+    ]
+    return {row[0]: aggregate_from_row(row) for row in rows}, dirty
+
+
+def current_days(
+    db: sqlite3.Connection, account_id: int, start: dt.date | None, end: dt.date | None
+) -> list[DayAggregate]:
+    """Exact aggregates for start <= day < end: stored rows, dirty days from the samples."""
+    stored, dirty = stored_days(db, account_id, start, end)
+    if dirty:
+        fresh = compute_days(db, account_id, map(_ordinal, dirty))
+        for day in dirty:
+            stored.pop(day, None)
+        stored.update({aggregate.day.isoformat(): aggregate for aggregate in fresh.values()})
+    return [stored[day] for day in sorted(stored)]
+
+
+def dirty_days(db: sqlite3.Connection, account_id: int) -> list[str]:
+    return [
+        day
+        for (day,) in db.execute(
+            "SELECT day FROM hr_day_dirty WHERE account_id = ? ORDER BY day", (account_id,)
+        )
+    ]
+
+
+def refresh_days(db: sqlite3.Connection, account_id: int, days: Sequence[str]) -> None:
+    """Recompute these (dirty) days' rows from the samples and clear their dirty marks; call in
+    one transaction so a reader sees either the old row and the mark or the new row alone."""
+    fresh = compute_days(db, account_id, map(_ordinal, days))
+    keys = [(account_id, day) for day in days]
+    db.executemany("DELETE FROM hr_day WHERE account_id = ? AND day = ?", keys)
+    db.executemany(
+        f"INSERT INTO hr_day (account_id, {_DAY_COLUMNS}) "  # noqa: S608 - our own column list
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [day_row(account_id, aggregate) for aggregate in fresh.values()],
+    )
+    db.executemany("DELETE FROM hr_day_dirty WHERE account_id = ? AND day = ?", keys)
+
+
+def chunks(days: Sequence[str]) -> Iterator[Sequence[str]]:
+    for index in range(0, len(days), REFRESH_CHUNK_DAYS):
+        yield days[index : index + REFRESH_CHUNK_DAYS]
+
+
+def refresh_all(db: sqlite3.Connection) -> int:
+    """Refresh every account's dirty days on an autocommit connection, a transaction per chunk
+    (the schema-5 upgrade: a killed upgrade leaves days dirty, never wrong).  Days refreshed."""
+    accounts = [row[0] for row in db.execute("SELECT DISTINCT account_id FROM hr_day_dirty")]
+    done = 0
+    for account_id in accounts:
+        for chunk in chunks(dirty_days(db, account_id)):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                refresh_days(db, account_id, chunk)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            done += len(chunk)
+    return done
+
+
+def rebuild(db: sqlite3.Connection, account_id: int) -> int:
+    """Every aggregate of the account from scratch, in the caller's transaction; days stored."""
+    for table in ("hr_minute", "hr_day", "hr_day_dirty"):
+        db.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))  # noqa: S608
+    db.execute(_MINUTES_SQL, (account_id, -(2**62), 2**62))
+    rows = [
+        day_row(account_id, aggregate)
+        for aggregate in aggregate_range(db, account_id, -(2**62), 2**62)
+    ]
+    db.executemany(
+        f"INSERT INTO hr_day (account_id, {_DAY_COLUMNS}) "  # noqa: S608 - our own column list
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return len(rows)

@@ -1,0 +1,169 @@
+"""Aggregates on SQLite: per-day and per-minute summaries kept current with the samples.
+
+Why a mixin of its own: `sqlite.py` is the hot path of sync and reads, `sqlite_imports.py` the
+import side; this is the summaries side of `SqliteStore` (`store/protocol.py`,
+`AggregateStore`), with the rules in `aggregate_upkeep.py` and the check in
+`aggregate_check.py`.  Its modules load numpy, so they are imported on first use: `status` and
+`--help` never pay for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from itertools import chain
+from typing import TYPE_CHECKING
+
+from heartkeep.model import Window
+from heartkeep.store.failures import store_failure
+from heartkeep.store.rows import bounds
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from heartkeep.aggregates import DayAggregate, MinuteSeries
+
+
+class AggregatesMixin:
+    """The `AggregateStore` part of `SqliteStore` (which supplies the connection helpers)."""
+
+    if TYPE_CHECKING:
+        _db: sqlite3.Connection
+        path: Path
+
+        def transaction(self) -> AbstractContextManager[None]: ...
+
+        def _account_id(self, key: str, *, create: bool) -> int | None: ...
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as failure:
+            raise store_failure(failure, self.path) from failure
+
+    # the write side ----------------------------------------------------------------------------
+    def _samples_changed(
+        self, account_id: int, instants: Iterable[int], offsets_min: tuple[int, int]
+    ) -> None:
+        """Samples at these instants, with offsets in this (lowest, highest) range, were just
+        written or deleted: keep the aggregates in step, in the writer's transaction (see
+        `aggregate_upkeep.samples_changed`)."""
+        from heartkeep.store.aggregate_upkeep import samples_changed
+
+        minutes = {instant // 60 for instant in instants}
+        if minutes:
+            with self._guarded():
+                samples_changed(self._db, account_id, minutes, offsets_min)
+
+    # reading -----------------------------------------------------------------------------------
+    def day_aggregates(
+        self, account_key: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[DayAggregate]:
+        """Each local day with samples, start <= day < end (either end open), in date order.
+
+        Exact at every instant: a day whose samples changed since it was summarised (a sync
+        killed before its refresh) is computed from the samples here."""
+        from heartkeep.store.aggregate_upkeep import current_days
+
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return []
+        with self._guarded():
+            return current_days(self._db, account_id, start, end)
+
+    def minute_aggregates(
+        self, account_key: str, window: Window | None = None, *, bucket_s: int = 60
+    ) -> MinuteSeries:
+        """Per-`bucket_s` (a multiple of 60, aligned to the UTC epoch) samples and min/mean/max
+        bpm over the buckets starting in `window`, as numpy columns; buckets without samples
+        are absent.  Raises ValueError for a `bucket_s` that is not a whole number of minutes."""
+        import numpy as np
+
+        from heartkeep.aggregates import MinuteSeries
+
+        if bucket_s <= 0 or bucket_s % 60:
+            raise ValueError(f"bucket_s must be a positive multiple of 60, not {bucket_s}")
+        per = bucket_s // 60
+        start_s, end_s = bounds(window)
+        account_id = self._account_id(account_key, create=False)
+        table = np.zeros((0, 5), dtype=np.int64)
+        if account_id is not None:
+            with self._guarded():
+                cursor = self._db.execute(
+                    f"SELECT minute / {per} * {per}, sum(n), sum(sum_bpm), min(min_bpm), "  # noqa: S608
+                    "max(max_bpm) FROM hr_minute WHERE account_id = ? AND minute >= ? "
+                    f"AND minute < ? GROUP BY minute / {per} ORDER BY 1",
+                    (account_id, -(-start_s // bucket_s) * per, -(-end_s // bucket_s) * per),
+                )
+                flat = np.fromiter(chain.from_iterable(cursor), dtype=np.int64)
+            table = flat.reshape(-1, 5)
+        samples = table[:, 1]
+        return MinuteSeries(
+            start_s=table[:, 0] * 60,
+            samples=samples,
+            mean_bpm=table[:, 2] / np.maximum(samples, 1),
+            min_bpm=table[:, 3],
+            max_bpm=table[:, 4],
+        )
+
+    # upkeep ------------------------------------------------------------------------------------
+    def refresh_aggregates(self, account_key: str) -> int:
+        """Recompute the account's dirty days from the samples, a short transaction per month
+        of them; the number of days refreshed.  Sync and import call it when they end."""
+        from heartkeep.store.aggregate_upkeep import chunks, dirty_days, refresh_days
+
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return 0
+        with self._guarded():
+            days = dirty_days(self._db, account_id)
+        for chunk in chunks(days):
+            with self.transaction(), self._guarded():
+                refresh_days(self._db, account_id, chunk)
+        return len(days)
+
+    def rebuild_aggregates(self, account_key: str | None = None) -> dict[str, int]:
+        """Every aggregate from scratch (one account, or all), one transaction per account;
+        the number of days stored per account key."""
+        from heartkeep.store.aggregate_upkeep import rebuild
+
+        with self._guarded():
+            keys = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT key FROM account WHERE ? IS NULL OR key = ? ORDER BY key",
+                    (account_key, account_key),
+                )
+            ]
+        done: dict[str, int] = {}
+        for key in keys:
+            account_id = self._account_id(key, create=False)
+            assert account_id is not None
+            with self.transaction(), self._guarded():
+                done[key] = rebuild(self._db, account_id)
+        return done
+
+    def aggregate_problems(self, account_key: str, *, full: bool = False) -> list[str]:
+        """Where the stored aggregates disagree with the samples (empty: they agree).  The
+        quick check compares a few days spread over the history, `full` every day and minute."""
+        from heartkeep.store.aggregate_check import problems
+
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return []
+        with self._guarded():
+            return problems(self._db, account_id, full=full)
+
+    def dirty_day_count(self, account_key: str) -> int:
+        """Days waiting for a refresh (a writer stopped before it ran); answers stay exact."""
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return 0
+        with self._guarded():
+            (count,) = self._db.execute(
+                "SELECT count(*) FROM hr_day_dirty WHERE account_id = ?", (account_id,)
+            ).fetchone()
+        return int(count)
