@@ -433,10 +433,13 @@ def doctor(
     offline: bool = False,
     stopped_days: float = 3.0,
     clock: Clock | None = None,
+    rebuild_aggregates: bool = False,
 ) -> DoctorReport:
     """Look at everything that can quietly go wrong: paths and permissions, each account's
-    access (the 7-day Testing trap), database integrity (`full`: `integrity_check`), last syncs,
-    stopped series, a schedule, and (unless `offline`) the clock against the provider's.
+    access (the 7-day Testing trap), database integrity (`full`: `integrity_check`), the daily
+    and per-minute summaries against the samples (`full`: all of them), last syncs, stopped
+    series, a schedule, and (unless `offline`) the clock against the provider's.
+    `rebuild_aggregates` first recomputes every summary from the samples (under the sync lock).
 
     Never raises for what it finds: each finding has a level and what to do;
     `report.exit_code` is 0 all well, 1 warnings only, 2 a problem.
@@ -449,4 +452,5 @@ def doctor(
         full=full,
         offline=offline,
         stopped_days=stopped_days,
+        rebuild=rebuild_aggregates,
     )

@@ -22,7 +22,19 @@ def doctor_command(
     ] = False,
     full: Annotated[
         bool,
-        typer.Option("--full", help="Run SQLite's slower integrity_check instead of quick_check."),
+        typer.Option(
+            "--full",
+            help="Run SQLite's slower integrity_check instead of quick_check, and compare every "
+            "daily and per-minute summary with the samples (not only a few days).",
+        ),
+    ] = False,
+    rebuild_aggregates: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild-aggregates",
+            help="First recompute the daily and per-minute summaries that stats and charts read "
+            "from the samples (if ever in doubt; seconds for a year).",
+        ),
     ] = False,
     offline: Annotated[
         bool, typer.Option("--offline", help="Skip the clock check (the only network request).")
@@ -40,7 +52,7 @@ def doctor_command(
     ] = None,
 ) -> None:
     """Check paths and permissions, account access (the 7-day Testing trap), database
-    integrity, last syncs, stopped series, a schedule and the clock; say what to do.
+    integrity and summaries, last syncs, stopped series, a schedule and the clock; say what to do.
 
     Exit codes: 0 all well; 11 warnings only; 12 at least one problem.
     """
@@ -51,6 +63,7 @@ def doctor_command(
         full=full,
         offline=offline,
         stopped_days=stopped_days,
+        rebuild_aggregates=rebuild_aggregates,
     )
     if json_output:
         render.print_json(report.as_json())

@@ -2,8 +2,9 @@
 
 Paths and their permissions (`paths.py`), each account's access and the 7-day Testing trap
 (`accounts.py`), the Google quota assumed (`quota.py`), the database's integrity, last syncs and
-stopped series (`database.py`), whether anything schedules the sync (`schedule.py`) and the
-local clock against the provider's (`skew.py`, the only check that uses the network).  Each
+stopped series (`database.py`), its summaries against its samples (`aggregates.py`, which also
+rebuilds them when asked), whether anything schedules the sync (`schedule.py`) and the local
+clock against the provider's (`skew.py`, the only check that uses the network).  Each
 finding carries a level — ok, warning, problem — and the report's exit status is the worst of
 them (0, 1, 2).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
 from heartkeep.doctor.accounts import check_accounts
+from heartkeep.doctor.aggregates import rebuild_aggregates
 from heartkeep.doctor.database import check_database
 from heartkeep.doctor.findings import DoctorReport, Finding, Level
 from heartkeep.doctor.paths import check_paths
@@ -24,9 +26,18 @@ __all__ = ["DoctorReport", "Finding", "Level", "examine"]
 
 
 def examine(
-    settings: Settings, *, clock: Clock, full: bool, offline: bool, stopped_days: float
+    settings: Settings,
+    *,
+    clock: Clock,
+    full: bool,
+    offline: bool,
+    stopped_days: float,
+    rebuild: bool = False,
 ) -> DoctorReport:
-    findings = check_paths(settings)
+    """Every check, in order; with `rebuild`, the summaries are rebuilt from the samples first
+    (the only thing the doctor ever changes, and only when asked)."""
+    findings = rebuild_aggregates(settings) if rebuild else []
+    findings += check_paths(settings)
     findings += check_accounts(settings, clock=clock)
     findings += check_quota(settings)
     findings += check_database(

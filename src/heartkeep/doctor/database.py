@@ -1,4 +1,5 @@
-"""The database: is it sound, when did each account last sync, has a series stopped?
+"""The database: is it sound, do its summaries agree with its samples (`aggregates.py`), when
+did each account last sync, has a series stopped?
 
 Integrity uses `PRAGMA quick_check` (seconds for a year of data; `--full` runs the slower
 `integrity_check`, which also cross-checks every index).  A series that stopped — no new sample
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from heartkeep.auth.vault import connected_accounts
 from heartkeep.config import Settings
+from heartkeep.doctor.aggregates import check_aggregates
 from heartkeep.doctor.findings import Finding
 from heartkeep.errors import HeartkeepError, NoAccounts
 from heartkeep.store import open_store
@@ -42,6 +44,10 @@ def check_database(
                 )
             ]
         findings = [Finding("database", "ok", f"{settings.database}: {pragma} ok")]
+        try:
+            findings += check_aggregates(store, full=full)
+        except HeartkeepError as failure:
+            return [*findings, Finding("database", "problem", failure.message, failure.hint or "")]
         try:
             statuses = sync_status(store, connected=connected_accounts(settings), now_s=now_s)
         except HeartkeepError as failure:
