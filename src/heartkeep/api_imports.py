@@ -9,6 +9,7 @@ public names.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import pathlib
 import re
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from heartkeep.clock import SystemClock
 from heartkeep.config import Settings
-from heartkeep.errors import ConfigError, ImportFormatError, NoAccounts
+from heartkeep.errors import ConfigError, ImportFormatError, NoAccounts, StoreError
 from heartkeep.importers import ImportReport, ProgressCallback, load
 from heartkeep.model import Account, Source
 from heartkeep.store import Store, open_store
@@ -118,7 +119,7 @@ def import_takeout(
         with _removed_if_import_fails(settings.database), open_store(settings.database) as store:
             target, create = _import_account(store, account, time_zone, owner, "takeout")
             zone = time_zone or target.time_zone
-            return load(
+            report = load(
                 store,
                 target.key,
                 takeout.read_members(found.members, zone),
@@ -130,6 +131,8 @@ def import_takeout(
                 on_progress=on_progress,
                 create_account=target if create else None,
             )
+            _refresh_summaries(store)
+            return report
 
 
 def import_fitbit_json(
@@ -157,7 +160,7 @@ def import_fitbit_json(
     with _removed_if_import_fails(settings.database), open_store(settings.database) as store:
         target, create = _import_account(store, account, time_zone, name or "me", "fitbit-json")
         zone = time_zone or target.time_zone
-        return load(
+        report = load(
             store,
             target.key,
             fitbit_json.read_files(paths, zone, default_date=date, times_utc=times_utc),
@@ -168,6 +171,8 @@ def import_fitbit_json(
             on_progress=on_progress,
             create_account=target if create else None,
         )
+        _refresh_summaries(store)
+        return report
 
 
 def import_runs(settings: Settings, *, account: str | None = None) -> list[ImportRun]:
@@ -181,5 +186,18 @@ def undo_import(settings: Settings, import_id: int) -> UndoResult:
     """Take import `import_id` back out: its samples and dailies go, the archive rows it had
     replaced come back (where nothing newer took their place), and it leaves the list.
     Raises `NoAccounts` for an id `import_runs` does not show."""
-    with open_store(settings.database) as store, store.transaction():
-        return store.undo_import(import_id)
+    with open_store(settings.database) as store:
+        with store.transaction():
+            undone = store.undo_import(import_id)
+        _refresh_summaries(store)
+        return undone
+
+
+def _refresh_summaries(store: Store) -> None:
+    """Summarise the days an import or undo changed, in one pass after its commit.
+
+    Should that fail, the import stands: its days stay marked, every reader computes them from
+    the samples exactly, and the next sync or import stores them."""
+    with contextlib.suppress(StoreError):
+        for account in store.accounts():
+            store.refresh_aggregates(account.key)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from heartkeep import timeline
-from heartkeep.analysis.daily import DayStats, daily_stats
+from heartkeep.analysis.daily import DayStats, daily_stats, stats_from_aggregates
 from heartkeep.analysis.zones import DEFAULT_MAX_HR, check_max_hr, zones_for_day
 from heartkeep.auth import connected_accounts as _connected_accounts
 from heartkeep.config import Settings
@@ -152,18 +152,12 @@ def _range(
 def _stats(
     store: Store, account: Account, since: dt.date | None, until: dt.date | None, max_hr: int
 ) -> list[DayStats]:
-    # A day either side so edge days are whole under any reported offset and the gap after
-    # each edge sample is known.
-    wide = _window(
-        account,
-        since - dt.timedelta(days=1) if since else None,
-        until + dt.timedelta(days=1) if until else None,
-    )
-    return daily_stats(
-        store.iter_samples(account.key, wide),
-        store.dailies(
-            account.key, start=since, end=until + dt.timedelta(days=1) if until else None
-        ),
+    # The store's day aggregates (exact even for days a killed sync left to refresh): a row a
+    # day, finished with the provider's values for this `max_hr` — O(days), not O(samples).
+    end = until + dt.timedelta(days=1) if until else None
+    return stats_from_aggregates(
+        store.day_aggregates(account.key, since, end),
+        store.dailies(account.key, start=since, end=end),
         since=since,
         until=until,
         max_hr=max_hr,
