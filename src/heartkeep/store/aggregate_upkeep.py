@@ -84,15 +84,56 @@ def samples_changed(
     """Recompute `hr_minute` for the UTC `minutes` whose samples were just written or deleted,
     and mark the days they may change dirty.  `offsets_min` is the (lowest, highest) offset of
     the rows written or deleted, for days beyond the usual one either side of UTC."""
-    low_offset, high_offset = min(offsets_min[0], -1440), max(offsets_min[1], 1440)
-    dirty: set[int] = set()
-    for lo, hi in runs(sorted(set(minutes)), MINUTE_RUN_GAP):
-        start_s, end_s = lo * 60, (hi + 1) * 60
+    ordered = sorted(set(minutes))
+    for lo, hi in runs(ordered, MINUTE_RUN_GAP):
         db.execute(
             "DELETE FROM hr_minute WHERE account_id = ? AND minute >= ? AND minute <= ?",
             (account_id, lo, hi),
         )
-        db.execute(_MINUTES_SQL, (account_id, start_s, end_s))
+        db.execute(_MINUTES_SQL, (account_id, lo * 60, (hi + 1) * 60))
+    mark_dirty(db, account_id, ordered, offsets_min)
+
+
+def samples_added(
+    db: sqlite3.Connection,
+    account_id: int,
+    instants: npt.NDArray[np.int64],
+    bpm: npt.NDArray[np.int64],
+    offsets_min: tuple[int, int],
+) -> None:
+    """`samples_changed` for the common case of rows that were all new (a backfill page, a
+    first import): their minutes are added to `hr_minute` from the arrays, with no re-read of
+    `heart_rate`.  `instants` ascending and distinct, `bpm` alongside."""
+    minutes, heads, counts = np.unique(instants // 60, return_index=True, return_counts=True)
+    db.executemany(
+        "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, minute) DO UPDATE SET "
+        "n = n + excluded.n, sum_bpm = sum_bpm + excluded.sum_bpm, "
+        "min_bpm = min(min_bpm, excluded.min_bpm), max_bpm = max(max_bpm, excluded.max_bpm)",
+        zip(
+            [account_id] * len(minutes),
+            minutes.tolist(),
+            counts.tolist(),
+            np.add.reduceat(bpm, heads).tolist(),
+            np.minimum.reduceat(bpm, heads).tolist(),
+            np.maximum.reduceat(bpm, heads).tolist(),
+            strict=True,
+        ),
+    )
+    mark_dirty(db, account_id, minutes.tolist(), offsets_min)
+
+
+def mark_dirty(
+    db: sqlite3.Connection,
+    account_id: int,
+    minutes: Sequence[int],
+    offsets_min: tuple[int, int],
+) -> None:
+    """Mark the days that samples in these (ascending) UTC minutes may change dirty."""
+    low_offset, high_offset = min(offsets_min[0], -1440), max(offsets_min[1], 1440)
+    dirty: set[int] = set()
+    for lo, hi in runs(minutes, MINUTE_RUN_GAP):
+        start_s, end_s = lo * 60, (hi + 1) * 60
         dirty.update(
             range((start_s + low_offset * 60) // DAY_S, (end_s - 1 + high_offset * 60) // DAY_S + 1)
         )

@@ -315,9 +315,13 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin):
         except sqlite3.DatabaseError as failure:
             raise store_failure(failure, self.path) from failure
         changed = self._db.total_changes - changes
-        offsets = (min(map(_by_offset, batch)), max(map(_by_offset, batch)))
-        self._samples_changed(account_id, map(_by_instant, batch), offsets)
         inserted = self._count_range(account_id, first, last + 1) - before
+        if changed:  # identical re-reads change no sample, hence no aggregate
+            offsets = (min(map(_by_offset, batch)), max(map(_by_offset, batch)))
+            if inserted == len(batch):  # all new (a backfill page): add, re-read nothing
+                self._samples_added(account_id, batch, offsets)
+            else:
+                self._samples_changed(account_id, map(_by_instant, batch), offsets)
         # A merged reading that rewrote its second's row is a merge, not a changed row.
         updated = max(0, changed - inserted - merged)
         return WriteResult(inserted=inserted, updated=updated, merged=merged)

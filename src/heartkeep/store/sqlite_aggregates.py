@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from heartkeep.model import Window
+from heartkeep.model import Sample, Window
 from heartkeep.store.failures import store_failure
 from heartkeep.store.rows import bounds
 
@@ -57,6 +57,25 @@ class AggregatesMixin:
         if minutes:
             with self._guarded():
                 samples_changed(self._db, account_id, minutes, offsets_min)
+
+    def _samples_added(
+        self, account_id: int, samples: Sequence[Sample], offsets_min: tuple[int, int]
+    ) -> None:
+        """Samples (ascending, distinct instants) were just inserted, none of them replacing a
+        stored row: add them to the aggregates (`aggregate_upkeep.samples_added`)."""
+        import numpy as np
+
+        from heartkeep.model import SampleColumns
+        from heartkeep.store.aggregate_upkeep import samples_added
+
+        if isinstance(samples, SampleColumns):
+            instants, bpm = samples.instants_s, samples.bpm
+        else:
+            flat = np.fromiter(chain.from_iterable(samples), dtype=np.int64, count=3 * len(samples))
+            instants, bpm = flat[0::3], flat[1::3]
+        if len(instants):
+            with self._guarded():
+                samples_added(self._db, account_id, instants, bpm, offsets_min)
 
     # reading -----------------------------------------------------------------------------------
     def day_aggregates(

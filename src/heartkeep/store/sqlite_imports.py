@@ -52,6 +52,10 @@ class ImportRunsMixin:
             self, account_id: int, instants: Iterable[int], offsets_min: tuple[int, int]
         ) -> None: ...
 
+        def _samples_added(
+            self, account_id: int, samples: Sequence[Sample], offsets_min: tuple[int, int]
+        ) -> None: ...
+
     # the record -------------------------------------------------------------------------------
     def find_import(self, account_key: str, kind: str, digest: str) -> ImportRun | None:
         """The latest import of exactly these files (same digest) into this account, if any."""
@@ -197,12 +201,11 @@ class ImportRunsMixin:
             f"VALUES ({int(account_id)}, ?, ?, ?, {owned})",
             fresh.rows(),
         )
-        # One instant per touched minute is all the aggregates need to know.
-        self._samples_changed(
-            account_id,
-            np.unique(instants // 60 * 60).tolist(),
-            (int(offsets.min()), int(offsets.max())),
-        )
+        offset_range = (int(offsets.min()), int(offsets.max()))
+        if not stored:  # all new: added to the aggregates from the columns
+            self._samples_added(account_id, columns, offset_range)
+        else:  # one instant per touched minute is all the recomputation needs
+            self._samples_changed(account_id, np.unique(instants // 60 * 60).tolist(), offset_range)
         return ImportWrite(len(fresh), replaced, kept, merged, conflicts)
 
     # dailies ----------------------------------------------------------------------------------
