@@ -29,6 +29,23 @@ def wall_clock_destination(value: str, today: dt.date) -> dt.datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` run first, each followed by one other test; the rest keep their order.
+
+    Under `pytest -n 2` (with `--maxschedchunk 2` from pyproject's addopts, xdist hands a worker
+    two tests at a time) each long test then starts at once on its own worker while the other
+    worker takes the many short ones, instead of a long test starting late and ending the run
+    alone, or two long ones queueing behind each other on one worker.
+    """
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    rest = [item for item in items if item.get_closest_marker("slow") is None]
+    ordered: list[pytest.Item] = []
+    for item in slow:
+        ordered += [item, *rest[:1]]
+        rest = rest[1:]
+    items[:] = ordered + rest
+
+
 @pytest.fixture(autouse=True)
 def _wall_clock_switch() -> Iterator[None]:
     """Opt-in proof that no test depends on the time of day: `make test-hours`.

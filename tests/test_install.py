@@ -31,6 +31,7 @@ def _clean_env(home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_make_install_gives_a_heartkeep_command_that_runs_the_demo(tmp_path: Path) -> None:
     if shutil.which("make") is None:
