@@ -36,7 +36,8 @@ _BPM_WIDTH = 16
 _EXACT_DIGITS = 15
 """Most digits in a bpm read here: their integer stays exact in a double (below 2^53)."""
 
-_NEWLINE, _CR, _NUL, _QUOTE, _COMMA, _DOT = (ord(c) for c in '\n\r\0",.')
+_NEWLINE, _CR, _QUOTE, _COMMA, _DOT = (ord(c) for c in '\n\r",.')
+_POWERS = 10 ** np.arange(_EXACT_DIGITS + 1, dtype=np.int64)
 
 
 def parse(body: bytes) -> Columns | None:
@@ -47,7 +48,7 @@ def parse(body: bytes) -> Columns | None:
     data = np.frombuffer(body, dtype=np.uint8)
     if not data.size:
         return _empty()
-    if np.any(data == _NUL):
+    if b"\0" in body:
         return None
     line_ends = np.flatnonzero(data == _NEWLINE)
     if data[-1] != _NEWLINE:
@@ -55,7 +56,7 @@ def parse(body: bytes) -> Columns | None:
     starts = np.empty(line_ends.size, dtype=np.int64)
     starts[0] = 0
     starts[1:] = line_ends[:-1] + 1
-    returns = np.flatnonzero(data == _CR)
+    returns = np.flatnonzero(data == _CR) if b"\r" in body else np.zeros(0, dtype=np.int64)
     if returns.size:
         # `\r\n` ends a line as `\n` does; a carriage return anywhere else is left to csv.
         if not np.all(np.isin(returns + 1, line_ends)):
@@ -78,7 +79,7 @@ def parse(body: bytes) -> Columns | None:
     if instants is None:
         return None
     bpm = _bpm(padded, starts + _WIDTH + 1, ends)
-    if bpm is None or not _quotes_whole_last_field(padded, starts, ends, bpm[1]):
+    if bpm is None or (b'"' in body and not _quotes_whole_last_field(padded, starts, ends, bpm[1])):
         return None
     return instants, bpm[0]
 
@@ -137,9 +138,9 @@ def _bpm(
     after = np.cumsum(digit[:, ::-1], axis=1)[:, ::-1] - digit  # digits to the right of each
     if np.any(after[:, 0] + 1 > _EXACT_DIGITS):
         return None
-    number = np.where(digit, (window - np.uint8(ord("0"))) * 10**after, 0).sum(axis=1)
+    number = np.where(digit, (window - np.uint8(ord("0"))) * _POWERS[after], 0).sum(axis=1)
     decimals = np.where(dot, after, 0).sum(axis=1)
-    values: npt.NDArray[np.float64] = number / 10.0**decimals
+    values: npt.NDArray[np.float64] = number / _POWERS[decimals].astype(np.float64)
     return values, stops
 
 
@@ -153,8 +154,6 @@ def _quotes_whole_last_field(
     (`…,65.0,"Garmin Connect, Health Connect"`): anything else could make `csv` read a row
     across lines, and then reading line by line is not sure."""
     quotes = padded == _QUOTE
-    if not quotes.any():
-        return True
     counted = np.concatenate([[0], np.cumsum(quotes, dtype=np.int64)])
     per_line = counted[ends] - counted[starts]
     quoted = np.flatnonzero(per_line)
