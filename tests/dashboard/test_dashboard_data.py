@@ -78,14 +78,21 @@ def test_any_sorted_instants_survive_the_encoding(instants) -> None:
     assert len(encoded["dt"]) <= 2 * max(0, len(ordered) - 1)
 
 
-def test_minute_buckets_keep_the_extremes() -> None:
-    instants = np.array([60, 61, 62, 125, 126], dtype=np.int64)
-    bpm = np.array([70, 190, 65, 80, 82], dtype=np.int64)
-    buckets = queries.minute_buckets(instants, bpm)
-    assert buckets["min"] == [65, 80]
-    assert buckets["max"] == [190, 82]
-    assert buckets["t0"] == 60
-    assert buckets["dt"] == [60, 1]
+def test_a_week_is_drawn_from_minute_buckets_that_keep_every_extreme(settings, write_day) -> None:
+    day = dt.date(2026, 11, 18)
+    write_day(settings.database, day, step_s=7, account=BERLIN)
+    with open_store(settings.database, readonly=True) as store:
+        window = queries.days_window(BERLIN, day - dt.timedelta(days=6), day)
+        payload = queries.span(store, BERLIN, window.start_s, window.end_s)
+        samples = [s for batch in store.iter_samples(BERLIN.key) for s in batch]
+    assert payload["resolution"] == "minutes"
+    by_minute: dict[int, list[int]] = {}
+    for sample in samples:
+        by_minute.setdefault(sample.instant_s // 60 * 60, []).append(sample.bpm)
+    assert payload["t0"] == min(by_minute)
+    assert len(payload["min"]) == len(by_minute) == 1440
+    assert payload["min"] == [min(v) for _, v in sorted(by_minute.items())]
+    assert payload["max"] == [max(v) for _, v in sorted(by_minute.items())]
 
 
 def test_the_resolution_follows_the_span() -> None:

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heartkeep import timeline
-from heartkeep.analysis.daily import DayStats, daily_stats
+from heartkeep.analysis.daily import DayStats, daily_stats, stats_from_aggregates
 from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day
 from heartkeep.model import Account, DailyKind, Sample, Window
 from heartkeep.store import Store
@@ -171,36 +171,31 @@ def span(
     out["resolution"] = resolution
     if resolution == "days":
         return out | _days(store, account, start_s, end_s, max_hr)
-    instants, bpms, _ = _columns(store.iter_samples(account.key, Window(start_s, end_s)))
     if resolution == "samples":
+        instants, bpms, _ = _columns(store.iter_samples(account.key, Window(start_s, end_s)))
         return out | encode_times(instants) | {"bpm": bpms.tolist(), "gap_s": GAP_S}
-    return out | minute_buckets(instants, bpms)
-
-
-def minute_buckets(instants: IntArray, bpms: IntArray) -> dict[str, Any]:
-    """min/mean/max per UTC minute that has samples (a missing minute is a gap)."""
-    if instants.size == 0:
-        return encode_times(instants) | {"min": [], "mean": [], "max": [], "gap_s": GAP_S}
-    minutes = instants // 60
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(minutes)) + 1))
-    counts = np.diff(np.concatenate((starts, [instants.size])))
-    sums = np.add.reduceat(bpms, starts)
-    return encode_times(minutes[starts] * 60) | {
-        "min": np.minimum.reduceat(bpms, starts).tolist(),
-        "mean": np.round(sums / counts, 1).tolist(),
-        "max": np.maximum.reduceat(bpms, starts).tolist(),
-        "gap_s": GAP_S,
-    }
+    minutes = store.minute_aggregates(account.key, Window(start_s, end_s))
+    return (
+        out
+        | encode_times(minutes.start_s)
+        | {
+            "min": minutes.min_bpm.tolist(),
+            "mean": np.round(minutes.mean_bpm, 1).tolist(),
+            "max": minutes.max_bpm.tolist(),
+            "gap_s": GAP_S,
+        }
+    )
 
 
 def day_stats(
     store: Store, account: Account, first: dt.date, last: dt.date, max_hr: int = DEFAULT_MAX_HR
 ) -> list[DayStats]:
-    """Per-day statistics of the local days [first, last]."""
-    wide = days_window(account, first - _ONE_DAY, last + _ONE_DAY)
-    return daily_stats(
-        store.iter_samples(account.key, wide),
-        store.dailies(account.key, start=first, end=last + _ONE_DAY),
+    """Per-day statistics of the local days [first, last], from the store's day aggregates:
+    O(days), no sample read (a year's overview in milliseconds, not a pass over 8 M rows)."""
+    end = last + _ONE_DAY
+    return stats_from_aggregates(
+        store.day_aggregates(account.key, first, end),
+        store.dailies(account.key, start=first, end=end),
         since=first,
         until=last,
         max_hr=max_hr,
