@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from itertools import chain
+
+import numpy as np
+import numpy.typing as npt
 
 from heartkeep.aggregates import DayAggregate, ordinal_of_day
 from heartkeep.store.aggregate_upkeep import DAY_S, aggregate_range, compute_days, stored_days
@@ -29,13 +33,14 @@ def problems(db: sqlite3.Connection, account_id: int, *, full: bool) -> list[str
         stored.pop(day, None)
     found: list[str] = []
     if full:
+        minutes: list[npt.NDArray[np.int64]] = []
         fresh = {
             aggregate.day.isoformat(): aggregate
-            for aggregate in aggregate_range(db, account_id, -(2**62), 2**62)
+            for aggregate in aggregate_range(db, account_id, -(2**62), 2**62, minutes)
             if aggregate.day.isoformat() not in dirty
         }
         checked = sorted(set(stored) | set(fresh))
-        found += _minutes(db, account_id, -(2**62), 2**62)
+        found += _all_minutes(db, account_id, np.concatenate(minutes))
     else:
         days = sorted(stored)
         step = max(1, len(days) // (QUICK_DAYS - 2))
@@ -71,6 +76,23 @@ def _compare(day: str, stored: DayAggregate | None, fresh: DayAggregate | None) 
         or "time per bpm differs"
     )
     return [f"{day}: {detail}"]
+
+
+def _all_minutes(
+    db: sqlite3.Connection, account_id: int, fresh: npt.NDArray[np.int64]
+) -> list[str]:
+    """Every stored per-minute row against `fresh`, the rows recomputed in the same pass."""
+    cursor = db.execute(
+        "SELECT minute, n, sum_bpm, min_bpm, max_bpm FROM hr_minute WHERE account_id = ? "
+        "ORDER BY minute",
+        (account_id,),
+    )
+    stored = np.fromiter(chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 5)
+    if stored.shape == fresh.shape and np.array_equal(stored, fresh):
+        return []
+    differing = {tuple(row) for row in stored.tolist()} ^ {tuple(row) for row in fresh.tolist()}
+    minutes = len({row[0] for row in differing})
+    return [f"per-minute summaries: {minutes} minutes disagree with the samples"]
 
 
 def _minutes(db: sqlite3.Connection, account_id: int, start_s: int, end_s: int) -> list[str]:

@@ -185,11 +185,16 @@ def _tables(
 
 
 def aggregate_range(
-    db: sqlite3.Connection, account_id: int, start_s: int, end_s: int
+    db: sqlite3.Connection,
+    account_id: int,
+    start_s: int,
+    end_s: int,
+    minutes: list[npt.NDArray[np.int64]] | None = None,
 ) -> Iterator[DayAggregate]:
     """Aggregates of every day with samples in [start_s, end_s), days at the two edges partial
     (callers keep the days they know to be whole); edge samples weighed against the store's
-    real neighbours."""
+    real neighbours.  With `minutes`, the same pass appends the per-minute rows (minute, n,
+    sum, min, max) of the range to it, as tables."""
     before = db.execute(
         "SELECT instant, offset_min FROM heart_rate WHERE account_id = ? AND instant < ? "
         "ORDER BY instant DESC LIMIT 1",
@@ -201,9 +206,34 @@ def aggregate_range(
         (account_id, end_s),
     ).fetchone()
     aggregator = Aggregator(before=None if before is None else (int(before[0]), int(before[1])))
+    pending = np.zeros((0, 3), dtype=np.int64)  # the rows of a minute the next table may continue
     for table in _tables(db, account_id, start_s, end_s):
+        if minutes is not None:
+            rows = np.concatenate([pending, table])
+            cut = int(np.searchsorted(rows[:, 0], rows[-1, 0] // 60 * 60))
+            minutes.append(minute_rows(rows[:cut]))
+            pending = rows[cut:]
         yield from aggregator.feed(table)
+    if minutes is not None:
+        minutes.append(minute_rows(pending))
     yield from aggregator.close(None if after is None else int(after[0]))
+
+
+def minute_rows(table: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """(minute, n, sum_bpm, min_bpm, max_bpm) rows of instant-ascending sample rows."""
+    if len(table) == 0:
+        return np.zeros((0, 5), dtype=np.int64)
+    bpm = table[:, 1]
+    minutes, heads, counts = np.unique(table[:, 0] // 60, return_index=True, return_counts=True)
+    return np.column_stack(
+        [
+            minutes,
+            counts,
+            np.add.reduceat(bpm, heads),
+            np.minimum.reduceat(bpm, heads),
+            np.maximum.reduceat(bpm, heads),
+        ]
+    ).astype(np.int64)
 
 
 def compute_days(
@@ -344,11 +374,18 @@ def rebuild(db: sqlite3.Connection, account_id: int) -> int:
     """Every aggregate of the account from scratch, in the caller's transaction; days stored."""
     for table in ("hr_minute", "hr_day", "hr_day_dirty"):
         db.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))  # noqa: S608
-    db.execute(_MINUTES_SQL, (account_id, -(2**62), 2**62))
+    minutes: list[npt.NDArray[np.int64]] = []
     rows = [
         day_row(account_id, aggregate)
-        for aggregate in aggregate_range(db, account_id, -(2**62), 2**62)
+        for aggregate in aggregate_range(db, account_id, -(2**62), 2**62, minutes)
     ]
+    # The minutes from the same pass: one read of the samples for both tables.
+    for part in minutes:
+        db.executemany(
+            "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "  # noqa: S608
+            f"VALUES ({int(account_id)}, ?, ?, ?, ?, ?)",
+            part.tolist(),
+        )
     db.executemany(
         f"INSERT INTO hr_day (account_id, {_DAY_COLUMNS}) "  # noqa: S608 - our own column list
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
