@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,21 +26,32 @@ PREVIOUS = TokenSet(
 )
 
 
-def parse(payload: dict, previous: TokenSet | None = PREVIOUS, now_s: float = 1000.0) -> TokenSet:
-    client = TokenClient(
+@pytest.fixture(scope="module", autouse=True)
+def token_client() -> Iterator[TokenClient]:
+    """One real TokenClient (an httpx client, SSL context included: ~0.1 s to build) at
+    now = 1000 s, shared by every example: reading an answer does not change the client."""
+    with TokenClient(
         endpoints_for("google", "http://127.0.0.1:9"),
         ClientCredentials("id", "secret"),
-        clock=FakeClock(now_s),
-    )
-    with client:
-        return client._token_set(
-            httpx.Response(200, content=orjson.dumps(payload)), previous=previous
-        )
+        clock=FakeClock(1000.0),
+    ) as client:
+        _CLIENT.append(client)
+        yield client
+        _CLIENT.clear()
 
 
-# No deadline: each example builds a real TokenClient (an httpx client, SSL context included),
-# which on a loaded machine (the suite under xdist beside other jobs) can exceed hypothesis'
-# 200 ms default and fail on timing alone.  Speed is measured in bench/, never asserted here.
+_CLIENT: list[TokenClient] = []
+
+
+def parse(payload: dict, previous: TokenSet | None = PREVIOUS) -> TokenSet:
+    """The token set the shared client (now = 1000 s) reads from a 200 answer carrying `payload`."""
+    (client,) = _CLIENT
+    return client._token_set(httpx.Response(200, content=orjson.dumps(payload)), previous=previous)
+
+
+# No deadline: on a loaded machine (the suite under xdist beside other jobs) an example can
+# exceed hypothesis' 200 ms default and fail on timing alone.  Speed is measured in bench/,
+# never asserted here.
 @settings(deadline=None)
 @given(
     expires_in=st.integers(min_value=1, max_value=10**7),
