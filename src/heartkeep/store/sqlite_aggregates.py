@@ -44,6 +44,21 @@ class AggregatesMixin:
         except sqlite3.DatabaseError as failure:
             raise store_failure(failure, self.path) from failure
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction around several reads, so a refresh committed by another
+        process between them cannot pair an old `hr_day` row with a cleared dirty mark."""
+        if self._db.in_transaction:
+            yield
+            return
+        with self._guarded():
+            self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            with self._guarded():
+                self._db.execute("COMMIT")
+
     # the write side ----------------------------------------------------------------------------
     def _samples_changed(
         self, account_id: int, instants: Iterable[int], offsets_min: tuple[int, int]
@@ -90,7 +105,7 @@ class AggregatesMixin:
         account_id = self._account_id(account_key, create=False)
         if account_id is None:
             return []
-        with self._guarded():
+        with self._snapshot(), self._guarded():
             return current_days(self._db, account_id, start, end)
 
     def minute_aggregates(
@@ -173,7 +188,7 @@ class AggregatesMixin:
         account_id = self._account_id(account_key, create=False)
         if account_id is None:
             return []
-        with self._guarded():
+        with self._snapshot(), self._guarded():
             return problems(self._db, account_id, full=full)
 
     def dirty_day_count(self, account_key: str) -> int:
