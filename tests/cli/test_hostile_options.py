@@ -28,7 +28,7 @@ ROOT = get_command(app)
 # Commands whose happy path never returns (a server, a loop), waits for a person (a browser's
 # consent) or takes long (a demo backfill): their examples always carry one unknown flag, so
 # they end at the parser.
-NEVER_RETURN = {("sandbox", "serve"), ("watch",), ("demo",), ("auth", "login")}
+NEVER_RETURN = {("sandbox", "serve"), ("watch",), ("demo",), ("auth", "login"), ("dashboard",)}
 
 
 def _command(path: tuple[str, ...]):  # type: ignore[no-untyped-def]
