@@ -289,8 +289,14 @@ def test_an_empty_window_gives_the_empty_shapes(settings, filled, tmp_path):
 
 
 def test_a_sample_no_clock_can_show_stops_the_export_with_a_message(settings, filled, tmp_path):
-    with open_store(settings.database) as store:
-        store.write_samples(ACCOUNT.key, [Sample(300_000_000_000, 70, 0)], Source.GOOGLE_HEALTH)
+    # The store's write path keeps day aggregates and refuses such an instant, so the row is put
+    # there the way another program (or an older heartkeep) could have left it.
+    with sqlite3.connect(settings.database) as db:
+        db.execute(
+            "INSERT INTO heart_rate (account_id, instant, bpm, offset_min, source) "
+            "SELECT id, 300000000000, 70, 0, 0 FROM account WHERE key = ?",
+            (ACCOUNT.key,),
+        )
     (tmp_path / "hr.csv").write_text("previous\n")
     with pytest.raises(StoreError, match="cannot be written as a date"):
         api.export(settings, "csv", tmp_path / "hr.csv", account=ACCOUNT.key)
