@@ -10,7 +10,9 @@ the same sync lock as the CLI: when cron (or a terminal) already syncs, `api.syn
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +83,9 @@ class SyncJob:
             state = "failed"
             final = {"event": "Failed", "message": redact(str(failure)), "exit": failure.exit_code}
         except Exception as bug:  # noqa: BLE001 - the page must learn the run ended, not hang
+            # A bug, not a failure a person can fix: the page gets one line, the terminal that
+            # runs the dashboard gets the whole (redacted) traceback so it is not lost.
+            sys.stderr.write(redact(traceback.format_exc()))
             state = "failed"
             final = {"event": "Failed", "message": redact(f"sync failed: {bug!r}"), "exit": 1}
         with self._lock:
