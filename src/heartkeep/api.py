@@ -16,7 +16,6 @@ analysis or the importers.  Keep each function a few lines of wiring.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ from heartkeep.auth.vault import connected_accounts as _connected_accounts
 from heartkeep.clock import Clock, SystemClock
 from heartkeep.config import Settings, load_settings
 from heartkeep.errors import AlreadyRunning, HeartkeepError, NoAccounts, UsageError, VaultDamaged
+from heartkeep.lazy_names import on_first_use
 from heartkeep.store import ForgetReport, open_store
 from heartkeep.store.protocol import ImportRun as ImportRun
 from heartkeep.store.protocol import UndoResult as UndoResult
@@ -107,18 +107,7 @@ _ELSEWHERE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Load a name of the front door that lives in a module of its own (PEP 562), once."""
-    module = _ELSEWHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value: object = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_ELSEWHERE))
+__getattr__, __dir__ = on_first_use(globals(), _ELSEWHERE)
 
 
 # The public surface, written out so type checkers see it (tests/test_public_api.py guards it).

@@ -10,8 +10,9 @@ status `heartkeep status` reads, the lock) does not load the engine and its HTTP
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from heartkeep.lazy_names import on_first_use
 
 if TYPE_CHECKING:  # what `__getattr__` loads on first use, spelled out for type checkers
     from heartkeep.sync.engine import sync_account as sync_account
@@ -67,11 +68,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Load a re-exported name from its module on first use (PEP 562)."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value: object = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = on_first_use(globals(), _WHERE)
