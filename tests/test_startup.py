@@ -28,7 +28,7 @@ HEAVY = {
     "heartkeep.dashboard": "`heartkeep dashboard` only",
     "httpx": "a sync that fetches, login, logout, doctor: 0.1 s with its CLI's imports",
     "authlib": "the OAuth flows of `auth login` only",
-    "pydantic": "typer coerces values with it; nothing to coerce when an option is left out "
+    "pydantic": "typer coerces values with it; a string, digits or a path need none of it "
     "(cli/coercion.py): 0.15 s",
     "heartkeep.sync.engine": "a sync with an account to fetch for",
     "heartkeep.api_outputs": "export, stats, plots and the report",
@@ -84,12 +84,22 @@ def test_help_loads_nothing_heavy(args: list[str], home: Path) -> None:
     assert _loaded(args, home, {**HEAVY, **HELP_ONLY}) == []
 
 
-@pytest.mark.parametrize("args", [["status"], ["sync"], ["status", "--json"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status"],
+        ["sync"],
+        ["status", "--json"],
+        ["status", "--database", "elsewhere.sqlite"],
+        ["sync", "--trailing-days", "0", "--since", "2026-11-01", "-q"],
+    ],
+)
 def test_status_and_a_sync_with_nothing_to_do_load_nothing_heavy(
     args: list[str], home: Path
 ) -> None:
     """Nothing connected (a fresh install, or cron before `auth login`): the sync says so and
-    exits 10 without loading what a fetch would need."""
+    exits 10 without loading what a fetch would need.  Options given a value cost no pydantic
+    (`cli/coercion.py`)."""
     assert _loaded(args, home, HEAVY) == []
 
 
