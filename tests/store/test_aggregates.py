@@ -230,3 +230,19 @@ def test_coarse_buckets_sum_the_minutes(tmp_path: Path) -> None:
         assert hours.samples.sum() == minutes.samples.sum() == 10_000
         assert (hours.start_s % 3600 == 0).all()
         assert hours.max_bpm.max() == minutes.max_bpm.max()
+
+
+def test_a_sparse_history_over_decades_reads_back_exactly(tmp_path: Path) -> None:
+    """Samples decades apart and a day of one-second data among them: the
+    refresh, the rebuild and the full check read them back (a day at a time, empty years
+    skipped) and agree with the recomputation."""
+    dense = [Sample(T0 + i, 60 + i % 90, 120) for i in range(86_400 + 500)]
+    scattered = [Sample(k * 250_000_000 + k, 70 + k, 60 * (k % 3)) for k in range(8)]
+    with open_store(str(tmp_path / "hk.sqlite")) as store:
+        store.write_samples(KEY, scattered, Source.TAKEOUT)
+        store.write_samples(KEY, dense, Source.GOOGLE_HEALTH)
+        assert_exact(store)
+        assert_refreshed(store)
+        assert store.rebuild_aggregates() == {KEY: len(store.day_aggregates(KEY))}
+        assert_refreshed(store)
+        assert_exact(store)

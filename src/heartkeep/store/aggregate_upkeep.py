@@ -22,13 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from heartkeep.aggregates import Aggregator, DayAggregate, day_of_ordinal, ordinal_of_day
+from heartkeep.store.sample_tables import sample_tables
 
 DAY_S = 86_400
 # Touched minutes closer than this are recomputed by one statement (re-reading the few samples
@@ -40,7 +40,6 @@ DAY_RUN_GAP = 3
 # Dirty days refreshed per transaction: a month is well under a second, so a sync waiting for
 # the write lock never waits long.
 REFRESH_CHUNK_DAYS = 31
-FETCH_ROWS = 65_536
 
 _MINUTES_SQL = (
     "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "
@@ -167,23 +166,6 @@ def _neighbours(
 # --- computing days from samples ----------------------------------------------------------------
 
 
-def _tables(
-    db: sqlite3.Connection, account_id: int, start_s: int, end_s: int
-) -> Iterator[npt.NDArray[np.int64]]:
-    """Samples of [start_s, end_s) as n×3 int64 tables, no Python object per sample kept."""
-    cursor = db.execute(
-        "SELECT instant, bpm, offset_min FROM heart_rate "
-        "WHERE account_id = ? AND instant >= ? AND instant < ? ORDER BY instant",
-        (account_id, start_s, end_s),
-    )
-    try:
-        while rows := cursor.fetchmany(FETCH_ROWS):
-            flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows))
-            yield flat.reshape(-1, 3)
-    finally:
-        cursor.close()
-
-
 def aggregate_range(
     db: sqlite3.Connection,
     account_id: int,
@@ -207,7 +189,7 @@ def aggregate_range(
     ).fetchone()
     aggregator = Aggregator(before=None if before is None else (int(before[0]), int(before[1])))
     pending = np.zeros((0, 3), dtype=np.int64)  # the rows of a minute the next table may continue
-    for table in _tables(db, account_id, start_s, end_s):
+    for table in sample_tables(db, account_id, start_s, end_s):
         if minutes is not None:
             rows = np.concatenate([pending, table])
             cut = int(np.searchsorted(rows[:, 0], rows[-1, 0] // 60 * 60))
