@@ -16,8 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from heartkeep import timeline
 from heartkeep.dashboard import queries
 from heartkeep.model import Account
+from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.store import open_store
 
 BERLIN = Account("google-health", "1", "Test <b>Person</b>", "Europe/Berlin")
@@ -28,7 +30,7 @@ def test_a_full_day_of_seconds_is_one_response_under_400_kb(settings, write_day)
     assert write_day(settings.database, day, account=BERLIN) == 86_400
     with open_store(settings.database, readonly=True) as store:
         payload = queries.day(store, BERLIN, day)
-    body = orjson.dumps(payload)
+    body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)  # as the app sends it
     assert len(payload["bpm"]) == 86_400
     assert payload["dt"] == [1, 86_399]  # every second: one run
     assert len(body) <= 400_000, len(body)
@@ -147,3 +149,43 @@ def test_a_port_in_use_is_a_clear_usage_error(settings, home) -> None:
     assert result.returncode == 2
     assert "--port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("home", "away"),
+    [("Pacific/Kiritimati", "America/Los_Angeles"), ("America/Los_Angeles", "Pacific/Kiritimati")],
+)
+def test_a_flight_across_the_date_line_keeps_every_day_whole(
+    world_factory, small_user, home, away
+) -> None:
+    """22 hours between the zones, and the account's zone is the new one.  Flying west, the
+    travel day is 46 hours long and starts 22 hours before the new zone's midnight; flying east,
+    the day before the flight lies 22 hours from the new zone's day.  Each day shows every
+    sample its own offsets put on it, within its span, and the numbers count them all."""
+    start = dt.datetime.fromtimestamp(TEST_START_S, dt.UTC).date()
+    travel_day = start - dt.timedelta(days=3)
+    world = world_factory(users=(small_user(6, zone=home, travel=((travel_day, away),)),))
+    assert world.sync().exit_code == 0
+    stored = world.stored()
+    with world.store() as store:
+        account = store.account(world.account_key)
+        assert account is not None
+        assert account.time_zone == away  # the zone the person is in now
+        days = {k: travel_day + dt.timedelta(days=k) for k in (-1, 0, 1)}
+        payloads = {k: queries.day(store, account, day) for k, day in days.items()}
+    far = 15 * 3600  # beyond what a margin around the zone's day used to read
+    reaches_far = False
+    for k, day in days.items():
+        payload = payloads[k]
+        mine = [s for s in stored if timeline.local_date(s.instant_s, s.offset_min) == day]
+        assert _decode(payload) == [s.instant_s for s in mine], day
+        assert list(payload["bpm"]) == [s.bpm for s in mine], day
+        assert payload["stats"]["samples"] == len(mine)
+        assert payload["start_s"] <= mine[0].instant_s <= mine[-1].instant_s < payload["end_s"]
+        zone_day = timeline.local_day_window(day, away)
+        reaches_far |= mine[0].instant_s < zone_day.start_s - far
+        reaches_far |= mine[-1].instant_s >= zone_day.end_s + far
+    assert reaches_far  # the case that lost its edges is exercised
+    if home == "Pacific/Kiritimati":  # west: 24 h + 22 h
+        assert payloads[0]["length_s"] == 46 * 3600
+    assert payloads[-1]["length_s"] == 24 * 3600

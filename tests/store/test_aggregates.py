@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from heartkeep.analysis.daily import aggregate_samples, daily_stats, stats_from_aggregates
 from heartkeep.importers import FileDone, load
-from heartkeep.model import Daily, DailyKind, Sample, Source
+from heartkeep.model import Daily, DailyKind, Sample, Source, Window
 from heartkeep.store import SqliteStore, open_store
 from heartkeep.store.protocol import ImportFile, Provenance
 
@@ -60,6 +60,15 @@ def assert_exact(store: SqliteStore, key: str = KEY) -> None:
     assert np.allclose(minutes.mean_bpm, np.add.reduceat(bpm, heads) / counts)
     assert minutes.min_bpm.tolist() == np.minimum.reduceat(bpm, heads).tolist()
     assert minutes.max_bpm.tolist() == np.maximum.reduceat(bpm, heads).tolist()
+    # coverage counts whole minutes from hr_minute and looks up the minutes a window cuts
+    first, last = int(instant.min()), int(instant.max())
+    for lo, hi in ((first, last + 1), (first + 17, last - 29), (first + 61, first + 119)):
+        hi = max(lo, hi)
+        inside = instant[(instant >= lo) & (instant < hi)]
+        assert store.covered_minutes(key, Window(lo, hi)) == len(np.unique(inside // 60))
+    columns = store.sample_columns(key)
+    assert columns.instants_s.tolist() == instant.tolist()
+    assert columns.bpm.tolist() == bpm.tolist()
 
 
 def assert_refreshed(store: SqliteStore, key: str = KEY) -> None:

@@ -13,24 +13,21 @@ days, so what a response costs follows what the screen can show, not the length 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from itertools import chain
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from heartkeep import timeline
-from heartkeep.analysis.daily import DayStats, daily_stats, stats_from_aggregates
+from heartkeep.analysis.daily import DayStats, stats_from_aggregates
 from heartkeep.analysis.zones import DEFAULT_MAX_HR, zones_for_day
-from heartkeep.model import Account, DailyKind, Sample, Window
+from heartkeep.model import Account, DailyKind, Window
 from heartkeep.store import Store
 
 GAP_S = 120  # wider than this between two samples is a gap, drawn as one
 SAMPLES_UP_TO_S = 8 * 3600  # ranges up to this read every sample
 MINUTES_UP_TO_S = 16 * 86_400  # then minute buckets; longer ranges read whole days
 _ONE_DAY = dt.timedelta(days=1)
-_MARGIN_S = 15 * 3600
 
 IntArray = npt.NDArray[np.int64]
 
@@ -50,13 +47,6 @@ def encode_times(instants: IntArray) -> dict[str, Any]:
         pairs[1::2] = counts
         runs = pairs.tolist()
     return {"t0": int(instants[0]), "dt": runs}
-
-
-def _columns(batches: Iterable[Sequence[Sample]]) -> tuple[IntArray, IntArray, IntArray]:
-    """Instants, bpm and offsets as int64 columns (no per-sample object kept)."""
-    flat = np.fromiter(chain.from_iterable(chain.from_iterable(batches)), dtype=np.int64)
-    table = flat.reshape(-1, 3)
-    return table[:, 0], table[:, 1], table[:, 2]
 
 
 def offset_changes(instants: IntArray, offsets: IntArray) -> list[list[int]]:
@@ -88,62 +78,46 @@ def day(
     store: Store, account: Account, day: dt.date, max_hr: int = DEFAULT_MAX_HR
 ) -> dict[str, Any]:
     """Every sample of the local `day` with its true span (23 h, 25 h, a travel day's length),
-    the zone bounds to shade and the day's numbers."""
-    # Any sample of the local day lies within 14 h of the zone's day (UTC offsets span
-    # -12..+14 h); the margin also brings the samples either side, for the gaps at the edges.
-    zone_day = timeline.local_day_window(day, account.time_zone)
-    wide = Window(zone_day.start_s - _MARGIN_S, zone_day.end_s + _MARGIN_S)
-    instants, bpms, offsets = _columns(store.iter_samples(account.key, wide))
-    local = (instants + offsets * 60) // 86_400
-    ordinal = (day - dt.date(1970, 1, 1)).days
-    mine = np.flatnonzero(local == ordinal)
-    if mine.size:
-        first, last = int(mine[0]), int(mine[-1])
-        previous = None if first == 0 else (int(instants[first - 1]), int(offsets[first - 1]))
+    the zone bounds to shade and the day's numbers.
+
+    The span and the numbers come from the store's day aggregate (its first and last samples,
+    and the one before it, as the watch stamped them), so a day lived far from the account's
+    zone (a flight across the date line: the day may start 22 hours away from the zone's
+    midnight) keeps both edges, and the numbers cost no pass over the samples.  Then one
+    SELECT reads the day's samples, from its first to its last, straight into columns."""
+    aggregates = store.day_aggregates(account.key, day, day + _ONE_DAY)
+    dailies = store.dailies(account.key, start=day, end=day + _ONE_DAY)
+    stats_list = stats_from_aggregates(
+        aggregates, dailies, since=day, until=day, max_hr=max_hr, zone_name=account.time_zone
+    )
+    stats = stats_list[0] if stats_list else None
+    if aggregates:
+        lived = aggregates[0]
         span = timeline.lived_day_window(
-            day,
-            (int(instants[first]), int(offsets[first])),
-            (int(instants[last]), int(offsets[last])),
-            previous=previous,
-            zone_name=account.time_zone,
+            day, lived.first, lived.last, previous=lived.previous, zone_name=account.time_zone
         )
-        lo = max(0, first - 1)
-        stats_list = daily_stats(
-            [
-                [
-                    Sample(*row)
-                    for row in zip(
-                        instants[lo : last + 2].tolist(),
-                        bpms[lo : last + 2].tolist(),
-                        offsets[lo : last + 2].tolist(),
-                        strict=True,
-                    )
-                ]
-            ],
-            store.dailies(account.key, start=day, end=day + _ONE_DAY),
-            since=day,
-            until=day,
-            max_hr=max_hr,
-            zone_name=account.time_zone,
-        )
+        columns = store.sample_columns(account.key, Window(lived.first[0], lived.last[0] + 1))
+        # a flight west can give the next day's first minutes back to this one: keep only
+        # the samples whose own offset puts them on this local day
+        local = (columns.instants_s + columns.offsets_min * 60) // 86_400
+        columns = columns.where(local == (day - dt.date(1970, 1, 1)).days)
     else:
         span = timeline.local_day_window(day, account.time_zone)
-        stats_list = []
-    day_instants, day_bpms = instants[mine], bpms[mine]
-    stats = stats_list[0] if stats_list else None
-    provider = store.dailies(account.key, start=day, end=day + _ONE_DAY, kind=DailyKind.ZONES)
+        columns = store.sample_columns(account.key, Window(span.start_s, span.start_s))
+    provider = [d for d in dailies if d.kind is DailyKind.ZONES]
     resting = None if stats is None else stats.resting_provider or stats.resting_estimate
     zones, zone_source = zones_for_day(provider[0].zones if provider else (), resting, max_hr)
     zone_offset = timeline.zone_offset_min(account.time_zone, span.start_s)
+    offsets = offset_changes(columns.instants_s, columns.offsets_min)
     return {
         "account": account.key,
         "day": day.isoformat(),
         "start_s": span.start_s,
         "end_s": span.end_s,
         "length_s": span.end_s - span.start_s,
-        "offsets": offset_changes(day_instants, offsets[mine]) or [[span.start_s, zone_offset]],
-        **encode_times(day_instants),
-        "bpm": day_bpms.tolist(),
+        "offsets": offsets or [[span.start_s, zone_offset]],
+        **encode_times(columns.instants_s),
+        "bpm": columns.bpm,
         "gap_s": GAP_S,
         "zones": [{"name": z.name, "min_bpm": z.min_bpm} for z in zones],
         "zone_source": zone_source,
@@ -172,8 +146,8 @@ def span(
     if resolution == "days":
         return out | _days(store, account, start_s, end_s, max_hr)
     if resolution == "samples":
-        instants, bpms, _ = _columns(store.iter_samples(account.key, Window(start_s, end_s)))
-        return out | encode_times(instants) | {"bpm": bpms.tolist(), "gap_s": GAP_S}
+        columns = store.sample_columns(account.key, Window(start_s, end_s))
+        return out | encode_times(columns.instants_s) | {"bpm": columns.bpm, "gap_s": GAP_S}
     minutes = store.minute_aggregates(account.key, Window(start_s, end_s))
     return (
         out

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window
+from heartkeep.model import Account, Daily, DailyKind, Sample, SampleColumns, Source, Window
 from heartkeep.store.forgetting import ForgetReport
 
 if TYPE_CHECKING:  # numpy loads only where summaries are computed
@@ -81,6 +81,11 @@ class Store(Protocol):
 
     def sample_span(self, account_key: str) -> Window | None:
         """[first instant, last instant + 1) of the account's samples, or None if it has none."""
+        ...
+
+    def sample_columns(self, account_key: str, window: Window | None = None) -> SampleColumns:
+        """The window's samples in ascending instant order as numpy columns, all at once (for
+        bounded windows: a day, a few hours)."""
         ...
 
     # dailies ----------------------------------------------------------------------------------

@@ -17,13 +17,13 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from heartkeep.errors import StoreError
-from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window
+from heartkeep.model import Account, Daily, DailyKind, Sample, SampleColumns, Source, Window
 from heartkeep.store.check_stamp import remember_clean_close
 from heartkeep.store.failures import store_failure
 from heartkeep.store.forgetting import ForgetReport, delete_account_rows
@@ -353,6 +353,28 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin):
         finally:
             cursor.close()
 
+    def sample_columns(self, account_key: str, window: Window | None = None) -> SampleColumns:
+        """The window's samples, ascending, as numpy columns from one SELECT: no `Sample` per
+        row (a day of 86,400 readings in ~50 ms, where `iter_samples` plus columns took ~4x).
+        For readers that need a bounded window whole (the dashboard's day), not for streaming."""
+        import numpy as np
+
+        account_id = self._account_id(account_key, create=False)
+        table = np.zeros((0, 3), dtype=np.int64)
+        if account_id is not None:
+            start_s, end_s = bounds(window)
+            cursor = self._execute(
+                "SELECT instant, bpm, offset_min FROM heart_rate "
+                "WHERE account_id = ? AND instant >= ? AND instant < ? ORDER BY instant",
+                (account_id, start_s, end_s),
+            )
+            try:
+                flat = np.fromiter(chain.from_iterable(cursor), dtype=np.int64)
+            except sqlite3.DatabaseError as failure:
+                raise store_failure(failure, self.path) from failure
+            table = flat.reshape(-1, 3)
+        return SampleColumns(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+
     def _fetch(self, cursor: sqlite3.Cursor, size: int) -> list[Any]:
         try:
             return cursor.fetchmany(size)
@@ -379,18 +401,6 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin):
             "SELECT max(instant) FROM heart_rate WHERE account_id = ?", (account_id,)
         ).fetchone()
         return Window(int(first), int(last) + 1)
-
-    def covered_minutes(self, account_key: str, window: Window) -> int:
-        """How many distinct UTC minutes in `window` hold at least one sample (coverage)."""
-        account_id = self._account_id(account_key, create=False)
-        if account_id is None:
-            return 0
-        row = self._execute(
-            "SELECT count(DISTINCT instant / 60) FROM heart_rate "
-            "WHERE account_id = ? AND instant >= ? AND instant < ?",
-            (account_id, window.start_s, window.end_s),
-        ).fetchone()
-        return int(row[0])
 
     # dailies ----------------------------------------------------------------------------------
     def write_dailies(
