@@ -97,7 +97,7 @@ EXIT_CODES: tuple[ExitCode, ...] = (
         9,
         "store",
         "the database or a file or folder cannot be read or written (damaged, read-only, "
-        "disk full, not a heartkeep file)",
+        "disk full, not a heartkeep file), or a sample lies outside the dates it can keep",
         "follow the message: free space, fix permissions, or `heartkeep doctor`",
     ),
     ExitCode(

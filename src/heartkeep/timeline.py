@@ -80,9 +80,20 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+# Instants whose local time `datetime` can hold in every zone (UTC-12 to UTC+14 and a margin):
+# 0001-01-02T00:00Z to 9999-12-31T00:00Z.
+_FIRST_LOCAL_S = -62_135_510_400
+_LAST_LOCAL_S = 253_402_214_400
+
+
 def zone_offset_min(zone_name: str, instant_s: int) -> int:
-    """The offset a zone's rules give at an instant, in minutes east of UTC."""
-    offset = dt.datetime.fromtimestamp(instant_s, zone(zone_name)).utcoffset()
+    """The offset a zone's rules give at an instant, in minutes east of UTC.
+
+    Outside 0001-01-02 .. 9999-12-31 UTC the local time may not fit in a `datetime`: there the
+    offset at the nearer end stands in (the store refuses such a sample with a message anyway,
+    since its local day cannot be numbered), so an importer never fails with an overflow."""
+    clamped = min(max(instant_s, _FIRST_LOCAL_S), _LAST_LOCAL_S)
+    offset = dt.datetime.fromtimestamp(clamped, zone(zone_name)).utcoffset()
     assert offset is not None
     return int(offset.total_seconds()) // 60
 

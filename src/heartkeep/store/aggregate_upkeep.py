@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heartkeep.aggregates import Aggregator, DayAggregate, day_of_ordinal, ordinal_of_day
+from heartkeep.errors import StoreError
 from heartkeep.store.sample_tables import sample_tables
 
 DAY_S = 86_400
@@ -40,6 +41,9 @@ DAY_RUN_GAP = 3
 # Dirty days refreshed per transaction: a month is well under a second, so a sync waiting for
 # the write lock never waits long.
 REFRESH_CHUNK_DAYS = 31
+# The days `datetime.date` can number, as day ordinals from 1970 (`aggregates.ordinal_of_day`).
+FIRST_ORDINAL = ordinal_of_day(dt.date.min)
+LAST_ORDINAL = ordinal_of_day(dt.date.max)
 
 _MINUTES_SQL = (
     "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "
@@ -133,14 +137,34 @@ def mark_dirty(
     dirty: set[int] = set()
     for lo, hi in runs(minutes, MINUTE_RUN_GAP):
         start_s, end_s = lo * 60, (hi + 1) * 60
-        dirty.update(
-            range((start_s + low_offset * 60) // DAY_S, (end_s - 1 + high_offset * 60) // DAY_S + 1)
-        )
+        first = (start_s + low_offset * 60) // DAY_S
+        last = (end_s - 1 + high_offset * 60) // DAY_S
+        _check_days(first, last, start_s if first < FIRST_ORDINAL else hi * 60)
+        dirty.update(range(first, last + 1))
         for neighbour in _neighbours(db, account_id, start_s, end_s):
-            dirty.add((neighbour[0] + neighbour[1] * 60) // DAY_S)
+            day = (neighbour[0] + neighbour[1] * 60) // DAY_S
+            _check_days(day, day, neighbour[0])
+            dirty.add(day)
     db.executemany(
         "INSERT OR IGNORE INTO hr_day_dirty (account_id, day) VALUES (?, ?)",
         [(account_id, _iso(ordinal)) for ordinal in sorted(dirty)],
+    )
+
+
+def _check_days(first: int, last: int, instant_s: int) -> None:
+    """Refuse a write whose days (those its samples may fall on: a day either side of UTC at
+    least) reach past what `datetime.date` numbers: their aggregates could not be kept.  Raised
+    inside the writer's transaction, so nothing of the write stays."""
+    if first >= FIRST_ORDINAL and last <= LAST_ORDINAL:
+        return
+    try:
+        moment = dt.datetime.fromtimestamp(instant_s, dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+    except (OverflowError, ValueError, OSError):
+        moment = f"{instant_s} s from 1970 (UTC)"
+    raise StoreError(
+        f"a heart-rate sample at {moment} is outside the dates heartkeep can keep (from "
+        "0001-01-02 to before 9999-12-31 UTC, offsets within a day); nothing was written",
+        hint="Its timestamp or UTC offset is wrong: check the file or source it came from.",
     )
 
 
