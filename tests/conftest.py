@@ -337,3 +337,53 @@ def world_factory(settings: Settings) -> _Iterator[_Callable[..., World]]:
     yield make
     for server in servers:
         server.stop()
+
+
+# --- PostgreSQL (issue 13) ---------------------------------------------------------------------
+
+from dataclasses import dataclass  # noqa: E402 - the PostgreSQL section stays self-contained
+
+from postgres_server import (  # noqa: E402
+    Server,
+    drop_schema,
+    fresh_schema_url,
+    postgres_server,
+    session_database,
+)
+
+
+@dataclass(frozen=True)
+class PostgresSession:
+    """The server and this session's own database (see tests/postgres_server.py)."""
+
+    server: Server
+    database: str
+
+    def fresh_url(self) -> tuple[str, str]:
+        return fresh_schema_url(self.server, self.database)
+
+    def drop(self, schema: str) -> None:
+        drop_schema(self.server, self.database, schema)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresSession]:
+    """A PostgreSQL database for this session: the machine's server, else a throw-away one;
+    neither → skipped with the reason (a failure under CI=true)."""
+    with postgres_server() as (server, why):
+        if server is None:
+            message = f"no PostgreSQL to test against: {why}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
+            pytest.skip(message)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        with session_database(server, worker) as database:
+            yield PostgresSession(server, database)
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresSession) -> Iterator[str]:
+    """The URL of an empty schema of this test's own (dropped afterwards)."""
+    url, schema = postgres.fresh_url()
+    yield url
+    postgres.drop(schema)

@@ -5,7 +5,7 @@ files imported again, an import undone, an account forgotten — over a week who
 change (a DST change and a flight), with or without the refresh that ends a sync or an import
 (without it: a writer killed between its commit and the refresh).  After every step the
 store's answers are exact, and the statistics made from the aggregates are the statistics made
-from the samples.
+from the samples.  Each test runs against both backends (`backend`, tests/store/conftest.py).
 """
 
 from __future__ import annotations
@@ -148,32 +148,29 @@ def apply(store: SqliteStore, action: tuple[str, object, object]) -> None:
 )
 @given(actions=st.lists(ACTIONS, min_size=1, max_size=6))
 def test_aggregates_equal_a_recomputation_after_any_interleaving(
-    tmp_path: Path, actions: list[tuple[str, object, object]]
+    backend, actions: list[tuple[str, object, object]]
 ) -> None:
-    path = tmp_path / f"hk-{abs(hash(repr(actions)))}.sqlite"
-    with open_store(str(path)) as store:
+    with backend.fresh() as store:
         for action in actions:
             apply(store, action)
             assert_exact(store)
         assert_refreshed(store)
         assert_exact(store)
-    path.unlink()
 
 
-def test_a_writer_killed_before_its_refresh_leaves_answers_exact(tmp_path: Path) -> None:
+def test_a_writer_killed_before_its_refresh_leaves_answers_exact(backend) -> None:
     """Pages committed, refresh never run (SIGKILL): readers compute the dirty days."""
-    path = tmp_path / "hk.sqlite"
+    where = backend.location()
     day = [Sample(T0 + 7_200 + i * 5, 60 + i % 50, 120) for i in range(20_000)]
-    with open_store(str(path)) as store:
+    with backend.open(where) as store:
         store.write_samples(KEY, day, Source.GOOGLE_HEALTH)
         store.refresh_aggregates(KEY)
         with store.transaction():  # a later page, whose refresh the kill prevents
             store.write_samples(KEY, [Sample(T0 + 150_000, 99, 120)], Source.GOOGLE_HEALTH)
-    with open_store(str(path), readonly=True) as reader:
+    with backend.open(where, readonly=True) as reader:
         assert reader.dirty_day_count(KEY) > 0
-        assert_exact(reader)  # type: ignore[arg-type]
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM daily_summary WHERE NOT current").fetchone()[0]
+        assert_exact(reader)
+        assert backend.rows(reader, "SELECT count(*) FROM daily_summary WHERE NOT current")[0][0]
 
 
 def test_an_upgraded_schema_4_file_gets_every_aggregate(tmp_path: Path) -> None:
@@ -209,18 +206,26 @@ def test_an_upgraded_schema_4_file_gets_every_aggregate(tmp_path: Path) -> None:
         assert minutes == 60_000
 
 
-def test_a_tampered_day_or_minute_is_found_and_a_rebuild_mends_it(tmp_path: Path) -> None:
-    path = tmp_path / "hk.sqlite"
-    with open_store(str(path)) as store:
+def test_a_tampered_day_or_minute_is_found_and_a_rebuild_mends_it(backend) -> None:
+    where = backend.location()
+    with backend.open(where) as store:
         store.write_samples(
             KEY, [Sample(T0 + i * 3, 60 + i % 70, 60) for i in range(100_000)], Source.TAKEOUT
         )
         store.refresh_aggregates(KEY)
         assert store.aggregate_problems(KEY) == []
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE hr_day SET wear_s = wear_s + 60 WHERE day = '2026-09-25'")
-        db.execute("UPDATE hr_minute SET max_bpm = 250 WHERE minute = ?", ((T0 + 600) // 60,))
-    with open_store(str(path)) as store:
+        backend.execute(store, "UPDATE hr_day SET wear_s = wear_s + 60 WHERE day = '2026-09-25'")
+        minute = (T0 + 600) // 60
+        if backend.name == "sqlite":
+            backend.execute(store, "UPDATE hr_minute SET max_bpm = 250 WHERE minute = ?", (minute,))
+        else:  # minutes are packed per hour: the minute's element of its hour's array
+            backend.execute(
+                store,
+                "UPDATE hr_minute SET max_bpm[array_position(minute, %s::smallint)] = 250 "
+                "WHERE hour = %s",
+                (minute % 60, minute // 60),
+            )
+    with backend.open(where) as store:
         found = store.aggregate_problems(KEY, full=True)
         assert any("2026-09-25: wear_s" in line for line in found), found
         assert any("per-minute" in line for line in found), found
@@ -229,8 +234,8 @@ def test_a_tampered_day_or_minute_is_found_and_a_rebuild_mends_it(tmp_path: Path
         assert_exact(store)
 
 
-def test_coarse_buckets_sum_the_minutes(tmp_path: Path) -> None:
-    with open_store(str(tmp_path / "hk.sqlite")) as store:
+def test_coarse_buckets_sum_the_minutes(backend) -> None:
+    with backend.fresh() as store:
         store.write_samples(
             KEY, [Sample(T0 + i * 10, 60 + i % 30, 60) for i in range(10_000)], Source.TAKEOUT
         )

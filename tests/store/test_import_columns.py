@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heartkeep.model import Sample, SampleColumns, Source
-from heartkeep.store import open_store
 from heartkeep.store.precedence import sample_wins, samples_win
 from heartkeep.store.protocol import ImportFile, ImportWrite, Provenance
 
@@ -31,16 +30,17 @@ readings = st.lists(
 )
 
 
-@settings(max_examples=30, deadline=None)
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(readings, readings, st.randoms())
-def test_shuffled_columns_write_what_sorted_samples_write(
-    tmp_path_factory, first, second, rng
-) -> None:
+def test_shuffled_columns_write_what_sorted_samples_write(backend, first, second, rng) -> None:
     outcomes = []
     for as_columns in (False, True):
-        path = tmp_path_factory.mktemp("columns") / "hk.sqlite"
         counts = []
-        with open_store(str(path)) as store, store.transaction():
+        with backend.fresh() as store, store.transaction():
             synced = [Sample(T0 + 5, 99, 0)]
             store.write_samples(KEY, synced, Source.GOOGLE_HEALTH)
             for number, rows in enumerate((first, second, first)):
@@ -52,9 +52,9 @@ def test_shuffled_columns_write_what_sorted_samples_write(
                     batch = SampleColumns.from_samples(batch)
                 counts.append(store.write_import_samples(KEY, run, batch, Source.TAKEOUT))
             samples = [s for chunk in store.iter_samples(KEY) for s in chunk]
-            displaced = store._db.execute(
-                "SELECT * FROM import_displaced_sample ORDER BY displaced_by, instant"
-            ).fetchall()
+            displaced = backend.rows(
+                store, "SELECT * FROM import_displaced_sample ORDER BY displaced_by, instant"
+            )
         outcomes.append((counts, samples, displaced))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][:2] == row_by_row((first, second, first))

@@ -24,8 +24,8 @@ T0 = 1_790_000_000
 runner = CliRunner()
 
 
-def test_two_readings_in_one_second_keep_the_larger_and_are_counted(tmp_path: Path) -> None:
-    with open_store(str(tmp_path / "hk.sqlite")) as store:
+def test_two_readings_in_one_second_keep_the_larger_and_are_counted(backend) -> None:
+    with backend.fresh() as store:
         for order in (1, -1):
             key = f"{KEY}{order}"
             readings = [Sample(T0, 71, 60), Sample(T0, 74, 60), Sample(T0 + 1, 70, 60)]
@@ -42,9 +42,9 @@ def test_two_readings_in_one_second_keep_the_larger_and_are_counted(tmp_path: Pa
         assert store.merged_samples(f"{KEY}1") == 3
 
 
-def test_merges_across_batch_boundaries_of_one_sorted_write_are_counted(tmp_path: Path) -> None:
+def test_merges_across_batch_boundaries_of_one_sorted_write_are_counted(backend) -> None:
     readings = [Sample(T0 + i // 2, 60 + i % 2, 0) for i in range(25_000)]
-    with open_store(str(tmp_path / "hk.sqlite")) as store:
+    with backend.fresh() as store:
         result = store.write_samples(KEY, readings, Source.TAKEOUT)
         assert result.inserted == 12_500
         assert result.merged == 12_500
@@ -120,7 +120,7 @@ def test_a_store_written_by_the_previous_schema_is_upgraded_with_its_data(
     check.close()
 
 
-def test_google_times_with_fractions_are_merged_and_counted(tmp_path: Path) -> None:
+def test_google_times_with_fractions_are_merged_and_counted(backend) -> None:
     """A Google Health page with two readings in one second, as the live API can serve them."""
     from heartkeep.providers.google_health import parse_heart_rate_page
 
@@ -140,7 +140,7 @@ def test_google_times_with_fractions_are_merged_and_counted(tmp_path: Path) -> N
         ]
     }
     samples, _ = parse_heart_rate_page(json.dumps(body).encode())
-    with open_store(str(tmp_path / "hk.sqlite")) as store:
+    with backend.fresh() as store:
         result = store.write_samples(KEY, samples, Source.GOOGLE_HEALTH)
         assert (result.inserted, result.merged) == (2, 1)
         assert store.merged_samples(KEY) == 1

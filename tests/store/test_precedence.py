@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heartkeep.model import Daily, DailyKind, Sample, Source, Zone
-from heartkeep.store import open_store
 from heartkeep.store.precedence import best_dailies
 from heartkeep.store.protocol import ImportFile, Provenance
 
@@ -49,13 +48,16 @@ readings = st.lists(
 )
 
 
-@settings(max_examples=30, deadline=None)
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(readings, readings)
-def test_two_imports_store_the_same_whatever_their_order(tmp_path_factory, first, second) -> None:
+def test_two_imports_store_the_same_whatever_their_order(backend, first, second) -> None:
     outcomes = []
     for order in ((first, second), (second, first)):
-        path = tmp_path_factory.mktemp("order") / "hk.sqlite"
-        with open_store(str(path)) as store, store.transaction():
+        with backend.fresh() as store, store.transaction():
             for number, rows in enumerate(order):
                 files = (ImportFile(f"f{number}", f"{number:064x}", 1),)
                 run = store.begin_import(KEY, Provenance("takeout", "UTC", files), 0)

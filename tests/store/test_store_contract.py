@@ -1,7 +1,8 @@
 """The store contract: what importers, exporters and the sync engine may rely on.
 
-Every test opens a real SQLite file in a temp dir (`open_store`), writes through the public
-methods and reads back through them or through plain `sqlite3`, as a user of the file would.
+Every test opens a real database — a SQLite file in a temp dir and, through the `backend`
+fixture (tests/store/conftest.py), a PostgreSQL schema of its own — writes through the public
+methods and reads back through them or through plain SQL, as a user of the database would.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heartkeep.errors import StoreError
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source, Window, Zone
-from heartkeep.store import SqliteStore, StreamState, open_store
+from heartkeep.store import StreamState, SyncStore, open_store
 from heartkeep.store.migrations import LATEST_VERSION
 
 KEY = "google-health:4809172653309184512"
@@ -24,10 +25,8 @@ T0 = 1_790_000_000
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    opened = open_store(str(tmp_path / "hk.sqlite"))
-    yield opened
-    opened.close()
+def store(backend):
+    return backend.fresh()
 
 
 def _samples(start_s: int, count: int, step_s: int = 1, offset_min: int = 60) -> list[Sample]:
@@ -42,8 +41,8 @@ def test_open_store_creates_a_versioned_wal_database(tmp_path: Path) -> None:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_postgres_url_is_refused_until_the_backend_exists() -> None:
-    with pytest.raises(StoreError, match="not available yet"):
+def test_a_postgres_url_given_to_the_personal_commands_is_refused_clearly() -> None:
+    with pytest.raises(StoreError, match="keeps its data in a SQLite file"):
         open_store("postgresql://localhost/heartkeep")
 
 
@@ -63,15 +62,17 @@ def test_a_newer_schema_is_refused_rather_than_guessed_at(tmp_path: Path) -> Non
         open_store(str(path))
 
 
-def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path: Path) -> None:
-    path = str(tmp_path / "hk.sqlite")
-    with open_store(path) as first:
+def test_reopening_keeps_data_and_does_not_migrate_twice(backend) -> None:
+    where = backend.location()
+    with backend.open(where) as first:
         first.write_samples(KEY, _samples(T0, 10), Source.GOOGLE_HEALTH)
-    with open_store(path) as second:
+    with backend.open(where) as second:
         assert second.sample_count(KEY) == 10
+    with backend.open(where, readonly=True) as reader:
+        assert reader.sample_count(KEY) == 10
 
 
-def test_accounts_round_trip_and_update_in_place(store: SqliteStore) -> None:
+def test_accounts_round_trip_and_update_in_place(store: SyncStore) -> None:
     account = Account(
         "google-health", "4809172653309184512", "Ada", "Europe/Berlin", dt.date(2025, 10, 1)
     )
@@ -85,24 +86,21 @@ def test_accounts_round_trip_and_update_in_place(store: SqliteStore) -> None:
     assert store.account("fitbit-legacy:NOPE12") is None
 
 
-def test_writing_samples_for_an_unknown_account_creates_it(store: SqliteStore) -> None:
+def test_writing_samples_for_an_unknown_account_creates_it(store: SyncStore) -> None:
     store.write_samples("takeout:ada", _samples(T0, 3), Source.TAKEOUT)
     assert [a.key for a in store.accounts()] == ["takeout:ada"]
 
 
-def test_first_account_gets_id_zero_so_its_rows_are_smallest(
-    store: SqliteStore, tmp_path: Path
-) -> None:
+def test_first_account_gets_id_zero_so_its_rows_are_smallest(backend, store) -> None:
     store.upsert_account(Account("google-health", "1"))
     store.upsert_account(Account("fitbit-legacy", "ABC123"))
-    with sqlite3.connect(tmp_path / "hk.sqlite") as raw:
-        assert raw.execute("SELECT id, key FROM account ORDER BY id").fetchall() == [
-            (0, "google-health:1"),
-            (1, "fitbit-legacy:ABC123"),
-        ]
+    assert backend.rows(store, "SELECT id, key FROM account ORDER BY id") == [
+        (0, "google-health:1"),
+        (1, "fitbit-legacy:ABC123"),
+    ]
 
 
-def test_write_samples_is_an_upsert_and_counts_what_changed(store: SqliteStore) -> None:
+def test_write_samples_is_an_upsert_and_counts_what_changed(store: SyncStore) -> None:
     first = store.write_samples(KEY, _samples(T0, 100), Source.GOOGLE_HEALTH)
     assert (first.inserted, first.updated) == (100, 0)
     again = store.write_samples(KEY, _samples(T0, 100), Source.GOOGLE_HEALTH)
@@ -116,7 +114,7 @@ def test_write_samples_is_an_upsert_and_counts_what_changed(store: SqliteStore) 
 
 
 def test_samples_come_back_ascending_in_batches_whatever_the_write_order(
-    store: SqliteStore,
+    store: SyncStore,
 ) -> None:
     samples = _samples(T0, 25_000, step_s=2)
     store.write_samples(KEY, reversed(samples), Source.GOOGLE_HEALTH)
@@ -125,7 +123,7 @@ def test_samples_come_back_ascending_in_batches_whatever_the_write_order(
     assert [s for b in batches for s in b] == samples
 
 
-def test_window_reads_are_closed_open(store: SqliteStore) -> None:
+def test_window_reads_are_closed_open(store: SyncStore) -> None:
     store.write_samples(KEY, _samples(T0, 10), Source.GOOGLE_HEALTH)
     window = Window(T0 + 2, T0 + 5)
     assert [s.instant_s for b in store.iter_samples(KEY, window) for s in b] == [
@@ -137,7 +135,7 @@ def test_window_reads_are_closed_open(store: SqliteStore) -> None:
     assert store.sample_span(KEY) == Window(T0, T0 + 10)
 
 
-def test_accounts_are_kept_apart(store: SqliteStore) -> None:
+def test_accounts_are_kept_apart(store: SyncStore) -> None:
     store.write_samples(KEY, _samples(T0, 10), Source.GOOGLE_HEALTH)
     store.write_samples("fitbit-legacy:ABC123", _samples(T0, 4), Source.FITBIT_LEGACY)
     assert store.sample_count(KEY) == 10
@@ -151,7 +149,7 @@ class Boom(RuntimeError):
     """Stands for any failure in the middle of a transaction."""
 
 
-def test_a_failing_transaction_commits_nothing(store: SqliteStore) -> None:
+def test_a_failing_transaction_commits_nothing(store: SyncStore) -> None:
     def write_then_fail() -> None:
         with store.transaction():
             store.write_samples(KEY, _samples(T0, 50), Source.TAKEOUT)
@@ -164,7 +162,7 @@ def test_a_failing_transaction_commits_nothing(store: SqliteStore) -> None:
     assert store.stream_state(KEY, "heart-rate") == StreamState()
 
 
-def test_nested_transactions_commit_with_the_outer_one(store: SqliteStore) -> None:
+def test_nested_transactions_commit_with_the_outer_one(store: SyncStore) -> None:
     def inner_fails() -> None:
         with store.transaction():
             store.write_samples(KEY, _samples(T0 + 100, 5), Source.TAKEOUT)
@@ -178,7 +176,7 @@ def test_nested_transactions_commit_with_the_outer_one(store: SqliteStore) -> No
     assert store.sample_count(KEY) == 5
 
 
-def test_dailies_round_trip_with_zones_and_filters(store: SqliteStore) -> None:
+def test_dailies_round_trip_with_zones_and_filters(store: SyncStore) -> None:
     zones = (
         Zone("LIGHT", 98, 117, 42.5),
         Zone("MODERATE", 118, 140, 10.0),
@@ -201,20 +199,18 @@ def test_dailies_round_trip_with_zones_and_filters(store: SqliteStore) -> None:
     assert (result.inserted, result.updated) == (0, 1)
 
 
-def test_readable_views_show_iso_times_local_dates_and_names(
-    store: SqliteStore, tmp_path: Path
-) -> None:
+def test_readable_views_show_iso_times_local_dates_and_names(backend, store) -> None:
     # 2026-03-29 00:30:00Z is 01:30 in Berlin (winter, +60) — and 23:30 the day before in New York
     instant = int(dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC).timestamp())
     store.write_samples(KEY, [Sample(instant, 61, 60)], Source.GOOGLE_HEALTH)
     store.write_samples("takeout:ny", [Sample(instant, 62, -240)], Source.TAKEOUT)
     store.write_samples("takeout:in", [Sample(instant, 63, 330)], Source.TAKEOUT)
     store.write_samples("takeout:nf", [Sample(instant, 64, -150)], Source.TAKEOUT)
-    with sqlite3.connect(tmp_path / "hk.sqlite") as raw:
-        rows = raw.execute(
-            "SELECT account, time_utc, time_local, local_date, bpm, utc_offset_min, source "
-            "FROM heart_rate_readable ORDER BY bpm"
-        ).fetchall()
+    rows = backend.rows(
+        store,
+        "SELECT account, time_utc, time_local, local_date, bpm, utc_offset_min, source "
+        "FROM heart_rate_readable ORDER BY bpm",
+    )
     assert rows == [
         (
             KEY,
@@ -255,13 +251,12 @@ def test_readable_views_show_iso_times_local_dates_and_names(
     ]
 
 
-def test_source_table_matches_the_source_enum(store: SqliteStore, tmp_path: Path) -> None:
-    with sqlite3.connect(tmp_path / "hk.sqlite") as raw:
-        rows = raw.execute("SELECT code, name FROM source ORDER BY code").fetchall()
+def test_source_table_matches_the_source_enum(backend, store) -> None:
+    rows = backend.rows(store, "SELECT code, name FROM source ORDER BY code")
     assert rows == [(s.code, s.value) for s in Source]
 
 
-def test_stream_state_ledger_and_runs_round_trip(store: SqliteStore) -> None:
+def test_stream_state_ledger_and_runs_round_trip(store: SyncStore) -> None:
     from heartkeep.store import LedgerEntry
 
     state = StreamState(
@@ -292,7 +287,11 @@ def test_stream_state_ledger_and_runs_round_trip(store: SqliteStore) -> None:
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     st.lists(
         st.tuples(
@@ -301,12 +300,9 @@ def test_stream_state_ledger_and_runs_round_trip(store: SqliteStore) -> None:
         max_size=300,
     )
 )
-def test_any_write_sequence_reads_back_as_last_write_and_largest_reading(
-    tmp_path_factory, rows
-) -> None:
+def test_any_write_sequence_reads_back_as_last_write_and_largest_reading(backend, rows) -> None:
     """Across writes the later one wins; within one write, the larger reading of a second."""
-    path = tmp_path_factory.mktemp("prop") / "hk.sqlite"
-    with open_store(str(path)) as store:
+    with backend.fresh() as store:
         half = len(rows) // 2
         store.write_samples(KEY, [Sample(T0 + i, b, o) for i, b, o in rows[:half]], Source.TAKEOUT)
         store.write_samples(KEY, [Sample(T0 + i, b, o) for i, b, o in rows[half:]], Source.TAKEOUT)
@@ -324,10 +320,11 @@ def test_any_write_sequence_reads_back_as_last_write_and_largest_reading(
 
 
 def test_a_large_newest_first_load_is_repacked_afterwards(
-    store: SqliteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from heartkeep.store import sqlite as backend
 
+    store = open_store(str(tmp_path / "hk.sqlite"))
     monkeypatch.setattr(backend, "COMPACT_AFTER_ROWS", 20_000)
     samples = _samples(T0, 50_000, step_s=3)
     for end in range(len(samples), 0, -10_000):  # pages newest first, as a sync writes them
@@ -344,3 +341,39 @@ def test_a_large_newest_first_load_is_repacked_afterwards(
     assert not store.after_bulk_write(1)  # the count starts again
     assert size() < before * 0.95
     assert store.sample_count(KEY) == len(samples)
+    store.close()
+
+
+# --- PostgreSQL only ----------------------------------------------------------------------------
+
+
+def test_a_newer_postgres_schema_is_refused_rather_than_guessed_at(postgres_url: str) -> None:
+    from heartkeep.store import open_postgres_store
+    from heartkeep.store.postgres_schema import LATEST_VERSION as PG_LATEST
+
+    with open_postgres_store(postgres_url) as store:
+        store._conn.execute(
+            "UPDATE store_meta SET value = %s WHERE key = 'schema_version'", (PG_LATEST + 1,)
+        )
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match="newer heartkeep") as refused:
+            open_postgres_store(postgres_url, readonly=readonly)
+        assert refused.value.exit_code == 9
+
+
+def test_a_reader_finds_no_store_in_an_empty_postgres_database(postgres_url: str) -> None:
+    from heartkeep.store import open_postgres_store
+    from heartkeep.store.failures import NoDatabase
+
+    with pytest.raises(NoDatabase, match="no heartkeep store"):
+        open_postgres_store(postgres_url, readonly=True)
+
+
+def test_an_unreachable_postgres_server_is_a_store_error_without_the_password() -> None:
+    from heartkeep.store import open_postgres_store
+
+    where = r"could not connect to PostgreSQL at 127\.0\.0\.1:9/study"
+    with pytest.raises(StoreError, match=where) as down:
+        open_postgres_store("postgresql://ada:s3cret-pw@127.0.0.1:9/study")
+    assert down.value.exit_code == 9
+    assert "s3cret-pw" not in str(down.value)

@@ -1,0 +1,272 @@
+"""Day and minute summaries on PostgreSQL, by the rules SQLite's follow (`aggregate_upkeep.py`).
+
+Per-minute rows are rewritten with the hours they summarise (`postgres_hours.replace_hours`), so
+they are current in the writer's transaction by construction.  Days follow SQLite's scheme
+exactly: a write marks the local days it may change dirty (the days its changed samples may
+fall on under any offset, and the days of the stored samples just outside each changed run),
+`refresh` recomputes dirty days at the end of a sync or import, and readers compute dirty days
+from the samples, so every answer is exact even after a writer died before its refresh.  The
+day arithmetic itself (`Aggregator`, `DayAggregate`) is shared with SQLite: only where the
+samples come from differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+
+import numpy as np
+import numpy.typing as npt
+
+from heartkeep.aggregates import Aggregator, DayAggregate, day_of_ordinal, ordinal_of_day
+from heartkeep.store.aggregate_check import MAX_REPORTED, QUICK_DAYS, _compare
+from heartkeep.store.aggregate_upkeep import (
+    DAY_RUN_GAP,
+    DAY_S,
+    MINUTE_RUN_GAP,
+    aggregate_from_row,
+    chunks,
+    day_row,
+    runs,
+)
+from heartkeep.store.postgres_hours import (
+    Conn,
+    Table,
+    iter_tables,
+    minute_rows,
+    neighbour_after,
+    neighbour_before,
+    replace_minutes,
+)
+
+WHOLE = (-(2**62), 2**62)
+_DAY_COLUMNS = (
+    "day, samples, sum_bpm, min_bpm, max_bpm, wear_s, first_s, first_offset_min, last_s, "
+    "last_offset_min, previous_s, previous_offset_min, resting_estimate, seconds_by_bpm"
+)
+
+
+def mark_dirty(
+    conn: Conn, account_id: int, instants: Iterable[int], offsets_min: tuple[int, int]
+) -> None:
+    """Mark the days that changes at these instants may alter (call after the change)."""
+    low_offset, high_offset = min(offsets_min[0], -1440), max(offsets_min[1], 1440)
+    minutes = sorted({int(instant) // 60 for instant in instants})
+    dirty: set[int] = set()
+    for lo, hi in runs(minutes, MINUTE_RUN_GAP):
+        start_s, end_s = lo * 60, (hi + 1) * 60
+        dirty.update(
+            range((start_s + low_offset * 60) // DAY_S, (end_s - 1 + high_offset * 60) // DAY_S + 1)
+        )
+        for neighbour in (
+            neighbour_before(conn, account_id, start_s),
+            neighbour_after(conn, account_id, end_s),
+        ):
+            if neighbour is not None:
+                dirty.add((neighbour[0] + neighbour[1] * 60) // DAY_S)
+    if dirty:
+        conn.execute(
+            "INSERT INTO hr_day_dirty (account_id, day) SELECT %s, unnest(%s::date[]) "
+            "ON CONFLICT DO NOTHING",
+            (account_id, [day_of_ordinal(ordinal) for ordinal in sorted(dirty)]),
+        )
+
+
+def aggregate_range(
+    conn: Conn,
+    account_id: int,
+    start_s: int,
+    end_s: int,
+    minutes: list[npt.NDArray[np.int64]] | None = None,
+) -> Iterator[DayAggregate]:
+    """Days with samples in [start_s, end_s) (the edge days partial), weighed against the
+    store's real neighbours; with `minutes`, that pass's per-minute rows are appended to it."""
+    aggregator = Aggregator(before=neighbour_before(conn, account_id, start_s))
+    after = neighbour_after(conn, account_id, end_s)
+    for table in iter_tables(conn, account_id, start_s, end_s):
+        if minutes is not None:
+            minutes.append(_minute_table(table))
+        yield from aggregator.feed(np.ascontiguousarray(table[:, :3]))
+    yield from aggregator.close(None if after is None else after[0])
+
+
+def _minute_table(table: Table) -> npt.NDArray[np.int64]:
+    """(minute since 1970, n, sum, min, max) rows of a table of whole hours."""
+    parts = [
+        np.column_stack(
+            [np.asarray(row[2], dtype=np.int64) + row[1] * 60, *map(np.asarray, row[3:])]
+        )
+        for row in minute_rows(0, table)
+    ]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 5), dtype=np.int64)
+
+
+def compute_days(conn: Conn, account_id: int, ordinals: Iterable[int]) -> dict[int, DayAggregate]:
+    """These local days from the samples (a day without samples is absent)."""
+    wanted = set(ordinals)
+    found: dict[int, DayAggregate] = {}
+    for lo, hi in runs(sorted(wanted), DAY_RUN_GAP):
+        for aggregate in aggregate_range(conn, account_id, (lo - 1) * DAY_S, (hi + 2) * DAY_S):
+            ordinal = ordinal_of_day(aggregate.day)
+            if ordinal in wanted and lo <= ordinal <= hi:
+                found[ordinal] = aggregate
+    return found
+
+
+def stored_days(
+    conn: Conn, account_id: int, start: dt.date | None, end: dt.date | None
+) -> tuple[dict[str, DayAggregate], list[str]]:
+    span = (account_id, start or dt.date.min, end or dt.date.max)
+    rows = conn.execute(
+        f"SELECT day::text, {_DAY_COLUMNS.removeprefix('day, ')} FROM hr_day "  # noqa: S608
+        "WHERE account_id = %s AND day >= %s AND day < %s ORDER BY day",
+        span,
+    ).fetchall()
+    dirty = [
+        day
+        for (day,) in conn.execute(
+            "SELECT day::text FROM hr_day_dirty WHERE account_id = %s AND day >= %s "
+            "AND day < %s ORDER BY day",
+            span,
+        )
+    ]
+    return {row[0]: aggregate_from_row(row) for row in rows}, dirty
+
+
+def current_days(
+    conn: Conn, account_id: int, start: dt.date | None, end: dt.date | None
+) -> list[DayAggregate]:
+    stored, dirty = stored_days(conn, account_id, start, end)
+    if dirty:
+        fresh = compute_days(conn, account_id, map(_ordinal, dirty))
+        for day in dirty:
+            stored.pop(day, None)
+        stored.update({aggregate.day.isoformat(): aggregate for aggregate in fresh.values()})
+    return [stored[day] for day in sorted(stored)]
+
+
+def _ordinal(day: str) -> int:
+    return ordinal_of_day(dt.date.fromisoformat(day))
+
+
+def dirty_days(conn: Conn, account_id: int) -> list[str]:
+    return [
+        day
+        for (day,) in conn.execute(
+            "SELECT day::text FROM hr_day_dirty WHERE account_id = %s ORDER BY day", (account_id,)
+        )
+    ]
+
+
+def refresh_days(conn: Conn, account_id: int, days: Sequence[str]) -> None:
+    """Recompute these dirty days and clear their marks (in the caller's transaction)."""
+    fresh = compute_days(conn, account_id, map(_ordinal, days))
+    conn.execute(
+        "DELETE FROM hr_day WHERE account_id = %s AND day = ANY(%s::date[])", (account_id, days)
+    )
+    _insert_days(conn, account_id, fresh.values())
+    conn.execute(
+        "DELETE FROM hr_day_dirty WHERE account_id = %s AND day = ANY(%s::date[])",
+        (account_id, days),
+    )
+
+
+def _insert_days(conn: Conn, account_id: int, aggregates: Iterable[DayAggregate]) -> None:
+    rows = [day_row(account_id, aggregate) for aggregate in aggregates]
+    if rows:
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO hr_day (account_id, {_DAY_COLUMNS}) VALUES "  # noqa: S608
+                "(%s, %s::date, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                rows,
+            )
+
+
+def rebuild(conn: Conn, account_id: int) -> int:
+    """Every day and minute of the account from the samples; days stored."""
+    for name in ("hr_day", "hr_day_dirty", "hr_minute"):
+        conn.execute(f"DELETE FROM {name} WHERE account_id = %s".encode(), (account_id,))  # noqa: S608
+    aggregates = list(aggregate_range(conn, account_id, *WHOLE))
+    for table in iter_tables(conn, account_id, *WHOLE):
+        replace_minutes(conn, account_id, table)
+    _insert_days(conn, account_id, aggregates)
+    return len(aggregates)
+
+
+def stored_minutes(
+    conn: Conn, account_id: int, lo_minute: int, hi_minute: int
+) -> npt.NDArray[np.int64]:
+    """Stored (minute, n, sum, min, max) rows with lo_minute <= minute < hi_minute, ascending."""
+    low, high = -(2**31), 2**31 - 1
+    rows = conn.execute(
+        "SELECT hour, minute, n, sum_bpm, min_bpm, max_bpm FROM hr_minute WHERE account_id = %s "
+        "AND hour >= %s AND hour <= %s ORDER BY hour",
+        (account_id, max(low, lo_minute // 60), min(high, (hi_minute - 1) // 60)),
+    ).fetchall()
+    if not rows:
+        return np.zeros((0, 5), dtype=np.int64)
+    lengths = [len(row[1]) for row in rows]
+    total = sum(lengths)
+    columns = [
+        np.fromiter(chain.from_iterable(row[index] for row in rows), dtype=np.int64, count=total)
+        for index in range(1, 6)
+    ]
+    hours = np.repeat(np.array([row[0] for row in rows], dtype=np.int64), lengths)
+    columns[0] = columns[0] + hours * 60
+    table = np.column_stack(columns)
+    return table[(table[:, 0] >= lo_minute) & (table[:, 0] < hi_minute)]
+
+
+def problems(conn: Conn, account_id: int, *, full: bool) -> list[str]:
+    """What disagrees with the samples, one line each (a few, then a count)."""
+    stored, dirty = stored_days(conn, account_id, None, None)
+    for day in dirty:
+        stored.pop(day, None)
+    found: list[str] = []
+    if full:
+        minutes: list[npt.NDArray[np.int64]] = []
+        fresh = {
+            aggregate.day.isoformat(): aggregate
+            for aggregate in aggregate_range(conn, account_id, *WHOLE, minutes)
+            if aggregate.day.isoformat() not in dirty
+        }
+        checked = sorted(set(stored) | set(fresh))
+        found += _minutes_differ(
+            conn, account_id, np.concatenate([np.zeros((0, 5), dtype=np.int64), *minutes]),
+            -(2**62), 2**62,
+        )  # fmt: skip
+    else:
+        days = sorted(stored)
+        step = max(1, len(days) // (QUICK_DAYS - 2))
+        checked = sorted(set(days[::step][: QUICK_DAYS - 2] + days[-2:]))
+        ordinals = [_ordinal(day) for day in checked]
+        fresh = {
+            aggregate.day.isoformat(): aggregate
+            for aggregate in compute_days(conn, account_id, ordinals).values()
+        }
+        for ordinal in ordinals:
+            start_s, end_s = (ordinal - 1) * DAY_S, (ordinal + 2) * DAY_S
+            recomputed = [_minute_table(t) for t in iter_tables(conn, account_id, start_s, end_s)]
+            table = np.concatenate([np.zeros((0, 5), dtype=np.int64), *recomputed])
+            found += _minutes_differ(conn, account_id, table, start_s // 60, end_s // 60)
+    for day in checked:
+        found += _compare(day, stored.get(day), fresh.get(day))
+    if len(found) > MAX_REPORTED:
+        found = [*found[:MAX_REPORTED], f"and {len(found) - MAX_REPORTED} more"]
+    return found
+
+
+def _minutes_differ(
+    conn: Conn, account_id: int, fresh: npt.NDArray[np.int64], lo_minute: int, hi_minute: int
+) -> list[str]:
+    stored = stored_minutes(conn, account_id, lo_minute, hi_minute)
+    fresh = fresh[(fresh[:, 0] >= lo_minute) & (fresh[:, 0] < hi_minute)]
+    if stored.shape == fresh.shape and np.array_equal(stored, fresh):
+        return []
+    differing = {tuple(row) for row in stored.tolist()} ^ {tuple(row) for row in fresh.tolist()}
+    count = len({row[0] for row in differing})
+    return [f"per-minute summaries: {count} minutes disagree with the samples"]
+
+
+__all__ = ["chunks"]

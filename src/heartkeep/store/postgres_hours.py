@@ -1,0 +1,303 @@
+"""Packed samples on PostgreSQL: one `hr_hour` row per (account, UTC hour), read and written whole.
+
+Why whole hours: a row holds an hour's samples as arrays (`postgres_schema.py`), so every change
+— a sync page, an import, an undo — reads the hours it touches, changes them as numpy tables of
+(instant, bpm, offset_min, source) rows, and writes them back: `COPY` of the packed rows into a
+temporary staging table, then one `INSERT … ON CONFLICT DO UPDATE` into `hr_hour` (and the same
+for the hours' per-minute summaries in `hr_minute`, recomputed from the new arrays, so they are
+current in the writer's transaction).  Read-modify-write needs one writer per account at a time:
+`lock_account` takes a transaction-level advisory lock that a second writer of the same
+account (another worker) waits on; writers of different accounts never wait for each other.
+
+numpy loads with this module, which only the PostgreSQL store imports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, pairwise
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import psycopg
+
+from heartkeep.errors import StoreError
+
+HOUR_S = 3600
+INT16 = (-(2**15), 2**15 - 1)
+# Hours fetched per query when streaming (about 200,000 samples at one a second).
+READ_HOURS = 200
+Table = npt.NDArray[np.int64]  # n × 4: instant, bpm, offset_min, source; ascending, distinct
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS hk_stage_hour (account_id integer, hour integer, "
+    "seconds smallint[], bpm smallint[], offset_min smallint[], source integer[])",
+    "CREATE TEMP TABLE IF NOT EXISTS hk_stage_minute (account_id integer, hour integer, "
+    "minute smallint[], n smallint[], sum_bpm integer[], min_bpm smallint[], max_bpm smallint[])",
+)
+
+
+def empty() -> Table:
+    return np.zeros((0, 4), dtype=np.int64)
+
+
+def lock_account(conn: Conn, account_id: int) -> None:
+    """Wait for, then hold until the transaction ends, the right to change this account's hours."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.hr_hour'), %s)",
+        (account_id,),
+    )
+
+
+def unpack(rows: Sequence[Sequence[Any]]) -> Table:
+    """(hour, seconds, bpm, offset_min, source) rows, ascending by hour, as one table."""
+    if not rows:
+        return empty()
+    lengths = np.array([len(row[1]) for row in rows], dtype=np.int64)
+    total = int(lengths.sum())
+
+    def column(index: int) -> Table:
+        return np.fromiter(
+            chain.from_iterable(row[index] for row in rows), dtype=np.int64, count=total
+        )
+
+    gaps = column(1)
+    running = np.cumsum(gaps)
+    heads = np.cumsum(lengths) - lengths
+    hours = np.array([row[0] for row in rows], dtype=np.int64)
+    before = np.repeat(running[heads] - gaps[heads], lengths)  # the sum up to each row's start
+    instants = running - before + np.repeat(hours * HOUR_S, lengths)
+    return np.column_stack([instants, column(2), column(3), column(4)])
+
+
+def pack(account_id: int, table: Table) -> Iterator[tuple[Any, ...]]:
+    """`hr_hour` rows of a table (ascending, distinct instants)."""
+    instants = table[:, 0]
+    hours = instants // HOUR_S
+    seconds = instants - hours * HOUR_S
+    gaps = np.diff(seconds, prepend=0)
+    _, heads = np.unique(hours, return_index=True)
+    gaps[heads] = seconds[heads]
+    bounds = [*heads.tolist(), len(table)]
+    columns = [gaps, table[:, 1], table[:, 2], table[:, 3]]
+    for start, end in pairwise(bounds):
+        yield (
+            account_id,
+            int(hours[start]),
+            *(column[start:end].tolist() for column in columns),
+        )
+
+
+def minute_rows(account_id: int, table: Table) -> Iterator[tuple[Any, ...]]:
+    """`hr_minute` rows (per hour: minutes with samples, n, sum, min, max) of a table."""
+    if len(table) == 0:
+        return
+    minutes, heads, counts = np.unique(table[:, 0] // 60, return_index=True, return_counts=True)
+    bpm = table[:, 1]
+    values = [
+        minutes % 60,
+        counts,
+        np.add.reduceat(bpm, heads),
+        np.minimum.reduceat(bpm, heads),
+        np.maximum.reduceat(bpm, heads),
+    ]
+    hours = minutes // 60
+    _, starts = np.unique(hours, return_index=True)
+    bounds = [*starts.tolist(), len(minutes)]
+    for start, end in pairwise(bounds):
+        yield (account_id, int(hours[start]), *(v[start:end].tolist() for v in values))
+
+
+def load(conn: Conn, account_id: int, hours: Iterable[int]) -> Table:
+    """The samples of these hours (those that have any), ascending."""
+    wanted = sorted(set(hours))
+    if not wanted:
+        return empty()
+    rows = conn.execute(
+        "SELECT hour, seconds, bpm, offset_min, source FROM hr_hour WHERE account_id = %s "
+        "AND hour >= %s AND hour <= %s AND hour = ANY(%s) ORDER BY hour",
+        (account_id, wanted[0], wanted[-1], wanted),
+    ).fetchall()
+    return unpack(rows)
+
+
+def load_span(conn: Conn, account_id: int, start_s: int, end_s: int) -> Table:
+    """The samples of [start_s, end_s), ascending (for small spans: edges, undo, imports)."""
+    parts = list(iter_tables(conn, account_id, start_s, end_s))
+    return np.concatenate(parts) if parts else empty()
+
+
+def iter_tables(
+    conn: Conn, account_id: int, start_s: int, end_s: int, *, hours: int = READ_HOURS
+) -> Iterator[Table]:
+    """The samples of [start_s, end_s) as tables of up to `hours` hours each, ascending."""
+    lo, hi = _hour_bounds(start_s, end_s)
+    while lo <= hi:
+        rows = conn.execute(
+            "SELECT hour, seconds, bpm, offset_min, source FROM hr_hour WHERE account_id = %s "
+            "AND hour >= %s AND hour <= %s ORDER BY hour LIMIT %s",
+            (account_id, lo, hi, hours),
+        ).fetchall()
+        if not rows:
+            return
+        table = unpack(rows)
+        table = table[(table[:, 0] >= start_s) & (table[:, 0] < end_s)]
+        if len(table):
+            yield table
+        if len(rows) < hours:
+            return
+        lo = int(rows[-1][0]) + 1
+
+
+def _hour_bounds(start_s: int, end_s: int) -> tuple[int, int]:
+    """Inclusive `hour` bounds of [start_s, end_s), clamped to the column's range."""
+    low, high = -(2**31), 2**31 - 1
+    return max(low, start_s // HOUR_S), min(high, (end_s - 1) // HOUR_S)
+
+
+def neighbour_before(conn: Conn, account_id: int, instant_s: int) -> tuple[int, int] | None:
+    """(instant, offset) of the last sample before `instant_s`, if any."""
+    _, hour = _hour_bounds(instant_s, instant_s + 1)
+    rows = conn.execute(
+        "SELECT hour, seconds, bpm, offset_min, source FROM hr_hour WHERE account_id = %s "
+        "AND hour <= %s ORDER BY hour DESC LIMIT 2",
+        (account_id, hour),
+    ).fetchall()
+    table = unpack(rows[::-1])
+    table = table[table[:, 0] < instant_s]
+    return None if len(table) == 0 else (int(table[-1, 0]), int(table[-1, 2]))
+
+
+def neighbour_after(conn: Conn, account_id: int, instant_s: int) -> tuple[int, int] | None:
+    """(instant, offset) of the first sample at or after `instant_s`, if any."""
+    hour, _ = _hour_bounds(instant_s, instant_s + 1)
+    rows = conn.execute(
+        "SELECT hour, seconds, bpm, offset_min, source FROM hr_hour WHERE account_id = %s "
+        "AND hour >= %s ORDER BY hour LIMIT 2",
+        (account_id, hour),
+    ).fetchall()
+    table = unpack(rows)
+    table = table[table[:, 0] >= instant_s]
+    return None if len(table) == 0 else (int(table[0, 0]), int(table[0, 2]))
+
+
+def check_values(table: Table) -> None:
+    """Refuse what the columns cannot hold, as SQLite refuses an integer beyond 64 bits."""
+    for index, name in ((1, "bpm"), (2, "UTC offset")):
+        column = table[:, index]
+        if len(column) and (column.min() < INT16[0] or column.max() > INT16[1]):
+            raise StoreError(f"a sample could not be stored: its {name} is out of range")
+    years = (
+        {_month(int(hour))[0] for hour in np.unique(table[:, 0] // HOUR_S)} if len(table) else ()
+    )
+    if any(not 1 <= year <= 9999 for year in years):
+        raise StoreError("a sample could not be stored: its time is out of range")
+
+
+def _month(hour: int) -> tuple[int, int]:
+    try:
+        moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=hour)
+    except OverflowError:
+        return (0, 1)
+    return moment.year, moment.month
+
+
+def _month_start_hour(year: int, month: int) -> int:
+    start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
+    return int(start.timestamp()) // HOUR_S
+
+
+def ensure_partitions(conn: Conn, hours: Iterable[int]) -> None:
+    """Create (and attach) the monthly partitions of `hr_hour` these hours fall in.
+
+    A standalone table attached with `ATTACH PARTITION` takes only a SHARE UPDATE EXCLUSIVE
+    lock on `hr_hour`, so readers and writers of other months go on; an advisory lock makes a
+    second worker needing the same month wait and then find it made."""
+    months = sorted({_month(int(hour)) for hour in hours})
+    for year, month in months:
+        name = f"hr_hour_p{year:04d}{month:02d}"
+        (present,) = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone() or (
+            False,
+        )
+        if present:
+            continue
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.partitions'))")
+        (present,) = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone() or (
+            False,
+        )
+        if present:
+            continue
+        lo = _month_start_hour(year, month)
+        hi = (
+            _month_start_hour(year + month // 12, month % 12 + 1)
+            if (year, month) < (9999, 12)
+            else 2**31 - 1
+        )
+        conn.execute(
+            f"CREATE TABLE {name} (LIKE hr_hour INCLUDING DEFAULTS INCLUDING STORAGE) "
+            "WITH (toast_tuple_target = 128)".encode()
+        )
+        conn.execute(
+            f"ALTER TABLE hr_hour ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})".encode()
+        )
+
+
+def replace_hours(conn: Conn, account_id: int, hours: Iterable[int], table: Table) -> None:
+    """Make `table` the whole content of `hours` (each row of it lies in one of them): hours
+    left without samples are deleted, the rest written through the staging tables."""
+    touched = np.unique(np.fromiter(hours, dtype=np.int64))
+    present = np.unique(table[:, 0] // HOUR_S) if len(table) else np.zeros(0, dtype=np.int64)
+    gone = np.setdiff1d(touched, present).tolist()
+    if gone:
+        for name in ("hr_hour", "hr_minute"):
+            conn.execute(
+                f"DELETE FROM {name} WHERE account_id = %s AND hour >= %s AND hour <= %s "  # noqa: S608
+                "AND hour = ANY(%s)".encode(),
+                (account_id, gone[0], gone[-1], gone),
+            )
+    if not len(table):
+        return
+    check_values(table)
+    ensure_partitions(conn, present.tolist())
+    for statement in _STAGING:
+        conn.execute(statement)
+    _copy_upsert(
+        conn,
+        "hk_stage_hour",
+        "hr_hour",
+        ("account_id", "hour", "seconds", "bpm", "offset_min", "source"),
+        pack(account_id, table),
+    )
+    replace_minutes(conn, account_id, table)
+
+
+def replace_minutes(conn: Conn, account_id: int, table: Table) -> None:
+    """Write the per-minute rows of the whole hours in `table` (staging table, one upsert)."""
+    for statement in _STAGING:
+        conn.execute(statement)
+    _copy_upsert(
+        conn,
+        "hk_stage_minute",
+        "hr_minute",
+        ("account_id", "hour", "minute", "n", "sum_bpm", "min_bpm", "max_bpm"),
+        minute_rows(account_id, table),
+    )
+
+
+def _copy_upsert(
+    conn: Conn, stage: str, target: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    names = ", ".join(columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+    with conn.cursor() as cursor:
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN".encode()) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} "  # noqa: S608
+            f"ON CONFLICT (account_id, hour) DO UPDATE SET {updates}".encode()
+        )
+        cursor.execute(f"TRUNCATE {stage}".encode())
