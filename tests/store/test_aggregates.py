@@ -246,13 +246,13 @@ def test_coarse_buckets_sum_the_minutes(backend) -> None:
         assert hours.max_bpm.max() == minutes.max_bpm.max()
 
 
-def test_a_sparse_history_over_decades_reads_back_exactly(tmp_path: Path) -> None:
+def test_a_sparse_history_over_decades_reads_back_exactly(backend) -> None:
     """Samples decades apart and a day of one-second data among them: the
     refresh, the rebuild and the full check read them back (a day at a time, empty years
     skipped) and agree with the recomputation."""
     dense = [Sample(T0 + i, 60 + i % 90, 120) for i in range(86_400 + 500)]
     scattered = [Sample(k * 250_000_000 + k, 70 + k, 60 * (k % 3)) for k in range(8)]
-    with open_store(str(tmp_path / "hk.sqlite")) as store:
+    with backend.fresh() as store:
         store.write_samples(KEY, scattered, Source.TAKEOUT)
         store.write_samples(KEY, dense, Source.GOOGLE_HEALTH)
         assert_exact(store)
