@@ -264,3 +264,67 @@ def test_the_overview_warns_when_the_series_stopped(browser, world_factory, smal
             assert "no heart rate since" in warning
         finally:
             opened.close()
+
+
+def test_range_takes_any_span_from_an_hour_to_years(page, dashboard, world) -> None:
+    """An hour typed as two local times draws every sample of that hour; a quick span of a
+    year is drawn from daily values; the form's times are the account's wall clock."""
+    middle = local_days(world)[1]
+    hour = (f"{middle}T14:00", f"{middle}T15:00")
+    open_view(page, dashboard, f"view=range&from={hour[0]}&to={hour[1]}", "range")
+    assert page.locator("html").get_attribute("data-range-resolution") == "samples"
+    assert page.input_value("#range-from") == hour[0]
+    assert page.input_value("#range-to") == hour[1]
+    with world.store() as store:
+        account = store.account(world.account_key)
+    assert account is not None
+    start = timeline.local_to_instant(dt.datetime.fromisoformat(hour[0]), account.time_zone)
+    drawn = page.evaluate(
+        "() => { const u = window.heartkeep.charts.range;"
+        " return u.data[0].filter((t, i) => u.data[1][i] !== null); }"
+    )
+    assert drawn == [s.instant_s for s in world.stored(Window(start, start + 3600))]
+    # two days typed into the form: minute buckets with their band
+    page.fill("#range-from", f"{middle - dt.timedelta(days=1)}T06:30")
+    page.fill("#range-to", f"{middle}T18:00")
+    page.click("#range-show")
+    ready(page, "range")
+    assert page.locator("html").get_attribute("data-range-resolution") == "minutes"
+    assert f"from={middle - dt.timedelta(days=1)}T06%3A30" in page.url
+    assert "minute buckets" in page.locator("#range-resolution").inner_text()
+    # a year up to the end of this range: daily values
+    page.click("#range-spans button:text-is('year')")
+    ready(page, "range")
+    assert page.locator("html").get_attribute("data-range-resolution") == "days"
+    assert "daily values" in page.locator("#range-resolution").inner_text()
+
+
+@pytest.mark.parametrize(
+    ("query", "view", "endpoint"),
+    [
+        ("view=overview", "overview", "/api/overview"),
+        ("view=day", "day", "/api/day"),
+        (
+            "view=range&from=2026-11-18T09:30&to=2026-11-18T10:00&compare=2026-11-19",
+            "range",
+            "/api/range",
+        ),
+    ],
+)
+def test_the_first_data_request_is_preloaded_and_the_static_files_cached(
+    page, dashboard, query, view, endpoint
+) -> None:
+    """The page's first data request starts with the HTML (a preload the page then uses: one
+    request, not two), the accounts come in the HTML, and scripts come from the cache."""
+    open_view(page, dashboard, query, view)
+    page.goto(f"{dashboard.base_url}/?{query}")  # again: now the static files are cached
+    ready(page, view)
+    entries = page.evaluate(
+        "() => performance.getEntriesByType('resource').map((e) => ["
+        " new URL(e.name).pathname, e.initiatorType, e.transferSize])"
+    )
+    data = [e for e in entries if e[0].startswith("/api/")]
+    assert data == [[endpoint, "link", data[0][2]]]  # the preload, used; nothing else asked
+    scripts = [e for e in entries if e[0].endswith(".js")]
+    assert len(scripts) >= 9
+    assert all(size == 0 for _, _, size in scripts)  # from the browser's cache

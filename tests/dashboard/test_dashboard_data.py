@@ -88,19 +88,24 @@ def test_a_week_is_drawn_from_minute_buckets_that_keep_every_extreme(settings, w
         payload = queries.span(store, BERLIN, window.start_s, window.end_s)
         samples = [s for batch in store.iter_samples(BERLIN.key) for s in batch]
     assert payload["resolution"] == "minutes"
+    assert payload["bucket_s"] == 60  # a week fits in one-minute buckets
+    orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)  # as the app sends it
     by_minute: dict[int, list[int]] = {}
     for sample in samples:
         by_minute.setdefault(sample.instant_s // 60 * 60, []).append(sample.bpm)
     assert payload["t0"] == min(by_minute)
     assert len(payload["min"]) == len(by_minute) == 1440
-    assert payload["min"] == [min(v) for _, v in sorted(by_minute.items())]
-    assert payload["max"] == [max(v) for _, v in sorted(by_minute.items())]
+    assert payload["min"].tolist() == [min(v) for _, v in sorted(by_minute.items())]
+    assert payload["max"].tolist() == [max(v) for _, v in sorted(by_minute.items())]
 
 
 def test_the_resolution_follows_the_span() -> None:
     assert queries.resolution_for(3600) == "samples"
     assert queries.resolution_for(7 * 86_400) == "minutes"
     assert queries.resolution_for(365 * 86_400) == "days"
+    assert queries.bucket_for(7 * 86_400) == 60
+    assert queries.bucket_for(30 * 86_400) == 240
+    assert queries.bucket_for(120 * 86_400) == 900
 
 
 def test_heartkeep_dashboard_prints_its_address_and_stops_on_ctrl_c(

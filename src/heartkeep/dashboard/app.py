@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 from heartkeep import api
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
-from heartkeep.dashboard import overview, queries
+from heartkeep.dashboard import overview, page, queries
 from heartkeep.dashboard.security import Secrets
 from heartkeep.dashboard.sync_job import SyncJob
 from heartkeep.errors import HeartkeepError
@@ -94,6 +94,13 @@ def _date(text: str | None, name: str) -> dt.date:
         raise BadRequest(f"{name} must be a date YYYY-MM-DD") from None
 
 
+def _local(account: Account, text: str | None, name: str, *, end: bool) -> int:
+    try:
+        return queries.local_bound(account, text or "", end=end)
+    except ValueError:
+        raise BadRequest(f"{name} must be a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM") from None
+
+
 def _int(text: str | None, name: str) -> int:
     try:
         return int(text or "")
@@ -118,30 +125,26 @@ def handler(body: Callable[[Request], Any]) -> Callable[[Request], Awaitable[Res
 
 def create_app(context: Context) -> Starlette:
     """The app (without the Guard, which the server wraps around it once the port is known)."""
-    page = (STATIC / "index.html").read_text()
-    page = page.replace("{{csrf}}", context.secrets.csrf)
-    page = page.replace("{{test}}", "1" if context.test_hooks else "0")
+    version = page.static_version(STATIC)
+    template = (STATIC / "index.html").read_text()
+    template = template.replace("{{csrf}}", context.secrets.csrf)
+    template = template.replace("{{test}}", "1" if context.test_hooks else "0")
+    template = template.replace("/static/", f"/static/{version}/")
+
+    def account_list() -> list[dict[str, Any]]:
+        now_s = int(context.clock.now_s())
+        with context.store() as store:
+            return [page.account_json(store, a, now_s) for a in store.accounts()]
 
     async def index(request: Request) -> Response:
-        return HTMLResponse(page)
+        try:
+            found = await asyncio.to_thread(account_list)
+        except HeartkeepError:
+            found = []  # the page asks /api/accounts again and shows the store's message
+        return HTMLResponse(page.render(template, found, request.query_params))
 
     def accounts(request: Request) -> Any:
-        with context.store() as store:
-            found = store.accounts()
-            spans = {a.key: store.sample_span(a.key) for a in found}
-        out = []
-        for account in found:
-            span = spans[account.key]
-            out.append(
-                {
-                    "key": account.key,
-                    "display_name": account.display_name,
-                    "time_zone": account.time_zone,
-                    "first_s": None if span is None else span.start_s,
-                    "last_s": None if span is None else span.end_s - 1,
-                }
-            )
-        return {"accounts": out, "now_s": int(context.clock.now_s())}
+        return {"accounts": account_list(), "now_s": int(context.clock.now_s())}
 
     def day(request: Request) -> Any:
         with context.store() as store:
@@ -149,24 +152,25 @@ def create_app(context: Context) -> Starlette:
             return queries.day(store, account, _date(request.query_params.get("date"), "date"))
 
     def span(request: Request) -> Any:
-        """[start_s, end_s), or the local days [from, to] (inclusive) in the account's zone."""
+        """[start_s, end_s), or `from`/`to` in the account's zone (dates: whole days, `to`
+        inclusive; local date-times: instants); `compare`: the start of a second span of the
+        same length, sent along as `other`."""
         query = request.query_params
         with context.store() as store:
             account = _account(store, request)
             if "from" in query or "to" in query:
-                first, last = _date(query.get("from"), "from"), _date(query.get("to"), "to")
-                if last < first:
-                    raise BadRequest("to must not be before from")
-                window = queries.days_window(account, first, last)
-                start, end = window.start_s, window.end_s
+                start = _local(account, query.get("from"), "from", end=False)
+                end = _local(account, query.get("to"), "to", end=True)
             else:
-                start, end = (
-                    _int(query.get("start_s"), "start_s"),
-                    _int(query.get("end_s"), "end_s"),
-                )
+                start = _int(query.get("start_s"), "start_s")
+                end = _int(query.get("end_s"), "end_s")
             if end <= start:
-                raise BadRequest("end_s must be after start_s")
-            return queries.span(store, account, start, end)
+                raise BadRequest("the range must end after it starts")
+            out = queries.span(store, account, start, end)
+            if query.get("compare"):
+                other = _local(account, query.get("compare"), "compare", end=False)
+                out["other"] = queries.span(store, account, other, other + end - start)
+            return out
 
     def summary(request: Request) -> Any:
         now_s = int(context.clock.now_s())
@@ -264,6 +268,7 @@ def create_app(context: Context) -> Starlette:
         Route("/api/sync", handler(sync_start), methods=["POST"]),
         Route("/api/sync/events", sync_events),
         Route("/api/export", export_endpoint, methods=["POST"]),
+        Mount(f"/static/{version}", page.CachedStaticFiles(directory=STATIC)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes)

@@ -26,7 +26,8 @@ from heartkeep.store import Store
 
 GAP_S = 120  # wider than this between two samples is a gap, drawn as one
 SAMPLES_UP_TO_S = 8 * 3600  # ranges up to this read every sample
-MINUTES_UP_TO_S = 16 * 86_400  # then minute buckets; longer ranges read whole days
+MINUTES_UP_TO_S = 120 * 86_400  # then buckets of whole minutes; longer ranges read whole days
+MAX_BUCKETS = 12_000  # a week in one-minute buckets; longer spans get wider ones
 _ONE_DAY = dt.timedelta(days=1)
 
 IntArray = npt.NDArray[np.int64]
@@ -132,13 +133,20 @@ def resolution_for(span_s: int) -> str:
     return "minutes" if span_s <= MINUTES_UP_TO_S else "days"
 
 
+def bucket_for(span_s: int) -> int:
+    """Seconds per bucket for a span drawn from the minute aggregates: whole minutes, at most
+    `MAX_BUCKETS` of them (a week: 1 minute; a month: 4; four months: 15)."""
+    return max(60, -(-span_s // (MAX_BUCKETS * 60)) * 60)
+
+
 def span(
     store: Store, account: Account, start_s: int, end_s: int, max_hr: int = DEFAULT_MAX_HR
 ) -> dict[str, Any]:
     """[start_s, end_s) at the resolution its length calls for.
 
-    samples: `t0`/`dt`/`bpm`; minutes: `t0`/`dt` (bucket starts) with `min`/`mean`/`max`; days:
-    `t` (each local day's first instant) with `min`/`mean`/`max` and `resting`.
+    samples: `t0`/`dt`/`bpm`; minutes: `t0`/`dt` (bucket starts, `bucket_s` apart at most)
+    with `min`/`mean`/`max`; days: `t` (each local day's first instant) with `min`/`mean`/`max`
+    and `resting`.  `gap_s`: a longer step between two points is a gap, drawn as one.
     """
     resolution = resolution_for(end_s - start_s)
     out: dict[str, Any] = {"account": account.key, "start_s": start_s, "end_s": end_s}
@@ -148,17 +156,33 @@ def span(
     if resolution == "samples":
         columns = store.sample_columns(account.key, Window(start_s, end_s))
         return out | encode_times(columns.instants_s) | {"bpm": columns.bpm, "gap_s": GAP_S}
-    minutes = store.minute_aggregates(account.key, Window(start_s, end_s))
+    bucket_s = bucket_for(end_s - start_s)
+    buckets = store.minute_aggregates(account.key, Window(start_s, end_s), bucket_s=bucket_s)
     return (
         out
-        | encode_times(minutes.start_s)
+        | encode_times(buckets.start_s)
         | {
-            "min": minutes.min_bpm.tolist(),
-            "mean": np.round(minutes.mean_bpm, 1).tolist(),
-            "max": minutes.max_bpm.tolist(),
-            "gap_s": GAP_S,
+            "bucket_s": bucket_s,
+            # contiguous copies: orjson writes numpy arrays directly, C order only
+            "min": np.ascontiguousarray(buckets.min_bpm),
+            "mean": np.round(buckets.mean_bpm, 1),
+            "max": np.ascontiguousarray(buckets.max_bpm),
+            "gap_s": bucket_s + GAP_S,
         }
     )
+
+
+def local_bound(account: Account, text: str, *, end: bool) -> int:
+    """A bound of a range in the account's zone, as the page sends it: a date (a whole day:
+    its start, or with `end` its end, so `to` is inclusive) or a local date and time
+    `YYYY-MM-DDTHH:MM[:SS]` (that instant).  Raises ValueError for anything else."""
+    if "T" not in text:
+        day = timeline.local_day_window(dt.date.fromisoformat(text), account.time_zone)
+        return day.end_s if end else day.start_s
+    wall = dt.datetime.fromisoformat(text)
+    if wall.tzinfo is not None or len(text) > 19:
+        raise ValueError(text)
+    return timeline.local_to_instant(wall, account.time_zone)
 
 
 def day_stats(

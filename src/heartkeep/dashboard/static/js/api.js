@@ -5,9 +5,16 @@ const csrf = document.querySelector('meta[name="heartkeep-csrf"]').content;
 
 export class ApiError extends Error {}
 
-export async function getJSON(path, params = {}) {
+// The request URL for `path` and `params`, in the order given.  The server builds the same
+// string for the first request of a page (page.py `first_request`) and preloads it.
+export function dataUrl(path, params = {}) {
   const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== ""));
-  const response = await fetch(`${path}?${query}`, { credentials: "same-origin" });
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+export async function getJSON(path, params = {}) {
+  const response = await fetch(dataUrl(path, params), { credentials: "same-origin" });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new ApiError(body.error || `${response.status} ${response.statusText}`);
   return body;

@@ -7,11 +7,6 @@ import { axes, chart, cssVar, fullTime, offsetDate, pan, wheelZoomPlugin, zoom, 
 import { card, clear, duration, el, fmt } from "./dom.js";
 import { hooks, navigate, ready, remember } from "./state.js";
 
-export function localDay(instantS, timeZone) {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })
-    .format(new Date(instantS * 1000));
-}
-
 export function shiftDay(day, days) {
   const d = new Date(`${day}T12:00:00Z`);
   d.setUTCDate(d.getUTCDate() + days);
@@ -42,7 +37,7 @@ export async function renderDay(root, { account, params }) {
     ready("day");
     return null;
   }
-  const day = params.get("date") || (account.last_s ? localDay(account.last_s, account.time_zone) : localDay(Date.now() / 1000, account.time_zone));
+  const day = params.get("date") || account.last_day;
   const payload = await getJSON("/api/day", { account: account.key, date: day });
   if (hooks) hooks.payloads.day = payload;
   const toolbar = el("div", { class: "toolbar" },

@@ -69,7 +69,10 @@ setRenderer(render);
 async function start() {
   applyTheme(localStorage.getItem("heartkeep-theme") || "auto");
   try {
-    setAccounts((await getJSON("/api/accounts")).accounts);
+    // The page arrives with the accounts (no request before the view's own); an empty list may
+    // mean the store could not be read: ask, so the page can say why.
+    const boot = JSON.parse(document.querySelector('meta[name="heartkeep-boot"]').content);
+    setAccounts(boot.accounts.length ? boot.accounts : (await getJSON("/api/accounts")).accounts);
   } catch (error) {
     clear(root).append(el("p", { class: "error" }, `Could not read the store: ${error.message}`));
     ready("error");

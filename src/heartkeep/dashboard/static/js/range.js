@@ -1,15 +1,33 @@
-// Range view: any span from an hour to years.  Zoomed in it draws every sample; zoomed out,
-// minute or daily buckets with a min–max band (a spike never vanishes at coarse zoom).  Zooming
-// fetches the visible part again at the finer resolution.  A second span (a day or a week, any
-// length) can be laid over the first, and the selected days exported as CSV or Parquet.
+// Range view: any span from an hour to years, chosen as two local date-times (or whole days)
+// in the account's zone.  Up to 8 hours it draws every sample; longer, buckets of whole minutes
+// (one minute for a week, wider for months) or days, each with a min–max band, so a spike never
+// vanishes at a coarse zoom.  Zooming fetches the visible part again at the finer resolution and
+// keeps it in the address.  A second span of the same length can be laid over the first, and
+// the days the span touches exported as CSV or Parquet.
 
 import { decodeTimes, getJSON, post, withGaps } from "./api.js";
 import { axes, chart, cssVar, fullTime, pan, wheelZoomPlugin, zoneDate, zoom } from "./chart.js";
 import { clear, el } from "./dom.js";
-import { localDay, shiftDay } from "./day.js";
-import { hooks, navigate, ready } from "./state.js";
+import { shiftDay } from "./day.js";
+import { hooks, navigate, ready, remember } from "./state.js";
 
-const LABEL = { samples: "every sample", minutes: "minute buckets: mean, with the min–max band", days: "daily values: mean, with the min–max band" };
+const HOUR = 3600, DAY = 86400;
+const SPANS = [["1 h", HOUR], ["6 h", 6 * HOUR], ["day", DAY], ["week", 7 * DAY], ["month", 30 * DAY], ["year", 365 * DAY]];
+
+function describe(p) {
+  if (p.resolution === "samples") return "every sample";
+  if (p.resolution === "days") return "daily values: mean, with the min–max band";
+  const minutes = p.bucket_s / 60;
+  return `${minutes === 1 ? "minute" : `${minutes}-minute`} buckets: mean, with the min–max band`;
+}
+
+// "YYYY-MM-DDTHH:MM" of an instant on the account's wall clock (what datetime-local shows).
+function wallTime(instantS, timeZone) {
+  const parts = {};
+  const format = new Intl.DateTimeFormat("en-CA", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  for (const { type, value } of format.formatToParts(new Date(instantS * 1000))) parts[type] = value;
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
 
 // A payload → columns [x, mean, min, max] (x as instants), gaps as nulls.
 function columns(p, shift = 0) {
@@ -20,11 +38,7 @@ function columns(p, shift = 0) {
   const values = p.resolution === "samples" ? p.bpm : p.mean;
   const xs = Array.from(decodeTimes(p.t0, p.dt, values.length), (t) => t + shift);
   if (p.resolution === "samples") return withGaps(xs, [p.bpm, p.bpm, p.bpm], p.gap_s);
-  return withGaps(xs, [p.mean, p.min, p.max], Math.max(p.gap_s, 60 + p.gap_s));
-}
-
-function daysBetween(a, b) {
-  return Math.round((Date.parse(`${b}T12:00:00Z`) - Date.parse(`${a}T12:00:00Z`)) / 86400000);
+  return withGaps(xs, [p.mean, p.min, p.max], p.gap_s);
 }
 
 export async function renderRange(root, { account, params }) {
@@ -33,31 +47,42 @@ export async function renderRange(root, { account, params }) {
     ready("range");
     return null;
   }
-  const last = account.last_s ? localDay(account.last_s, account.time_zone) : localDay(Date.now() / 1000, account.time_zone);
-  const to = params.get("to") || last;
-  const from = params.get("from") || shiftDay(to, -6);
+  const zone = account.time_zone;
+  const to = params.get("to") || account.last_day;
+  const from = params.get("from") || shiftDay(to.slice(0, 10), -6);
   const compare = params.get("compare") || "";
   const base = { account: account.key };
-  const main = await getJSON("/api/range", { ...base, from, to });
-  const span = daysBetween(from, to);
-  const other = compare ? await getJSON("/api/range", { ...base, from: compare, to: shiftDay(compare, span) }) : null;
+  // the first request of the page: page.py `first_request` preloads exactly this URL
+  const main = await getJSON("/api/range", { ...base, from, to, compare });
+  const other = main.other || null;
   if (hooks) hooks.payloads.range = { main, other };
+  const shiftS = other ? main.start_s - other.start_s : 0;
+  const startWall = wallTime(main.start_s, zone), endWall = wallTime(main.end_s, zone);
 
   const status = el("p", { class: "muted", id: "range-resolution" });
   const exportNote = el("span", { class: "muted", id: "export-status" });
   const format = el("select", { id: "export-format", "aria-label": "Export format" }, el("option", { value: "csv" }, "CSV"), el("option", { value: "parquet" }, "Parquet"));
-  const quick = (label, days) => el("button", { type: "button", on: { click: () => navigate({ from: shiftDay(to, -(days - 1)), to }) } }, label);
-  const first = account.first_s ? localDay(account.first_s, account.time_zone) : from;
+  const fromInput = el("input", { type: "datetime-local", id: "range-from", value: startWall, step: 60, "aria-label": "From" });
+  const toInput = el("input", { type: "datetime-local", id: "range-to", value: endWall, step: 60, "aria-label": "To" });
+  const compareInput = el("input", { type: "datetime-local", id: "range-compare", value: other ? wallTime(other.start_s, zone) : "", step: 60, "aria-label": "Overlay from" });
+  const show = () => fromInput.value && toInput.value && navigate({ from: fromInput.value, to: toInput.value });
+  const quick = (label, seconds) => el("button", { type: "button", title: `The ${label} up to the end of this range`,
+    on: { click: () => navigate({ from: wallTime(main.end_s - seconds, zone), to: endWall }) } }, label);
+  const form = el("form", { class: "toolbar", id: "range-form", on: { submit: (e) => { e.preventDefault(); show(); } } },
+    el("label", {}, "from ", fromInput),
+    el("label", {}, "to ", toInput),
+    el("button", { type: "submit", id: "range-show" }, "Show"),
+  );
+  const since = startWall.slice(0, 10), until = wallTime(main.end_s - 1, zone).slice(0, 10);
   root.append(
     el("h1", {}, "Range"),
-    el("div", { class: "toolbar" },
-      el("label", {}, "from ", el("input", { type: "date", id: "range-from", value: from, on: { change: (e) => navigate({ from: e.target.value }) } })),
-      el("label", {}, "to ", el("input", { type: "date", id: "range-to", value: to, on: { change: (e) => navigate({ to: e.target.value }) } })),
-      quick("day", 1), quick("week", 7), quick("month", 30), quick("year", 365),
-      el("button", { type: "button", on: { click: () => navigate({ from: first, to: last }) } }, "all"),
-    ),
-    el("div", { class: "toolbar" },
-      el("label", {}, "overlay the span starting ", el("input", { type: "date", id: "range-compare", value: compare, on: { change: (e) => navigate({ compare: e.target.value }) } })),
+    form,
+    el("div", { class: "toolbar small", id: "range-spans" },
+      SPANS.map(([label, seconds]) => quick(label, seconds)),
+      el("button", { type: "button", title: "Everything stored", on: { click: () => navigate({ from: account.first_day, to: account.last_day }) } }, "all")),
+    el("form", { class: "toolbar", on: { submit: (e) => { e.preventDefault(); navigate({ compare: compareInput.value }); } } },
+      el("label", {}, "overlay the same length from ", compareInput),
+      el("button", { type: "submit", id: "range-overlay" }, "Overlay"),
       compare ? el("button", { type: "button", on: { click: () => navigate({ compare: "" }) } }, "no overlay") : null,
     ),
   );
@@ -65,13 +90,13 @@ export async function renderRange(root, { account, params }) {
   const zoomBar = el("div", { class: "toolbar small" });
   root.append(status, zoomBar, box,
     el("div", { class: "toolbar export" },
-      el("span", {}, `Export ${from} to ${to} as `), format,
+      el("span", {}, since === until ? `Export ${since} as ` : `Export the days ${since} to ${until} as `), format,
       el("button", { type: "button", id: "export", on: { click: () => download(format.value) } }, "Export"),
       exportNote));
 
   async function download(fmt) {
     exportNote.textContent = "exporting…";
-    const response = await post("/api/export", { format: fmt, since: from, until: to, account: account.key });
+    const response = await post("/api/export", { format: fmt, since, until, account: account.key });
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
       exportNote.textContent = `export failed: ${body.error || response.status}`;
@@ -90,17 +115,17 @@ export async function renderRange(root, { account, params }) {
   const tables = (m, o) => {
     const a = columns(m);
     if (!o) return a;
-    const b = columns(o, m.start_s - o.start_s);
+    const b = columns(o, shiftS);
     // NULL_EXPAND (2): a gap stays a gap where the other span's instants fall inside it
     return uPlot.join([a, [b[0], b[1]]], [[0, 2, 2, 2], [0, 2]]);
   };
   const band = cssVar("--band");
-  const toDate = zoneDate(account.time_zone);
+  const toDate = zoneDate(zone);
   const series = [{ value: fullTime(toDate) },
     { label: "mean", stroke: cssVar("--line"), width: 1, points: { show: false } },
     { label: "min", stroke: band, width: 1, points: { show: false } },
     { label: "max", stroke: band, width: 1, points: { show: false } }];
-  if (other) series.push({ label: `from ${compare}`, stroke: cssVar("--accent"), width: 1, points: { show: false } });
+  if (other) series.push({ label: `from ${wallTime(other.start_s, zone).replace("T", " ")}`, stroke: cssVar("--accent"), width: 1, points: { show: false } });
   let pending = null, seq = 0;
   const u = chart(box, {
     tzDate: toDate,
@@ -113,7 +138,7 @@ export async function renderRange(root, { account, params }) {
     hooks: { setScale: [(self, key) => { if (key === "x") refetchSoon(self); }] },
   }, tables(main, other), 340);
   u.setScale("x", { min: main.start_s, max: main.end_s });
-  status.textContent = `Drawn from ${LABEL[main.resolution]}.`;
+  status.textContent = `Drawn from ${describe(main)}.`;
 
   function refetchSoon(self) {
     clearTimeout(pending);
@@ -122,11 +147,14 @@ export async function renderRange(root, { account, params }) {
       const { min, max } = self.scales.x;
       const lo = Math.max(main.start_s, Math.floor(min)), hi = Math.min(main.end_s, Math.ceil(max));
       if (hi <= lo) return;
+      const whole = lo <= main.start_s && hi >= main.end_s;
+      if (!whole) remember({ from: wallTime(lo, zone), to: wallTime(hi + 59, zone) });
+      if (whole && mine === 1) return; // the first draw: already at this resolution
       const m = await getJSON("/api/range", { ...base, start_s: lo, end_s: hi });
-      const o = other ? await getJSON("/api/range", { ...base, start_s: lo - (main.start_s - other.start_s), end_s: hi - (main.start_s - other.start_s) }) : null;
+      const o = other ? await getJSON("/api/range", { ...base, start_s: lo - shiftS, end_s: hi - shiftS }) : null;
       if (mine !== seq) return;
       self.setData(tables(m, o), false);
-      status.textContent = `Drawn from ${LABEL[m.resolution]}.`;
+      status.textContent = `Drawn from ${describe(m)}.`;
       if (hooks) hooks.payloads.rangeVisible = m;
       document.documentElement.dataset.rangeResolution = m.resolution;
     }, 200);
