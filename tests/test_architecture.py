@@ -14,6 +14,8 @@
                                                   the dashboard package (its `dashboard` command)
     dashboard                                   ← api, and the store read-only with analysis
                                                   (its columnar data endpoints)
+    study                                       ← the research-study engine (issue 13): config,
+                                                  auth, store, sync and the rows above
     sandbox                                     ← model and errors at most; never the client side
 
 The sandbox stays separate on purpose: if the emulator shared our parsing, a misreading of the
@@ -65,6 +67,8 @@ ALLOWED: dict[str, set[str]] = {
     | {"config", "api", "cli", "sync.events", "sandbox.credentials", "output_target", "dashboard"},
     # the web layer: sync and export through api, its data endpoints read the store (read-only)
     "dashboard": BASE | {"config", "api", "store", "analysis", "dashboard"},
+    # research studies: webhooks now; enrolment, queue and workers to come over the same layers
+    "study": BASE | {"config", "auth", "store", "sync", "study"},
     "sandbox": {"model", "errors", "sandbox"},
     "__init__": BASE,
     "__main__": {"cli"},

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from heartkeep.sandbox import fitbit, google, oauth
+from heartkeep.sandbox import fitbit, google, oauth, subscribers
 from heartkeep.sandbox.rpc import ApiError, html_not_found, internal, unavailable
 from heartkeep.sandbox.state import SandboxState
 
@@ -143,7 +143,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def create_app(state: SandboxState) -> Starlette:
     """The sandbox app for `state`: serve it with uvicorn (`SandboxServer`) or any ASGI host."""
-    routes = [*oauth.routes(state), *google.routes(state), *fitbit.routes(state)]
+    routes = [
+        *oauth.routes(state),
+        *google.routes(state),
+        *subscribers.routes(state),
+        *fitbit.routes(state),
+    ]
     app = Starlette(
         routes=routes,
         exception_handlers={404: _not_found, 405: _not_found},

@@ -85,6 +85,19 @@ class SandboxConfig:
     sync_lag_s: int = 15 * 60
     # Seed for fault rates (latency, 5xx, resets...): the same seed gives the same failures.
     fault_seed: int = 0
+    # Webhooks (reference §12).  Google accepts HTTPS endpoints only; `webhook_ca_file` adds a
+    # trust root for a test's self-signed endpoint.  A non-204 answer is retried with doubling
+    # back-off from `webhook_retry_first_s` up to `webhook_retry_max_s` apart, for
+    # `webhook_retry_for_s` (7 days); an endpoint gets `webhook_timeout_s` to answer.  A device
+    # that follows the clock announces new data once it has grown by `webhook_sync_every_s`;
+    # a pinned `set_last_sync` (a device sync in a test) announces at the next pump.
+    webhook_https_only: bool = True
+    webhook_ca_file: str | None = None
+    webhook_timeout_s: float = 10.0
+    webhook_retry_first_s: float = 60.0
+    webhook_retry_max_s: float = 3600.0
+    webhook_retry_for_s: float = 7 * 24 * 3600.0
+    webhook_sync_every_s: float = 15 * 60.0
     # Legacy Fitbit Web API.
     fitbit_shutdown: bool = False
     fitbit_per_user_per_hour: int = 150

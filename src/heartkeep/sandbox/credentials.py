@@ -21,6 +21,8 @@ GOOGLE_WEB_CLIENT_SECRET = "sandbox-google-web-secret"
 GOOGLE_WEB_REDIRECT_URIS = ("https://www.google.com",)
 
 SANDBOX_PROJECT_ID = "heartkeep-sandbox"
+# The Cloud project number: webhook subscribers live under projects/{number}, never the id.
+SANDBOX_PROJECT_NUMBER = "314159265358"
 
 
 def google_client_json(base_url: str) -> dict[str, Any]:

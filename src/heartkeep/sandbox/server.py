@@ -4,7 +4,9 @@
 few milliseconds of setup plus uvicorn's start-up, so every test can have its own.  The server
 also gives the fault middleware a way to abort a TCP connection (`reset` faults): it finds the
 uvicorn connection by the client's address and closes it with SO_LINGER 0, so the client sees a
-real connection reset rather than an HTTP error.
+real connection reset rather than an HTTP error.  On wall time it also delivers webhook
+notifications from a background thread, once a second (`deliver_webhooks`); on a simulated
+clock the test calls `heartkeep.sandbox.delivery.pump(server.state)` itself.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from heartkeep.errors import HeartkeepError
 from heartkeep.sandbox.app import create_app
+from heartkeep.sandbox.clock import WallClock
 from heartkeep.sandbox.config import SandboxConfig
+from heartkeep.sandbox.delivery import pump
 from heartkeep.sandbox.state import SandboxState
 
 _START_TIMEOUT_S = 10.0
 _TICK_S = 1.0
+_WEBHOOK_PUMP_S = 1.0
 
 
 class _QuickServer(uvicorn.Server):
@@ -85,8 +90,14 @@ class SandboxServer:
         state: SandboxState | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        deliver_webhooks: bool | None = None,
     ) -> None:
         self.state = state or SandboxState(config)
+        if deliver_webhooks is None:
+            deliver_webhooks = isinstance(self.state.clock, WallClock)
+        self._deliver_webhooks = deliver_webhooks
+        self._stop_pumping = threading.Event()
+        self._pump_thread: threading.Thread | None = None
         self.config = self.state.config
         self.host = host
         self._port = port
@@ -146,10 +157,25 @@ class SandboxServer:
                 self.stop()
                 raise HeartkeepError("the sandbox server did not start")
             time.sleep(0.002)
+        if self._deliver_webhooks:
+            self._stop_pumping.clear()
+            self._pump_thread = threading.Thread(
+                target=self._pump_webhooks, name="heartkeep-sandbox-webhooks", daemon=True
+            )
+            self._pump_thread.start()
         return self
+
+    def _pump_webhooks(self) -> None:
+        """Deliver due notifications once a second until `stop`."""
+        while not self._stop_pumping.wait(_WEBHOOK_PUMP_S):
+            pump(self.state)
 
     def stop(self) -> None:
         """Stop serving and release the port (idempotent)."""
+        self._stop_pumping.set()
+        if self._pump_thread is not None:
+            self._pump_thread.join(timeout=5)
+            self._pump_thread = None
         server, thread = self._server, self._thread
         if server is not None:
             server.request_exit()

@@ -30,6 +30,7 @@ from heartkeep.sandbox.faults import Faults
 from heartkeep.sandbox.grants import Grants, OAuthClient
 from heartkeep.sandbox.physiology import Physiology, UserSpec
 from heartkeep.sandbox.quotas import Quotas
+from heartkeep.sandbox.webhooks import Webhooks
 
 SampleArrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
 
@@ -101,6 +102,10 @@ class SandboxState:
         # Room for the legacy Fitbit emulator's own records (tokens, counters), keyed by name.
         self.extensions: dict[str, Any] = {}
         self._last_sync_s: dict[str, float] = {}
+        # Intervals [start, end) of each user's data deleted at the source (`delete_samples`).
+        self._deleted: dict[str, list[tuple[int, int]]] = {}
+        # Webhook subscribers, the signing key and the outbox (see webhooks.py, delivery.py).
+        self.webhooks = Webhooks(self.config)
         # Set by the server that runs the app: aborts the TCP connection of a client address
         # (the `reset` fault).  None when the app runs without a socket (in-process ASGI).
         self.connection_aborter: Callable[[tuple[str, int]], bool] | None = None
@@ -146,11 +151,31 @@ class SandboxState:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty.copy(), empty.copy()
         instants, bpm, offsets = self.physiology[user_id].samples(start_s, end_s)
-        return (
+        arrays = (
             np.asarray(instants, dtype=np.int64),
             np.asarray(bpm, dtype=np.int64),
             np.asarray(offsets, dtype=np.int64),
         )
+        with self.lock:
+            deleted = list(self._deleted.get(user_id, ()))
+        if not deleted:
+            return arrays
+        keep = np.ones(arrays[0].size, dtype=bool)
+        for lo, hi in deleted:
+            keep &= (arrays[0] < lo) | (arrays[0] >= hi)
+        return arrays[0][keep], arrays[1][keep], arrays[2][keep]
+
+    def delete_samples(self, user_id: str, start_s: int, end_s: int) -> int:
+        """The user deletes `[start_s, end_s)` of their heart rate at the source: the API no
+        longer serves it, and webhook subscribers get a DELETE.  Returns how many samples went.
+        """
+        self._require_user(user_id)
+        gone = int(self.visible_samples(user_id, start_s, end_s)[0].size)
+        with self.lock:
+            self._deleted.setdefault(user_id, []).append((int(start_s), int(end_s)))
+            if gone:  # announced as DELETE at the next webhook pump
+                self.webhooks.deletions.append((user_id, int(start_s), int(end_s)))
+        return gone
 
     def ground_truth_samples(
         self, user_id: str, start_s: int, end_s: int
@@ -184,6 +209,14 @@ class SandboxState:
         """How many refresh requests presented `token` (any outcome): proves single use."""
         with self.lock:
             return self.grants.refresh_presentations.get(token, 0)
+
+    def consented(self, user_id: str, scope: str) -> bool:
+        """Whether the user holds a live grant of `scope` to any of the project's clients."""
+        with self.lock:
+            return any(
+                grant.user_id == user_id and not grant.revoked and scope in grant.scopes
+                for grant in self.grants.grants.values()
+            )
 
     # --- logging ---------------------------------------------------------------------------
 
