@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from heartkeep.config import load_settings
+from heartkeep.model import Account, Sample, Source
+from heartkeep.store import open_store
+
 # What must not load at start-up, and why: roughly what each costs in CPU on a quiet machine.
 HEAVY = {
     "matplotlib": "charts only (plot, report): about 0.5 s",
@@ -101,6 +105,26 @@ def test_status_and_a_sync_with_nothing_to_do_load_nothing_heavy(
     exits 10 without loading what a fetch would need.  Options given a value cost no pydantic
     (`cli/coercion.py`)."""
     assert _loaded(args, home, HEAVY) == []
+
+
+# What a text export must not load: the charts, the statistics and Parquet are other commands'.
+EXPORT_HEAVY = {name: why for name, why in HEAVY.items() if name != "heartkeep.api_outputs"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_text_export_loads_no_numpy_charts_or_parquet(
+    fmt: str, home: Path, tmp_path: Path
+) -> None:
+    """SQLite formats the text itself (issue 11): an export is start-up plus SQLite's work,
+    so it must not pay 0.1–0.5 s for numpy, pydantic or Rich it does not use."""
+    account = Account("google-health", "startup", "Start Up", "Europe/Berlin")
+    with open_store(load_settings().database) as store:
+        store.upsert_account(account)
+        samples = [Sample(1_790_000_000 + i, 60 + i % 40, 60) for i in range(0, 3600, 5)]
+        store.write_samples(account.key, samples, Source.GOOGLE_HEALTH)
+    output = tmp_path / f"out.{fmt}"
+    assert _loaded(["export", "-f", fmt, "-o", str(output)], home, EXPORT_HEAVY) == []
+    assert output.stat().st_size > 0
 
 
 def test_help_piped_into_head_exits_quietly_with_0(home: Path) -> None:

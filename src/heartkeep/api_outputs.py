@@ -4,7 +4,7 @@ Each function opens the store read-only, picks the account and the local-day ran
 the samples to an exporter, the daily statistics or a chart.  Kept apart from `api.py` (the
 wiring of auth and sync) so each file has one job; `heartkeep.api` re-exports every public name
 here, which is where callers import them from.  matplotlib loads only inside the functions that
-draw.
+draw, numpy with the statistics: an export needs neither.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from heartkeep import timeline
-from heartkeep.analysis.daily import DayStats, daily_stats, stats_from_aggregates
-from heartkeep.analysis.zones import DEFAULT_MAX_HR, check_max_hr, zones_for_day
+from heartkeep.analysis.max_hr import DEFAULT_MAX_HR, check_max_hr
 from heartkeep.auth import connected_accounts as _connected_accounts
 from heartkeep.config import Settings
 from heartkeep.daterange import check_order
@@ -29,8 +28,10 @@ from heartkeep.output_target import OutputTarget
 from heartkeep.store import Store, open_store
 from heartkeep.store.failures import NoDatabase
 
-if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn
+if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn, numpy with the statistics
     from matplotlib.figure import Figure
+
+    from heartkeep.analysis.daily import DayStats
 
 HEATMAP_METRICS = ("coverage", "resting")
 
@@ -154,6 +155,8 @@ def _stats(
 ) -> list[DayStats]:
     # The store's day aggregates (exact even for days a killed sync left to refresh): a row a
     # day, finished with the provider's values for this `max_hr` — O(days), not O(samples).
+    from heartkeep.analysis.daily import stats_from_aggregates
+
     end = until + dt.timedelta(days=1) if until else None
     return stats_from_aggregates(
         store.day_aggregates(account.key, since, end),
@@ -224,6 +227,8 @@ def _day_and_previous(
 
 
 def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Figure:
+    from heartkeep.analysis.daily import daily_stats
+    from heartkeep.analysis.zones import zones_for_day
     from heartkeep.charts.day import day_figure
 
     samples, previous = _day_and_previous(store, account, day)

@@ -27,27 +27,12 @@ import numpy.typing as npt
 
 # The estimate is part of a day's aggregate, which the store keeps: it lives there.
 from heartkeep.aggregates import resting_estimate
-from heartkeep.errors import UsageError
+from heartkeep.analysis.max_hr import DEFAULT_MAX_HR, MAX_HR_RANGE, check_max_hr
 from heartkeep.model import Zone
 
 ZONE_NAMES = ("LIGHT", "MODERATE", "VIGOROUS", "PEAK")
 RESERVE_FRACTIONS = (0.40, 0.60, 0.70, 0.85)
-DEFAULT_MAX_HR = 190
-# A maximum heart rate outside this is a typo (`--max-hr 0` put 1,169 minutes in PEAK): the
-# lowest maxima measured in adults are above 100 bpm, the highest below 250.
-MAX_HR_RANGE = (100, 250)
 DEFAULT_RESTING_HR = 60
-
-
-def check_max_hr(max_hr: int) -> int:
-    """`max_hr` if it is a plausible maximum heart rate (100–250 bpm); `UsageError` otherwise."""
-    low, high = MAX_HR_RANGE
-    if not low <= max_hr <= high:
-        raise UsageError(
-            f"--max-hr {max_hr} is not a maximum heart rate: give {low} to {high} bpm",
-            hint="A common estimate is 220 minus your age (190 at 30).",
-        )
-    return max_hr
 
 
 def karvonen_zones(resting_bpm: float, max_hr: int = DEFAULT_MAX_HR) -> tuple[Zone, ...]:
