@@ -23,7 +23,7 @@ from heartkeep.daterange import check_order
 from heartkeep.errors import ConfigError, HeartkeepError, NoAccounts
 from heartkeep.exporters import ExportFormat, ExportReport
 from heartkeep.exporters import export as _export
-from heartkeep.model import Account, DailyKind, Sample, Window
+from heartkeep.model import Account, DailyKind, Sample, Window, Zone
 from heartkeep.output_target import OutputTarget
 from heartkeep.store import Store, open_store
 from heartkeep.store.failures import NoDatabase
@@ -227,18 +227,62 @@ def _day_and_previous(
 
 
 def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Figure:
-    from heartkeep.analysis.daily import daily_stats
+    """The day's chart: from its per-minute summaries when its samples all carry the offset in
+    force when it began (`charts.day.minute_day_figure`, the same picture from ~1,440 rows),
+    else from the samples (a day with an offset change, or one whose first or last minute it
+    shares with another day's sample)."""
+    from heartkeep.analysis.daily import stats_from_aggregates
     from heartkeep.analysis.zones import zones_for_day
-    from heartkeep.charts.day import day_figure
+    from heartkeep.charts.day import minute_breaks, minute_day_figure
 
-    samples, previous = _day_and_previous(store, account, day)
-    stats = daily_stats([samples], store.dailies(account.key, start=day, end=day + _ONE_DAY))
+    aggregates = store.day_aggregates(account.key, day, day + _ONE_DAY)
+    stats = stats_from_aggregates(
+        aggregates, store.dailies(account.key, start=day, end=day + _ONE_DAY), since=day, until=day
+    )
     provider = store.dailies(account.key, start=day, end=day + _ONE_DAY, kind=DailyKind.ZONES)
     resting = None
     if stats:
         resting = stats[0].resting_provider or stats[0].resting_estimate
     zones, _ = zones_for_day(provider[0].zones if provider else (), resting, max_hr)
     title = f"Heart rate on {day.isoformat()} · {account.display_name or account.key}"
+    if not aggregates:
+        return _samples_day_figure(store, account, day, zones, title)
+    day_aggregate = aggregates[0]
+    (first_s, offset_min), (last_s, _) = day_aggregate.first, day_aggregate.last
+    # The sample before the day as the samples' chart sees it: within the day before.
+    previous = day_aggregate.previous
+    wide = _window(account, day - _ONE_DAY, day + _ONE_DAY)
+    if previous is not None and wide is not None and previous[0] < wide.start_s:
+        previous = None
+    span = timeline.lived_day_window(
+        day, day_aggregate.first, day_aggregate.last, previous=previous, zone_name=account.time_zone
+    )
+    minutes_window = Window(first_s - first_s % 60, last_s - last_s % 60 + 60)
+    if timeline.day_start_s(day) - span.start_s != offset_min * 60 or store.offsets_between(
+        account.key, minutes_window
+    ) != [offset_min]:
+        return _samples_day_figure(store, account, day, zones, title)
+    minutes = store.minute_aggregates(account.key, minutes_window)
+    breaks = minute_breaks(minutes.start_s, lambda a, b: _seconds_between(store, account, a, b))
+    return minute_day_figure(minutes, breaks, day, zones, span=span, title=title)
+
+
+def _seconds_between(store: Store, account: Account, a_s: int, b_s: int) -> int:
+    """Seconds from the last sample of the minute starting at `a_s` to the first of the one
+    starting at `b_s` (both minutes hold samples)."""
+    last = [s.instant_s for batch in store.iter_samples(account.key, Window(a_s, a_s + 60))
+            for s in batch][-1]  # fmt: skip
+    first = next(iter(store.iter_samples(account.key, Window(b_s, b_s + 60))))[0].instant_s
+    return first - last
+
+
+def _samples_day_figure(
+    store: Store, account: Account, day: dt.date, zones: Sequence[Zone], title: str
+) -> Figure:
+    """The day's chart drawn from every sample of it."""
+    from heartkeep.charts.day import day_figure
+
+    samples, previous = _day_and_previous(store, account, day)
     if not samples:
         return day_figure(samples, day, zones, title=title)
     first, last = samples[0], samples[-1]
