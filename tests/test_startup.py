@@ -107,6 +107,13 @@ def test_status_and_a_sync_with_nothing_to_do_load_nothing_heavy(
     assert _loaded(args, home, HEAVY) == []
 
 
+def test_a_sync_with_nothing_connected_opens_no_store(home: Path) -> None:
+    """Cron before `auth login`: the vault says there is nothing to sync, so neither the
+    database nor the sync's reports are loaded."""
+    watch = {"heartkeep.store": "the database", "heartkeep.sync.report": "a sync's report"}
+    assert _loaded(["sync", "-q"], home, watch) == []
+
+
 # What a text export must not load: the charts, the statistics and Parquet are other commands'.
 EXPORT_HEAVY = {name: why for name, why in HEAVY.items() if name != "heartkeep.api_outputs"}
 

@@ -25,30 +25,11 @@ from heartkeep.clock import Clock, SystemClock
 from heartkeep.config import Settings, load_settings
 from heartkeep.errors import AlreadyRunning, HeartkeepError, NoAccounts, UsageError, VaultDamaged
 from heartkeep.lazy_names import on_first_use
-from heartkeep.store import ForgetReport, open_store
-from heartkeep.store.protocol import ImportRun as ImportRun
-from heartkeep.store.protocol import UndoResult as UndoResult
 
-# Reports and events of a sync, re-exported so the CLI (and Python users) need only `api`.
-# What only a login, a sync that fetches or the doctor needs (the OAuth flows, the HTTP client,
-# the providers, the engine) is imported inside those functions: `status` and a sync with
-# nothing to do start without them.
-from heartkeep.sync.events import AccountFinished as AccountFinished
-from heartkeep.sync.events import EventHandler as EventHandler
-from heartkeep.sync.events import JobStarted as JobStarted
-from heartkeep.sync.events import PageCommitted as PageCommitted
-from heartkeep.sync.events import RateLimitWait as RateLimitWait
-from heartkeep.sync.events import RequestSent as RequestSent
-from heartkeep.sync.events import RetryScheduled as RetryScheduled
-from heartkeep.sync.events import SyncEvent as SyncEvent
-from heartkeep.sync.lock import sync_lock as _sync_lock
-from heartkeep.sync.quota import QuotaAssumption as QuotaAssumption
-from heartkeep.sync.quota import assume_quota as _assume_quota
-from heartkeep.sync.report import AccountReport as AccountReport
-from heartkeep.sync.report import SyncReport as SyncReport
-from heartkeep.sync.status import AccountSyncStatus as AccountSyncStatus
-from heartkeep.sync.status import sync_status as _sync_status
-
+# Reports and events of a sync are re-exported so the CLI (and Python users) need only `api`.
+# They, the store, and what only a login, a sync that fetches or the doctor needs (the OAuth
+# flows, the HTTP client, the providers, the engine) load on first use or inside the functions:
+# `status` loads no engine, and a sync with nothing connected not even the store.
 if TYPE_CHECKING:  # what `__getattr__` below loads on first use, spelled out for type checkers
     from heartkeep.analysis.daily import DayStats as DayStats
     from heartkeep.api_imports import import_fitbit_json as import_fitbit_json
@@ -74,12 +55,42 @@ if TYPE_CHECKING:  # what `__getattr__` below loads on first use, spelled out fo
     from heartkeep.exporters import ExportReport as ExportReport
     from heartkeep.importers import ImportProgress as ImportProgress
     from heartkeep.importers import ImportReport as ImportReport
+    from heartkeep.store import ForgetReport as ForgetReport
     from heartkeep.store import SyncStore
+    from heartkeep.store.protocol import ImportRun as ImportRun
+    from heartkeep.store.protocol import UndoResult as UndoResult
+    from heartkeep.sync.events import AccountFinished as AccountFinished
+    from heartkeep.sync.events import EventHandler as EventHandler
+    from heartkeep.sync.events import JobStarted as JobStarted
+    from heartkeep.sync.events import PageCommitted as PageCommitted
+    from heartkeep.sync.events import RateLimitWait as RateLimitWait
+    from heartkeep.sync.events import RequestSent as RequestSent
+    from heartkeep.sync.events import RetryScheduled as RetryScheduled
+    from heartkeep.sync.events import SyncEvent as SyncEvent
+    from heartkeep.sync.quota import QuotaAssumption as QuotaAssumption
+    from heartkeep.sync.report import AccountReport as AccountReport
+    from heartkeep.sync.report import SyncReport as SyncReport
+    from heartkeep.sync.status import AccountSyncStatus as AccountSyncStatus
 
 # Where each name re-exported on first use lives.  Importing them eagerly would load the
 # exporters, the analysis, the importers, the OAuth flows and the doctor into every command
 # (and the demo module imports this one back).
 _ELSEWHERE = {
+    "AccountFinished": "heartkeep.sync.events",
+    "AccountReport": "heartkeep.sync.report",
+    "AccountSyncStatus": "heartkeep.sync.status",
+    "EventHandler": "heartkeep.sync.events",
+    "ForgetReport": "heartkeep.store",
+    "ImportRun": "heartkeep.store.protocol",
+    "JobStarted": "heartkeep.sync.events",
+    "PageCommitted": "heartkeep.sync.events",
+    "QuotaAssumption": "heartkeep.sync.quota",
+    "RateLimitWait": "heartkeep.sync.events",
+    "RequestSent": "heartkeep.sync.events",
+    "RetryScheduled": "heartkeep.sync.events",
+    "SyncEvent": "heartkeep.sync.events",
+    "SyncReport": "heartkeep.sync.report",
+    "UndoResult": "heartkeep.store.protocol",
     "AccountStatus": "heartkeep.auth.status",
     "DoctorReport": "heartkeep.doctor.findings",
     "LoginResult": "heartkeep.auth.login",
@@ -225,6 +236,8 @@ def damaged_vaults(settings: Settings) -> list[VaultDamaged]:
 
 def quota_assumption(settings: Settings) -> QuotaAssumption:
     """Which Google quota a sync paces to (app class, rate) and which setting said so."""
+    from heartkeep.sync.quota import assume_quota as _assume_quota
+
     return _assume_quota(settings.app_class, settings.app_class_source)
 
 
@@ -287,6 +300,10 @@ def sync(
             hint="Run `heartkeep auth login` first (or `heartkeep demo` to try the sandbox).",
         )
     trailing = settings.trailing_days if trailing_days is None else trailing_days
+    from heartkeep.store import open_store
+    from heartkeep.sync.lock import sync_lock as _sync_lock
+    from heartkeep.sync.report import SyncReport
+
     with _sync_lock(settings.data_dir), open_store(settings.database) as store:
         report = SyncReport(
             tuple(
@@ -315,8 +332,9 @@ def _sync_one(
     from heartkeep.auth.connection import open_connection as _open_connection
     from heartkeep.providers import get_provider_factory as _provider_factory
     from heartkeep.sync.engine import sync_account
-    from heartkeep.sync.events import EventTally
+    from heartkeep.sync.events import AccountFinished, EventTally
     from heartkeep.sync.quota import QuotaPolicy
+    from heartkeep.sync.report import AccountReport
     from heartkeep.sync.transport import build_client
 
     tally = EventTally(on_event)
@@ -382,6 +400,9 @@ def status(settings: Settings, *, clock: Clock | None = None) -> list[AccountSyn
 
     Reads the database only (works offline).  Raises `StoreError`.
     """
+    from heartkeep.store import open_store
+    from heartkeep.sync.status import sync_status as _sync_status
+
     now_s = int((clock or SystemClock()).now_s())
     connected = _connected_accounts(settings)
     with open_store(settings.database, readonly=True, missing_ok=True) as store:
@@ -398,6 +419,9 @@ def forget(
     so no sync writes meanwhile.  Raises `NoAccounts` (nothing stored for it, or no database),
     `AlreadyRunning` (exit 75), `StoreError`.
     """
+    from heartkeep.store import open_store
+    from heartkeep.sync.lock import sync_lock as _sync_lock
+
     with open_store(settings.database, readonly=True) as reader:
         stored = [known.key for known in reader.accounts()]
         samples = reader.sample_count(account) if account in stored else 0
