@@ -66,7 +66,8 @@ def _loaded(args: list[str], home: Path, watch: dict[str, str]) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, check=True
     )
-    modules = set(done.stderr.split("\n")[-2].split())
+    # The stand-in for httpx's own CLI (`cli.app._skip_httpx_cli`) is not httpx.
+    modules = set(done.stderr.split("\n")[-2].split()) - {"httpx._main"}
     return sorted(
         name for name in watch if any(m == name or m.startswith(name + ".") for m in modules)
     )
@@ -132,6 +133,23 @@ def test_a_text_export_loads_no_numpy_charts_or_parquet(
     output = tmp_path / f"out.{fmt}"
     assert _loaded(["export", "-f", fmt, "-o", str(output)], home, EXPORT_HEAVY) == []
     assert output.stat().st_size > 0
+
+
+def test_a_command_that_makes_requests_loads_no_cli_of_httpx(home: Path) -> None:
+    """httpx imports its own command-line tool (click, Rich, pygments: 0.07 s) whenever they
+    are installed; heartkeep's CLI keeps it out, and httpx still works."""
+    probe = (
+        "import sys\n"
+        "from heartkeep.cli.app import _skip_httpx_cli\n"
+        "_skip_httpx_cli()\n"
+        "import httpx\n"
+        "assert httpx.Client and httpx.MockTransport\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    modules = set(done.stdout.split())
+    assert "httpx" in modules
+    assert sorted(m for m in modules if m.split(".")[0] in {"click", "pygments", "rich"}) == []
 
 
 def test_help_piped_into_head_exits_quietly_with_0(home: Path) -> None:
