@@ -228,9 +228,10 @@ def _day_and_previous(
 
 def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Figure:
     """The day's chart: from its per-minute summaries when its samples all carry the offset in
-    force when it began (`charts.day.minute_day_figure`, the same picture from ~1,440 rows),
-    else from the samples (a day with an offset change, or one whose first or last minute it
-    shares with another day's sample)."""
+    force when it began (`charts.day.minute_day_figure`, the same picture from ~1,440 rows
+    instead of ~25,000 points; the samples, read as columns, only tell the offsets and the
+    edges of 4–5 minute holes), else from the samples (a day with an offset change, or one
+    whose first or last minute it shares with another day's sample)."""
     from heartkeep.analysis.daily import stats_from_aggregates
     from heartkeep.analysis.zones import zones_for_day
     from heartkeep.charts.day import minute_breaks, minute_day_figure
@@ -258,22 +259,23 @@ def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Fi
         day, day_aggregate.first, day_aggregate.last, previous=previous, zone_name=account.time_zone
     )
     minutes_window = Window(first_s - first_s % 60, last_s - last_s % 60 + 60)
-    if timeline.day_start_s(day) - span.start_s != offset_min * 60 or store.offsets_between(
-        account.key, minutes_window
-    ) != [offset_min]:
+    columns = store.sample_columns(account.key, minutes_window)  # one SELECT into numpy
+    if (
+        timeline.day_start_s(day) - span.start_s != offset_min * 60
+        or not len(columns)
+        or bool((columns.offsets_min != offset_min).any())
+    ):
         return _samples_day_figure(store, account, day, zones, title)
+    instants = columns.instants_s
+
+    def seconds_between(a_s: int, b_s: int) -> int:
+        """From the last sample of the minute starting at `a_s` to the first of `b_s`'s."""
+        last = instants[int(instants.searchsorted(a_s + 60)) - 1]
+        return int(instants[int(instants.searchsorted(b_s))] - last)
+
     minutes = store.minute_aggregates(account.key, minutes_window)
-    breaks = minute_breaks(minutes.start_s, lambda a, b: _seconds_between(store, account, a, b))
+    breaks = minute_breaks(minutes.start_s, seconds_between)
     return minute_day_figure(minutes, breaks, day, zones, span=span, title=title)
-
-
-def _seconds_between(store: Store, account: Account, a_s: int, b_s: int) -> int:
-    """Seconds from the last sample of the minute starting at `a_s` to the first of the one
-    starting at `b_s` (both minutes hold samples)."""
-    last = [s.instant_s for batch in store.iter_samples(account.key, Window(a_s, a_s + 60))
-            for s in batch][-1]  # fmt: skip
-    first = next(iter(store.iter_samples(account.key, Window(b_s, b_s + 60))))[0].instant_s
-    return first - last
 
 
 def _samples_day_figure(

@@ -23,7 +23,7 @@ from heartkeep import api
 from heartkeep.api_outputs import _day_figure
 from heartkeep.charts.day import minute_breaks
 from heartkeep.config import Settings, load_settings
-from heartkeep.model import Account, Sample, Source
+from heartkeep.model import Account, Sample, SampleColumns, Source
 from heartkeep.store import open_store
 
 DAY = dt.date(2026, 6, 1)
@@ -48,14 +48,15 @@ def _store_day(settings: Settings, samples: list[Sample]) -> None:
 
 
 class _SamplesOnly:
-    """The store, except that it never vouches for a single offset: the chart is drawn from
-    the samples, as before the minutes were used."""
+    """The store, except that its columnar read finds nothing: the chart is drawn from the
+    samples, as before the minutes were used."""
 
     def __init__(self, store: object) -> None:
         self._store = store
 
-    def offsets_between(self, *_: object) -> list[int]:
-        return []
+    def sample_columns(self, *_: object) -> SampleColumns:
+        empty = np.zeros(0, dtype=np.int64)
+        return SampleColumns(empty, empty, empty)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._store, name)

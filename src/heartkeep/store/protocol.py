@@ -122,11 +122,6 @@ class Store(Protocol):
         epoch) for the buckets starting in `window`, as numpy columns."""
         ...
 
-    def offsets_between(self, account_key: str, window: Window) -> list[int]:
-        """The distinct UTC offsets (minutes) of the samples in `window`, ascending: a chart
-        drawn from the minutes needs to know that no offset changes within its day."""
-        ...
-
     def refresh_aggregates(self, account_key: str) -> int:
         """Recompute the days marked by writes since the last refresh; how many there were."""
         ...

@@ -177,20 +177,6 @@ class AggregatesMixin:
                 count += found is not None
         return count
 
-    def offsets_between(self, account_key: str, window: Window) -> list[int]:
-        """The distinct UTC offsets (minutes) of the samples in `window`, ascending: SQLite
-        scans the window's rows without making a Python object of any."""
-        account_id = self._account_id(account_key, create=False)
-        if account_id is None:
-            return []
-        with self._guarded():
-            rows = self._db.execute(
-                "SELECT DISTINCT offset_min FROM heart_rate WHERE account_id = ? "
-                "AND instant >= ? AND instant < ? ORDER BY 1",
-                (account_id, window.start_s, window.end_s),
-            ).fetchall()
-        return [int(offset) for (offset,) in rows]
-
     # upkeep ------------------------------------------------------------------------------------
     def refresh_aggregates(self, account_key: str) -> int:
         """Recompute the account's dirty days from the samples, a short transaction per month
