@@ -11,15 +11,18 @@ The shared options (`cli.options`) are added to every command when the tree is b
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 import types
 from typing import Any
 
 import typer
+import typer.main
 from typer import _click
 
 from heartkeep.cli import failures, options, render
+from heartkeep.cli.command_table import COMMANDS, LazyCommands
 from heartkeep.cli.grouphelp import HelpGroup
 from heartkeep.errors import HeartkeepError, InternalError
 from heartkeep.output_target import silence_stdout
@@ -32,6 +35,11 @@ class _HeartkeepGroup(HelpGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         options.install(self)
+        # Each top-level command is built when it is looked up (`cli.command_table`).
+        self.commands = LazyCommands(COMMANDS, _build_module)
+
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        return list(self.commands)  # typer's own walks `items()`: it would build them all
 
     def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGS] = list(args)  # before parsing: a usage error may still owe JSON
@@ -115,15 +123,16 @@ def _root(
     """Keep every heart-rate sample from your Fitbit / Pixel Watch on your own disk."""
 
 
-def _register() -> None:
-    """Attach every command module.  Each module exposes `register(app)`."""
-    from heartkeep.cli import auth, charts, dashboard, data, demo, doctor, forget, sandbox, sync
-
-    for module in (auth, sync, data, forget, charts, dashboard, sandbox, demo, doctor):
-        module.register(app)
-
-
-_register()
+def _build_module(name: str) -> dict[str, _click.Command]:
+    """The top-level commands that `heartkeep.cli.<name>`'s `register(app)` adds, built as
+    typer builds them under the root, with the shared options (`cli.options`)."""
+    module = importlib.import_module(f"heartkeep.cli.{name}")
+    holder = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
+    module.register(holder)
+    built = typer.main.get_group(holder).commands
+    for command_name, command in built.items():
+        options.install(command, (command_name,))
+    return dict(built)
 
 
 def _skip_httpx_cli() -> None:
