@@ -5,6 +5,7 @@ interval, bursts coalesced into one pending sync, and the sandbox retrying a fai
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from heartkeep.study import (
     Coalescer,
     Interval,
     Notification,
+    RefreshingKeyset,
+    fetch_keyset_from,
     parse_keyset,
     webhook_app,
 )
@@ -252,3 +255,40 @@ def test_the_sandbox_retries_an_endpoint_that_answered_500_until_it_answers_204(
     assert [a.status for a in state.webhooks.attempts] == [500, 204]
     assert len(study.inbox.received) == 1
     assert study.inbox.received[0].operation == "UPSERT"
+
+
+def test_a_rotated_signing_key_is_fetched_once_and_made_up_key_ids_fetch_nothing(
+    sandbox_factory: Callable[..., SandboxServer], tls: Tls
+) -> None:
+    sandbox = sandbox_factory(webhook_ca_file=str(tls.ca_file))
+    state = sandbox.state
+    user = next(iter(state.users))
+    state.issue_tokens(user, (HEALTH_METRICS_READ,))
+    keyset = RefreshingKeyset(
+        fetch_keyset_from(sandbox.url + KEYSET_PATH), clock=state.clock, min_refetch_s=60
+    )
+    inbox = Inbox()
+    app = webhook_app(authorization=SECRET, keyset=keyset, on_notification=inbox)
+    with serve_app(app, tls=tls) as receiver:
+        study = Study(sandbox, receiver, inbox, app, user)
+        assert study.subscribe().status_code == 200
+        state.clock.advance(120)
+        state.webhooks.signer.rotate()  # Google switches keys
+        study.device_sync()
+        assert pump(state) == 1
+        assert [a.status for a in state.webhooks.attempts] == [204]
+        assert keyset.fetches == 2  # the start, and once for the new key id
+        # A forger naming made-up key ids gets no more fetches within the minute.
+        body = b'{"data": {}}'
+
+        def forge(key_id: int) -> int:
+            raw = base64.b64decode(WebhookSigner().sign(body))
+            forged = base64.b64encode(raw[:1] + key_id.to_bytes(4, "big") + raw[5:]).decode()
+            headers = {"Authorization": SECRET, SIGNATURE_HEADER: forged}
+            return post(study, body, headers).status_code
+
+        assert [forge(key_id) for key_id in (1, 2, 3)] == [403, 403, 403]
+        assert keyset.fetches == 2
+        state.clock.advance(60)  # a minute later one more fetch is allowed, and finds nothing
+        assert [forge(key_id) for key_id in (4, 5)] == [403, 403]
+        assert keyset.fetches == 3

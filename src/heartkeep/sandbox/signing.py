@@ -8,7 +8,8 @@ header is Tink's signature wire format, base64: one version byte `0x01`, the key
 big-endian), then the DER-encoded signature of the raw body [3P K-AP; Tink's `TINK` output
 prefix].  Each sandbox makes a fresh key, so a receiver configured with another sandbox's
 keyset (a "wrong key") refuses its notifications, and the sandbox serves its own keyset at the
-same path as gstatic does.
+same path as gstatic does.  `rotate()` switches to a new key (a test's hook for Google's key
+rotation, whose schedule is not published).
 
 The Tink `EcdsaPublicKey` protobuf is written by hand here (four fields): the sandbox must not
 share code with the receiver in `heartkeep.study`, which parses it on its own.
@@ -64,9 +65,28 @@ class WebhookSigner:
     """One sandbox's signing key and its key id; signs bodies, publishes the public keyset."""
 
     def __init__(self) -> None:
-        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._keys: dict[int, ec.EllipticCurvePrivateKey] = {}
+        self.key_id = 0
+        self.rotate()
+
+    @property
+    def _key(self) -> ec.EllipticCurvePrivateKey:
+        return self._keys[self.key_id]
+
+    def rotate(self, *, keep_old: bool = True) -> int:
+        """Sign with a new key from now on; returns its id.  The keyset lists the new key as
+        primary and, with `keep_old`, the previous ones still ENABLED (notifications signed
+        before the rotation and still being retried stay verifiable).  How and how often Google
+        rotates is not published: a test's hook, not a schedule."""
         # Tink key ids are uint32; keep the top bit clear as Tink's own generator does.
-        self.key_id = secrets.randbelow(2**31 - 1) + 1
+        key_id = secrets.randbelow(2**31 - 1) + 1
+        while key_id in self._keys:
+            key_id = secrets.randbelow(2**31 - 1) + 1
+        if not keep_old:
+            self._keys.clear()
+        self._keys[key_id] = ec.generate_private_key(ec.SECP256R1())
+        self.key_id = key_id
+        return key_id
 
     def sign(self, body: bytes) -> str:
         """The `GOOGLE-HEALTH-API-SIGNATURE` value for `body` (the exact bytes sent)."""
@@ -74,9 +94,10 @@ class WebhookSigner:
         prefixed = _TINK_PREFIX_VERSION + self.key_id.to_bytes(4, "big") + der
         return base64.b64encode(prefixed).decode("ascii")
 
-    def public_key_proto(self) -> bytes:
+    def public_key_proto(self, key_id: int | None = None) -> bytes:
         """The serialized Tink `EcdsaPublicKey` (version 0, SHA-256, P-256, DER, x, y)."""
-        numbers = self._key.public_key().public_numbers()
+        key = self._keys[self.key_id if key_id is None else key_id]
+        numbers = key.public_key().public_numbers()
         params = (
             _field_varint(1, _HASH_SHA256)
             + _field_varint(2, _CURVE_NIST_P256)
@@ -96,12 +117,13 @@ class WebhookSigner:
                 {
                     "keyData": {
                         "typeUrl": ECDSA_PUBLIC_KEY_TYPE_URL,
-                        "value": base64.b64encode(self.public_key_proto()).decode("ascii"),
+                        "value": base64.b64encode(self.public_key_proto(key_id)).decode("ascii"),
                         "keyMaterialType": "ASYMMETRIC_PUBLIC",
                     },
                     "status": "ENABLED",
-                    "keyId": self.key_id,
+                    "keyId": key_id,
                     "outputPrefixType": "TINK",
                 }
+                for key_id in self._keys
             ],
         }

@@ -14,7 +14,9 @@ from heartkeep.study.keyset import (
     Keyset,
     KeysetError,
     parse_keyset,
+    signing_key_id,
 )
+from heartkeep.study.keyset_refresh import RefreshingKeyset, fetch_keyset_from
 from heartkeep.study.notifications import (
     Interval,
     Notification,
@@ -22,7 +24,7 @@ from heartkeep.study.notifications import (
     is_verification,
     parse_notification,
 )
-from heartkeep.study.webhook_app import DEFAULT_PATH, WebhookCounts, webhook_app
+from heartkeep.study.webhook_app import DEFAULT_PATH, SignatureCheck, WebhookCounts, webhook_app
 
 __all__ = [
     "DEFAULT_PATH",
@@ -35,9 +37,13 @@ __all__ = [
     "Notification",
     "NotificationError",
     "PendingSync",
+    "RefreshingKeyset",
+    "SignatureCheck",
     "WebhookCounts",
+    "fetch_keyset_from",
     "is_verification",
     "parse_keyset",
     "parse_notification",
+    "signing_key_id",
     "webhook_app",
 ]

@@ -90,6 +90,19 @@ def _public_key(value_b64: str) -> ec.EllipticCurvePublicKey:
         raise KeysetError("key is not a point on P-256") from None
 
 
+def signing_key_id(signature_header: str | None) -> int | None:
+    """The Tink key id a signature header names, or None if it is not a Tink signature."""
+    if not signature_header:
+        return None
+    try:
+        raw = base64.b64decode(signature_header, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) < 6 or raw[0] != 1:
+        return None
+    return int.from_bytes(raw[1:5], "big")
+
+
 @dataclass(frozen=True)
 class Keyset:
     """The enabled public keys by Tink key id.  Build one with `parse_keyset`."""
@@ -98,17 +111,11 @@ class Keyset:
 
     def verify(self, signature_header: str | None, body: bytes) -> bool:
         """True only if `signature_header` is a valid signature of `body` by an enabled key."""
-        if not signature_header:
+        key_id = signing_key_id(signature_header)
+        key = None if key_id is None else self.keys.get(key_id)
+        if key is None or signature_header is None:
             return False
-        try:
-            raw = base64.b64decode(signature_header, validate=True)
-        except (binascii.Error, ValueError):
-            return False
-        if len(raw) < 6 or raw[0] != 1:
-            return False
-        key = self.keys.get(int.from_bytes(raw[1:5], "big"))
-        if key is None:
-            return False
+        raw = base64.b64decode(signature_header)
         try:
             key.verify(raw[5:], body, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:

@@ -22,13 +22,15 @@ import hmac
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from heartkeep.study.keyset import SIGNATURE_HEADER, Keyset
+from heartkeep.study.keyset import SIGNATURE_HEADER
 from heartkeep.study.notifications import (
     Notification,
     NotificationError,
@@ -38,6 +40,12 @@ from heartkeep.study.notifications import (
 
 DEFAULT_PATH = "/webhooks/google-health"
 _MAX_BODY = 1 << 20
+
+
+class SignatureCheck(Protocol):
+    """What the endpoint needs of a keyset: a `Keyset`, or a `RefreshingKeyset`."""
+
+    def verify(self, signature_header: str | None, body: bytes) -> bool: ...
 
 
 @dataclass
@@ -59,15 +67,16 @@ class WebhookCounts:
 def webhook_app(
     *,
     authorization: str,
-    keyset: Keyset,
+    keyset: SignatureCheck,
     on_notification: Callable[[Notification], None],
     path: str = DEFAULT_PATH,
 ) -> Starlette:
     """An app answering Google Health webhooks at `path` (POST only).
 
     `authorization` is the subscriber's `endpointAuthorization.secret` (e.g. `"Bearer …"`),
-    `keyset` Google's public keyset (`parse_keyset`), `on_notification` what to do with each
-    verified notification.
+    `keyset` Google's public keyset (`parse_keyset`, or `RefreshingKeyset` to follow key
+    rotation; checked in a worker thread, as a refetch blocks), `on_notification` what to do
+    with each verified notification.
     """
     if not authorization:
         raise ValueError("the webhook endpoint needs the Authorization value it expects")
@@ -90,7 +99,8 @@ def webhook_app(
         if is_verification(body):
             counts.count("verified")
             return Response(status_code=201)
-        if not keyset.verify(request.headers.get(SIGNATURE_HEADER), body):
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not await run_in_threadpool(keyset.verify, signature, body):
             return refuse("bad_signature", 403)
         try:
             notification = parse_notification(body)
