@@ -130,7 +130,7 @@ def main() -> None:
         per_s = participants / 900
         print(
             f"  {participants:>7} participants, one sync each per 15 min: {per_s:7.1f} "
-            f"notifications/s = {per_s / ours:6.1%} of one receiver process"
+            f"notifications/s = {per_s / ours:6.1%} of the sequential rate above"
         )
 
 
