@@ -26,6 +26,7 @@ from heartkeep.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
     from heartkeep.store.postgres import PostgresStore
+    from heartkeep.store.token_cipher import TokenCipher
 
 __all__ = [
     "ForgetReport",
@@ -64,13 +65,16 @@ def open_store(database: str, *, readonly: bool = False, missing_ok: bool = Fals
     return SqliteStore(Path(database).expanduser(), readonly=readonly, missing_ok=missing_ok)
 
 
-def open_postgres_store(url: str, *, readonly: bool = False) -> PostgresStore:
+def open_postgres_store(
+    url: str, *, readonly: bool = False, token_cipher: TokenCipher | None = None
+) -> PostgresStore:
     """Open the PostgreSQL store at `url` (`postgresql://user@host:port/dbname`, any libpq
     URL): for writing (schema created or upgraded as needed), or with `readonly` for reading.
 
     Raises a `StoreError` (exit 9) when psycopg is not installed, the server cannot be reached
     or its schema is newer than this heartkeep; `NoDatabase` (exit 10) when a reader finds no
-    heartkeep schema there.
+    heartkeep schema there.  `token_cipher` seals participants' tokens (default: the keys in
+    HEARTKEEP_STUDY_TOKEN_KEYS, read on first use; `store/token_cipher.py`).
     """
     try:
         from heartkeep.store.postgres import PostgresStore
@@ -81,4 +85,4 @@ def open_postgres_store(url: str, *, readonly: bool = False) -> PostgresStore:
             f"the PostgreSQL store needs psycopg, which is not installed ({missing.name})",
             hint="pip install 'heartkeep[study]'",
         ) from missing
-    return PostgresStore(url, readonly=readonly)
+    return PostgresStore(url, readonly=readonly, token_cipher=token_cipher)

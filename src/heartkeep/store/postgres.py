@@ -34,19 +34,25 @@ from heartkeep.store.postgres_imports import ImportsMixin
 from heartkeep.store.postgres_ledger import LedgerMixin
 from heartkeep.store.postgres_schema import LATEST_VERSION, migrate, schema_version
 from heartkeep.store.postgres_summaries import SummariesMixin
+from heartkeep.store.postgres_tokens import TokensMixin
 from heartkeep.store.protocol import WriteResult
 from heartkeep.store.rows import account_from_row, bounds
+from heartkeep.store.token_cipher import TokenCipher
 
 WRITE_BATCH = 50_000
 
 
-class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin):
+class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin, TokensMixin):
     """`SyncStore`, `ImportStore` and the summaries (`store/protocol.py`) on PostgreSQL.
 
     Open it with `open_postgres_store(url)`; the import side lives in `postgres_imports.py`."""
 
-    def __init__(self, url: str, *, readonly: bool = False) -> None:
-        """Connect; a writer creates or upgrades the schema, a reader only checks it.  Raises
+    def __init__(
+        self, url: str, *, readonly: bool = False, token_cipher: TokenCipher | None = None
+    ) -> None:
+        """Connect; a writer creates or upgrades the schema, a reader only checks it.
+        `token_cipher` seals participants' tokens (default: keys from the environment, read
+        when tokens are first used, see `token_cipher.py`).  Raises
         `StoreError` (exit 9) when the server cannot be reached or the schema is newer than
         this heartkeep, `NoDatabase` (exit 10) when a reader finds no heartkeep schema."""
         self.where = describe(url)
@@ -59,6 +65,7 @@ class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin):
                 hint="Check that the server runs and the URL (host, port, user, database).",
             ) from failure
         self._account_ids: dict[str, int] = {}
+        self._cipher = token_cipher
         try:
             if readonly:
                 self._conn.execute("SET default_transaction_read_only = on")
@@ -82,6 +89,11 @@ class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin):
         except BaseException:
             self._conn.close()
             raise
+
+    def _token_cipher(self) -> TokenCipher:
+        if self._cipher is None:
+            self._cipher = TokenCipher.from_environment()
+        return self._cipher
 
     # lifecycle --------------------------------------------------------------------------------
     def close(self) -> None:

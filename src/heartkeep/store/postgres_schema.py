@@ -273,7 +273,22 @@ _V1: Sequence[str] = (
     """,
 )
 
-STEPS: tuple[Sequence[str], ...] = (_V1,)
+_V2: Sequence[str] = (
+    # Participants' OAuth token pairs, sealed with AES-GCM (store/token_cipher.py): the database
+    # never holds a usable token.  `expires_at_s` (when the access token ends) is not secret and
+    # lets a scheduler find pairs due for a refresh without opening them.
+    """
+    CREATE TABLE participant_token (
+        account_id   integer PRIMARY KEY,   -- account.id
+        key_id       text NOT NULL,         -- which key sealed it (token_cipher.key_id)
+        sealed       bytea NOT NULL,        -- version, nonce, AES-GCM(token pair JSON)
+        expires_at_s double precision NOT NULL,
+        updated_s    bigint NOT NULL
+    )
+    """,
+)
+
+STEPS: tuple[Sequence[str], ...] = (_V1, _V2)
 LATEST_VERSION = len(STEPS)
 
 
