@@ -4,6 +4,7 @@ never a traceback, and nothing of the import is kept — whatever the zone the f
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -79,21 +80,26 @@ def test_a_first_import_with_such_a_time_leaves_no_database(home: Path, tmp_path
 
 
 @pytest.mark.parametrize(
-    "sample",
+    ("sample", "words"),
     [
-        Sample(253_402_214_400, 70, 0),  # 9999-12-31T00:00Z: its next local day is year 10000
-        Sample(300_000_000_000, 70, 0),  # past the year 9999 altogether
-        Sample(-62_135_596_800, 70, 0),  # 0001-01-01T00:00Z: the day before it is year 0
-        Sample(1_790_200_800, 70, 10**10),  # an offset of 19,000 years
+        # 9999-12-31T00:00Z: its next local day is in the year 10000
+        (Sample(253_402_214_400, 70, 0), "9999-12-31T00:00Z is outside the dates"),
+        (Sample(300_000_000_000, 70, 0), "300000000000 s from 1970 (UTC) is outside the dates"),
+        # 0001-01-01T00:00Z: the day before it is in the year 0
+        (Sample(-62_135_596_800, 70, 0), "0001-01-01T00:00Z is outside the dates"),
+        (Sample(1_790_200_800, 70, 10**10), "UTC offset of 10000000000 minutes, more than a day"),
+        (Sample(1_790_200_800, 70, -1441), "UTC offset of -1441 minutes, more than a day"),
     ],
 )
-def test_write_samples_refuses_a_sample_no_day_can_hold(tmp_path: Path, sample: Sample) -> None:
+def test_write_samples_refuses_a_sample_no_day_can_hold(
+    tmp_path: Path, sample: Sample, words: str
+) -> None:
     from heartkeep.errors import StoreError
 
     with open_store(str(tmp_path / "hk.sqlite")) as store:
         good = [Sample(1_790_200_800 + i, 60, 120) for i in range(100)]
         store.write_samples("google-health:me", good, Source.GOOGLE_HEALTH)
-        with pytest.raises(StoreError, match="outside the dates heartkeep can keep"):
+        with pytest.raises(StoreError, match=re.escape(words)):
             store.write_samples("google-health:me", [*good, sample], Source.GOOGLE_HEALTH)
         assert store.sample_count("google-health:me") == 100
         assert store.dirty_day_count("google-health:me") > 0  # the first write's, unrefreshed

@@ -260,3 +260,102 @@ def test_a_sparse_history_over_decades_reads_back_exactly(backend) -> None:
         assert store.rebuild_aggregates() == {KEY: len(store.day_aggregates(KEY))}
         assert_refreshed(store)
         assert_exact(store)
+
+
+@st.composite
+def long_files(draw: st.DrawFn) -> list[list[Sample]]:
+    """Files of an archive over three weeks: each a stretch of up to three days, 5–15 minutes
+    between samples, an offset change inside; mostly in ascending order, sometimes not, with
+    gaps or overlaps between them."""
+    files = []
+    start = T0 + draw(st.integers(0, 86_400))
+    for _ in range(draw(st.integers(1, 8))):
+        start += draw(st.integers(-86_400, 2 * 86_400))
+        step = draw(st.integers(300, 900))
+        count = draw(st.integers(1, 3 * 86_400 // step))
+        switch = draw(st.integers(0, count))
+        before, after = draw(st.sampled_from(OFFSETS)), draw(st.sampled_from(OFFSETS))
+        files.append(
+            [
+                Sample(
+                    start + i * step,
+                    40 + (start + i * step) // 3 % 150,
+                    before if i < switch else after,
+                )
+                for i in range(count)
+            ]
+        )
+        start += count * step
+    if draw(st.booleans()):
+        files = draw(st.permutations(files))
+    return files
+
+
+def import_files(store: SqliteStore, files: list[list[Sample]], name: str) -> None:
+    items: list[Sequence[Sample] | FileDone] = []
+    for index, page in enumerate(files):
+        items += [page, FileDone(f"{name}-{index}.csv")]
+    load(store, KEY, items, Source.TAKEOUT, files_total=len(files), provenance=provenance(name),
+         imported_s=0)  # fmt: skip
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    first=long_files(),
+    second=long_files(),
+    synced=st.lists(pages(), max_size=2),
+    undo=st.booleans(),
+)
+def test_days_an_import_aggregates_from_its_columns_equal_a_recomputation(
+    tmp_path: Path,
+    first: list[list[Sample]],
+    second: list[list[Sample]],
+    synced: list[list[Sample]],
+    undo: bool,
+) -> None:
+    """Imports of long files (the days inside a stretch of ascending, all-new files are stored
+    from the columns as they are written, not read back): exact with or without synced samples
+    around, a second archive over the first, an undo, before and after the refresh."""
+    path = tmp_path / f"hk-{abs(hash(repr((first, second, synced, undo))))}.sqlite"
+    with open_store(str(path)) as store:
+        for page in synced:
+            store.write_samples(KEY, page, Source.GOOGLE_HEALTH)
+        import_files(store, first, "a")
+        assert_exact(store)
+        assert store.aggregate_problems(KEY, full=True) == []  # stored rows, dirty days aside
+        import_files(store, second, "b")
+        assert_exact(store)
+        assert store.aggregate_problems(KEY, full=True) == []
+        if undo:
+            found = store.find_import(KEY, "takeout", provenance("a").digest)
+            assert found is not None
+            with store.transaction():
+                store.undo_import(found.import_id)
+            assert_exact(store)
+        assert_refreshed(store)
+        assert_exact(store)
+    path.unlink()
+
+
+def test_a_first_import_in_ascending_files_leaves_only_its_edge_days_to_the_refresh(
+    tmp_path: Path,
+) -> None:
+    """Ten days of day files in order, a DST change among them: every inner day is stored as
+    the files are written; the refresh has only the days at the two ends left."""
+    files = []
+    for day in range(10):
+        offset = 120 if day < 5 else 60
+        files.append(
+            [Sample(T0 + day * 86_400 + i * 30, 50 + i % 100, offset) for i in range(2_880)]
+        )
+    with open_store(str(tmp_path / "hk.sqlite")) as store:
+        import_files(store, files, "a")
+        assert store.dirty_day_count(KEY) <= 6
+        assert len(store.day_aggregates(KEY)) == 10  # T0 is midnight at +02:00
+        assert store.aggregate_problems(KEY, full=True) == []
+        assert_exact(store)
+        assert_refreshed(store)

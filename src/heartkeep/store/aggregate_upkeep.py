@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heartkeep.aggregates import Aggregator, DayAggregate, day_of_ordinal, ordinal_of_day
-from heartkeep.errors import StoreError
+from heartkeep.store.day_range import FIRST_ORDINAL, MAX_OFFSET_MIN, check_days, check_offsets
 from heartkeep.store.sample_tables import sample_tables
 
 DAY_S = 86_400
@@ -41,9 +41,6 @@ DAY_RUN_GAP = 3
 # Dirty days refreshed per transaction: a month is well under a second, so a sync waiting for
 # the write lock never waits long.
 REFRESH_CHUNK_DAYS = 31
-# The days `datetime.date` can number, as day ordinals from 1970 (`aggregates.ordinal_of_day`).
-FIRST_ORDINAL = ordinal_of_day(dt.date.min)
-LAST_ORDINAL = ordinal_of_day(dt.date.max)
 
 _MINUTES_SQL = (
     "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "
@@ -132,39 +129,24 @@ def mark_dirty(
     minutes: Sequence[int],
     offsets_min: tuple[int, int],
 ) -> None:
-    """Mark the days that samples in these (ascending) UTC minutes may change dirty."""
-    low_offset, high_offset = min(offsets_min[0], -1440), max(offsets_min[1], 1440)
+    """Mark the days that samples in these (ascending) UTC minutes may change dirty (their
+    offsets, in `offsets_min`, within a day of UTC: see `MAX_OFFSET_MIN`)."""
+    check_offsets(offsets_min)
+    low_offset, high_offset = -MAX_OFFSET_MIN, MAX_OFFSET_MIN
     dirty: set[int] = set()
     for lo, hi in runs(minutes, MINUTE_RUN_GAP):
         start_s, end_s = lo * 60, (hi + 1) * 60
         first = (start_s + low_offset * 60) // DAY_S
         last = (end_s - 1 + high_offset * 60) // DAY_S
-        _check_days(first, last, start_s if first < FIRST_ORDINAL else hi * 60)
+        check_days(first, last, start_s if first < FIRST_ORDINAL else hi * 60)
         dirty.update(range(first, last + 1))
         for neighbour in _neighbours(db, account_id, start_s, end_s):
             day = (neighbour[0] + neighbour[1] * 60) // DAY_S
-            _check_days(day, day, neighbour[0])
+            check_days(day, day, neighbour[0])
             dirty.add(day)
     db.executemany(
         "INSERT OR IGNORE INTO hr_day_dirty (account_id, day) VALUES (?, ?)",
         [(account_id, _iso(ordinal)) for ordinal in sorted(dirty)],
-    )
-
-
-def _check_days(first: int, last: int, instant_s: int) -> None:
-    """Refuse a write whose days (those its samples may fall on: a day either side of UTC at
-    least) reach past what `datetime.date` numbers: their aggregates could not be kept.  Raised
-    inside the writer's transaction, so nothing of the write stays."""
-    if first >= FIRST_ORDINAL and last <= LAST_ORDINAL:
-        return
-    try:
-        moment = dt.datetime.fromtimestamp(instant_s, dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
-    except (OverflowError, ValueError, OSError):
-        moment = f"{instant_s} s from 1970 (UTC)"
-    raise StoreError(
-        f"a heart-rate sample at {moment} is outside the dates heartkeep can keep (from "
-        "0001-01-02 to before 9999-12-31 UTC, offsets within a day); nothing was written",
-        hint="Its timestamp or UTC offset is wrong: check the file or source it came from.",
     )
 
 
@@ -342,13 +324,20 @@ def dirty_days(db: sqlite3.Connection, account_id: int) -> list[str]:
 def refresh_days(db: sqlite3.Connection, account_id: int, days: Sequence[str]) -> None:
     """Recompute these (dirty) days' rows from the samples and clear their dirty marks; call in
     one transaction so a reader sees either the old row and the mark or the new row alone."""
-    fresh = compute_days(db, account_id, map(_ordinal, days))
+    store_days(db, account_id, days, compute_days(db, account_id, map(_ordinal, days)).values())
+
+
+def store_days(
+    db: sqlite3.Connection, account_id: int, days: Sequence[str], fresh: Iterable[DayAggregate]
+) -> None:
+    """Replace these days' rows by `fresh` (exact aggregates of all their samples; a day
+    without one has no samples) and clear their dirty marks."""
     keys = [(account_id, day) for day in days]
     db.executemany("DELETE FROM hr_day WHERE account_id = ? AND day = ?", keys)
     db.executemany(
         f"INSERT INTO hr_day (account_id, {_DAY_COLUMNS}) "  # noqa: S608 - our own column list
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [day_row(account_id, aggregate) for aggregate in fresh.values()],
+        [day_row(account_id, aggregate) for aggregate in fresh],
     )
     db.executemany("DELETE FROM hr_day_dirty WHERE account_id = ? AND day = ?", keys)
 

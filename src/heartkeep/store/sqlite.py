@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from heartkeep.errors import StoreError
 from heartkeep.model import Account, Daily, DailyKind, Sample, SampleColumns, Source, Window
@@ -32,6 +32,9 @@ from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteRes
 from heartkeep.store.rows import account_from_row, bounds, daily_from_row, zones_json
 from heartkeep.store.sqlite_aggregates import AggregatesMixin
 from heartkeep.store.sqlite_imports import ImportRunsMixin
+
+if TYPE_CHECKING:
+    from heartkeep.store.fresh_days import FreshRun
 
 # Rows per executemany: large enough to amortise the Python overhead, small enough that memory
 # stays flat however long the iterable is.
@@ -69,6 +72,7 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin):
         else:
             self._db, self._checked_s = open_writer(path, busy_timeout_s=busy_timeout_s)
         self._depth = 0
+        self._fresh_run: FreshRun | None = None  # see sqlite_imports.py
         self._account_ids: dict[str, int] = {}
         self._upsert_sql: dict[tuple[int, int], str] = {}
 
@@ -99,6 +103,7 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin):
         except BaseException:
             self._depth -= 1
             if depth == 0:
+                self._fresh_run = None  # its days stay dirty
                 self._execute("ROLLBACK")
             else:
                 self._execute(f"ROLLBACK TO hk_{depth}")
@@ -106,6 +111,7 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin):
             raise
         self._depth -= 1
         if depth == 0:
+            self._fresh_run = None  # not finished by its import: its days stay dirty
             self._execute("COMMIT")
         else:
             self._execute(f"RELEASE hk_{depth}")

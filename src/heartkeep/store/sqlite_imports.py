@@ -27,6 +27,9 @@ from heartkeep.store import precedence
 from heartkeep.store.protocol import ImportFile, ImportRun, ImportWrite, Provenance, UndoResult
 from heartkeep.store.rows import daily_from_row, zones_json
 
+if TYPE_CHECKING:
+    from heartkeep.store.fresh_days import FreshRun
+
 # heart_rate.source = import_id * IMPORT_STRIDE + source code (see migrations._V4).
 IMPORT_STRIDE = 16
 
@@ -41,6 +44,7 @@ class ImportRunsMixin:
 
     if TYPE_CHECKING:
         _db: sqlite3.Connection
+        _fresh_run: FreshRun | None  # the import's columns being aggregated (fresh_days.py)
 
         def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor: ...
 
@@ -102,6 +106,7 @@ class ImportRunsMixin:
         first_s: int | None,
         last_s: int | None,
     ) -> None:
+        self._end_fresh_run()
         self._execute(
             "UPDATE import_run SET samples_read = ?, inserted = ?, replaced = ?, kept = ?, "
             "merged = ?, conflicts = ?, dailies = ?, first_s = ?, last_s = ? WHERE id = ?",
@@ -152,14 +157,23 @@ class ImportRunsMixin:
         columns = _ascending_unique(SampleColumns.from_samples(samples))
         merged = len(samples) - len(columns)
         instants, bpms, offsets = columns.instants_s, columns.bpm, columns.offsets_min
+        first_s = int(instants[0])
         stored = self._execute(
             "SELECT instant, bpm, offset_min, source FROM heart_rate "
             "WHERE account_id = ? AND instant >= ? AND instant <= ? ORDER BY instant",
-            (account_id, int(instants[0]), int(instants[-1])),
+            (account_id, first_s, int(instants[-1])),
         ).fetchall()
         owned = int(import_id) * IMPORT_STRIDE + int(source.code)
         replaced = kept = conflicts = 0
         fresh = columns
+        run = self._fresh_run
+        if run is not None and (stored or not run.continues(self._db, account_id, first_s)):
+            self._end_fresh_run()  # before this write changes what the run's days depend on
+            run = None
+        if not stored and run is None:
+            from heartkeep.store.fresh_days import FreshRun  # numpy: not at start-up
+
+            run = self._fresh_run = FreshRun.start(self._db, account_id, first_s)
         if stored:
             old = np.array(stored, dtype=np.int64).reshape(-1, 4)
             at = np.minimum(np.searchsorted(old[:, 0], instants), len(old) - 1)
@@ -204,15 +218,24 @@ class ImportRunsMixin:
         offset_range = (int(offsets.min()), int(offsets.max()))
         if not stored:  # all new: added to the aggregates from the columns
             self._samples_added(account_id, columns, offset_range)
+            assert run is not None
+            run.add(self._db, columns)
         else:  # one instant per touched minute is all the recomputation needs
             self._samples_changed(account_id, np.unique(instants // 60 * 60).tolist(), offset_range)
         return ImportWrite(len(fresh), replaced, kept, merged, conflicts)
 
     # dailies ----------------------------------------------------------------------------------
+    def _end_fresh_run(self) -> None:
+        """Store the inner days of the columns written so far (`store/fresh_days.py`)."""
+        run, self._fresh_run = self._fresh_run, None
+        if run is not None:
+            run.finish(self._db)
+
     def write_import_dailies(
         self, account_key: str, import_id: int, dailies: Iterable[Daily], source: Source
     ) -> ImportWrite:
         """Write dailies (at most one per day and kind) under the precedence rule."""
+        self._end_fresh_run()  # the samples are all written: their days, before more changes
         account_id = self._writable_account_id(account_key)
         inserted = replaced = kept = conflicts = 0
         for daily in dailies:
