@@ -1,7 +1,7 @@
 """Imports flow one way (STYLE.md): nothing lower imports anything higher.
 
     model, errors, timeline, clock, redaction, daterange, plausibility,
-    aggregates, lazy_names                      ← only each other
+    aggregates, lazy_names, loopback            ← only each other
     config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
     doctor                                      ← auth, store, sync and the rows above
@@ -16,7 +16,8 @@
                                                   (its columnar data endpoints)
     study                                       ← the research-study engine (issue 13): config,
                                                   auth, store, sync and the rows above
-    sandbox                                     ← model and errors at most; never the client side
+    sandbox                                     ← model, errors and loopback (how a server
+                                                  starts) at most; never the client side
 
 The sandbox stays separate on purpose: if the emulator shared our parsing, a misreading of the
 API would be copied onto both sides and every test would still pass.
@@ -41,6 +42,7 @@ BASE = {
     "plausibility",
     "aggregates",
     "lazy_names",  # the PEP 562 `__getattr__` of api.py, auth/ and sync/
+    "loopback",  # uvicorn on a loopback socket: how the sandbox and the dashboard serve
 }
 ALLOWED: dict[str, set[str]] = {
     **{name: BASE for name in BASE},
@@ -69,7 +71,8 @@ ALLOWED: dict[str, set[str]] = {
     "dashboard": BASE | {"config", "api", "store", "analysis", "dashboard"},
     # research studies: webhooks now; enrolment, queue and workers to come over the same layers
     "study": BASE | {"config", "auth", "store", "sync", "study"},
-    "sandbox": {"model", "errors", "sandbox"},
+    # loopback serves an ASGI app and knows nothing of the client side
+    "sandbox": {"model", "errors", "loopback", "sandbox"},
     "__init__": BASE,
     "__main__": {"cli"},
 }

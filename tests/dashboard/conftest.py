@@ -1,11 +1,9 @@
 """Browser fixtures for the dashboard: Playwright driving Debian's Chromium, never a download.
 
-The browser is `/usr/bin/chromium` (HEARTKEEP_CHROMIUM overrides), launched headless with the
-switches that keep it off the network (no sync, no component updates, no background fetches);
-Playwright gives every launch a fresh temporary profile (`--user-data-dir`).  `make test`
-installs the package when it runs as root.  Elsewhere a missing browser skips the browser tests
-with a visible reason (`pytest -rs` and a line at the end of the run) — except under CI=true,
-where it fails them: CI must never pass by not looking.
+The browser and its switches are in `headless_chromium.py` (shared with the benchmark).
+`make test` installs the package when it runs as root.  Elsewhere a missing browser skips the
+browser tests with a visible reason (`pytest -rs` and a line at the end of the run) — except
+under CI=true, where it fails them: CI must never pass by not looking.
 """
 
 from __future__ import annotations
@@ -13,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
+import headless_chromium
 import numpy as np
 import pytest
 
@@ -23,35 +21,13 @@ from heartkeep import timeline
 from heartkeep.model import Account, Sample, Source
 from heartkeep.store import open_store
 
-CHROMIUM = Path(os.environ.get("HEARTKEEP_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 _skipped: list[str] = []
-
-
-def browser_missing() -> str | None:
-    """Why no browser test can run here, or None when one can."""
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        return f"no Chromium at {CHROMIUM} (`apt-get install chromium`, or run `make test` as root)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (`pip install -e '.[dev]'`)"
-    return None
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the session (each test opens its own context)."""
-    reason = browser_missing()
+    reason = headless_chromium.missing()
     if reason is not None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true and the dashboard's browser tests cannot run: {reason}")
@@ -60,9 +36,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        launched = headless_chromium.launch(driver)
         try:
             yield launched
         finally:
