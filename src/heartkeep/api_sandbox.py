@@ -43,6 +43,7 @@ def sandbox_server(
     rotate_refresh_tokens: bool = False,
     fitbit_shutdown: bool = False,
     sync_lag_s: int = 900,
+    http_webhooks: bool = False,
 ) -> SandboxServer:
     """A sandbox (Google OAuth + Health API v4 + legacy Fitbit emulator) on 127.0.0.1:`port`,
     on wall-clock time, not yet started: call `.start()` / `.serve_forever()` or use `with`.
@@ -51,6 +52,7 @@ def sandbox_server(
     429s without Retry-After, ~5,000-point pages); the switches give Google's documented page
     sizes, a verified app's quota, Retry-After, and 504s on pages above `deadline_above_points`.
     `quota_speedup` runs the quota on a clock that many times faster (the demo's 10×).
+    `http_webhooks` lets webhook subscribers use plain `http://` endpoints (Google: HTTPS only).
     `seed` replaces the demo user's physiology seed; `port=0` picks a free port.  The server
     raises `HeartkeepError` on start if the port is taken.
     """
@@ -71,6 +73,7 @@ def sandbox_server(
         rotate_refresh_tokens=rotate_refresh_tokens,
         fitbit_shutdown=fitbit_shutdown,
         sync_lag_s=sync_lag_s,
+        webhook_https_only=not http_webhooks,
     )
     if seed is not None:
         user = dataclasses.replace(demo_user(SystemClock().now_s()), seed=seed)

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from discovery_schema import validate, validate_error
-from sandbox_tokens import HEARTKEEP_SCOPES
+from sandbox_tokens import HEARTKEEP_SCOPES, api, grant
 from webhook_endpoint import SECRET, Endpoint
 
 from heartkeep.sandbox.credentials import SANDBOX_PROJECT_ID, SANDBOX_PROJECT_NUMBER
@@ -306,3 +306,26 @@ def test_an_endpoint_that_does_not_answer_is_retried(hooked: SandboxServer, serv
     assert pump(state) == 1
     assert [a.status for a in state.webhooks.attempts] == [0]
     assert len(state.webhooks.pending) == 1
+
+
+def test_an_administrator_token_from_the_oauth_flow_manages_subscribers(
+    hooked: SandboxServer,
+) -> None:
+    """cloud-platform is a scope like any other on the consent page: no Python hook needed."""
+    token = grant(hooked, scopes=(CLOUD_PLATFORM,))["access_token"]
+    with api(hooked, token) as client:
+        listed = client.get(PARENT)
+    assert listed.status_code == 200
+    assert listed.json() == {"totalSize": 0}
+
+
+def test_a_user_who_revoked_access_is_no_longer_announced(
+    hooked: SandboxServer, served: Served, endpoint: Endpoint
+) -> None:
+    state = hooked.state
+    user = next(iter(state.users))
+    assert create(hooked, served.url + "/hook").status_code == 200
+    state.revoke_all_tokens(user)
+    state.set_last_sync(user, state.now_s())
+    assert pump(state) == 0
+    assert endpoint.notifications == []

@@ -74,6 +74,11 @@ def serve(
     sync_lag_s: int = typer.Option(
         900, "--sync-lag", help="Seconds the device's last sync trails the clock.", min=0
     ),
+    http_webhooks: bool = typer.Option(
+        False,
+        "--http-webhooks",
+        help="Accept plain http:// webhook endpoints (Google accepts HTTPS only).",
+    ),
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until Ctrl-C, printing its URL and demo credentials."""
     from heartkeep import api
@@ -91,6 +96,7 @@ def serve(
         rotate_refresh_tokens=rotate_refresh_tokens,
         fitbit_shutdown=fitbit_shutdown,
         sync_lag_s=sync_lag_s,
+        http_webhooks=http_webhooks,
     )
     server.start()
     url = server.url
@@ -102,6 +108,10 @@ def serve(
         ("Google Health API root", f"{url}/   (try {url}/v4/users/me/identity)"),
         ("Google client id", credentials.GOOGLE_CLIENT_ID),
         ("Google client secret", credentials.GOOGLE_CLIENT_SECRET),
+        (
+            "Webhook subscribers",
+            f"{url}/v4/projects/{credentials.SANDBOX_PROJECT_NUMBER}/subscribers",
+        ),
         ("Fitbit authorize", f"{url}/oauth2/authorize"),
         ("Fitbit token", f"{url}/oauth2/token"),
         ("Fitbit client id", credentials.FITBIT_CLIENT_ID),

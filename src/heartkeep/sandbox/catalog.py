@@ -48,9 +48,14 @@ ALL_GOOGLEHEALTH_SCOPES = frozenset(
         "sleep.writeonly",
     )
 )
-# What the consent page accepts: the googlehealth scopes plus the OpenID basics and Google's
-# legacy spelling of nutrition.readonly (listed in the scopes page, absent from discovery).
+# Google Cloud's scope: what managing webhook subscribers needs (discovery's only scope for
+# `projects.subscribers`); a study's administrator consents to it like any other scope.
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+# What the consent page accepts: the googlehealth scopes plus the OpenID basics, Google's
+# legacy spelling of nutrition.readonly (listed in the scopes page, absent from discovery) and
+# cloud-platform (webhook subscribers).
 KNOWN_SCOPES = ALL_GOOGLEHEALTH_SCOPES | {
+    CLOUD_PLATFORM,
     "openid",
     "email",
     "profile",

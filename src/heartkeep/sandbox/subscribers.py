@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from heartkeep.sandbox.catalog import DATA_TYPES
+from heartkeep.sandbox.catalog import CLOUD_PLATFORM, DATA_TYPES
 from heartkeep.sandbox.credentials import SANDBOX_PROJECT_ID, SANDBOX_PROJECT_NUMBER
 from heartkeep.sandbox.delivery import verify_endpoint
 from heartkeep.sandbox.notifications import baseline
@@ -39,7 +39,6 @@ from heartkeep.sandbox.signing import KEYSET_PATH
 from heartkeep.sandbox.state import SandboxState
 from heartkeep.sandbox.webhooks import Subscriber
 
-CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 SUBSCRIBER_TYPE = "type.googleapis.com/google.devicesandservices.health.v4.Subscriber"
 EMPTY_TYPE = "type.googleapis.com/google.protobuf.Empty"
 JSON_TYPE = "application/json; charset=UTF-8"
