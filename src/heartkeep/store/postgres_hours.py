@@ -214,8 +214,8 @@ def ensure_partitions(conn: Conn, hours: Iterable[int]) -> None:
     """Create (and attach) the monthly partitions of `hr_hour` these hours fall in.
 
     A standalone table attached with `ATTACH PARTITION` takes only a SHARE UPDATE EXCLUSIVE
-    lock on `hr_hour`, so readers and writers of other months go on; an advisory lock makes a
-    second worker needing the same month wait and then find it made."""
+    lock on `hr_hour`, so readers and writers go on; an advisory lock per month makes a second
+    worker needing the same month wait (until the first commits) and then find it made."""
     months = sorted({_month(int(hour)) for hour in hours})
     for year, month in months:
         name = f"hr_hour_p{year:04d}{month:02d}"
@@ -224,7 +224,9 @@ def ensure_partitions(conn: Conn, hours: Iterable[int]) -> None:
         )
         if present:
             continue
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.partitions'))")
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.' || %s))", (name,)
+        )
         (present,) = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone() or (
             False,
         )
