@@ -108,6 +108,23 @@ def test_status_and_a_sync_with_nothing_to_do_load_nothing_heavy(
     assert _loaded(args, home, HEAVY) == []
 
 
+def test_status_of_a_store_through_a_pipe_needs_no_rich(home: Path) -> None:
+    """Off a terminal the table is plain aligned lines (`render.table`), every cell in full."""
+    account = Account("google-health", "a-rather-long-user-id-0123456789", "Long", "UTC")
+    with open_store(load_settings().database) as store:
+        store.upsert_account(account)
+        samples = [Sample(1_790_000_000 + i, 60, 0) for i in range(0, 600, 5)]
+        store.write_samples(account.key, samples, Source.GOOGLE_HEALTH)
+    assert _loaded(["status"], home, HEAVY) == []
+    shown = subprocess.run(
+        [sys.executable, "-m", "heartkeep", "status"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert shown[0] == "Sync status"
+    assert shown[1].split() == ["account", "synced", "newest", "7d", "30d", "merged"]
+    assert shown[2].split()[0] == account.key
+    assert shown[1].index("synced") == shown[2].index(shown[2].split()[1])  # aligned
+
+
 def test_a_sync_with_nothing_connected_opens_no_store(home: Path) -> None:
     """Cron before `auth login`: the vault says there is nothing to sync, so neither the
     database nor the sync's reports are loaded."""

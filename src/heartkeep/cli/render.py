@@ -131,14 +131,31 @@ def print_json(value: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A table on stdout (Rich renders plain text when not on a terminal)."""
+    """A table on stdout: Rich's box on a terminal; off one (a pipe, cron's mail), and while
+    no Rich console is in use, plain lines with the columns aligned by spaces — every cell in
+    full (Rich cut them to 80 columns), nothing to strip for `grep` or `awk`, and no Rich to
+    load (0.03 s of a `status`)."""
+    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    if "console" not in globals() and not _isatty(sys.stdout):
+        widths = [
+            max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)
+        ]
+        if title:
+            _print(title)
+        for row in [list(columns), *cells]:
+            _print(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
+        return
     from rich.table import Table
 
     grid = Table(title=title, show_lines=False)
     for column in columns:
         grid.add_column(column)
-    for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    for row in cells:
+        grid.add_row(*row)
     _console().print(grid)
 
 
