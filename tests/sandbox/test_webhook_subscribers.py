@@ -329,3 +329,52 @@ def test_a_user_who_revoked_access_is_no_longer_announced(
     state.set_last_sync(user, state.now_s())
     assert pump(state) == 0
     assert endpoint.notifications == []
+
+
+def test_list_pages_through_subscribers(
+    hooked: SandboxServer, served: Served, endpoint: Endpoint
+) -> None:
+    uri = served.url + "/hook"
+    for name in ("hk-one", "hk-two", "hk-three"):
+        assert create(hooked, uri, sub_id=name).status_code == 200
+    seen: list[str] = []
+    token = None
+    with admin(hooked) as client:
+        while True:
+            params = {"pageSize": "2", **({"pageToken": token} if token else {})}
+            page = client.get(PARENT, params=params).json()
+            validate(page, "ListSubscribersResponse")
+            assert page["totalSize"] == 3
+            seen += [s["name"].rsplit("/", 1)[1] for s in page["subscribers"]]
+            token = page.get("nextPageToken")
+            if not token:
+                break
+    assert seen == ["hk-one", "hk-two", "hk-three"]
+
+
+@pytest.mark.parametrize(
+    ("sub_id", "body", "status"),
+    [
+        ("Bad_Id", {}, 400),
+        ("hk-study", {"subscriberConfigs": [{"dataTypes": ["heartRate"]}]}, 400),
+        (
+            "hk-study",
+            {"subscriberConfigs": [{"dataTypes": ["heart-rate"], "subscriptionCreatePolicy": "X"}]},
+            400,
+        ),
+        ("hk-study", {"endpointAuthorization": {}}, 400),
+        ("hk-study", {"unknownField": 1}, 400),
+    ],
+)
+def test_invalid_subscribers_are_refused_before_any_handshake(
+    hooked: SandboxServer,
+    served: Served,
+    endpoint: Endpoint,
+    sub_id: str,
+    body: dict[str, object],
+    status: int,
+) -> None:
+    response = create(hooked, served.url + "/hook", sub_id=sub_id, **body)
+    assert response.status_code == status
+    validate_error(response.json())
+    assert endpoint.probes == []
