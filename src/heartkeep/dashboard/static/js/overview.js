@@ -56,7 +56,7 @@ function restingChart(box, info, days) {
     tzDate: utcDate,
     scales: { x: { time: true } },
     axes: daily,
-    series: [{ value: (u, ts) => (ts === null ? "–" : new Date(ts * 1000).toISOString().slice(0, 10)) },
+    series: [{ label: "Day", value: (u, ts) => (ts === null ? "–" : new Date(ts * 1000).toISOString().slice(0, 10)) },
       { label: "resting", stroke: cssVar("--muted"), width: 0, points: { show: true, size: 4, fill: cssVar("--muted") } },
       { label: "7-day mean", stroke: cssVar("--line"), width: 2, points: { show: false } },
       { label: "30-day mean", stroke: cssVar("--accent"), width: 2, points: { show: false } }],
@@ -83,7 +83,7 @@ function zonesChart(box, weekly) {
       y: { range: (u, min, max) => [0, Math.max(60, max * 1.08)] },
     },
     axes: weekAxes,
-    series: [{ value: week }, ...series.slice(1)],
+    series: [{ label: "Week", value: week }, ...series.slice(1)],
   }, [xs, ...totals], 220);
 }
 

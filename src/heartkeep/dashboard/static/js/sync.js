@@ -39,7 +39,7 @@ export async function renderSync(root) {
       const status = run.status === "running" ? "running (or was killed)" : run.status;
       history.append(el("tr", { class: `run-${run.status}` },
         el("td", {}, `${duration(run.age_s)} ago`),
-        el("td", {}, run.account),
+        el("td", { class: "account-key", title: run.account }, run.account),
         el("td", { title: run.error || "" }, run.error ? `${status}: ${run.error}` : status),
         el("td", {}, `+${run.samples_added.toLocaleString("en")}`),
         el("td", {}, String(run.requests))));
