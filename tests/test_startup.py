@@ -32,6 +32,8 @@ HEAVY = {
     "heartkeep.dashboard": "`heartkeep dashboard` only",
     "httpx": "a sync that fetches, login, logout, doctor: 0.1 s with its CLI's imports",
     "authlib": "the OAuth flows of `auth login` only",
+    "heartkeep.auth.vault": "reading or writing tokens (a sync that fetches, login, logout); "
+    "which accounts are connected is `auth/accounts.py`",
     "pydantic": "typer coerces values with it; a string, digits or a path need none of it "
     "(cli/coercion.py): 0.15 s",
     "heartkeep.sync.engine": "a sync with an account to fetch for",

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from heartkeep.auth.vault import connected_accounts as _connected_accounts
+from heartkeep.auth.accounts import connected_accounts as _connected_accounts
 from heartkeep.clock import Clock, SystemClock
 from heartkeep.config import Settings, load_settings
 from heartkeep.errors import AlreadyRunning, HeartkeepError, NoAccounts, UsageError, VaultDamaged

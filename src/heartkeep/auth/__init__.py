@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from heartkeep.lazy_names import on_first_use
 
 if TYPE_CHECKING:  # what `__getattr__` loads on first use, spelled out for type checkers
+    from heartkeep.auth.accounts import connected_accounts as connected_accounts
     from heartkeep.auth.client_secrets import ClientCredentials as ClientCredentials
     from heartkeep.auth.client_secrets import read_client_file as read_client_file
     from heartkeep.auth.client_secrets import resolve_client as resolve_client
@@ -43,7 +44,6 @@ if TYPE_CHECKING:  # what `__getattr__` loads on first use, spelled out for type
     from heartkeep.auth.token_client import TokenClient as TokenClient
     from heartkeep.auth.vault import Vault as Vault
     from heartkeep.auth.vault import VaultRecord as VaultRecord
-    from heartkeep.auth.vault import connected_accounts as connected_accounts
 
 __all__ = [
     "FITBIT_SCOPES",
@@ -94,7 +94,7 @@ _WHERE = {
     "VaultRecord": "heartkeep.auth.vault",
     "account_status": "heartkeep.auth.status",
     "auth_status": "heartkeep.auth.status",
-    "connected_accounts": "heartkeep.auth.vault",
+    "connected_accounts": "heartkeep.auth.accounts",
     "current_tokens": "heartkeep.auth.refresh",
     "damaged_vaults": "heartkeep.auth.status",
     "endpoints_for": "heartkeep.auth.endpoints",

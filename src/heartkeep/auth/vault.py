@@ -17,7 +17,6 @@ import datetime as dt
 import errno
 import hashlib
 import os
-import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,15 +25,19 @@ from typing import Any
 
 import orjson
 
+# Which accounts have a vault: in a light module of its own (`status` and cron's `sync` ask).
+from heartkeep.auth.accounts import SAFE_ID as _SAFE_ID
+from heartkeep.auth.accounts import account_key_of_file as account_key_of_file
+from heartkeep.auth.accounts import connected_accounts as connected_accounts
+from heartkeep.auth.accounts import vault_files as vault_files
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.crashpoints import crash_point
-from heartkeep.config import Settings, make_private_dir
+from heartkeep.config import make_private_dir
 from heartkeep.errors import NoAccounts, TransientError, VaultDamaged, VaultWriteFailed
 from heartkeep.model import TokenSet
 from heartkeep.redaction import register_secret
 
 FORMAT_VERSION = 1
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 def fingerprint(token: str) -> str:
@@ -173,18 +176,6 @@ def split_account_key(account_key: str) -> tuple[str, str]:
             hint="Account keys look like google-health:<id>; `heartkeep auth status` lists them.",
         )
     return provider, user_id
-
-
-def account_key_of_file(path: Path) -> str | None:
-    """The account a vault file belongs to, from its name alone (`google-health_4809….json`).
-
-    The name is what `Vault` derives from the key, so it names the account even when the content
-    is damaged; None for a file whose name is not a vault's.
-    """
-    provider, separator, user_id = path.stem.partition("_")
-    if not separator or not _SAFE_ID.match(provider) or not _SAFE_ID.match(user_id):
-        return None
-    return f"{provider}:{user_id}"
 
 
 def _damage(raw: bytes, failure: Exception) -> str:
@@ -384,29 +375,3 @@ class Vault:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-
-
-def vault_files(directory: Path) -> list[Path]:
-    """The vault files in `directory` (temporary and lock files excluded)."""
-    if not directory.is_dir():
-        return []
-    return sorted(path for path in directory.glob("*.json") if path.is_file())
-
-
-def connected_accounts(settings: Settings) -> list[str]:
-    """Account keys that have a vault on disk, sorted — damaged ones included.
-
-    The key comes from the file's name, so a damaged vault still names its account: the
-    commands that use it then say it is damaged and how to recover (`VaultDamaged`), rather
-    than claiming nothing is connected.
-    """
-    keys: set[str] = set()
-    for path in vault_files(settings.vault_dir):
-        key = account_key_of_file(path)
-        if key is None:
-            try:  # a vault file renamed by hand: its content may still say whose it is
-                key = str(orjson.loads(path.read_bytes())["account_key"])
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                continue
-        keys.add(key)
-    return sorted(keys)
