@@ -378,3 +378,19 @@ def test_invalid_subscribers_are_refused_before_any_handshake(
     assert response.status_code == status
     validate_error(response.json())
     assert endpoint.probes == []
+
+
+def test_a_device_following_the_clock_is_announced_every_quarter_hour(
+    hooked: SandboxServer, served: Served, endpoint: Endpoint
+) -> None:
+    """Without a pinned sync the visible end creeps with the clock: announced once it has grown
+    by `webhook_sync_every_s` (900 s), not at every pump."""
+    state = hooked.state
+    assert create(hooked, served.url + "/hook").status_code == 200
+    state.clock.advance(600)
+    assert pump(state) == 0
+    state.clock.advance(300)
+    assert pump(state) == 1
+    state.clock.advance(60)
+    assert pump(state) == 0
+    assert len(endpoint.notifications) == 1
