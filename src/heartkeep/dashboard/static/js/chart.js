@@ -59,11 +59,13 @@ export function zoneDate(timeZone) {
 
 // Shade each zone's band of heart rates behind the curve (bounds from the day's zones).
 export function zonesPlugin(zones) {
+  // sorted and coloured once: reading a CSS variable on every redraw forces a style recalc
+  const sorted = [...zones].sort((a, b) => a.min_bpm - b.min_bpm);
+  const colors = sorted.map((zone) => cssVar(ZONE_COLORS[zone.name] || "--muted"));
   return {
     hooks: {
       drawClear: [(u) => {
         const ctx = u.ctx, { left, top, width, height } = u.bbox;
-        const sorted = [...zones].sort((a, b) => a.min_bpm - b.min_bpm);
         ctx.save();
         ctx.globalAlpha = 0.16;
         sorted.forEach((zone, i) => {
@@ -71,7 +73,7 @@ export function zonesPlugin(zones) {
           const y0 = u.valToPos(Math.min(hi, u.scales.y.max), "y", true);
           const y1 = u.valToPos(Math.max(zone.min_bpm, u.scales.y.min), "y", true);
           if (y1 <= y0) return;
-          ctx.fillStyle = cssVar(ZONE_COLORS[zone.name] || "--muted");
+          ctx.fillStyle = colors[i];
           ctx.fillRect(left, Math.max(top, y0), width, Math.min(top + height, y1) - Math.max(top, y0));
         });
         ctx.restore();
