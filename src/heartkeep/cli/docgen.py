@@ -60,8 +60,10 @@ def exit_code_table() -> str:
 def error_classes() -> list[type[errors.HeartkeepError]]:
     """Every error class, parents before children, in definition order."""
     # Some live beside what raises them (the store's in store/failures.py), and the CLI loads
-    # those parts only when a command needs them: the front door loads them all.
-    import heartkeep.api  # noqa: F401
+    # those parts only when a command needs them; api.py defers its imports too, so the
+    # modules that define error classes are named here (tests/test_docs.py runs this in a
+    # fresh interpreter, as `make docs` does, so a missing one shows).
+    import heartkeep.store.failures  # noqa: F401
 
     found: list[type[errors.HeartkeepError]] = []
 
