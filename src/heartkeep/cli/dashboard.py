@@ -6,7 +6,6 @@ starlette and uvicorn never load for `heartkeep --help` or a cron sync.
 
 from __future__ import annotations
 
-import webbrowser
 from typing import Annotated
 
 import typer
@@ -36,6 +35,8 @@ def dashboard(
         render.address(f"heartkeep dashboard: {server.url}")
         render.info("Ctrl-C stops it.")
         if not no_browser:
+            import webbrowser  # here: `heartkeep --help` builds this command, never runs it
+
             webbrowser.open(server.url)
         server.serve_forever()
     except KeyboardInterrupt:  # the way to stop it: not a failure
