@@ -151,6 +151,7 @@ __all__ = [
     "damaged_vaults",
     "demo",
     "doctor",
+    "error_classes",
     "export",
     "forget",
     "import_fitbit_json",
@@ -434,6 +435,27 @@ def forget(
         return None
     with _sync_lock(settings.data_dir), open_store(settings.database) as store:
         return store.forget_account(account)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def error_classes() -> list[type[HeartkeepError]]:
+    """Every `HeartkeepError` class heartkeep raises, parents before children, in definition
+    order: what the JSON error `code`s and exit statuses are drawn from (docs/cli.md).  The
+    store's live beside what raises them (store/failures.py) and load with the store, which a
+    command opens only when it needs it, so they are loaded here."""
+    import heartkeep.store.failures  # noqa: F401 - defines the store's error classes
+
+    found: list[type[HeartkeepError]] = []
+
+    def walk(cls: type[HeartkeepError]) -> None:
+        found.append(cls)
+        for child in cls.__subclasses__():
+            walk(child)
+
+    walk(HeartkeepError)
+    return found
 
 
 # --- doctor (issue 9) ---------------------------------------------------------------------

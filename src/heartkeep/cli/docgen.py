@@ -58,22 +58,13 @@ def exit_code_table() -> str:
 
 
 def error_classes() -> list[type[errors.HeartkeepError]]:
-    """Every error class, parents before children, in definition order."""
-    # Some live beside what raises them (the store's in store/failures.py), and the CLI loads
-    # those parts only when a command needs them; api.py defers its imports too, so the
-    # modules that define error classes are named here (tests/test_docs.py runs this in a
-    # fresh interpreter, as `make docs` does, so a missing one shows).
-    import heartkeep.store.failures  # noqa: F401
+    """Every error class, parents before children, in definition order (`api.error_classes`:
+    it loads the modules that define them, which commands load only when they need them;
+    tests/test_docs.py runs this in a fresh interpreter, as `make docs` does, so a missing one
+    shows)."""
+    from heartkeep import api
 
-    found: list[type[errors.HeartkeepError]] = []
-
-    def walk(cls: type[errors.HeartkeepError]) -> None:
-        found.append(cls)
-        for child in cls.__subclasses__():
-            walk(child)
-
-    walk(errors.HeartkeepError)
-    return found
+    return api.error_classes()
 
 
 def json_error_table() -> str:
