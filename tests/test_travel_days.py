@@ -368,3 +368,19 @@ def test_the_day_chart_runs_over_the_hours_the_day_had(
     (curve_line,) = [line for line in axes.get_lines() if line.get_gid() == "heart-rate"]
     x = np.asarray(curve_line.get_xdata(), dtype=float)
     assert bool(np.all(np.diff(x) > 0))  # never drawn back over itself, never bridging a gap
+
+
+@pytest.mark.parametrize(
+    ("joined_in", "lives_in"),
+    [("Pacific/Kiritimati", "America/Los_Angeles"), ("America/Los_Angeles", "Pacific/Kiritimati")],
+)
+def test_a_first_sync_keeps_the_first_hours_of_a_history_begun_in_another_zone(
+    world_factory: Any, small_user: Any, joined_in: str, lives_in: str
+) -> None:
+    """The membership start is a date in the zone of the day one joined; midnight of that date
+    in today's zone (22 hours later after a move west) skipped the history's first hours."""
+    world = world_factory(users=(small_user(6, zone=joined_in, travel=((WEST_DAY, lives_in),)),))
+    first_s = world.truth(world.history())[0].instant_s
+    visible_s = world.visible_until()
+    assert world.sync().exit_code == 0
+    assert world.stored() == world.truth(Window(first_s, visible_s))

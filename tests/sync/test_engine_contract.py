@@ -20,6 +20,7 @@ from heartkeep.model import Account, Sample, Source, Window
 from heartkeep.providers import DailyPage, Page
 from heartkeep.store import open_store
 from heartkeep.sync import PageCommitted, sync_account
+from heartkeep.sync.planner import earliest_start_s
 
 NOW = 1_795_176_000
 DAY = dt.date(2026, 11, 19)
@@ -97,7 +98,7 @@ def test_a_connection_that_belongs_to_someone_else_is_refused(tmp_path: Path) ->
 
 @pytest.mark.parametrize("trailing_days", [0, 1, 3])
 def test_a_complete_walk_records_the_span_and_the_run(tmp_path: Path, trailing_days: int) -> None:
-    first_day = int(dt.datetime(2026, 11, 19, tzinfo=dt.UTC).timestamp())
+    first_day = earliest_start_s(DAY)  # the membership date's first instant anywhere (UTC+14)
     pages = [(NOW - 100, NOW, [NOW - 50, NOW - 99]), (first_day, NOW - 100, [first_day])]
     with open_store(str(tmp_path / "hk.sqlite")) as store:
         report = sync_account(
@@ -170,7 +171,7 @@ def test_any_kill_point_resumes_to_exactly_the_providers_data(
     trailing_days: int,
 ) -> None:
     first_day = dt.date(2026, 11, 17)
-    start = int(dt.datetime(2026, 11, 17, tzinfo=dt.UTC).timestamp())
+    start = earliest_start_s(first_day)
     now = start + 3 * 86_400
     provider = CountPagedProvider([start + o for o in offsets], page_size, first_day)
     committed = 0

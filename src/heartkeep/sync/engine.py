@@ -40,6 +40,7 @@ from heartkeep.sync.planner import (
     DailyJob,
     SampleJob,
     day_key_s,
+    earliest_start_s,
     local_midnight_s,
     merge_coverage,
     plan_dailies,
@@ -239,7 +240,9 @@ class _AccountSync:
         jobs = plan_samples(
             state,
             now_s=now,
-            first_start_s=local_midnight_s(since or first_day, zone),
+            first_start_s=(
+                earliest_start_s(first_day) if since is None else local_midnight_s(since, zone)
+            ),
             trailing_days=trailing_days,
             since_s=None if since is None else local_midnight_s(since, zone),
             until_s=None if until is None else local_midnight_s(until, zone),

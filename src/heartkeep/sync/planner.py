@@ -3,8 +3,9 @@
 Heart rate (instants, UTC seconds):
 - an interrupted job resumes first: [job_lo, frontier + 1) — the boundary instant is read again
   on purpose (another point may share it; the upsert makes the re-read harmless);
-- first run: [first start, now), the first start being `--since` or the profile's membership
-  start (local midnight in the account's zone);
+- first run: [first start, now), the first start being `--since` (local midnight in the
+  account's zone) or the profile's membership start (the first instant of that date anywhere:
+  the person may have joined in another zone than today's);
 - later runs: from `trailing_days` before the end of the complete span up to now, because
   watches sync late and providers revise recent days;
 - `--since/--until` (gap repair): exactly that span, whatever the state says.
@@ -60,6 +61,21 @@ def merge_coverage(state: StreamState, done: Window) -> tuple[int, int] | None:
     if done.start_s <= hi and done.end_s >= lo:
         return min(lo, done.start_s), max(hi, done.end_s)
     return lo, hi
+
+
+# The earliest UTC offset in use (UTC+14, the Line Islands): a date begins there first.
+EARLIEST_OFFSET_S = 14 * 3600
+
+
+def earliest_start_s(day: dt.date) -> int:
+    """The first instant at which it is `day` somewhere on Earth.
+
+    The membership start is a local date in the zone the person lived in when they joined,
+    which the API does not say; midnight in today's zone would skip up to 26 hours of a
+    history that began after a move west (found with a flight from Kiritimati to Los Angeles).
+    Starting at the date's earliest instant costs at most one empty page.
+    """
+    return day_start_s(day) - EARLIEST_OFFSET_S
 
 
 def local_midnight_s(day: dt.date, zone_name: str) -> int:
