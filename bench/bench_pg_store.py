@@ -11,7 +11,9 @@ smallint, source smallint), primary key (account_id, instant).  Then, for each:
   over the number of samples, as written (after a plain VACUUM, what a running server keeps)
   and repacked (VACUUM FULL);
 - the packed store's per-minute summaries (`hr_minute`), which the plain rows do not have;
-- write time: seconds of wall time for the whole load, and samples per second.
+- write time: seconds of wall time for the whole load, and samples per second;
+- read time: the month back in ascending order, `iter_samples` (`Sample` tuples) and
+  `sample_columns` (numpy) against a plain `SELECT … ORDER BY instant` of the plain rows.
 
 Prints figures and ratios; asserts nothing.  Needs a PostgreSQL server: `--url` (default the
 machine's, postgresql://postgres@127.0.0.1:5432/postgres); works in a database it creates and
@@ -104,6 +106,15 @@ def main() -> None:
             assert store.sample_count(ACCOUNT) == n
         packed_s = time.perf_counter() - started
 
+        with open_postgres_store(url, readonly=True) as store:
+            started = time.perf_counter()
+            read = sum(len(batch) for batch in store.iter_samples(ACCOUNT))
+            iter_s = time.perf_counter() - started
+            started = time.perf_counter()
+            columns = store.sample_columns(ACCOUNT)
+            columns_s = time.perf_counter() - started
+            assert read == len(columns) == n
+
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(
                 "CREATE TABLE heart_rate_plain (account_id integer NOT NULL, "
@@ -123,6 +134,15 @@ def main() -> None:
                     for sample in page:
                         copy.write_row((0, *sample, 0))
             plain_s = time.perf_counter() - started
+            started = time.perf_counter()
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT instant, bpm, offset_min FROM heart_rate_plain "
+                    "WHERE account_id = 0 ORDER BY instant"
+                )
+                plain_rows = len(cursor.fetchall())
+            plain_read_s = time.perf_counter() - started
+            assert plain_rows == n
 
             packed_tables = [
                 row[0]
@@ -156,6 +176,13 @@ def main() -> None:
     print(f"plain COPY, pages of {PAGE:,}    : {plain_s:6.1f} s  ({n / plain_s:,.0f} samples/s)")
     print(f"PostgresStore.write_samples   : {packed_s:6.1f} s  ({n / packed_s:,.0f} samples/s, "
           f"upserts, summaries and refresh included; {packed_s / plain_s:.1f}x plain)")  # fmt: skip
+    print("-- reading the month back, ascending, wall time")
+    print(f"plain SELECT … ORDER BY instant: {plain_read_s:6.2f} s  "
+          f"({n / plain_read_s:,.0f} samples/s)")  # fmt: skip
+    print(f"iter_samples (Sample tuples)  : {iter_s:6.2f} s  ({n / iter_s:,.0f} samples/s, "
+          f"{iter_s / plain_read_s:.2f}x plain)")  # fmt: skip
+    print(f"sample_columns (numpy)        : {columns_s:6.2f} s  ({n / columns_s:,.0f} samples/s, "
+          f"{columns_s / plain_read_s:.2f}x plain)")  # fmt: skip
     year = n / args.days * 365
     print(f"a participant-year           : packed {year * figures[False][0] / n / 2**30:.2f} GiB, "
           f"plain {year * figures[False][2] / n / 2**30:.2f} GiB")  # fmt: skip
