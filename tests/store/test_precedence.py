@@ -69,3 +69,23 @@ def test_two_imports_store_the_same_whatever_their_order(backend, first, second)
     for i, b, o in first + second:
         best[T0 + i] = max(best.get(T0 + i, Sample(0, 0, -1)), Sample(T0 + i, b, o))
     assert outcomes[0] == [best[k] for k in sorted(best)]
+
+
+def test_unknown_and_zero_minutes_in_zones_do_not_tie() -> None:
+    """Found by the property above: None and 0.0 minutes once ranked equal, so two such days
+    each won when named first."""
+
+    def day(minutes: list[float | None]) -> Daily:
+        names = ("Out of Range", "Fat Burn", "Cardio")
+        bounds = (0, 90, 0)
+        return Daily(
+            DAY,
+            DailyKind.ZONES,
+            zones=tuple(
+                Zone(n, b, b + 30 if b else 0, m)
+                for n, m, b in zip(names, minutes, bounds, strict=True)
+            ),
+        )
+
+    first, second = day([None, 0.0, 0.0]), day([0.0, None, 0.0])
+    assert best_dailies([first, second]) == best_dailies([second, first])

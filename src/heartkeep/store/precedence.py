@@ -57,8 +57,13 @@ def daily_rank(daily: Daily) -> DailyRank:
     if daily.kind is DailyKind.ZONES:
         minutes = [zone.minutes for zone in daily.zones if zone.minutes is not None]
         with_bounds = sum(1 for zone in daily.zones if zone.min_bpm or zone.max_bpm)
+        # A zone's missing minutes and its 0.0 minutes must not tie (both orders of two such
+        # days would each keep the first): a known value ranks above an unknown one.
         canonical = repr(
-            sorted((z.name, z.min_bpm, z.max_bpm, z.minutes or 0.0) for z in daily.zones)
+            sorted(
+                (z.name, z.min_bpm, z.max_bpm, z.minutes is not None, z.minutes or 0.0)
+                for z in daily.zones
+            )
         )
         return (sum(minutes), len(minutes), with_bounds, len(daily.zones), 0.0, canonical)
     present = daily.value is not None
