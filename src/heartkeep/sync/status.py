@@ -17,8 +17,8 @@ from typing import Any
 
 from heartkeep.model import Window
 from heartkeep.store.protocol import SyncStore
-from heartkeep.sync.planner import DAY_S, HEART_RATE
-from heartkeep.timeline import format_rfc3339, local_date, zone_offset_min
+from heartkeep.sync.planner import DAY_S, EARLIEST_OFFSET_S, HEART_RATE, local_midnight_s
+from heartkeep.timeline import date_of_s, format_rfc3339, local_date, zone_offset_min
 
 # A series with nothing newer than this, while syncs succeed, has stopped.
 STOPPED_AFTER_S = 24 * 3600
@@ -83,11 +83,24 @@ def history_start_s(store: SyncStore, account_key: str) -> int | None:
     state = store.stream_state(account_key, HEART_RATE)
     span = store.sample_span(account_key)
     found = [
-        value
-        for value in (state.covered_from_s, state.job_lo_s, None if span is None else span.start_s)
+        _as_local_midnight(store, account_key, value)
+        for value in (state.covered_from_s, state.job_lo_s)
         if value is not None
     ]
+    if span is not None:
+        found.append(span.start_s)
     return min(found) if found else None
+
+
+def _as_local_midnight(store: SyncStore, account_key: str, start_s: int) -> int:
+    """A first sync without `--since` starts at its membership date's first instant anywhere
+    (planner.earliest_start_s, UTC+14); the history itself begins on that date in the account's
+    zone, or at an earlier sample if the person joined further east."""
+    if (start_s + EARLIEST_OFFSET_S) % DAY_S:
+        return start_s
+    account = store.account(account_key)
+    zone = account.time_zone if account is not None else "UTC"
+    return max(start_s, local_midnight_s(date_of_s(start_s + EARLIEST_OFFSET_S), zone))
 
 
 def _local_day(store: SyncStore, account_key: str, instant_s: int | None) -> str | None:
