@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from heartkeep.loopback import LoopbackServer
 
 _NOT_BEFORE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _NOT_AFTER = dt.datetime(2099, 12, 31, tzinfo=dt.UTC)
@@ -100,26 +98,15 @@ class Served:
 
 @contextmanager
 def serve_app(app: Any, *, tls: Tls | None = None) -> Iterator[Served]:
-    """Run `app` under uvicorn on a free loopback port in a thread until the block ends."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    extra: dict[str, Any] = {}
+    """Run `app` on a free loopback port in a thread until the block ends (heartkeep's own
+    `LoopbackServer`, as the sandbox and the dashboard start theirs)."""
+    extra: dict[str, Any] = {"log_level": "warning"}
     if tls is not None:
-        extra = {"ssl_certfile": str(tls.cert_file), "ssl_keyfile": str(tls.key_file)}
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, **extra)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the app's server thread died"
-        assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.002)
+        extra |= {"ssl_certfile": str(tls.cert_file), "ssl_keyfile": str(tls.key_file)}
+    server = LoopbackServer("127.0.0.1", 0, name="test app")
+    port = server.bind()
+    server.start(app, **extra)
     try:
         yield Served(f"{'https' if tls else 'http'}://127.0.0.1:{port}")
     finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
+        server.stop()
