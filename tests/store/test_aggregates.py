@@ -262,6 +262,22 @@ def test_a_sparse_history_over_decades_reads_back_exactly(backend) -> None:
         assert_exact(store)
 
 
+def test_seconds_before_1970_fall_in_the_minute_they_belong_to(backend) -> None:
+    """SQLite's integer `/` truncates toward zero: -30 // 60 is minute -1, not minute 0.  The
+    write path (numpy), the SQL rebuild and the full check must all say the same."""
+    before = [Sample(-3 * 86_400 + i * 7, 60 + i % 50, 60) for i in range(3_000)]
+    with backend.fresh() as store:
+        store.write_samples(KEY, before, Source.TAKEOUT)
+        assert_refreshed(store)
+        assert_exact(store)
+        store.rebuild_aggregates()
+        assert_refreshed(store)
+        minutes = store.minute_aggregates(KEY, Window(-3 * 86_400, 0))
+        assert int(minutes.samples.sum()) == len(before)
+        assert (minutes.start_s % 60 == 0).all()
+        assert minutes.start_s[0] == -3 * 86_400
+
+
 @st.composite
 def long_files(draw: st.DrawFn) -> list[list[Sample]]:
     """Files of an archive over three weeks: each a stretch of up to three days, 5–15 minutes

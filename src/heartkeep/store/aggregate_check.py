@@ -16,7 +16,13 @@ import numpy as np
 import numpy.typing as npt
 
 from heartkeep.aggregates import DayAggregate, ordinal_of_day
-from heartkeep.store.aggregate_upkeep import DAY_S, aggregate_range, compute_days, stored_days
+from heartkeep.store.aggregate_upkeep import (
+    DAY_S,
+    MINUTE_OF_INSTANT_SQL,
+    aggregate_range,
+    compute_days,
+    stored_days,
+)
 
 QUICK_DAYS = 8  # days compared by the quick check: the newest two and six spread evenly
 MAX_REPORTED = 5
@@ -104,8 +110,9 @@ def _minutes(db: sqlite3.Connection, account_id: int, start_s: int, end_s: int) 
         "WHERE account_id = ? AND minute >= ? AND minute < ?"
     )
     fresh = (
-        "SELECT instant / 60, count(*), sum(bpm), min(bpm), max(bpm) FROM heart_rate "
-        "WHERE account_id = ? AND instant >= ? AND instant < ? GROUP BY instant / 60"
+        f"SELECT {MINUTE_OF_INSTANT_SQL}, count(*), sum(bpm), min(bpm), max(bpm) "  # noqa: S608
+        "FROM heart_rate "
+        f"WHERE account_id = ? AND instant >= ? AND instant < ? GROUP BY {MINUTE_OF_INSTANT_SQL}"
     )
     (extra,) = db.execute(
         f"SELECT count(*) FROM ({stored} EXCEPT {fresh})",  # noqa: S608 - our own SQL

@@ -42,10 +42,14 @@ DAY_RUN_GAP = 3
 # the write lock never waits long.
 REFRESH_CHUNK_DAYS = 31
 
+# An instant's UTC minute, rounded down as numpy's `// 60` does: SQLite's `/` truncates toward
+# zero, which put each second before 1970 in the wrong minute.
+MINUTE_OF_INSTANT_SQL = "((instant - ((instant % 60) + 60) % 60) / 60)"
 _MINUTES_SQL = (
-    "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "
-    "SELECT account_id, instant / 60, count(*), sum(bpm), min(bpm), max(bpm) FROM heart_rate "
-    "WHERE account_id = ? AND instant >= ? AND instant < ? GROUP BY instant / 60"
+    "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "  # noqa: S608
+    f"SELECT account_id, {MINUTE_OF_INSTANT_SQL}, count(*), sum(bpm), min(bpm), max(bpm) "
+    "FROM heart_rate WHERE account_id = ? AND instant >= ? AND instant < ? "
+    f"GROUP BY {MINUTE_OF_INSTANT_SQL}"
 )
 _DAY_COLUMNS = (
     "day, samples, sum_bpm, min_bpm, max_bpm, wear_s, first_s, first_offset_min, last_s, "

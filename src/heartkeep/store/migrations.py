@@ -268,7 +268,7 @@ _V5 = (
     """
     CREATE TABLE hr_minute (
         account_id INTEGER NOT NULL,  -- account.id
-        minute     INTEGER NOT NULL,  -- instant / 60: UTC minutes since 1970
+        minute     INTEGER NOT NULL,  -- floor(instant / 60): UTC minutes since 1970
         n          INTEGER NOT NULL,  -- samples in the minute
         sum_bpm    INTEGER NOT NULL,
         min_bpm    INTEGER NOT NULL,
@@ -278,8 +278,9 @@ _V5 = (
     """,
     """
     INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm)
-    SELECT account_id, instant / 60, count(*), sum(bpm), min(bpm), max(bpm)
-      FROM heart_rate GROUP BY account_id, instant / 60
+    SELECT account_id, (instant - ((instant % 60) + 60) % 60) / 60, count(*), sum(bpm),
+           min(bpm), max(bpm)
+      FROM heart_rate GROUP BY account_id, (instant - ((instant % 60) + 60) % 60) / 60
     """,
     # Per local day (by each sample's own offset): what `DayStats` is finished from
     # (heartkeep.aggregates.DayAggregate).  A rowid table: the histogram makes rows ~1.3 kB.
