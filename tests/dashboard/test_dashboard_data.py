@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from child_signals import sigint_as_usual
 from heartkeep import timeline
 from heartkeep.dashboard import queries
 from heartkeep.model import Account
@@ -115,7 +116,12 @@ def test_heartkeep_dashboard_prints_its_address_and_stops_on_ctrl_c(
     command = [sys.executable, "-m", "heartkeep", "dashboard", "--no-browser"]
     env = {**os.environ, "HEARTKEEP_HOME": str(home)}
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+        preexec_fn=sigint_as_usual,
     ) as running:
         try:
             assert running.stdout is not None

@@ -9,6 +9,7 @@ import sys
 import httpx
 from typer.testing import CliRunner
 
+from child_signals import sigint_as_usual
 from heartkeep import api
 from heartkeep.cli import app
 from heartkeep.sandbox.credentials import GOOGLE_CLIENT_ID
@@ -20,6 +21,7 @@ def test_serve_prints_the_url_and_demo_credentials_then_stops_on_ctrl_c(home) ->
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_usual,
     )
     try:
         assert process.stdout is not None
