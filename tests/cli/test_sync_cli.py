@@ -137,6 +137,10 @@ def test_the_progress_bar_counts_samples_days_requests_and_waits(
 
     screen = Console(file=io.StringIO(), force_terminal=True, width=200)
     monkeypatch.setattr(render, "err_console", screen)
+    # render's output mode is module state that an earlier in-process command (`--json`,
+    # `--quiet`) on this worker may have left behind: this test is about the bars.
+    monkeypatch.setattr(render, "_json", False)
+    monkeypatch.setattr(render, "_verbosity", render.NORMAL)
     with render.sync_progress(interactive=True) as handler:  # real columns, fake terminal
         assert isinstance(handler, render.SyncBars)
         progress = handler.progress
