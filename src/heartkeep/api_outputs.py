@@ -84,13 +84,22 @@ def _output_account(store: Store, key: str | None, settings: Settings) -> Accoun
 
 
 def _window(account: Account, since: dt.date | None, until: dt.date | None) -> Window | None:
-    """UTC span of the local days [since, until] (inclusive) in the account's zone."""
+    """UTC span of the local days [since, until] (inclusive) in the account's zone; an end
+    given as a naive `datetime` is that local wall time's instant (`until` exclusive)."""
     if since is None and until is None:
         return None
     check_order(since, until)
-    start = timeline.local_day_window(since, account.time_zone).start_s if since else 0
-    end = timeline.local_day_window(until, account.time_zone).end_s if until else 2**62
+    start = 0 if since is None else _instant(since, account.time_zone, end=False)
+    end = 2**62 if until is None else _instant(until, account.time_zone, end=True)
     return Window(start, end)
+
+
+def _instant(bound: dt.date, zone_name: str, *, end: bool) -> int:
+    """A day's first instant (with `end`: the instant after it) or a wall time's instant."""
+    if isinstance(bound, dt.datetime):
+        return timeline.local_to_instant(bound, zone_name)
+    day = timeline.local_day_window(bound, zone_name)
+    return day.end_s if end else day.start_s
 
 
 def export(
@@ -104,6 +113,9 @@ def export(
     fhir_bundle: bool = False,
 ) -> ExportReport:
     """Export an account's samples on the local days [since, until] (inclusive, either open).
+
+    Either end may also be a naive `datetime`, a wall time in the account's zone: the range
+    then starts (or stops, exclusive) at that instant, as the dashboard's Range view does.
 
     Raises `NoAccounts` (also "no data yet" before the first sync), `ConfigError` (unknown
     format, ambiguous account), `UsageError` (`until` before `since`).

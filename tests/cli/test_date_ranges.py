@@ -180,3 +180,75 @@ def test_anything_that_is_not_a_date_is_a_usage_error_never_a_crash(text: str):
         assert raised.value.exit_code == 2
     else:
         assert parse_range(text, None).since == expected
+
+
+# --- export's local times -----------------------------------------------------------------------
+
+
+def test_export_takes_local_times_and_writes_exactly_that_span(filled: Settings, tmp_path: Path):
+    """What the dashboard's Range view exports: 10:00 up to 11:00 in the account's zone
+    (Berlin, UTC+1 on 2026-10-25 after the clock change at 01:00 UTC), not the whole day."""
+    out = tmp_path / "hour.csv"
+    result = invoke(
+        "export", "-f", "csv", "-o", str(out), "--since", "2026-10-25T10:00",
+        "--until", "2026-10-25 11:00",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = out.read_text().splitlines()[1:]
+    assert len(rows) == 60  # a sample a minute
+    assert rows[0].startswith("2026-10-25T09:00:00Z,")  # 10:00 in Berlin (UTC+1)
+    late = ["--since", "2026-10-26T23:00", "--until", "2026-10-26"]
+    mixed = invoke("export", "-f", "csv", "-o", str(out), *late)
+    assert mixed.exit_code == 0, mixed.output  # a day at --until stays whole: 23:00 to midnight
+    assert len(out.read_text().splitlines()) == 1 + 60
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("2026-10-25T11:00", "2026-10-25T11:00", "--until 2026-10-25T11:00 is not after --since"),
+        ("2026-10-26", "2026-10-25T23:59", "--until 2026-10-25T23:59 is not after --since"),
+        ("2026-10-25T10:00Z", None, "is not a date like 2026-11-20 or a local time"),
+        ("2026-10-25T10:00+02:00", None, "is not a date like 2026-11-20 or a local time"),
+        ("2026-10-25T25:00", None, "--since '2026-10-25T25:00' is not a date"),
+    ],
+)
+def test_export_times_that_make_no_range_are_usage_errors(
+    filled: Settings, tmp_path: Path, since: str, until: str | None, message: str
+):
+    bounds = ["--since", since] + (["--until", until] if until else [])
+    result = invoke("export", "-f", "csv", "-o", str(tmp_path / "x.csv"), *bounds)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_only_export_takes_times(filled: Settings):
+    result = invoke("stats", "--since", "2026-10-25T10:00")
+    assert result.exit_code == 2
+    assert "is not a date like 2026-11-20" in result.stderr
+
+
+walls = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1))
+
+
+@given(walls, walls)
+def test_parse_range_with_times_orders_instants_and_keeps_them(a: dt.datetime, b: dt.datetime):
+    a, b = a.replace(microsecond=0), b.replace(microsecond=0)
+    if a < b:
+        chosen = parse_range(a.isoformat(), b.isoformat(), times=True)
+        assert (chosen.since, chosen.until) == (a, b)
+    else:
+        with pytest.raises(UsageError, match="is not after"):
+            parse_range(a.isoformat(), b.isoformat(), times=True)
+
+
+@given(st.text(max_size=30))
+def test_anything_that_is_not_a_date_or_a_time_is_a_usage_error_never_a_crash(text: str):
+    try:
+        parse_range(text, None, times=True)
+    except UsageError as refused:
+        code = refused.exit_code
+    else:
+        code = 2
+    assert code == 2

@@ -186,6 +186,29 @@ def test_a_running_sync_is_shown_not_doubled(page, dashboard, world) -> None:
     assert "already running" in page.locator("#sync-state").inner_text()
 
 
+def export_from_page(page, fmt: str, target) -> str:
+    """Press Export in the Range view shown; the file saved to `target`, its suggested name back."""
+    page.select_option("#export-format", fmt)
+    with page.expect_download() as downloading:
+        page.click("#export")
+    downloading.value.save_as(target)
+    return downloading.value.suggested_filename
+
+
+def export_from_cli(world, fmt: str, target, since: str, until: str) -> None:
+    bounds = ["--since", since, "--until", until]
+    database = ["--database", world.settings.database]
+    result = CliRunner().invoke(app, ["export", "-f", fmt, "-o", str(target), *bounds, *database])
+    assert result.exit_code == 0, result.output
+
+
+def same_file(fmt: str, a, b) -> None:
+    if fmt == "csv":
+        assert a.read_bytes() == b.read_bytes()
+    else:
+        assert pq.read_table(a).equals(pq.read_table(b))
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_export_from_the_page_equals_heartkeep_export(
     page, dashboard, world, tmp_path, fmt
@@ -193,35 +216,51 @@ def test_export_from_the_page_equals_heartkeep_export(
     days = local_days(world)
     since, until = days[0], days[1]
     open_view(page, dashboard, f"view=range&from={since}&to={until}", "range")
-    page.select_option("#export-format", fmt)
-    with page.expect_download() as downloading:
-        page.click("#export")
     from_page = tmp_path / f"page.{fmt}"
-    downloading.value.save_as(from_page)
-    assert downloading.value.suggested_filename == f"heartkeep-{since}-{until}.{fmt}"
+    assert export_from_page(page, fmt, from_page) == f"heartkeep-{since}-{until}.{fmt}"
     from_cli = tmp_path / f"cli.{fmt}"
-    result = CliRunner().invoke(
-        app,
-        [
-            "export",
-            "-f",
-            fmt,
-            "-o",
-            str(from_cli),
-            "--since",
-            str(since),
-            "--until",
-            str(until),
-            "--database",
-            world.settings.database,
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    if fmt == "csv":
-        assert from_page.read_bytes() == from_cli.read_bytes()
-    else:
-        assert pq.read_table(from_page).equals(pq.read_table(from_cli))
+    export_from_cli(world, fmt, from_cli, str(since), str(until))
+    same_file(fmt, from_page, from_cli)
     assert from_page.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_export_of_an_hour_is_that_hour_exactly(page, dashboard, world, tmp_path, fmt) -> None:
+    """Not the days the range touches: the samples from 14:00 up to 15:00, local time."""
+    day = local_days(world)[1]
+    open_view(page, dashboard, f"view=range&from={day}T14:00&to={day}T15:00", "range")
+    assert page.locator("#export-range").inner_text().strip() == f"Export {day} 14:00 to 15:00 as"
+    from_page = tmp_path / f"page.{fmt}"
+    name = export_from_page(page, fmt, from_page)
+    assert name == f"heartkeep-{day}T1400-{day}T1500.{fmt}"
+    from_cli = tmp_path / f"cli.{fmt}"
+    export_from_cli(world, fmt, from_cli, f"{day}T14:00", f"{day}T15:00")
+    same_file(fmt, from_page, from_cli)
+    with world.store() as store:
+        account = store.account(world.account_key)
+    assert account is not None
+    start = timeline.local_to_instant(dt.datetime.fromisoformat(f"{day}T14:00"), account.time_zone)
+    stored = world.stored(Window(start, start + 3600))
+    assert len(stored) > 100
+    if fmt == "parquet":
+        table = pq.read_table(from_page)
+        assert table.num_rows == len(stored)
+    else:
+        assert len(from_page.read_text().splitlines()) == len(stored) + 1  # and the header
+
+
+def test_export_after_a_zoom_writes_what_the_chart_shows(page, dashboard, world, tmp_path) -> None:
+    day = local_days(world)[1]
+    open_view(page, dashboard, f"view=range&from={day}T12:00&to={day}T16:00", "range")
+    page.click("button[title='Zoom in']")  # the middle two hours: 13:00 to 15:00
+    page.wait_for_function("() => location.search.includes('T13%3A00')")
+    label = page.locator("#export-range").inner_text().strip()
+    assert label == f"Export {day} 13:00 to 15:00 as"
+    from_page = tmp_path / "page.csv"
+    assert export_from_page(page, "csv", from_page) == f"heartkeep-{day}T1300-{day}T1500.csv"
+    from_cli = tmp_path / "cli.csv"
+    export_from_cli(world, "csv", from_cli, f"{day}T13:00", f"{day}T15:00")
+    same_file("csv", from_page, from_cli)
 
 
 def test_range_reads_buckets_zoomed_out_and_samples_zoomed_in(page, dashboard, world) -> None:

@@ -35,6 +35,12 @@ import_app = typer.Typer(
 ACCOUNT_HELP = "Account key (provider:user); may be left out when there is only one."
 SINCE_HELP = "First local day (YYYY-MM-DD), inclusive."
 UNTIL_HELP = "Last local day (YYYY-MM-DD), inclusive."
+EXPORT_SINCE_HELP = (
+    "First local day (YYYY-MM-DD), inclusive, or a local time (YYYY-MM-DDTHH:MM) to start at."
+)
+EXPORT_UNTIL_HELP = (
+    "Last local day (YYYY-MM-DD), inclusive, or a local time (YYYY-MM-DDTHH:MM) to stop before."
+)
 IMPORT_JSON_HELP = "Print the import's report as one JSON object on stdout."
 MAX_HR_HELP = "Maximum heart rate for heartkeep's own zone bounds, 100–250 bpm."
 
@@ -44,10 +50,13 @@ def parse_day(value: str | None, option: str = "--date") -> dt.date | None:
     return daterange.parse_day(value, option)
 
 
-def day_range(since: str | None, until: str | None) -> tuple[dt.date | None, dt.date | None]:
-    """`--since`/`--until` as typed → checked inclusive days; a reversed range or one starting
-    in the future is a usage error (exit 2), one ending in the future is clipped with a note."""
-    chosen = daterange.parse_range(since, until, now_s=time.time())
+def day_range(
+    since: str | None, until: str | None, *, times: bool = False
+) -> tuple[dt.date | None, dt.date | None]:
+    """`--since`/`--until` as typed → checked inclusive days (with `times`, local date-times
+    too); a reversed range or one starting in the future is a usage error (exit 2), one ending
+    in the future is clipped with a note."""
+    chosen = daterange.parse_range(since, until, now_s=time.time(), times=times)
     if chosen.note:
         render.note(f"note: {chosen.note}")
     return chosen.since, chosen.until
@@ -227,8 +236,8 @@ def export_command(
         Path, typer.Option("--output", "-o", help="File to write; - for standard output.")
     ],
     account: str | None = typer.Option(None, "--account", help=ACCOUNT_HELP),
-    since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
-    until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
+    since: str | None = typer.Option(None, "--since", help=EXPORT_SINCE_HELP),
+    until: str | None = typer.Option(None, "--until", help=EXPORT_UNTIL_HELP),
     fhir_bundle: bool = typer.Option(
         False, "--fhir-bundle", help="FHIR only: one Bundle instead of NDJSON (bulk data)."
     ),
@@ -238,10 +247,12 @@ def export_command(
     Every format keeps the UTC instant and the UTC offset reported with each sample.  A
     regular file is replaced atomically; a symlink, FIFO or device is written through; `-o -`
     streams to standard output (Parquet too), and a reader that stops early (`| head`) is fine.
+    `--since 2026-11-18T14:00 --until 2026-11-18T15:00` exports exactly that hour of the
+    account's local time (what the dashboard's Range view exports).
     """
     from heartkeep import api
 
-    first, last = day_range(since, until)
+    first, last = day_range(since, until, times=True)
     settings = options.settings()
     report = api.export(
         settings,

@@ -26,7 +26,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from heartkeep import api
+from heartkeep import api, daterange
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
 from heartkeep.dashboard import overview, page, queries
@@ -99,6 +99,24 @@ def _local(account: Account, text: str | None, name: str, *, end: bool) -> int:
         return queries.local_bound(account, text or "", end=end)
     except ValueError:
         raise BadRequest(f"{name} must be a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM") from None
+
+
+def _moment(text: object, name: str) -> dt.date:
+    """An export bound as the page sends it: a local day or a local date-time (the range's
+    `from`/`to`), exactly as `heartkeep export --since/--until` reads them."""
+    try:
+        found = daterange.parse_moment(str(text or ""), name)
+    except HeartkeepError:
+        raise BadRequest(f"{name} must be a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM") from None
+    assert found is not None
+    return found
+
+
+def _file_part(bound: dt.date) -> str:
+    """A bound in a file name: the day, or the day and time without colons."""
+    if isinstance(bound, dt.datetime):
+        return bound.strftime("%Y-%m-%dT%H%M%S" if bound.second else "%Y-%m-%dT%H%M")
+    return bound.isoformat()
 
 
 def _int(text: str | None, name: str) -> int:
@@ -235,13 +253,17 @@ def create_app(context: Context) -> Starlette:
         fmt = str(form.get("format", ""))
         if fmt not in _EXPORTS:
             raise BadRequest("format must be csv or parquet")
-        since = _date(form.get("since"), "since")
-        until = _date(form.get("until"), "until")
+        since = _moment(form.get("since"), "since")
+        until = _moment(form.get("until"), "until")
         folder = Path(tempfile.mkdtemp(prefix="heartkeep-dashboard-"))
         target = folder / f"heart-rate.{_EXPORTS[fmt][1]}"
         account = form.get("account") or None
-        api.export(context.settings, fmt, target, account=account, since=since, until=until)
-        name = f"heartkeep-{since}-{until}.{_EXPORTS[fmt][1]}"
+        try:
+            api.export(context.settings, fmt, target, account=account, since=since, until=until)
+        except BaseException:
+            _remove(folder)
+            raise
+        name = f"heartkeep-{_file_part(since)}-{_file_part(until)}.{_EXPORTS[fmt][1]}"
         return FileResponse(
             target,
             media_type=_EXPORTS[fmt][0],

@@ -3,7 +3,7 @@
 // (one minute for a week, wider for months) or days, each with a min–max band, so a spike never
 // vanishes at a coarse zoom.  Zooming fetches the visible part again at the finer resolution and
 // keeps it in the address.  A second span of the same length can be laid over the first, and
-// the days the span touches exported as CSV or Parquet.
+// exactly the range drawn exported as CSV or Parquet.
 
 import { decodeTimes, getJSON, post, withGaps } from "./api.js";
 import { axes, chart, cssVar, fullTime, pan, wheelZoomPlugin, zoneDate, zoom } from "./chart.js";
@@ -73,7 +73,21 @@ export async function renderRange(root, { account, params }) {
     el("label", {}, "to ", toInput),
     el("button", { type: "submit", id: "range-show" }, "Show"),
   );
-  const since = startWall.slice(0, 10), until = wallTime(main.end_s - 1, zone).slice(0, 10);
+  // What Export writes: exactly the range drawn, to the minute (the inputs' precision), as the
+  // address gives it (whole days stay days) or as local times after a zoom; the server reads
+  // both as `heartkeep export --since/--until` does, so the file is the CLI's for that range.
+  const wholeDays = !from.includes("T") && !to.includes("T");
+  const shown = { since: wholeDays ? from : startWall, until: wholeDays ? to : endWall };
+  let selected = { ...shown };
+  const exportLabel = el("span", { id: "export-range" });
+  function describeExport() {
+    const { since, until } = selected;
+    const text = !since.includes("T")
+      ? (since === until ? `Export ${since} as ` : `Export the days ${since} to ${until} as `)
+      : `Export ${since.replace("T", " ")} to ${until.slice(0, 10) === since.slice(0, 10) ? until.slice(11) : until.replace("T", " ")} as `;
+    exportLabel.textContent = text;
+  }
+  describeExport();
   root.append(
     el("h1", {}, "Range"),
     form,
@@ -90,13 +104,13 @@ export async function renderRange(root, { account, params }) {
   const zoomBar = el("div", { class: "toolbar small" });
   root.append(status, zoomBar, box,
     el("div", { class: "toolbar export" },
-      el("span", {}, since === until ? `Export ${since} as ` : `Export the days ${since} to ${until} as `), format,
+      exportLabel, format,
       el("button", { type: "button", id: "export", on: { click: () => download(format.value) } }, "Export"),
       exportNote));
 
   async function download(fmt) {
     exportNote.textContent = "exporting…";
-    const response = await post("/api/export", { format: fmt, since, until, account: account.key });
+    const response = await post("/api/export", { format: fmt, ...selected, account: account.key });
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
       exportNote.textContent = `export failed: ${body.error || response.status}`;
@@ -148,7 +162,9 @@ export async function renderRange(root, { account, params }) {
       const lo = Math.max(main.start_s, Math.floor(min)), hi = Math.min(main.end_s, Math.ceil(max));
       if (hi <= lo) return;
       const whole = lo <= main.start_s && hi >= main.end_s;
-      if (!whole) remember({ from: wallTime(lo, zone), to: wallTime(hi + 59, zone) });
+      selected = whole ? { ...shown } : { since: wallTime(lo, zone), until: wallTime(hi + 59, zone) };
+      describeExport();
+      if (!whole) remember({ from: selected.since, to: selected.until });
       if (whole && mine === 1) return; // the first draw: already at this resolution
       const m = await getJSON("/api/range", { ...base, start_s: lo, end_s: hi });
       const o = other ? await getJSON("/api/range", { ...base, start_s: lo - shiftS, end_s: hi - shiftS }) : null;
