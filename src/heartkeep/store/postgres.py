@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -27,11 +28,12 @@ from heartkeep.errors import StoreError
 from heartkeep.model import Account, Sample, SampleColumns, Source, Window
 from heartkeep.store import postgres_days as days
 from heartkeep.store import postgres_hours as hours
+from heartkeep.store.dialect import POSTGRES
 from heartkeep.store.failures import NoDatabase
 from heartkeep.store.forgetting import ForgetReport
+from heartkeep.store.ledger import LedgerMixin
 from heartkeep.store.postgres_failures import describe, guarded
 from heartkeep.store.postgres_imports import ImportsMixin
-from heartkeep.store.postgres_ledger import LedgerMixin
 from heartkeep.store.postgres_schema import LATEST_VERSION, migrate, schema_version
 from heartkeep.store.postgres_summaries import SummariesMixin
 from heartkeep.store.postgres_tokens import TokensMixin
@@ -45,7 +47,10 @@ WRITE_BATCH = 50_000
 class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin, TokensMixin):
     """`SyncStore`, `ImportStore` and the summaries (`store/protocol.py`) on PostgreSQL.
 
-    Open it with `open_postgres_store(url)`; the import side lives in `postgres_imports.py`."""
+    Open it with `open_postgres_store(url)`; the import side lives in `postgres_imports.py`,
+    the dailies and sync bookkeeping (shared with SQLite) in `ledger.py`."""
+
+    _dialect = POSTGRES
 
     def __init__(
         self, url: str, *, readonly: bool = False, token_cipher: TokenCipher | None = None
@@ -89,6 +94,16 @@ class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin, TokensMixin):
         except BaseException:
             self._conn.close()
             raise
+
+    def _sql(self, query: str, parameters: Any = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+        try:
+            return self._conn.execute(query.encode(), parameters)
+        except psycopg.Error as failure:
+            raise StoreError(f"PostgreSQL: {str(failure).strip()}") from failure
+
+    def _run(self, sql: str, parameters: Any = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+        """A statement shared with SQLite (`dialect.py`), its ? placeholders made psycopg's."""
+        return self._sql(POSTGRES.statement(sql), parameters)
 
     def _token_cipher(self) -> TokenCipher:
         if self._cipher is None:

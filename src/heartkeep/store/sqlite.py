@@ -13,7 +13,6 @@ while a sync writes (WAL), and a second writer waits up to `busy_timeout_s`.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,13 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from heartkeep.errors import StoreError
-from heartkeep.model import Account, Daily, DailyKind, Sample, SampleColumns, Source, Window
+from heartkeep.model import Account, Sample, SampleColumns, Source, Window
 from heartkeep.store.check_stamp import remember_clean_close
+from heartkeep.store.dialect import SQLITE
 from heartkeep.store.failures import store_failure
 from heartkeep.store.forgetting import ForgetReport, delete_account_rows
+from heartkeep.store.ledger import LedgerMixin
 from heartkeep.store.opening import integrity_problems, open_empty, open_reader, open_writer
-from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteResult
-from heartkeep.store.rows import account_from_row, bounds, daily_from_row, zones_json
+from heartkeep.store.protocol import WriteResult
+from heartkeep.store.rows import account_from_row, bounds
 from heartkeep.store.sqlite_aggregates import AggregatesMixin
 from heartkeep.store.sqlite_imports import ImportRunsMixin
 
@@ -45,12 +46,15 @@ _by_instant = itemgetter(0)
 _by_offset = itemgetter(2)
 
 
-class SqliteStore(ImportRunsMixin, AggregatesMixin):
+class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin):
     """`SyncStore`, `ImportStore` and `AggregateStore` (`heartkeep.store.protocol`) on a SQLite
     file.
 
     Open it with `open_store`.  The import side (provenance, precedence, undo) lives in
-    `sqlite_imports.py`, the per-day and per-minute summaries in `sqlite_aggregates.py`."""
+    `sqlite_imports.py`, the per-day and per-minute summaries in `sqlite_aggregates.py`, the
+    dailies and sync bookkeeping (shared with PostgreSQL) in `ledger.py`."""
+
+    _dialect = SQLITE
 
     def __init__(
         self,
@@ -102,6 +106,7 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin):
             yield
         except BaseException:
             self._depth -= 1
+            self._account_ids.clear()  # an account made inside is gone again
             if depth == 0:
                 self._fresh_run = None  # its days stay dirty
                 self._execute("ROLLBACK")
@@ -158,6 +163,10 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin):
             return self._db.execute(sql, parameters)
         except sqlite3.DatabaseError as failure:
             raise store_failure(failure, self.path) from failure
+
+    def _run(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        """A statement shared with PostgreSQL (`dialect.py`): SQLite takes it as written."""
+        return self._execute(sql, parameters)
 
     # accounts ---------------------------------------------------------------------------------
     def upsert_account(self, account: Account) -> None:
@@ -407,171 +416,3 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin):
             "SELECT max(instant) FROM heart_rate WHERE account_id = ?", (account_id,)
         ).fetchone()
         return Window(int(first), int(last) + 1)
-
-    # dailies ----------------------------------------------------------------------------------
-    def write_dailies(
-        self, account_key: str, dailies: Iterable[Daily], source: Source
-    ) -> WriteResult:
-        """Upsert per-day values keyed by (account, local day, kind)."""
-        account_id = self._writable_account_id(account_key)
-        inserted = updated = 0
-        with self.transaction():
-            for daily in dailies:
-                key = (account_id, daily.day.isoformat(), daily.kind.value)
-                zones = zones_json(daily.zones) if daily.kind is DailyKind.ZONES else None
-                row = self._execute(
-                    "SELECT value, zones, source FROM daily "
-                    "WHERE account_id = ? AND day = ? AND kind = ?",
-                    key,
-                ).fetchone()
-                values = (daily.value, zones, source.code)
-                if row is None:
-                    inserted += 1
-                elif tuple(row) != values:
-                    updated += 1
-                else:
-                    continue
-                self._execute(
-                    "INSERT OR REPLACE INTO daily (account_id, day, kind, value, zones, source) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (*key, *values),
-                )
-        return WriteResult(inserted=inserted, updated=updated)
-
-    def dailies(
-        self,
-        account_key: str,
-        *,
-        start: dt.date | None = None,
-        end: dt.date | None = None,
-        kind: DailyKind | None = None,
-    ) -> list[Daily]:
-        """Dailies with start <= day < end, ordered by day then kind."""
-        account_id = self._account_id(account_key, create=False)
-        if account_id is None:
-            return []
-        rows = self._execute(
-            "SELECT day, kind, value, zones FROM daily WHERE account_id = ? "
-            "AND day >= ? AND day < ? AND (? IS NULL OR kind = ?) ORDER BY day, kind",
-            (
-                account_id,
-                start.isoformat() if start else "0000-00-00",
-                end.isoformat() if end else "9999-99-99",
-                kind.value if kind else None,
-                kind.value if kind else None,
-            ),
-        ).fetchall()
-        return [daily_from_row(row) for row in rows]
-
-    # sync state and ledger --------------------------------------------------------------------
-    def stream_state(self, account_key: str, stream: str) -> StreamState:
-        account_id = self._account_id(account_key, create=False)
-        if account_id is None:
-            return StreamState()
-        row = self._execute(
-            "SELECT covered_from_s, complete_until_s, job_lo_s, job_hi_s, job_frontier_s, "
-            "last_success_s FROM sync_state WHERE account_id = ? AND stream = ?",
-            (account_id, stream),
-        ).fetchone()
-        return StreamState() if row is None else StreamState(*row)
-
-    def save_stream_state(self, account_key: str, stream: str, state: StreamState) -> None:
-        account_id = self._writable_account_id(account_key)
-        with self.transaction():
-            self._execute(
-                "INSERT OR REPLACE INTO sync_state (account_id, stream, covered_from_s, "
-                "complete_until_s, job_lo_s, job_hi_s, job_frontier_s, last_success_s) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    account_id,
-                    stream,
-                    state.covered_from_s,
-                    state.complete_until_s,
-                    state.job_lo_s,
-                    state.job_hi_s,
-                    state.job_frontier_s,
-                    state.last_success_s,
-                ),
-            )
-
-    def record_fetch(self, account_key: str, entry: LedgerEntry) -> None:
-        account_id = self._writable_account_id(account_key)
-        with self.transaction():
-            self._execute(
-                "INSERT INTO fetch_ledger (account_id, stream, fetched_at_s, start_s, end_s, "
-                "requests, received, inserted, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    account_id,
-                    entry.stream,
-                    entry.fetched_at_s,
-                    entry.start_s,
-                    entry.end_s,
-                    entry.requests,
-                    entry.received,
-                    entry.inserted,
-                    entry.updated,
-                ),
-            )
-
-    def ledger(self, account_key: str, *, limit: int = 100) -> list[LedgerEntry]:
-        account_id = self._account_id(account_key, create=False)
-        if account_id is None:
-            return []
-        rows = self._execute(
-            "SELECT stream, fetched_at_s, start_s, end_s, requests, received, inserted, updated "
-            "FROM fetch_ledger WHERE account_id = ? ORDER BY id DESC LIMIT ?",
-            (account_id, limit),
-        ).fetchall()
-        return [LedgerEntry(*row) for row in rows]
-
-    def begin_run(self, account_key: str, started_s: int) -> int:
-        account_id = self._writable_account_id(account_key)
-        with self.transaction():
-            cursor = self._execute(
-                "INSERT INTO sync_run (account_id, started_s, status) VALUES (?, ?, 'running')",
-                (account_id, started_s),
-            )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
-
-    def finish_run(
-        self,
-        run_id: int,
-        *,
-        finished_s: int,
-        status: str,
-        requests: int,
-        samples_added: int,
-        rate_limit_waits: int,
-        error: str | None = None,
-    ) -> None:
-        with self.transaction():
-            self._execute(
-                "UPDATE sync_run SET finished_s = ?, status = ?, requests = ?, samples_added = ?, "
-                "rate_limit_waits = ?, error = ? WHERE id = ?",
-                (finished_s, status, requests, samples_added, rate_limit_waits, error, run_id),
-            )
-
-    def runs(self, account_key: str, *, limit: int = 20) -> list[SyncRun]:
-        account_id = self._account_id(account_key, create=False)
-        if account_id is None:
-            return []
-        rows = self._execute(
-            "SELECT id, started_s, finished_s, status, requests, samples_added, "
-            "rate_limit_waits, error FROM sync_run WHERE account_id = ? ORDER BY id DESC LIMIT ?",
-            (account_id, limit),
-        ).fetchall()
-        return [
-            SyncRun(
-                run_id=row[0],
-                account_key=account_key,
-                started_s=row[1],
-                finished_s=row[2],
-                status=row[3],
-                requests=row[4],
-                samples_added=row[5],
-                rate_limit_waits=row[6],
-                error=row[7],
-            )
-            for row in rows
-        ]

@@ -1,8 +1,10 @@
-"""Dailies and the sync engine's bookkeeping on PostgreSQL: plain rows, as in SQLite.
+"""Dailies and the sync engine's bookkeeping, for both stores: the few-rows-a-day tables.
 
-Why a mixin of its own: `postgres.py` holds the connection and the packed samples; these are
-the few-rows-a-day tables (dailies, stream state, the fetch ledger, run history), column for
-column those of `sqlite.py`, so this reads as a translation of it.
+Why one module for two databases: dailies, stream state, the fetch ledger and the run history
+are column for column the same in SQLite and PostgreSQL, so their statements are written once,
+in the SQL both accept; what differs (placeholders, how a day is passed) is the store's
+`Dialect` (`store/dialect.py`).  The store supplies the connection (`_run`), the transaction
+and the account ids.
 """
 
 from __future__ import annotations
@@ -11,9 +13,6 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
-from heartkeep.errors import StoreError
 from heartkeep.model import Daily, DailyKind, Source
 from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteResult
 from heartkeep.store.rows import daily_from_row, zones_json
@@ -21,12 +20,16 @@ from heartkeep.store.rows import daily_from_row, zones_json
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    from heartkeep.store.dialect import Dialect, Rows
+
 
 class LedgerMixin:
-    """The dailies and `SyncStore` bookkeeping of `PostgresStore`."""
+    """The dailies and `SyncStore` bookkeeping of `SqliteStore` and `PostgresStore`."""
 
     if TYPE_CHECKING:
-        _conn: psycopg.Connection[tuple[Any, ...]]
+        _dialect: Dialect
+
+        def _run(self, sql: str, parameters: Any = ()) -> Rows: ...
 
         def transaction(self) -> AbstractContextManager[None]: ...
 
@@ -34,26 +37,21 @@ class LedgerMixin:
 
         def _writable_account_id(self, key: str) -> int: ...
 
-    def _sql(self, query: str, parameters: Any = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        try:
-            return self._conn.execute(query.encode(), parameters)
-        except psycopg.Error as failure:
-            raise StoreError(f"PostgreSQL: {str(failure).strip()}") from failure
-
     # dailies ----------------------------------------------------------------------------------
     def write_dailies(
         self, account_key: str, dailies: Iterable[Daily], source: Source
     ) -> WriteResult:
-        """Upsert per-day values keyed by (account, local day, kind)."""
+        """Upsert per-day values keyed by (account, local day, kind); a synced value is no
+        import's (`import_id` NULL)."""
         inserted = updated = 0
         with self.transaction():
             account_id = self._writable_account_id(account_key)
             for daily in dailies:
-                key = (account_id, daily.day, daily.kind.value)
+                key = (account_id, self._dialect.day(daily.day), daily.kind.value)
                 zones = zones_json(daily.zones) if daily.kind is DailyKind.ZONES else None
-                row = self._sql(
+                row = self._run(
                     "SELECT value, zones, source FROM daily "
-                    "WHERE account_id = %s AND day = %s AND kind = %s",
+                    "WHERE account_id = ? AND day = ? AND kind = ?",
                     key,
                 ).fetchone()
                 values = (daily.value, zones, source.code)
@@ -63,9 +61,9 @@ class LedgerMixin:
                     updated += 1
                 else:
                     continue
-                self._sql(
+                self._run(
                     "INSERT INTO daily (account_id, day, kind, value, zones, source) "
-                    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (account_id, day, kind) DO "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, day, kind) DO "
                     "UPDATE SET value = excluded.value, zones = excluded.zones, "
                     "source = excluded.source, import_id = NULL",
                     (*key, *values),
@@ -84,13 +82,15 @@ class LedgerMixin:
         account_id = self._account_id(account_key, create=False)
         if account_id is None:
             return []
-        rows = self._sql(
-            "SELECT day::text, kind, value, zones FROM daily WHERE account_id = %s "
-            "AND day >= %s AND day < %s AND (%s::text IS NULL OR kind = %s) ORDER BY day, kind",
+        day = self._dialect.day
+        rows = self._run(
+            "SELECT CAST(day AS TEXT), kind, value, zones FROM daily WHERE account_id = ? "
+            "AND day >= ? AND day < ? AND (CAST(? AS TEXT) IS NULL OR kind = ?) "
+            "ORDER BY day, kind",
             (
                 account_id,
-                start or dt.date.min,
-                end or dt.date.max,
+                day(start) if start else self._dialect.first_day,
+                day(end) if end else self._dialect.past_last_day,
                 kind.value if kind else None,
                 kind.value if kind else None,
             ),
@@ -102,9 +102,9 @@ class LedgerMixin:
         account_id = self._account_id(account_key, create=False)
         if account_id is None:
             return StreamState()
-        row = self._sql(
+        row = self._run(
             "SELECT covered_from_s, complete_until_s, job_lo_s, job_hi_s, job_frontier_s, "
-            "last_success_s FROM sync_state WHERE account_id = %s AND stream = %s",
+            "last_success_s FROM sync_state WHERE account_id = ? AND stream = ?",
             (account_id, stream),
         ).fetchone()
         return StreamState() if row is None else StreamState(*row)
@@ -112,10 +112,10 @@ class LedgerMixin:
     def save_stream_state(self, account_key: str, stream: str, state: StreamState) -> None:
         with self.transaction():
             account_id = self._writable_account_id(account_key)
-            self._sql(
+            self._run(
                 "INSERT INTO sync_state (account_id, stream, covered_from_s, complete_until_s, "
                 "job_lo_s, job_hi_s, job_frontier_s, last_success_s) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (account_id, stream) DO "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, stream) DO "
                 "UPDATE SET covered_from_s = excluded.covered_from_s, "
                 "complete_until_s = excluded.complete_until_s, job_lo_s = excluded.job_lo_s, "
                 "job_hi_s = excluded.job_hi_s, job_frontier_s = excluded.job_frontier_s, "
@@ -135,10 +135,9 @@ class LedgerMixin:
     def record_fetch(self, account_key: str, entry: LedgerEntry) -> None:
         with self.transaction():
             account_id = self._writable_account_id(account_key)
-            self._sql(
+            self._run(
                 "INSERT INTO fetch_ledger (account_id, stream, fetched_at_s, start_s, end_s, "
-                "requests, received, inserted, updated) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                "requests, received, inserted, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     account_id,
                     entry.stream,
@@ -156,9 +155,9 @@ class LedgerMixin:
         account_id = self._account_id(account_key, create=False)
         if account_id is None:
             return []
-        rows = self._sql(
+        rows = self._run(
             "SELECT stream, fetched_at_s, start_s, end_s, requests, received, inserted, updated "
-            "FROM fetch_ledger WHERE account_id = %s ORDER BY id DESC LIMIT %s",
+            "FROM fetch_ledger WHERE account_id = ? ORDER BY id DESC LIMIT ?",
             (account_id, limit),
         ).fetchall()
         return [LedgerEntry(*row) for row in rows]
@@ -166,12 +165,12 @@ class LedgerMixin:
     def begin_run(self, account_key: str, started_s: int) -> int:
         with self.transaction():
             account_id = self._writable_account_id(account_key)
-            row = self._sql(
+            # fetchall: SQLite finishes a RETURNING statement only once its rows are read
+            (row,) = self._run(
                 "INSERT INTO sync_run (account_id, started_s, status) "
-                "VALUES (%s, %s, 'running') RETURNING id",
+                "VALUES (?, ?, 'running') RETURNING id",
                 (account_id, started_s),
-            ).fetchone()
-        assert row is not None
+            ).fetchall()
         return int(row[0])
 
     def finish_run(
@@ -186,9 +185,9 @@ class LedgerMixin:
         error: str | None = None,
     ) -> None:
         with self.transaction():
-            self._sql(
-                "UPDATE sync_run SET finished_s = %s, status = %s, requests = %s, "
-                "samples_added = %s, rate_limit_waits = %s, error = %s WHERE id = %s",
+            self._run(
+                "UPDATE sync_run SET finished_s = ?, status = ?, requests = ?, samples_added = ?, "
+                "rate_limit_waits = ?, error = ? WHERE id = ?",
                 (finished_s, status, requests, samples_added, rate_limit_waits, error, run_id),
             )
 
@@ -196,10 +195,9 @@ class LedgerMixin:
         account_id = self._account_id(account_key, create=False)
         if account_id is None:
             return []
-        rows = self._sql(
+        rows = self._run(
             "SELECT id, started_s, finished_s, status, requests, samples_added, "
-            "rate_limit_waits, error FROM sync_run WHERE account_id = %s "
-            "ORDER BY id DESC LIMIT %s",
+            "rate_limit_waits, error FROM sync_run WHERE account_id = ? ORDER BY id DESC LIMIT ?",
             (account_id, limit),
         ).fetchall()
         return [SyncRun(row[0], account_key, *row[1:]) for row in rows]
