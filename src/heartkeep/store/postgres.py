@@ -28,6 +28,7 @@ from heartkeep.errors import StoreError
 from heartkeep.model import Account, Sample, SampleColumns, Source, Window
 from heartkeep.store import postgres_days as days
 from heartkeep.store import postgres_hours as hours
+from heartkeep.store.accounts import AccountsMixin
 from heartkeep.store.dialect import POSTGRES
 from heartkeep.store.failures import NoDatabase
 from heartkeep.store.forgetting import ForgetReport
@@ -38,13 +39,13 @@ from heartkeep.store.postgres_schema import LATEST_VERSION, migrate, schema_vers
 from heartkeep.store.postgres_summaries import SummariesMixin
 from heartkeep.store.postgres_tokens import TokensMixin
 from heartkeep.store.protocol import WriteResult
-from heartkeep.store.rows import account_from_row, bounds
+from heartkeep.store.rows import bounds
 from heartkeep.store.token_cipher import TokenCipher
 
 WRITE_BATCH = 50_000
 
 
-class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin, TokensMixin):
+class PostgresStore(ImportsMixin, LedgerMixin, AccountsMixin, SummariesMixin, TokensMixin):
     """`SyncStore`, `ImportStore` and the summaries (`store/protocol.py`) on PostgreSQL.
 
     Open it with `open_postgres_store(url)`; the import side lives in `postgres_imports.py`,
@@ -138,18 +139,6 @@ class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin, TokensMixin):
         return False
 
     # accounts ---------------------------------------------------------------------------------
-    @guarded
-    def upsert_account(self, account: Account) -> None:
-        """Add the account or refresh its name, zone and membership date; its id never changes."""
-        with self.transaction():
-            if self._account_id(account.key, create=False) is None:
-                self._insert_account(account)
-            self._conn.execute(
-                "UPDATE account SET display_name = %s, time_zone = %s, member_since = %s "
-                "WHERE key = %s",
-                (account.display_name, account.time_zone, account.member_since, account.key),
-            )
-
     def _insert_account(self, account: Account) -> int:
         # One creator at a time: ids are 0, 1, 2… as in SQLite, never a duplicate.
         self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.acct'))")
@@ -170,23 +159,6 @@ class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin, TokensMixin):
         assert row is not None
         self._account_ids[account.key] = int(row[0])
         return int(row[0])
-
-    @guarded
-    def accounts(self) -> list[Account]:
-        rows = self._conn.execute(
-            "SELECT provider, user_id, display_name, time_zone, member_since::text FROM account "
-            "ORDER BY key"
-        ).fetchall()
-        return [account_from_row(row) for row in rows]
-
-    @guarded
-    def account(self, key: str) -> Account | None:
-        row = self._conn.execute(
-            "SELECT provider, user_id, display_name, time_zone, member_since::text FROM account "
-            "WHERE key = %s",
-            (key,),
-        ).fetchone()
-        return None if row is None else account_from_row(row)
 
     @guarded
     def forget_account(self, account_key: str) -> ForgetReport:
@@ -230,27 +202,6 @@ class PostgresStore(ImportsMixin, LedgerMixin, SummariesMixin, TokensMixin):
             self._conn.execute("DELETE FROM account WHERE id = %s", (account_id,))
         self._account_ids.pop(account_key, None)
         return ForgetReport(account_key, **counts)
-
-    def _account_id(self, key: str, *, create: bool) -> int | None:
-        cached = self._account_ids.get(key)
-        if cached is not None:
-            return cached
-        row = self._sql("SELECT id FROM account WHERE key = %s", (key,)).fetchone()
-        if row is not None:
-            self._account_ids[key] = int(row[0])
-            return int(row[0])
-        if not create:
-            return None
-        provider, _, user_id = key.partition(":")
-        if not provider or not user_id:
-            raise StoreError(f"account key {key!r} is not of the form provider:user_id")
-        with self.transaction():
-            return self._insert_account(Account(provider=provider, user_id=user_id))
-
-    def _writable_account_id(self, key: str) -> int:
-        account_id = self._account_id(key, create=True)
-        assert account_id is not None
-        return account_id
 
     # heart rate -------------------------------------------------------------------------------
     @guarded

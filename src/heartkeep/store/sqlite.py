@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from heartkeep.errors import StoreError
 from heartkeep.model import Account, Sample, SampleColumns, Source, Window
+from heartkeep.store.accounts import AccountsMixin
 from heartkeep.store.check_stamp import remember_clean_close
 from heartkeep.store.dialect import SQLITE
 from heartkeep.store.failures import store_failure
@@ -30,7 +31,7 @@ from heartkeep.store.forgetting import ForgetReport, delete_account_rows
 from heartkeep.store.ledger import LedgerMixin
 from heartkeep.store.opening import integrity_problems, open_empty, open_reader, open_writer
 from heartkeep.store.protocol import WriteResult
-from heartkeep.store.rows import account_from_row, bounds
+from heartkeep.store.rows import bounds
 from heartkeep.store.sqlite_aggregates import AggregatesMixin
 from heartkeep.store.sqlite_imports import ImportRunsMixin
 
@@ -46,13 +47,14 @@ _by_instant = itemgetter(0)
 _by_offset = itemgetter(2)
 
 
-class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin):
+class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
     """`SyncStore`, `ImportStore` and `AggregateStore` (`heartkeep.store.protocol`) on a SQLite
     file.
 
     Open it with `open_store`.  The import side (provenance, precedence, undo) lives in
     `sqlite_imports.py`, the per-day and per-minute summaries in `sqlite_aggregates.py`, the
-    dailies and sync bookkeeping (shared with PostgreSQL) in `ledger.py`."""
+    dailies and sync bookkeeping (shared with PostgreSQL) in `ledger.py`, account lookup in
+    `accounts.py`."""
 
     _dialect = SQLITE
 
@@ -169,20 +171,6 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin):
         return self._execute(sql, parameters)
 
     # accounts ---------------------------------------------------------------------------------
-    def upsert_account(self, account: Account) -> None:
-        """Add the account or refresh its name, zone and membership date; its id never changes."""
-        member_since = account.member_since.isoformat() if account.member_since else None
-        with self.transaction():
-            row = self._execute("SELECT id FROM account WHERE key = ?", (account.key,)).fetchone()
-            if row is None:
-                self._insert_account(account)
-            else:
-                self._execute(
-                    "UPDATE account SET display_name = ?, time_zone = ?, member_since = ? "
-                    "WHERE id = ?",
-                    (account.display_name, account.time_zone, member_since, row[0]),
-                )
-
     def _insert_account(self, account: Account) -> int:
         (next_id,) = self._execute("SELECT COALESCE(MAX(id) + 1, 0) FROM account").fetchone()
         self._execute(
@@ -201,21 +189,6 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin):
         self._account_ids[account.key] = int(next_id)
         return int(next_id)
 
-    def accounts(self) -> list[Account]:
-        rows = self._execute(
-            "SELECT provider, user_id, display_name, time_zone, member_since FROM account "
-            "ORDER BY key"
-        ).fetchall()
-        return [account_from_row(row) for row in rows]
-
-    def account(self, key: str) -> Account | None:
-        row = self._execute(
-            "SELECT provider, user_id, display_name, time_zone, member_since FROM account "
-            "WHERE key = ?",
-            (key,),
-        ).fetchone()
-        return None if row is None else account_from_row(row)
-
     def forget_account(self, account_key: str) -> ForgetReport:
         """Delete everything stored for the account (see `store/forgetting.py`), then VACUUM."""
         with self.transaction():
@@ -227,28 +200,6 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin):
         self._upsert_sql.clear()
         self.vacuum()
         return report
-
-    def _account_id(self, key: str, *, create: bool) -> int | None:
-        """The small integer behind an account key; writes create unknown accounts on the fly."""
-        cached = self._account_ids.get(key)
-        if cached is not None:
-            return cached
-        row = self._execute("SELECT id FROM account WHERE key = ?", (key,)).fetchone()
-        if row is not None:
-            self._account_ids[key] = int(row[0])
-            return int(row[0])
-        if not create:
-            return None
-        provider, _, user_id = key.partition(":")
-        if not provider or not user_id:
-            raise StoreError(f"account key {key!r} is not of the form provider:user_id")
-        with self.transaction():
-            return self._insert_account(Account(provider=provider, user_id=user_id))
-
-    def _writable_account_id(self, key: str) -> int:
-        account_id = self._account_id(key, create=True)
-        assert account_id is not None
-        return account_id
 
     # heart rate -------------------------------------------------------------------------------
     def write_samples(
