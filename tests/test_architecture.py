@@ -9,8 +9,11 @@
     api                                         ← everything above; the only place parts are wired
     api_outputs, api_imports, api_sandbox       ← the parts of the front door api.py re-exports:
                                                   each wires only what its job needs
-    cli                                         ← api, its own modules, plain types, sync events
-                                                  and output_target (a closed standard output);
+    api_study                                   ← the study's front door (`heartkeep study`):
+                                                  config, auth, store, sync, study, sandbox
+    cli                                         ← api, api_study, its own modules, plain types,
+                                                  sync events and output_target (a closed
+                                                  standard output);
                                                   the dashboard package (its `dashboard` command)
     dashboard                                   ← api, and the store read-only with analysis
                                                   (its columnar data endpoints)
@@ -63,10 +66,22 @@ ALLOWED: dict[str, set[str]] = {
     | {"config", "auth", "store", "analysis", "charts", "exporters", "output_target"},
     "api_imports": BASE | {"config", "store", "importers"},
     "api_sandbox": BASE | {"config", "store", "sync", "analysis", "api", "api_outputs", "sandbox"},
+    # the study's front door (`heartkeep study …`): config → store → the study's parts; the
+    # sandbox for `study demo`
+    "api_study": BASE | {"config", "auth", "store", "sync", "study", "sandbox"},
     # sync events are the plain data render.py shows; the sandbox's public demo credentials are
     # printed by `heartkeep sandbox serve`
     "cli": BASE
-    | {"config", "api", "cli", "sync.events", "sandbox.credentials", "output_target", "dashboard"},
+    | {
+        "config",
+        "api",
+        "api_study",
+        "cli",
+        "sync.events",
+        "sandbox.credentials",
+        "output_target",
+        "dashboard",
+    },
     # the web layer: sync and export through api, its data endpoints read the store (read-only)
     "dashboard": BASE | {"config", "api", "store", "analysis", "dashboard"},
     # research studies: webhooks now; enrolment, queue and workers to come over the same layers

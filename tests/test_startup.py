@@ -41,6 +41,9 @@ HEAVY = {
     "heartkeep.api_imports": "the imports",
     "heartkeep.doctor": "`heartkeep doctor` only",
     "rich": "a terminal, a table or progress bars: plain lines and click's help need none of it",
+    "heartkeep.api_study": "research studies: `heartkeep study …` only",
+    "heartkeep.study": "research studies: `heartkeep study …` only",
+    "psycopg": "the PostgreSQL store of a study only (an optional extra)",
 }
 
 # Also kept out of `--help`: it prints the commands' help, it runs none of them.

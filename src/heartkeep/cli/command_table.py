@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "import": "data",
     "plot": "charts",
     "sandbox": "sandbox",
+    "study": "study",
 }
 """Top-level command (or group) → the module of `heartkeep.cli` whose `register(app)` adds it."""
 

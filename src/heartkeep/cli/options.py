@@ -29,9 +29,10 @@ _DATABASE = "heartkeep.database"
 _QUIET = "heartkeep.quiet"
 _VERBOSE = "heartkeep.verbose"
 
-NO_STORE: frozenset[str] = frozenset({"auth", "sandbox", "demo"})
+NO_STORE: frozenset[str] = frozenset({"auth", "sandbox", "demo", "study"})
 """Top-level commands (and groups) that never open the store, so take no `--database`: the
-vault is not the database, the sandbox keeps its state in memory, the demo its own folder."""
+vault is not the database, the sandbox keeps its state in memory, the demo its own folder, a
+study its PostgreSQL database (named in its config)."""
 
 
 def settings(**overrides: Any) -> Settings:

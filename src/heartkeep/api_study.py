@@ -1,0 +1,116 @@
+"""The research study's front door: config → store → the study's parts, for `heartkeep study …`.
+
+As `api.py` is for the personal commands, this is the one place the study's parts are wired
+together, so `cli/study*.py` stays a skin (parse, call one function here, render).  Nothing of
+the study (psycopg, the store, Arrow, the web app) loads until a study command runs: personal
+commands never import this module (tests/test_startup.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from heartkeep.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from heartkeep.store.postgres import PostgresStore
+    from heartkeep.store.token_cipher import TokenCipher
+    from heartkeep.study.config import StudyConfig
+    from heartkeep.study.config_template import NewStudy
+    from heartkeep.study.doctor import StudyDoctorReport
+    from heartkeep.study.export import StudyExport
+    from heartkeep.study.status import StudyStatus
+
+
+def study_config(path: Path | None = None) -> StudyConfig:
+    """The study's settings (`--config`, `HEARTKEEP_STUDY_CONFIG`, or the config folder's
+    study.toml, overridden by `HEARTKEEP_STUDY_*`); `ConfigError` (exit 3) if unusable."""
+    from heartkeep.study.config import load_study_config
+
+    return load_study_config(path)
+
+
+def open_study_store(
+    config: StudyConfig, *, readonly: bool = False, token_cipher: TokenCipher | None = None
+) -> PostgresStore:
+    """The study's PostgreSQL store, sealing tokens with the config's keys when they are read."""
+    from heartkeep.store import open_postgres_store
+
+    return open_postgres_store(config.database_url, readonly=readonly, token_cipher=token_cipher)
+
+
+def init_study(
+    path: Path | None,
+    *,
+    name: str,
+    database_url: str,
+    public_base_url: str,
+    sandbox_url: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    app_class: str = "unverified",
+    consent_file: Path | None = None,
+    coordinator_user: str = "coordinator",
+) -> tuple[NewStudy, StudyConfig]:
+    """Create the study's schema in `database_url`, then its config (0600, fresh secrets),
+    token keys and consent placeholder.  The database comes first: if it cannot be reached
+    (`StoreError`, exit 9) nothing is written, and the command can simply be run again."""
+    from heartkeep.store import open_postgres_store
+    from heartkeep.study.config import config_path, load_study_config
+    from heartkeep.study.config_template import refuse_existing, write_new_study
+
+    if sandbox_url and not client_id:  # the sandbox's public web client (not a secret)
+        from heartkeep.sandbox.credentials import GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
+
+        client_id, client_secret = GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
+    where = config_path(path)
+    refuse_existing(where)  # said before touching the database
+    with open_postgres_store(database_url):
+        pass  # a writer creates or upgrades the schema
+    created = write_new_study(
+        where,
+        name=name,
+        database_url=database_url,
+        public_base_url=public_base_url,
+        sandbox_url=sandbox_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        app_class=app_class,
+        consent_file=consent_file,
+        coordinator_user=coordinator_user,
+    )
+    return created, load_study_config(where)
+
+
+def study_status(
+    config: StudyConfig, *, days: int = 7, stopped_days: float = 2.0, clock: Clock | None = None
+) -> StudyStatus:
+    """Every participant's last sync, completeness, stopped series and revoked grants."""
+    from heartkeep.study.status import study_status as status
+
+    now_s = (clock or SystemClock()).now_s()
+    with open_study_store(config, readonly=True) as store:
+        return status(store, now_s=now_s, days=days, stopped_days=stopped_days)
+
+
+def export_study(
+    config: StudyConfig,
+    destination: Path,
+    *,
+    participants: Sequence[str] | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> StudyExport:
+    """The study's samples as a Parquet dataset partitioned by participant and month."""
+    from heartkeep.study.export import export_study as export
+
+    with open_study_store(config, readonly=True) as store:
+        return export(store, destination, participants=participants, progress=progress)
+
+
+def study_doctor(config: StudyConfig) -> StudyDoctorReport:
+    """The study's checks (config, OAuth app class, database, keys); exit 0, 11 or 12."""
+    from heartkeep.study.doctor import study_doctor as doctor
+
+    return doctor(config, lambda cipher: open_study_store(config, token_cipher=cipher))

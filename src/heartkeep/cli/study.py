@@ -1,0 +1,227 @@
+"""CLI commands: `heartkeep study …` — run a research study on PostgreSQL (docs/studies.md).
+
+A skin over `heartkeep.api_study`: each command reads the study's config (`--config`, else
+`HEARTKEEP_STUDY_CONFIG`, else study.toml in heartkeep's config folder; `HEARTKEEP_STUDY_*`
+variables override it), calls one function and renders what it returns.  Nothing of the study
+loads until one of these commands runs, so personal commands start as fast as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from heartkeep.cli import render
+from heartkeep.cli.grouphelp import HelpGroup
+
+study_app = typer.Typer(
+    cls=HelpGroup,
+    name="study",
+    help="Run a research study: many participants on PostgreSQL, enrolled on the web, synced by "
+    "workers (docs/studies.md).  Start with `heartkeep study init`.",
+    no_args_is_help=True,
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="The study's config file (default: $HEARTKEEP_STUDY_CONFIG, else study.toml in "
+        "heartkeep's config folder).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+_MARK = {"ok": "ok     ", "warning": "WARNING", "problem": "PROBLEM"}
+
+
+@study_app.command("init")
+def init(
+    database_url: Annotated[
+        str,
+        typer.Option(
+            "--database-url",
+            help="The study's PostgreSQL database (postgresql://…); its schema is created now.",
+        ),
+    ],
+    name: Annotated[
+        str, typer.Option("--name", help="The study's name, shown to participants.")
+    ] = "Heart-rate study",
+    public_url: Annotated[
+        str,
+        typer.Option(
+            "--public-url", help="Where participants and Google reach `study serve` (HTTPS)."
+        ),
+    ] = "http://127.0.0.1:8080",
+    sandbox_url: Annotated[
+        str | None,
+        typer.Option("--sandbox-url", help="Use the built-in sandbox there instead of Google."),
+    ] = None,
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="The Google OAuth web client's id.")
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        typer.Option("--client-secret", help="Its secret (or set it later in the file)."),
+    ] = None,
+    verified: Annotated[
+        bool,
+        typer.Option("--verified-app", help="Google has verified the OAuth app (no 100-user cap)."),
+    ] = False,
+    consent: Annotated[
+        Path | None,
+        typer.Option("--consent", help="The consent text participants accept (a file)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Create a study: its database schema, then a commented config file (mode 0600) with fresh
+    secrets, the key file that seals participants' tokens, and a consent placeholder.  Prints
+    the coordinator's password once.  Never replaces an existing config."""
+    from heartkeep import api_study
+
+    created, settings = api_study.init_study(
+        config,
+        name=name,
+        database_url=database_url,
+        public_base_url=public_url,
+        sandbox_url=sandbox_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        app_class="verified" if verified else "unverified",
+        consent_file=consent,
+    )
+    render.line(f"Study {settings.name!r} created; schema ready in the database.")
+    render.address(f"  config       {created.config_file}  (0600: holds secrets)")
+    render.address(
+        f"  token keys   {created.keys_file}  (0600: back it up apart from the database)"
+    )
+    render.address(
+        f"  consent text {created.consent_file}"
+        + ("  (a placeholder: put your approved text there)" if created.consent_created else "")
+    )
+    render.line(
+        f"Coordinator login: {created.coordinator_user} / {created.coordinator_password}"
+        "  (shown once; only its hash is kept)"
+    )
+    render.address(f"Register this redirect URI on the OAuth web client: {settings.redirect_uri}")
+    render.line("Next: `heartkeep study doctor`, then `heartkeep study serve` and `study worker`.")
+
+
+@study_app.command("status")
+def status(
+    config: ConfigOption = None,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=62, help="Days of completeness to show.")
+    ] = 7,
+    stopped_days: Annotated[
+        float,
+        typer.Option(
+            "--stopped-days", min=0, help="Flag a participant whose newest sample is older."
+        ),
+    ] = 2.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Every participant: last sync, completeness per day (worn share of each local day),
+    whose data stopped arriving and whose grant was revoked."""
+    from heartkeep import api_study
+
+    report = api_study.study_status(
+        api_study.study_config(config), days=days, stopped_days=stopped_days
+    )
+    if as_json:
+        render.print_json(report.as_json())
+        return
+    if not report.participants:
+        render.line("Nobody is enrolled yet: send invites with `heartkeep study invite`.")
+        return
+    day_labels = [day[5:] for day, _ in report.participants[0].days]
+    render.table(
+        f"Completeness (worn share of each day), {len(report.participants)} participants",
+        ["participant", "last sync", *day_labels, "mean", "state"],
+        [
+            (
+                p.account_key,
+                _when(p.last_sync_s),
+                *(f"{share:.0%}" for _, share in p.days),
+                "-" if p.completeness is None else f"{p.completeness:.0%}",
+                "revoked" if p.grant_revoked else "stopped" if p.stopped else "",
+            )
+            for p in report.participants
+        ],
+    )
+    for p in report.revoked:
+        render.warning(f"{p.account_key}: access revoked ({p.last_error}); invite them again")
+    for p in report.stopped:
+        render.warning(
+            f"{p.account_key}: no data since {_when(p.newest_sample_s)} although syncs succeed"
+        )
+
+
+@study_app.command("export")
+def export(
+    destination: Annotated[Path, typer.Argument(help="A new folder for the dataset.")],
+    config: ConfigOption = None,
+    participant: Annotated[
+        list[str] | None,
+        typer.Option("--participant", help="Only this participant (repeatable); default all."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the study's heart rate as Parquet partitioned by participant and month
+    (participant=…/month=YYYY-MM/part-0.parquet), which DuckDB, pandas and Spark read as one
+    dataset."""
+    from heartkeep import api_study
+
+    def progress(key: str, samples: int) -> None:
+        if not as_json:
+            render.info(f"{key}: {samples:,} samples")
+
+    result = api_study.export_study(
+        api_study.study_config(config), destination, participants=participant, progress=progress
+    )
+    summary = {
+        "path": str(result.path),
+        "participants": result.participants,
+        "files": result.files,
+        "samples": result.samples,
+        "bytes": result.bytes,
+    }
+    if as_json:
+        render.print_json(summary)
+        return
+    render.address(
+        f"Exported {result.samples:,} samples of {result.participants} participants in "
+        f"{result.files} files ({result.bytes / 1e6:.1f} MB) to {result.path}"
+    )
+
+
+@study_app.command("doctor")
+def doctor(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Check the study's config, the OAuth app's class (an unverified app: 100 users at most,
+    2.5 requests/s each), the database and the token keys; say what to do.
+
+    Exit codes: 0 all well; 11 warnings only; 12 at least one problem."""
+    from heartkeep import api_study
+
+    report = api_study.study_doctor(api_study.study_config(config))
+    if as_json:
+        render.print_json(report.as_json())
+    else:
+        for finding in report.findings:
+            render.line(f"{_MARK[finding.level]} {finding.check:<9} {finding.message}")
+            if finding.action and finding.level != "ok":
+                render.line(f"{'':17}→ {finding.action}")
+    raise typer.Exit(report.exit_code)
+
+
+def _when(instant_s: int | None) -> str:
+    if instant_s is None:
+        return "never"
+    return dt.datetime.fromtimestamp(instant_s, dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the `study` group to the root app."""
+    app.add_typer(study_app)

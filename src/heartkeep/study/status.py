@@ -1,0 +1,124 @@
+"""`heartkeep study status`: every participant's state, read from the study's store.
+
+What a coordinator asks each morning: who is enrolled, when each was last synced, how complete
+the last days are (worn seconds out of the day, from the store's day summaries: O(days), not
+O(samples)), whose data stopped arriving although syncs succeed (the watch is off the wrist or
+no longer syncs to the phone), and whose grant is gone (the last sync was refused for want of
+access: revoked at Google, or the Testing week over).  Plain data out; the CLI renders it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from heartkeep.store.postgres import PostgresStore
+
+HEART_RATE = "heart-rate"  # the sync engine's stream name (sync/planner.py)
+DAY_S = 86_400
+# How a refused refresh reads in a sync run's error (auth/token_client.py's messages).
+_GRANT_GONE = re.compile(r"revoked|invalid_grant|no refresh token|no tokens are stored", re.I)
+
+
+@dataclass(frozen=True)
+class ParticipantStatus:
+    """One participant.  Instants are UTC epoch seconds; `completeness` is worn seconds over
+    the `days` whole local days before today (0.0 to 1.0), None before the first sync."""
+
+    account_key: str
+    display_name: str
+    enrolled: str | None
+    last_sync_s: int | None
+    newest_sample_s: int | None
+    completeness: float | None
+    days: list[tuple[str, float]]
+    stopped: bool
+    grant_revoked: bool
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class StudyStatus:
+    """Every participant, and the counts a coordinator reads first."""
+
+    now_s: int
+    days: int
+    stopped_days: float
+    participants: list[ParticipantStatus]
+
+    @property
+    def stopped(self) -> list[ParticipantStatus]:
+        return [p for p in self.participants if p.stopped]
+
+    @property
+    def revoked(self) -> list[ParticipantStatus]:
+        return [p for p in self.participants if p.grant_revoked]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "now_s": self.now_s,
+            "days": self.days,
+            "participants": [asdict(p) for p in self.participants],
+            "stopped": [p.account_key for p in self.stopped],
+            "revoked": [p.account_key for p in self.revoked],
+        }
+
+
+def study_status(
+    store: PostgresStore, *, now_s: float, days: int = 7, stopped_days: float = 2.0
+) -> StudyStatus:
+    """Each participant's last sync, completeness over `days` days and flags.  `stopped`: the
+    newest sample is more than `stopped_days` old (or there is none) although a sync
+    succeeded since; `grant_revoked`: the latest sync failed for want of access."""
+    participants = []
+    for account in store.accounts():
+        key = account.key
+        state = store.stream_state(key, HEART_RATE)
+        span = store.sample_span(key)
+        newest = None if span is None else span.end_s - 1
+        runs = store.runs(key, limit=1)
+        last = runs[0] if runs else None
+        grant_revoked = bool(
+            last and last.status == "failed" and last.error and _GRANT_GONE.search(last.error)
+        )
+        today = _local_day(now_s, account.time_zone)
+        first = today - dt.timedelta(days=days)
+        worn = {a.day: a.wear_s for a in store.day_aggregates(key, first, today)}
+        per_day = [
+            (
+                str(first + dt.timedelta(days=i)),
+                min(1.0, worn.get(first + dt.timedelta(i), 0) / DAY_S),
+            )
+            for i in range(days)
+        ]
+        synced = state.last_success_s
+        stopped = synced is not None and (newest is None or now_s - newest > stopped_days * DAY_S)
+        participants.append(
+            ParticipantStatus(
+                account_key=key,
+                display_name=account.display_name,
+                enrolled=None if account.member_since is None else str(account.member_since),
+                last_sync_s=synced,
+                newest_sample_s=newest,
+                completeness=None
+                if synced is None
+                else sum(share for _, share in per_day) / max(days, 1),
+                days=per_day,
+                stopped=stopped and not grant_revoked,
+                grant_revoked=grant_revoked,
+                last_error=None if last is None or last.status != "failed" else last.error,
+            )
+        )
+    return StudyStatus(int(now_s), days, stopped_days, participants)
+
+
+def _local_day(now_s: float, zone: str) -> dt.date:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        tz: dt.tzinfo = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    return dt.datetime.fromtimestamp(now_s, tz).date()
