@@ -183,7 +183,8 @@ def test_status_shows_completeness_stopped_series_and_revoked_grants(
     assert report["revoked"] == [CAROL.key]
     code, out = run("study", "status", "--config", str(study))
     assert code == 0
-    assert "11-19" in out and "100%" in out
+    assert "11-19" in out
+    assert "100%" in out
     assert f"{CAROL.key}: access revoked" in out
 
 
