@@ -158,9 +158,7 @@ def test_an_invalid_config_is_exit_3_naming_the_setting(study: Path, edit, messa
     assert message in out
 
 
-def test_the_environment_wins_over_the_file(
-    study: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_environment_wins_over_the_file(study: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEARTKEEP_STUDY_CONFIG", str(study))
     monkeypatch.setenv("HEARTKEEP_STUDY_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/x")
     code, out = run("study", "status")
@@ -211,9 +209,7 @@ def test_export_is_a_dataset_duckdb_pandas_and_pyarrow_read_by_participant_and_m
         "month=2026-10",
         "month=2026-11",
     ]
-    assert all(
-        stat.S_IMODE(f.stat().st_mode) == 0o600 for f in out_dir.rglob("*.parquet")
-    )
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in out_dir.rglob("*.parquet"))
 
     dataset = ds.dataset(out_dir, format="parquet", partitioning="hive")
     alice = dataset.to_table(filter=ds.field("participant") == "google-health_1001")
