@@ -19,7 +19,18 @@ from typer.testing import CliRunner
 from heartkeep.cli import app
 from heartkeep.cli.command_table import COMMANDS
 
-MODULES = ("auth", "sync", "data", "forget", "charts", "dashboard", "sandbox", "demo", "doctor")
+MODULES = (
+    "auth",
+    "sync",
+    "data",
+    "forget",
+    "charts",
+    "dashboard",
+    "sandbox",
+    "demo",
+    "doctor",
+    "study",
+)
 
 
 def _registered(*modules: str) -> list[str]:
