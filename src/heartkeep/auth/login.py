@@ -82,8 +82,8 @@ def _check_not_shut_down(endpoints: ProviderEndpoints, timeout_s: float) -> None
         raise legacy_fitbit_gone()
 
 
-def _google_user_id(endpoints: ProviderEndpoints, tokens: TokenSet, timeout_s: float) -> str:
-    """The stable `healthUserId` of the person who just consented."""
+def google_user_id(endpoints: ProviderEndpoints, tokens: TokenSet, timeout_s: float) -> str:
+    """The stable `healthUserId` of the person who just consented (also the study's enrolment)."""
     url = f"{endpoints.api_base}/v4/users/me/identity"
     headers = {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
     for _attempt in range(3):
@@ -183,7 +183,7 @@ def login(
                 "all read-only).",
             )
         if provider == GOOGLE_HEALTH:
-            user_id = _google_user_id(endpoints, tokens, settings.http_timeout_s)
+            user_id = google_user_id(endpoints, tokens, settings.http_timeout_s)
         else:
             if not tokens.user_id:
                 raise ProviderError("Fitbit's token response carried no user_id", status=200)

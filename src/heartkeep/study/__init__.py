@@ -1,13 +1,17 @@
 """Research studies: many participants, one engine (issue 13).
 
-So far the webhook half: verify and parse Google Health notifications (`parse_keyset`,
+The webhook half: verify and parse Google Health notifications (`parse_keyset`,
 `Keyset.verify`, `parse_notification`), merge bursts per participant (`Coalescer`), and the
-endpoint `study serve` will mount (`webhook_app`).  See docs/webhooks.md.
+endpoint `study serve` mounts (`webhook_app`); see docs/webhooks.md.  The web half: the
+enrolment and coordinator site (`study_app`), invite links (`create_invite`), withdrawal
+(`withdraw`) and the coordinator's password hash (`hash_password`); see docs/studies.md.
 """
 
 from __future__ import annotations
 
 from heartkeep.study.coalesce import Coalescer, PendingSync
+from heartkeep.study.coordinator_auth import CoordinatorLogin, hash_password
+from heartkeep.study.invites import Invite, create_invite
 from heartkeep.study.keyset import (
     GOOGLE_KEYSET_URL,
     SIGNATURE_HEADER,
@@ -24,14 +28,19 @@ from heartkeep.study.notifications import (
     is_verification,
     parse_notification,
 )
+from heartkeep.study.web import study_app
+from heartkeep.study.web_signing import new_signing_key
 from heartkeep.study.webhook_app import DEFAULT_PATH, SignatureCheck, WebhookCounts, webhook_app
+from heartkeep.study.withdrawal import WithdrawalReport, withdraw
 
 __all__ = [
     "DEFAULT_PATH",
     "GOOGLE_KEYSET_URL",
     "SIGNATURE_HEADER",
     "Coalescer",
+    "CoordinatorLogin",
     "Interval",
+    "Invite",
     "Keyset",
     "KeysetError",
     "Notification",
@@ -40,10 +49,16 @@ __all__ = [
     "RefreshingKeyset",
     "SignatureCheck",
     "WebhookCounts",
+    "WithdrawalReport",
+    "create_invite",
     "fetch_keyset_from",
+    "hash_password",
     "is_verification",
+    "new_signing_key",
     "parse_keyset",
     "parse_notification",
     "signing_key_id",
+    "study_app",
     "webhook_app",
+    "withdraw",
 ]

@@ -1,0 +1,121 @@
+"""What the coordinator pages show, read from the store and the enrolment rows.
+
+Why from the store's day summaries: a heatmap of 14 days × N participants reads N × 14 rows of
+`hr_day` (wear time kept current with the samples), never a sample.  Nothing here writes.
+
+Flags a coordinator acts on:
+- **grant revoked**: the participant's latest sync failed because Google refused the token
+  (`ReauthorizationNeeded`: "access was revoked or expired"), or no tokens are stored;
+- **data stopped**: enrolled, but the newest sample is older than `stale_after_s` (2 days);
+- **no data yet**: enrolled more than `stale_after_s` ago and nothing stored;
+- **backfill not queued**: the enrolment committed but handing it to the queue failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from heartkeep.store.protocol import SyncRun
+from heartkeep.study import enrolment_tables as tables
+
+if TYPE_CHECKING:
+    from heartkeep.store.postgres import PostgresStore
+
+STALE_AFTER_S = 2 * 86_400
+REVOKED_MARK = "revoked or expired"  # heartkeep.auth.token_client's ReauthorizationNeeded text
+QUOTA_TABLE = "study_quota_use"  # recorded by the task queue's workers, once they do
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantStatus:
+    """One participant (their newest invite) as the overview lists them."""
+
+    label: str
+    status: str  # invited, consented, declined, enrolled, expired
+    account_key: str | None
+    enrolment: tables.Enrolment
+    last_sample_s: int | None = None
+    last_run: SyncRun | None = None
+    wear_s: dict[dt.date, int] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    days: tuple[dt.date, ...]
+    participants: tuple[ParticipantStatus, ...]
+    counts: dict[str, int]
+    quota: list[tuple[str, str]] | None  # None: the queue records no quota use yet
+
+
+def _flags(
+    store: PostgresStore,
+    row: tables.Enrolment,
+    last_sample_s: int | None,
+    last_run: SyncRun | None,
+    now_s: float,
+    stale_after_s: int,
+) -> tuple[str, ...]:
+    assert row.account_key is not None
+    flags = []
+    revoked = (
+        last_run is not None
+        and last_run.status == "failed"
+        and REVOKED_MARK in (last_run.error or "")
+    )
+    if revoked or store.load_tokens(row.account_key) is None:
+        flags.append("grant revoked")
+    if last_sample_s is not None and now_s - last_sample_s > stale_after_s:
+        flags.append("data stopped")
+    if last_sample_s is None and now_s - (row.enrolled_s or 0) > stale_after_s:
+        flags.append("no data yet")
+    if row.backfill_queued_s is None:
+        flags.append("backfill not queued")
+    return tuple(flags)
+
+
+def overview(
+    store: PostgresStore, *, now_s: float, days: int = 14, stale_after_s: int = STALE_AFTER_S
+) -> Overview:
+    """Every participant's newest invite, with wear time per local day for the last `days`."""
+    conn = tables.connection(store)
+    today = dt.datetime.fromtimestamp(now_s, dt.UTC).date()
+    span = tuple(today - dt.timedelta(days=n) for n in range(days - 1, -1, -1))
+    newest: dict[str, tables.Enrolment] = {}
+    for row in tables.all_enrolments(conn):
+        newest.setdefault(row.label, row)  # rows come newest first per label
+    counts: dict[str, int] = {}
+    listed = []
+    for label, row in sorted(newest.items()):
+        status = row.status
+        if status in {tables.INVITED, tables.CONSENTED} and now_s >= row.expires_s:
+            status = "expired"
+        counts[status] = counts.get(status, 0) + 1
+        if status != tables.ENROLLED or row.account_key is None:
+            listed.append(ParticipantStatus(label, status, None, row))
+            continue
+        key = row.account_key
+        sample_span = store.sample_span(key)
+        last_sample_s = None if sample_span is None else sample_span.end_s - 1
+        runs = store.runs(key, limit=1)
+        last_run = runs[0] if runs else None
+        wear = {
+            aggregate.day: aggregate.wear_s
+            for aggregate in store.day_aggregates(key, span[0], today + dt.timedelta(days=1))
+        }
+        flags = _flags(store, row, last_sample_s, last_run, now_s, stale_after_s)
+        listed.append(
+            ParticipantStatus(label, status, key, row, last_sample_s, last_run, wear, flags)
+        )
+    return Overview(span, tuple(listed), counts, quota_use(store))
+
+
+def quota_use(store: PostgresStore) -> list[tuple[str, str]] | None:
+    """The task queue's record of requests against Google's quotas, once it keeps one."""
+    conn = tables.connection(store)
+    row = conn.execute("SELECT to_regclass(%s)", (QUOTA_TABLE,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return []  # the queue's table exists: its columns are shown once its layout is settled

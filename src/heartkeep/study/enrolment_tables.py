@@ -1,0 +1,216 @@
+"""The study's own tables beside the store's: one row per invite, and the audit trail.
+
+Why tables of their own, keyed by the account's *key* and never by `account_id`: the store's
+`forget_account` deletes every row of every table with an `account_id` column, and the audit
+record of a withdrawal must outlive the participant; the enrolment rows are deleted by the
+withdrawal itself, in the same transaction, so nothing of the participant stays but the audit.
+
+`study_enrolment` — one invite and what became of it:
+  status `invited` → `consented` (the consent page was accepted, OAuth under way) → `enrolled`
+  (tokens stored), or `declined`.  No secret is stored: the invite's `nonce` is useless without
+  the signing key, the OAuth `state` is kept as a keyed hash, and the PKCE verifier is derived
+  from the state with the key, never written down.
+`study_audit` — who did what to whom, when, with counts; never heart-rate data.
+
+Created on first use (`ensure_tables`, idempotent, under an advisory lock), in the store's
+schema.  Every function takes the store's psycopg connection and runs inside the caller's
+transaction when there is one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from heartkeep.store.postgres import PostgresStore
+
+INVITED, CONSENTED, DECLINED, ENROLLED = "invited", "consented", "declined", "enrolled"
+
+_SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS study_enrolment (
+        invite_id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        label             text NOT NULL,     -- the study's participant id (e.g. P-017)
+        nonce             text NOT NULL UNIQUE,
+        created_s         bigint NOT NULL,
+        expires_s         bigint NOT NULL,
+        status            text NOT NULL,     -- invited | consented | declined | enrolled
+        consent_s         bigint,
+        consent_sha256    text,              -- the consent text the participant accepted
+        declined_s        bigint,
+        state_digest      text,              -- keyed hash of the OAuth state under way
+        oauth_started_s   bigint,
+        scope_refusals    integer NOT NULL DEFAULT 0,
+        account_key       text,              -- provider:user_id once enrolled
+        enrolled_s        bigint,
+        backfill_queued_s bigint
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS study_enrolment_by_label ON study_enrolment (label)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS study_enrolment_state ON study_enrolment (state_digest)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS study_enrolment_one_account ON study_enrolment "
+    "(account_key) WHERE status = 'enrolled'",
+    """
+    CREATE TABLE IF NOT EXISTS study_audit (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at_s        bigint NOT NULL,
+        actor       text NOT NULL,    -- 'coordinator:<user>' or 'cli:<os user>'
+        action      text NOT NULL,    -- 'withdrawal'
+        label       text,
+        account_key text,
+        details     jsonb NOT NULL    -- what was deleted and revoked; counts only
+    )
+    """,
+)
+
+_COLUMNS = (
+    "invite_id, label, nonce, created_s, expires_s, status, consent_s, consent_sha256, "
+    "declined_s, state_digest, oauth_started_s, scope_refusals, account_key, enrolled_s, "
+    "backfill_queued_s"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """One invite's row."""
+
+    invite_id: int
+    label: str
+    nonce: str
+    created_s: int
+    expires_s: int
+    status: str
+    consent_s: int | None
+    consent_sha256: str | None
+    declined_s: int | None
+    state_digest: str | None
+    oauth_started_s: int | None
+    scope_refusals: int
+    account_key: str | None
+    enrolled_s: int | None
+    backfill_queued_s: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One line of the audit trail."""
+
+    id: int
+    at_s: int
+    actor: str
+    action: str
+    label: str | None
+    account_key: str | None
+    details: dict[str, Any]
+
+
+def connection(store: PostgresStore) -> psycopg.Connection[Any]:
+    """The store's connection: the study's rows commit in the store's transactions (a
+    withdrawal deletes the data and writes its audit record atomically)."""
+    return store._conn
+
+
+def ensure_tables(conn: psycopg.Connection[Any]) -> None:
+    """Create the study's tables if they are missing (one creator at a time)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.study_web'))")
+        for statement in _SCHEMA:
+            conn.execute(statement.encode())
+
+
+def _row(values: tuple[Any, ...] | None) -> Enrolment | None:
+    return None if values is None else Enrolment(*values)
+
+
+def insert_invite(
+    conn: psycopg.Connection[Any], label: str, nonce: str, created_s: int, expires_s: int
+) -> Enrolment:
+    row = conn.execute(
+        f"INSERT INTO study_enrolment (label, nonce, created_s, expires_s, status) "  # noqa: S608
+        f"VALUES (%s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
+        (label, nonce, created_s, expires_s, INVITED),
+    ).fetchone()
+    assert row is not None
+    enrolment = _row(row)
+    assert enrolment is not None
+    return enrolment
+
+
+def by_nonce(conn: psycopg.Connection[Any], nonce: str, *, lock: bool = False) -> Enrolment | None:
+    query = f"SELECT {_COLUMNS} FROM study_enrolment WHERE nonce = %s"  # noqa: S608
+    return _row(conn.execute(query + (" FOR UPDATE" if lock else ""), (nonce,)).fetchone())
+
+
+def by_state(conn: psycopg.Connection[Any], state_digest: str) -> Enrolment | None:
+    query = f"SELECT {_COLUMNS} FROM study_enrolment WHERE state_digest = %s FOR UPDATE"  # noqa: S608
+    return _row(conn.execute(query, (state_digest,)).fetchone())
+
+
+def enrolled(conn: psycopg.Connection[Any], label_or_key: str) -> Enrolment | None:
+    """The enrolled row of a participant named by label or account key."""
+    query = (
+        f"SELECT {_COLUMNS} FROM study_enrolment WHERE status = 'enrolled' "  # noqa: S608
+        "AND (label = %s OR account_key = %s) ORDER BY invite_id DESC LIMIT 1"
+    )
+    return _row(conn.execute(query, (label_or_key, label_or_key)).fetchone())
+
+
+def all_enrolments(conn: psycopg.Connection[Any]) -> list[Enrolment]:
+    """Every invite, newest first."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM study_enrolment ORDER BY label, invite_id DESC"  # noqa: S608
+    ).fetchall()
+    return [Enrolment(*row) for row in rows]
+
+
+def update(conn: psycopg.Connection[Any], invite_id: int, **values: Any) -> None:
+    """Set the named columns of one invite's row (names from this module's own callers)."""
+    names = [name for name in values if name in _COLUMNS.split(", ")]
+    assert len(names) == len(values), f"unknown columns: {values.keys() - set(names)}"
+    assignments = ", ".join(f"{name} = %s" for name in names)
+    conn.execute(
+        f"UPDATE study_enrolment SET {assignments} WHERE invite_id = %s".encode(),  # noqa: S608
+        (*values.values(), invite_id),
+    )
+
+
+def delete_participant(conn: psycopg.Connection[Any], label: str, account_key: str | None) -> int:
+    """Delete every invite row of the participant (by label, and by account key); how many."""
+    return conn.execute(
+        "DELETE FROM study_enrolment WHERE label = %s OR account_key = %s",
+        (label, account_key or ""),
+    ).rowcount
+
+
+def add_audit(
+    conn: psycopg.Connection[Any],
+    *,
+    at_s: int,
+    actor: str,
+    action: str,
+    label: str | None,
+    account_key: str | None,
+    details: dict[str, Any],
+) -> int:
+    row = conn.execute(
+        "INSERT INTO study_audit (at_s, actor, action, label, account_key, details) "
+        "VALUES (%s, %s, %s, %s, %s, %s::jsonb) RETURNING id",
+        (at_s, actor, action, label, account_key, orjson.dumps(details).decode()),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def audit_records(conn: psycopg.Connection[Any], *, limit: int = 200) -> list[AuditRecord]:
+    """The newest audit records first."""
+    rows = conn.execute(
+        "SELECT id, at_s, actor, action, label, account_key, details FROM study_audit "
+        "ORDER BY id DESC LIMIT %s",
+        (limit,),
+    ).fetchall()
+    return [AuditRecord(*row) for row in rows]

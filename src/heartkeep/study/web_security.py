@@ -1,0 +1,91 @@
+"""The study site's guard: Host check, strict CSP and the dashboard's other headers.
+
+The same rules as the dashboard (`dashboard/security.py`), adapted to a public site: the Host
+header must name the public base URL's host (configurable, for a site behind an HTTPS proxy
+that forwards the original Host; a request for any other name — DNS rebinding, a stray
+virtual host — is refused with 421).  Every response carries a Content-Security-Policy that
+allows nothing but this origin's stylesheet (no script at all), no frames, no plugins, forms
+posting only here or to the OAuth provider's consent page (Chrome applies `form-action` to the
+redirect that follows the consent form), plus nosniff, no referrer (an invite link never
+leaks to Google in a Referer) and no caching.  Per-page checks (sessions, CSRF) live with
+the pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def content_security_policy(form_targets: Iterable[str]) -> str:
+    targets = " ".join(["'self'", *sorted(set(form_targets))])
+    return (
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+        f"frame-ancestors 'none'; form-action {targets}"
+    )
+
+
+class SiteGuard:
+    """ASGI middleware: refuse unknown hosts, add the security headers to every answer."""
+
+    def __init__(self, app: ASGIApp, *, hosts: Iterable[str], csp: str, secure: bool) -> None:
+        self.app = app
+        self.hosts = frozenset(host.lower() for host in hosts)
+        headers = [
+            (b"content-security-policy", csp.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"cache-control", b"no-store"),
+        ]
+        if secure:
+            headers.append((b"strict-transport-security", b"max-age=31536000"))
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = ""
+        for name, value in scope["headers"]:
+            if name.lower() == b"host":
+                host = value.decode("latin-1").lower()
+        if host not in self.hosts:
+            await self._plain(send, 421, "This site does not answer for that host name.")
+            return
+        await self.app(scope, receive, self._with_headers(send))
+
+    def _with_headers(self, send: Send) -> Send:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in names]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        return sending
+
+    async def _plain(self, send: Send, status: int, text: str) -> None:
+        body = text.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    *self.headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

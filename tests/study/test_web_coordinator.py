@@ -1,0 +1,235 @@
+"""The coordinator's pages over HTTP: the login guards everything, the overview shows wear
+time and flags from the store, and withdrawal (button or function) revokes at Google, deletes
+the participant and keeps only the audit record."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+import pytest
+from study_site import COORDINATOR_PASSWORD, COORDINATOR_USER, follow, study_site
+
+from heartkeep.auth.client_secrets import ClientCredentials
+from heartkeep.auth.endpoints import endpoints_for
+from heartkeep.auth.token_client import TokenClient
+from heartkeep.errors import NoAccounts
+from heartkeep.model import Sample, Source
+from heartkeep.sandbox.credentials import GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
+from heartkeep.study import enrolment_tables as tables
+from heartkeep.study.coordinator_auth import check_password, hash_password
+from heartkeep.study.withdrawal import withdraw
+
+
+@pytest.fixture
+def site(sandbox_factory, postgres_url):
+    with study_site(sandbox_factory(), postgres_url) as running:
+        yield running
+
+
+def _enrol(site, label: str) -> str:
+    invite = site.invite(label)
+    browser = site.browser()
+    done = follow(browser, browser.post(invite.url, data={"decision": "accept"}))
+    assert done.status_code == 200, done.text
+    return site.enrolled[-1]
+
+
+def _some_data(site, key: str, hours: int = 3) -> int:
+    """Samples every 5 s for `hours` ending an hour ago, and a finished sync run."""
+    now = int(site.clock.now_s())
+    samples = [Sample(t, 60 + t % 40, 60) for t in range(now - 3600 * (hours + 1), now - 3600, 5)]
+    with site.store() as store:
+        store.write_samples(key, samples, Source.GOOGLE_HEALTH)
+        store.refresh_aggregates(key)
+        run = store.begin_run(key, now - 3000)
+        store.finish_run(
+            run,
+            finished_s=now - 2990,
+            status="ok",
+            requests=2,
+            samples_added=len(samples),
+            rate_limit_waits=0,
+        )
+    return len(samples)
+
+
+def _login(site, password: str = COORDINATOR_PASSWORD):
+    browser = site.browser()
+    response = browser.post(
+        site.base + "/coordinator/login", data={"user": COORDINATOR_USER, "password": password}
+    )
+    return browser, response
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def test_pages_need_a_login_and_a_wrong_password_is_refused(site) -> None:
+    anonymous = site.browser()
+    for path in ("/coordinator/", "/coordinator/audit", "/coordinator/participants/P-1"):
+        response = anonymous.get(site.base + path)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/coordinator/login"
+    anonymous.cookies.set("heartkeep_study_session", "YWxpY2U~1~x.sig")
+    assert anonymous.get(site.base + "/coordinator/").status_code == 303  # forged session
+    browser, wrong = _login(site, "guess")
+    assert wrong.status_code == 401
+    assert "Wrong user name or password" in wrong.text
+    assert "heartkeep_study_session" not in browser.cookies
+    browser, right = _login(site)
+    assert right.status_code == 303
+    assert browser.get(site.base + "/coordinator/").status_code == 200
+
+
+def test_the_session_ends_after_its_lifetime(site) -> None:
+    browser, _ = _login(site)
+    assert browser.get(site.base + "/coordinator/").status_code == 200
+    site.clock.advance(8 * 3600)
+    assert browser.get(site.base + "/coordinator/").status_code == 303
+
+
+def test_repeated_wrong_passwords_lock_the_login_for_a_while(site) -> None:
+    for _ in range(10):
+        assert _login(site, "guess")[1].status_code == 401
+    assert _login(site)[1].status_code == 429
+    site.clock.advance(901)
+    assert _login(site)[1].status_code == 303
+
+
+def test_overview_shows_wear_time_flags_and_history(site) -> None:
+    fresh = _enrol(site, "P-010")
+    _some_data(site, fresh)
+    _enrol_stale = site.invite("P-011")  # invited, never came
+    browser, _ = _login(site)
+    page = browser.get(site.base + "/coordinator/")
+    assert page.status_code == 200
+    assert "P-010" in page.text
+    assert "P-011" in page.text
+    assert 'class="d w1"' in page.text  # 3 hours of wear today: the "under 6" class
+    assert "1 enrolled" in page.text
+    assert "1 invited" in page.text
+    assert "Quota use" in page.text
+    assert "no record of it yet" in page.text
+    detail = browser.get(site.base + "/coordinator/participants/P-010")
+    assert detail.status_code == 200
+    assert "Sync history" in detail.text
+    assert "<td>ok</td>" in detail.text
+    # Two days later with no new data: flagged.
+    site.clock.advance(3 * 86_400)
+    browser, _ = _login(site)
+    later = browser.get(site.base + "/coordinator/")
+    assert "data stopped" in later.text
+
+
+def test_a_participant_whose_grant_was_revoked_is_flagged(site) -> None:
+    key = _enrol(site, "P-012")
+    now = int(site.clock.now_s())
+    with site.store() as store:
+        run = store.begin_run(key, now)
+        store.finish_run(
+            run,
+            finished_s=now + 1,
+            status="failed",
+            requests=1,
+            samples_added=0,
+            rate_limit_waits=0,
+            error="access was revoked or expired, run `heartkeep auth login`",
+        )
+    browser, _ = _login(site)
+    assert "grant revoked" in browser.get(site.base + "/coordinator/").text
+
+
+def test_withdraw_button_needs_csrf_and_leaves_only_the_audit_record(site) -> None:
+    key = _enrol(site, "P-020")
+    user_id = key.partition(":")[2]
+    stored = _some_data(site, key)
+    browser, _ = _login(site)
+    page = browser.get(site.base + "/coordinator/participants/P-020")
+    action = site.base + "/coordinator/participants/P-020/withdraw"
+
+    no_token = browser.post(action, data={"confirm": "yes"})
+    assert no_token.status_code == 403
+    other_site = browser.post(
+        action,
+        data={"confirm": "yes", "csrf": _csrf(page.text)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert other_site.status_code == 403
+    with site.store() as store:
+        assert store.sample_count(key) == stored  # nothing happened yet
+
+    done = browser.post(action, data={"confirm": "yes", "csrf": _csrf(page.text)})
+    assert done.status_code == 200
+    assert "Withdrawn" in done.text
+    grants = site.sandbox.state.grants.grants.values()
+    assert all(grant.revoked for grant in grants if grant.user_id == user_id)
+
+    with psycopg.connect(site.store_url) as conn:
+        table_names = [
+            name
+            for (name,) in conn.execute(
+                "SELECT c.relname FROM pg_class c WHERE c.relnamespace = "
+                "current_schema()::regnamespace AND c.relkind IN ('r', 'p') "
+                "AND NOT c.relispartition"
+            )
+        ]
+        mentions = {
+            name: conn.execute(
+                f'SELECT count(*) FROM "{name}" AS t WHERE t::text LIKE %s',  # noqa: S608
+                (f"%{user_id}%",),
+            ).fetchone()[0]
+            for name in table_names
+        }
+        samples_left = conn.execute("SELECT count(*) FROM heart_rate").fetchone()[0]
+        leftovers = {
+            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608
+            for name in (
+                "account",
+                "participant_token",
+                "hr_hour",
+                "hr_day",
+                "sync_run",
+                "study_enrolment",
+            )
+        }
+    assert {name: n for name, n in mentions.items() if n} == {"study_audit": 1}
+    assert samples_left == 0
+    assert not any(leftovers.values()), leftovers
+    with site.store() as store:
+        (record,) = tables.audit_records(tables.connection(store))
+    assert record.actor == f"coordinator:{COORDINATOR_USER}"
+    assert record.label == "P-020"
+    assert record.details["grant"] == "revoked"
+    assert record.details["deleted"]["samples"] == stored
+    assert "bpm" not in str(record.details)
+    audit_page = browser.get(site.base + "/coordinator/audit")
+    assert "P-020" in audit_page.text
+
+
+def test_withdraw_function_for_the_cli(site) -> None:
+    key = _enrol(site, "P-030")
+    endpoints = endpoints_for("google", site.sandbox.url)
+    client = ClientCredentials(GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET)
+    with site.store() as store, TokenClient(endpoints, client, clock=site.clock) as tokens:
+        report = withdraw(store, "P-030", token_client=tokens, clock=site.clock, actor="cli:bob")
+        assert report.account_key == key
+        assert report.revoked == "revoked"
+        assert store.account(key) is None
+        assert store.load_tokens(key) is None
+        with pytest.raises(NoAccounts, match="no participant P-030"):
+            withdraw(store, "P-030", token_client=tokens, clock=site.clock, actor="cli:bob")
+    # Withdrawn participants can be invited again.
+    assert site.invite("P-030").label == "P-030"
+
+
+def test_password_hashes_are_salted_scrypt() -> None:
+    first, second = hash_password("pw", n=2**10), hash_password("pw", n=2**10)
+    assert first != second
+    assert first.startswith("scrypt$1024$")
+    assert check_password("pw", first)
+    assert not check_password("PW", first)
+    assert not check_password("pw", "garbage")
