@@ -13,18 +13,24 @@ stored data depended on the order things were done in.  Here it is a total order
 3. **Ties go to the larger value** (bpm, then offset; for zones their canonical JSON), so the
    result is the same whatever order files are named in or imports are run.
 
-Pure functions on plain values: the SQLite backend (and a future PostgreSQL one) call them.
+Pure functions on plain values (and on numpy columns, numpy loaded where they are used): both
+stores call them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from heartkeep.model import Daily, DailyKind, Source
+from heartkeep.model import Daily, DailyKind, SampleColumns, Source
 
 # Sources whose rows come from a provider's API rather than an archive file.
 PROVIDER_CODES = frozenset({Source.GOOGLE_HEALTH.code, Source.FITBIT_LEGACY.code})
+
+# A sample's stored `source` is import_id * IMPORT_STRIDE + source code (plain codes for synced
+# rows and rows imported before SQLite's schema 4): who owns a row costs synced rows no byte.
+IMPORT_STRIDE = 16
 
 SampleValue = tuple[int, int]
 """(bpm, offset_min) of a sample: what decides between two readings of one second."""
@@ -50,6 +56,57 @@ def samples_win(new_bpm: Any, new_offset: Any, old_bpm: Any, old_offset: Any) ->
 
     Plain operators only, so this module needs no numpy of its own."""
     return (new_bpm > old_bpm) | ((new_bpm == old_bpm) & (new_offset > old_offset))
+
+
+@dataclass(frozen=True)
+class SampleContest:
+    """How an import's readings fare against stored rows of the same seconds (masks over
+    those pairs, and the counts an `ImportWrite` reports)."""
+
+    wins: Any  # the import's reading is stored
+    displace: Any  # ...over another import's row, which is set aside first (undo restores it)
+    kept: int  # stored rows that stay against a different reading of another source
+    conflicts: int  # the import's own rows it disagrees with (a file's twin)
+    replaced: int  # rows of other imports it won over
+
+
+def contest_samples(new_bpm: Any, new_offset: Any, old_rows: Any, import_id: int) -> SampleContest:
+    """The precedence rule between an import's readings (`new_bpm`, `new_offset` columns) and
+    the stored rows of the same seconds (`old_rows`: instant, bpm, offset, source): a synced
+    row always stays; the import's own row or another import's gives way to a larger reading;
+    equal readings change nothing."""
+    import numpy as np
+
+    old_bpm, old_offset, old_source = old_rows[:, 1], old_rows[:, 2], old_rows[:, 3]
+    provider = np.isin(old_source % IMPORT_STRIDE, sorted(PROVIDER_CODES))
+    same = (new_bpm == old_bpm) & (new_offset == old_offset)
+    ours = old_source // IMPORT_STRIDE == import_id
+    contested = ~provider & ~same
+    wins = contested & samples_win(new_bpm, new_offset, old_bpm, old_offset)
+    loses = contested & ~wins
+    displace = wins & ~ours
+    return SampleContest(
+        wins=wins,
+        displace=displace,
+        kept=int((provider & ~same).sum()) + int((loses & ~ours).sum()),
+        conflicts=int((loses & ours).sum()) + int((wins & ours).sum()),
+        replaced=int(displace.sum()),
+    )
+
+
+def ascending_unique(columns: SampleColumns) -> SampleColumns:
+    """The columns by ascending instant, one row per second: the largest (bpm, offset) of
+    each, the reading the rule keeps.  A day file is usually in order already."""
+    import numpy as np
+
+    instants = columns.instants_s
+    if len(instants) < 2 or bool(np.all(instants[1:] > instants[:-1])):
+        return columns
+    order = np.lexsort((columns.offsets_min, columns.bpm, instants))
+    ordered = SampleColumns(instants[order], columns.bpm[order], columns.offsets_min[order])
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = ordered.instants_s[1:] != ordered.instants_s[:-1]
+    return ordered.where(last)
 
 
 def daily_rank(daily: Daily) -> DailyRank:
