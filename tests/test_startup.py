@@ -203,3 +203,21 @@ def test_help_fits_80_columns(args: list[str], home: Path) -> None:
     assert text.startswith("Usage: ")
     assert max(len(line) for line in text.splitlines()) <= 80
     assert not [line for line in text.splitlines() if line != line.rstrip()]
+
+
+def test_loading_the_cli_pauses_the_collector_and_gives_it_back() -> None:
+    """The CLI's modules load with the cyclic collector paused (`cli/__init__.py`); a program
+    that imports `heartkeep.cli` gets it back as it was, on or off."""
+    probe = (
+        "import gc\n"
+        "was = gc.isenabled()\n"
+        "import heartkeep.cli\n"
+        "print(was, gc.isenabled())\n"
+        "gc.disable()\n"
+        "import importlib, sys\n"
+        "del sys.modules['heartkeep.cli']\n"
+        "importlib.import_module('heartkeep.cli')\n"
+        "print(gc.isenabled())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True", "False"]

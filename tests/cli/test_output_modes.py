@@ -73,3 +73,28 @@ def test_database_option_points_every_reader_at_that_file(home: Path, tmp_path: 
         assert result.exit_code in (0, 9, 10), result.output
         assert "Traceback" not in result.output
     assert not (home / "data" / "heartkeep.sqlite").exists()  # the default was never opened
+
+
+@pytest.mark.parametrize("args", [["status", "--json"], ["status", "-q"], ["status", "-v"]])
+def test_an_in_process_command_leaves_the_output_mode_as_it_found_it(
+    args: list[str], home: Path
+) -> None:
+    """`render` keeps the output mode in module state; a `--json` or `--quiet` run through
+    `CliRunner` must not leak into what the same process prints next."""
+    from heartkeep.cli import render
+
+    assert run(*args).exit_code == 0
+    assert (render.json_mode(), render.verbosity()) == (False, render.NORMAL)
+
+
+def test_a_command_starts_from_the_default_output_mode(home: Path) -> None:
+    """State left behind by an earlier caller (here set by hand) does not change how the next
+    command answers: its failure is the plain line, not a JSON document."""
+    from heartkeep.cli import render
+
+    render.set_verbosity(render.QUIET)
+    render.set_json(True)
+    result = run("sync")
+    assert result.exit_code == 10
+    assert "error: no account is connected yet" in result.output
+    assert (render.json_mode(), render.verbosity()) == (False, render.NORMAL)
