@@ -15,13 +15,19 @@ from typing import TYPE_CHECKING
 from heartkeep.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from heartkeep.store.postgres import PostgresStore
     from heartkeep.store.token_cipher import TokenCipher
     from heartkeep.study.config import StudyConfig
     from heartkeep.study.config_template import NewStudy
     from heartkeep.study.doctor import StudyDoctorReport
     from heartkeep.study.export import StudyExport
+    from heartkeep.study.invites import Invite
+    from heartkeep.study.notifications import Notification
     from heartkeep.study.status import StudyStatus
+    from heartkeep.study.webhook_app import SignatureCheck
+    from heartkeep.study.withdrawal import WithdrawalReport
 
 
 def study_config(path: Path | None = None) -> StudyConfig:
@@ -114,3 +120,105 @@ def study_doctor(config: StudyConfig) -> StudyDoctorReport:
     from heartkeep.study.doctor import study_doctor as doctor
 
     return doctor(config, lambda cipher: open_study_store(config, token_cipher=cipher))
+
+
+def invite(
+    config: StudyConfig,
+    labels: Sequence[str],
+    *,
+    valid_days: int | None = None,
+    clock: Clock | None = None,
+) -> list[Invite]:
+    """A single-use, expiring invite link for each study id in `labels` (`P-017`); `UsageError`
+    (exit 2) for a malformed id or one already enrolled (no link is made for any after it)."""
+    from heartkeep.study.invites import create_invite
+
+    days = valid_days or config.invite_valid_days
+    with open_study_store(config) as store:
+        return [
+            create_invite(
+                store,
+                label,
+                signing_key=config.invite_signing_key,
+                public_base_url=config.public_base_url,
+                clock=clock or SystemClock(),
+                valid_for_s=days * 86_400,
+            )
+            for label in labels
+        ]
+
+
+def withdraw(
+    config: StudyConfig,
+    participant: str,
+    *,
+    revoke: bool = True,
+    actor: str = "cli",
+    clock: Clock | None = None,
+) -> WithdrawalReport:
+    """Withdraw a participant (study id or account key): revoke the grant at the provider
+    (unless `revoke` is False), delete their data and tokens, keep an audit record."""
+    from heartkeep.auth.client_secrets import ClientCredentials
+    from heartkeep.auth.token_client import TokenClient
+    from heartkeep.study.withdrawal import withdraw as withdraw_participant
+
+    clock = clock or SystemClock()
+    with open_study_store(config, token_cipher=config.token_cipher()) as store:
+        if not revoke:
+            return withdraw_participant(
+                store, participant, token_client=None, clock=clock, actor=actor
+            )
+        client_id, client_secret = config.client()
+        with TokenClient(
+            config.endpoints(),
+            ClientCredentials(client_id, client_secret, source=str(config.path)),
+            clock=clock,
+        ) as token_client:
+            return withdraw_participant(
+                store, participant, token_client=token_client, clock=clock, actor=actor
+            )
+
+
+def study_web_app(
+    config: StudyConfig,
+    *,
+    on_enrolled: Callable[[str], None],
+    on_notification: Callable[[Notification], None],
+    keyset: SignatureCheck | None = None,
+    clock: Clock | None = None,
+) -> Starlette:
+    """The study's web site (enrolment, coordinator pages) with the webhook endpoint mounted.
+
+    `keyset`: the webhook signatures' public keys (default: fetched from Google, or from the
+    sandbox when the config names one, and fetched again when Google rotates its key)."""
+    from heartkeep.auth.client_secrets import ClientCredentials
+    from heartkeep.study.coordinator_auth import CoordinatorLogin
+    from heartkeep.study.keyset import GOOGLE_KEYSET_URL
+    from heartkeep.study.keyset_refresh import RefreshingKeyset, fetch_keyset_from
+    from heartkeep.study.web import study_app
+    from heartkeep.study.webhook_app import webhook_app
+
+    if keyset is None:
+        url = GOOGLE_KEYSET_URL
+        if config.sandbox_url:
+            url = config.sandbox_url.rstrip("/") + "/" + GOOGLE_KEYSET_URL.split("/", 3)[3]
+        keyset = RefreshingKeyset(fetch_keyset_from(url))
+    client_id, client_secret = config.client()
+    return study_app(
+        store_url=config.database_url,
+        public_base_url=config.public_base_url,
+        signing_key=config.invite_signing_key,
+        consent_text=config.consent_text(),
+        google_client=ClientCredentials(client_id, client_secret, source=str(config.path)),
+        coordinator=CoordinatorLogin(config.coordinator_user, config.coordinator_password_hash),
+        endpoints=config.endpoints(),
+        token_cipher=config.token_cipher(),
+        study_title=config.name,
+        webhook=webhook_app(
+            authorization=config.webhook_authorization,
+            keyset=keyset,
+            on_notification=on_notification,
+        ),
+        on_enrolled=on_enrolled,
+        clock=clock,
+    )

@@ -23,7 +23,7 @@ from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.store import open_postgres_store
 from heartkeep.store.protocol import StreamState
 from heartkeep.store.token_cipher import TokenCipher, new_key
-from heartkeep.study.passwords import verify_password
+from heartkeep.study.coordinator_auth import check_password
 
 DAY_S = 86_400
 ALICE = Account("google-health", "1001", "Alice", "UTC")
@@ -112,8 +112,8 @@ def test_init_prints_the_coordinator_password_once_and_keeps_only_its_hash(
     password = out.split("Coordinator login: coordinator / ")[1].split()[0]
     stored = tomllib.loads(path.read_text())["coordinator"]["password_hash"]
     assert password not in path.read_text()
-    assert verify_password(password, stored)
-    assert not verify_password(password + "x", stored)
+    assert check_password(password, stored)
+    assert not check_password(password + "x", stored)
 
 
 def test_init_never_replaces_an_existing_config(study: Path, postgres_url: str) -> None:

@@ -128,6 +128,17 @@ class StudyConfig:
             env[KEYS_FILE_VARIABLE] = str(self.token_keys_file)
         return TokenCipher.from_environment(env)
 
+    def token_keys(self) -> list[str]:
+        """The token keys as base64 text, the sealing one first (what a worker is given);
+        `ConfigError` as `token_cipher` when they are missing or malformed."""
+        self.token_cipher()  # checks them, and reads the same source as below
+        env = dict(self.token_key_env)
+        text = env.get(KEYS_VARIABLE, "")
+        if not text:
+            source = env.get(KEYS_FILE_VARIABLE) or str(self.token_keys_file or "")
+            text = Path(source).expanduser().read_text()
+        return text.replace(",", "\n").split()
+
     def client(self) -> tuple[str, str]:
         """The web client's (id, secret): the settings, else the client-secrets JSON file."""
         if self.client_id and self.client_secret:
@@ -151,7 +162,9 @@ class StudyConfig:
     @property
     def redirect_uri(self) -> str:
         """Where Google sends participants back: register exactly this on the web client."""
-        return self.public_base_url.rstrip("/") + "/oauth/callback"
+        from heartkeep.study.web_context import CALLBACK_PATH
+
+        return self.public_base_url.rstrip("/") + CALLBACK_PATH
 
 
 def config_path(given: Path | None = None, env: Mapping[str, str] | None = None) -> Path:

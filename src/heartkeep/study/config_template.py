@@ -21,7 +21,7 @@ from heartkeep.config import make_private_dir
 from heartkeep.errors import ConfigError, StoreError
 from heartkeep.store.token_cipher import KEYS_FILE_VARIABLE, KEYS_VARIABLE, new_key
 from heartkeep.study.config import CONFIG_VARIABLE, SETTINGS
-from heartkeep.study.passwords import hash_password, new_password
+from heartkeep.study.coordinator_auth import hash_password
 
 KEYS_NAME = "study-token-keys"
 CONSENT_NAME = "consent.md"
@@ -101,6 +101,17 @@ def write_new_study(
     return NewStudy(path, keys_file, consent, consent_created, coordinator_user, password)
 
 
+def new_password() -> str:
+    """A random password for a new study's coordinator, easy to type (about 120 bits)."""
+    return secrets.token_urlsafe(15)
+
+
+def is_password_hash(stored: str) -> bool:
+    """Whether `stored` has the shape `hash_password` writes (`study doctor` checks it)."""
+    parts = stored.split("$")
+    return len(parts) == 6 and parts[0] == "scrypt" and all(parts[1:])
+
+
 def refuse_existing(path: Path) -> None:
     """`ConfigError` if a config is at `path`: its keys open participants' tokens."""
     if path.exists():
@@ -160,7 +171,7 @@ keys_file = {_q(KEYS_NAME)}  # {var["token_keys_file"]}
 # Empty: Google's real endpoints.  A URL: the built-in sandbox there (tests, demos, rehearsals).
 sandbox_url = {_q(v["sandbox_url"])}  # {var["sandbox_url"]}
 # The OAuth client of type "Web application" from Google Cloud Console, with
-#   <public_base_url>/oauth/callback  registered as an authorized redirect URI.
+#   <public_base_url>/enrol/callback  registered as an authorized redirect URI.
 client_id = {_q(v["client_id"])}  # {var["client_id"]}
 client_secret = {_q(v["client_secret"])}  # {var["client_secret"]}
 # ...or instead the JSON Console lets you download for that client:

@@ -21,8 +21,7 @@ from heartkeep.errors import HeartkeepError
 from heartkeep.store.postgres import PostgresStore
 from heartkeep.store.token_cipher import TokenCipher
 from heartkeep.study.config import StudyConfig
-from heartkeep.study.config_template import PLACEHOLDER_MARK
-from heartkeep.study.passwords import is_password_hash
+from heartkeep.study.config_template import PLACEHOLDER_MARK, is_password_hash
 
 Level = Literal["ok", "warning", "problem"]
 UNVERIFIED_USER_CAP = 100
