@@ -87,6 +87,29 @@ class MinuteSeries(NamedTuple):
     min_bpm: npt.NDArray[np.int64]
     max_bpm: npt.NDArray[np.int64]
 
+    @classmethod
+    def from_buckets(cls, table: npt.NDArray[np.int64]) -> MinuteSeries:
+        """From rows of (bucket's first UTC minute, samples, sum of bpm, min bpm, max bpm), as
+        both stores read them from `hr_minute`."""
+        samples = table[:, 1]
+        return cls(
+            start_s=table[:, 0] * 60,
+            samples=samples,
+            mean_bpm=table[:, 2] / np.maximum(samples, 1),
+            min_bpm=table[:, 3],
+            max_bpm=table[:, 4],
+        )
+
+
+def bucket_minutes(start_s: int, end_s: int, bucket_s: int) -> tuple[int, int, int]:
+    """Minutes per bucket, and the UTC minutes [first, past) spanned by the buckets of
+    `bucket_s` (aligned to the epoch) that start in [start_s, end_s).  Raises ValueError for a
+    `bucket_s` that is not a positive whole number of minutes."""
+    if bucket_s <= 0 or bucket_s % 60:
+        raise ValueError(f"bucket_s must be a positive multiple of 60, not {bucket_s}")
+    per = bucket_s // 60
+    return per, -(-start_s // bucket_s) * per, -(-end_s // bucket_s) * per
+
 
 def day_of_ordinal(ordinal: int) -> dt.date:
     """The date `ordinal` days after 1970-01-01 (how local days are numbered here)."""

@@ -60,6 +60,14 @@ class AccountsMixin:
         ).fetchone()
         return None if row is None else account_from_row(row)
 
+    def _account_keys(self, only: str | None = None) -> list[str]:
+        """Every account's key in order, or just `only` if it is stored."""
+        rows = self._run(
+            "SELECT key FROM account WHERE CAST(? AS TEXT) IS NULL OR key = ? ORDER BY key",
+            (only, only),
+        ).fetchall()
+        return [row[0] for row in rows]
+
     def _account_id(self, key: str, *, create: bool) -> int | None:
         """The small integer behind an account key; writes create unknown accounts on the fly."""
         cached = self._account_ids.get(key)

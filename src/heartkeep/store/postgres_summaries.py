@@ -37,6 +37,8 @@ class SummariesMixin:
 
         def _account_id(self, key: str, *, create: bool) -> int | None: ...
 
+        def _account_keys(self, only: str | None = None) -> list[str]: ...
+
         def _sql(self, query: str, parameters: Any = ()) -> psycopg.Cursor[tuple[Any, ...]]: ...
 
     # summaries --------------------------------------------------------------------------------
@@ -68,21 +70,13 @@ class SummariesMixin:
     ) -> MinuteSeries:
         """Per-`bucket_s` (a multiple of 60) samples and min/mean/max bpm over the buckets
         starting in `window`, as numpy columns; ValueError for another `bucket_s`."""
-        from heartkeep.aggregates import MinuteSeries
+        from heartkeep.aggregates import MinuteSeries, bucket_minutes
 
-        if bucket_s <= 0 or bucket_s % 60:
-            raise ValueError(f"bucket_s must be a positive multiple of 60, not {bucket_s}")
-        per = bucket_s // 60
-        start_s, end_s = bounds(window)
+        per, first, past = bucket_minutes(*bounds(window), bucket_s)
         account_id = self._account_id(account_key, create=False)
         table = np.zeros((0, 5), dtype=np.int64)
         if account_id is not None:
-            rows = days.stored_minutes(
-                self._conn,
-                account_id,
-                -(-start_s // bucket_s) * per,
-                -(-end_s // bucket_s) * per,
-            )
+            rows = days.stored_minutes(self._conn, account_id, first, past)
             if len(rows):
                 keys = rows[:, 0] // per * per
                 starts, heads = np.unique(keys, return_index=True)
@@ -95,14 +89,7 @@ class SummariesMixin:
                         np.maximum.reduceat(rows[:, 4], heads),
                     ]
                 )
-        samples = table[:, 1]
-        return MinuteSeries(
-            start_s=table[:, 0] * 60,
-            samples=samples,
-            mean_bpm=table[:, 2] / np.maximum(samples, 1),
-            min_bpm=table[:, 3],
-            max_bpm=table[:, 4],
-        )
+        return MinuteSeries.from_buckets(table)
 
     @guarded
     def refresh_aggregates(self, account_key: str) -> int:
@@ -120,15 +107,8 @@ class SummariesMixin:
     @guarded
     def rebuild_aggregates(self, account_key: str | None = None) -> dict[str, int]:
         """Every summary from the samples (one account, or all), a transaction per account."""
-        keys = [
-            row[0]
-            for row in self._conn.execute(
-                "SELECT key FROM account WHERE %s::text IS NULL OR key = %s ORDER BY key",
-                (account_key, account_key),
-            )
-        ]
         done: dict[str, int] = {}
-        for key in keys:
+        for key in self._account_keys(account_key):
             account_id = self._account_id(key, create=False)
             assert account_id is not None
             with self.transaction():

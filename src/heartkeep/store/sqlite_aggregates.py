@@ -37,6 +37,8 @@ class AggregatesMixin:
 
         def _account_id(self, key: str, *, create: bool) -> int | None: ...
 
+        def _account_keys(self, only: str | None = None) -> list[str]: ...
+
     @contextmanager
     def _guarded(self) -> Iterator[None]:
         try:
@@ -116,32 +118,21 @@ class AggregatesMixin:
         are absent.  Raises ValueError for a `bucket_s` that is not a whole number of minutes."""
         import numpy as np
 
-        from heartkeep.aggregates import MinuteSeries
+        from heartkeep.aggregates import MinuteSeries, bucket_minutes
 
-        if bucket_s <= 0 or bucket_s % 60:
-            raise ValueError(f"bucket_s must be a positive multiple of 60, not {bucket_s}")
-        per = bucket_s // 60
-        start_s, end_s = bounds(window)
+        per, first, past = bucket_minutes(*bounds(window), bucket_s)
         account_id = self._account_id(account_key, create=False)
-        table = np.zeros((0, 5), dtype=np.int64)
+        flat = np.zeros(0, dtype=np.int64)
         if account_id is not None:
             with self._guarded():
                 cursor = self._db.execute(
                     f"SELECT minute / {per} * {per}, sum(n), sum(sum_bpm), min(min_bpm), "  # noqa: S608
                     "max(max_bpm) FROM hr_minute WHERE account_id = ? AND minute >= ? "
                     f"AND minute < ? GROUP BY minute / {per} ORDER BY 1",
-                    (account_id, -(-start_s // bucket_s) * per, -(-end_s // bucket_s) * per),
+                    (account_id, first, past),
                 )
                 flat = np.fromiter(chain.from_iterable(cursor), dtype=np.int64)
-            table = flat.reshape(-1, 5)
-        samples = table[:, 1]
-        return MinuteSeries(
-            start_s=table[:, 0] * 60,
-            samples=samples,
-            mean_bpm=table[:, 2] / np.maximum(samples, 1),
-            min_bpm=table[:, 3],
-            max_bpm=table[:, 4],
-        )
+        return MinuteSeries.from_buckets(flat.reshape(-1, 5))
 
     def covered_minutes(self, account_key: str, window: Window) -> int:
         """How many distinct UTC minutes in `window` hold at least one sample (coverage).
@@ -198,16 +189,8 @@ class AggregatesMixin:
         the number of days stored per account key."""
         from heartkeep.store.aggregate_upkeep import rebuild
 
-        with self._guarded():
-            keys = [
-                row[0]
-                for row in self._db.execute(
-                    "SELECT key FROM account WHERE ? IS NULL OR key = ? ORDER BY key",
-                    (account_key, account_key),
-                )
-            ]
         done: dict[str, int] = {}
-        for key in keys:
+        for key in self._account_keys(account_key):
             account_id = self._account_id(key, create=False)
             assert account_id is not None
             with self.transaction(), self._guarded():
