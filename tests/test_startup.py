@@ -44,12 +44,15 @@ HEAVY = {
     "heartkeep.api_study": "research studies: `heartkeep study …` only",
     "heartkeep.study": "research studies: `heartkeep study …` only",
     "psycopg": "the PostgreSQL store of a study only (an optional extra)",
+    "tomllib": "reading config.toml, only when there is one (none here)",
+    "csv": "`stats --csv` only (SQLite writes the CSV export itself)",
 }
 
 # Also kept out of `--help`: it prints the commands' help, it runs none of them.
 HELP_ONLY = {
     "heartkeep.api": "the front door: a command's work, not its help",
     "heartkeep.store": "the database: a command's work, not its help",
+    "sqlite3": "the database (`cli/failures.py` asks for it only once something loaded it)",
 }
 
 PROBE = """
@@ -133,7 +136,11 @@ def test_status_of_a_store_through_a_pipe_needs_no_rich(home: Path) -> None:
 def test_a_sync_with_nothing_connected_opens_no_store(home: Path) -> None:
     """Cron before `auth login`: the vault says there is nothing to sync, so neither the
     database nor the sync's reports are loaded."""
-    watch = {"heartkeep.store": "the database", "heartkeep.sync.report": "a sync's report"}
+    watch = {
+        "heartkeep.store": "the database",
+        "sqlite3": "the database",
+        "heartkeep.sync.report": "a sync's report",
+    }
     assert _loaded(["sync", "-q"], home, watch) == []
 
 

@@ -8,7 +8,6 @@ tests point `HEARTKEEP_HOME` at a temporary folder so nothing touches the real h
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -103,6 +102,8 @@ def load_settings(
     config_dir = Path(env.get("HEARTKEEP_CONFIG_DIR", config_dir))
     toml_path = config_dir / "config.toml"
     if toml_path.exists():
+        import tomllib  # only when there is a file to read: most installs have none
+
         try:
             table = tomllib.loads(toml_path.read_text())
         except tomllib.TOMLDecodeError as error:

@@ -17,7 +17,8 @@ import typer.main
 from typer.testing import CliRunner
 
 from heartkeep.cli import app
-from heartkeep.cli.command_table import COMMANDS
+from heartkeep.cli.command_table import COMMANDS, SUMMARIES
+from heartkeep.cli.grouphelp import WHOLE_SENTENCE
 
 MODULES = (
     "auth",
@@ -71,3 +72,32 @@ def test_a_mistyped_command_is_still_told_the_one_it_meant(home: Path) -> None:
     result = CliRunner().invoke(app, ["stauts"])
     assert result.exit_code == 2
     assert "No such command 'stauts'. Did you mean 'stats', 'status', 'auth'?" in result.output
+
+
+def test_the_roots_help_lists_each_commands_own_first_sentence() -> None:
+    """`heartkeep --help` prints the command list from `SUMMARIES` without building a command:
+    each line must be what the built command says (change both when a help text changes)."""
+    holder = typer.Typer()
+    for name in MODULES:
+        importlib.import_module(f"heartkeep.cli.{name}").register(holder)  # type: ignore[attr-defined]
+    built = typer.main.get_group(holder).commands
+    said = {name: command.get_short_help_str(WHOLE_SENTENCE) for name, command in built.items()}
+    assert said == SUMMARIES
+
+
+def test_the_roots_help_builds_no_command(home: Path) -> None:
+    probe = (
+        "import os, sys\n"
+        "from heartkeep.cli.app import main\n"
+        "sys.argv = ['heartkeep', '--help']\n"
+        "sys.stdout = open(os.devnull, 'w')\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(m for m in sys.modules if m.startswith('heartkeep.cli.')),"
+        " file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert set(done.stderr.split()) & {f"heartkeep.cli.{module}" for module in MODULES} == set()
+    listed = CliRunner().invoke(app, ["--help"]).output
+    for name, summary in SUMMARIES.items():
+        assert f"  {name} " in listed
+        assert summary.split()[0] in listed

@@ -23,8 +23,8 @@ import typer.main
 from typer import _click
 
 from heartkeep.cli import failures, options, render
-from heartkeep.cli.command_table import COMMANDS, LazyCommands
-from heartkeep.cli.grouphelp import HelpGroup
+from heartkeep.cli.command_table import COMMANDS, SUMMARIES, LazyCommands
+from heartkeep.cli.grouphelp import WHOLE_SENTENCE, HelpGroup
 from heartkeep.errors import HeartkeepError, InternalError
 from heartkeep.output_target import silence_stdout
 from heartkeep.redaction import redact
@@ -41,6 +41,11 @@ class _HeartkeepGroup(HelpGroup):
 
     def list_commands(self, ctx: _click.Context) -> list[str]:
         return list(self.commands)  # typer's own walks `items()`: it would build them all
+
+    def command_summary(self, ctx: _click.Context, name: str) -> str | None:
+        """The root lists its commands from `SUMMARIES`: `--help` builds none of them."""
+        assert isinstance(self.commands, LazyCommands)
+        return self.commands.summary(name, SUMMARIES, WHOLE_SENTENCE)
 
     def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGS] = list(args)  # before parsing: a usage error may still owe JSON

@@ -36,6 +36,38 @@ COMMANDS: dict[str, str] = {
 }
 """Top-level command (or group) → the module of `heartkeep.cli` whose `register(app)` adds it."""
 
+SUMMARIES: dict[str, str] = {
+    "sync": "Fetch new heart-rate samples, resting heart rate and zones for every connected "
+    "account.",
+    "watch": "Run `heartkeep sync` on an interval in the foreground until Ctrl-C.",
+    "status": "Per account: how long ago it last synced, the newest sample's age, the share of "
+    "minutes with data over the last 7 and 30 days (counted from where the history starts, when "
+    "that is later: the first sync's --since), how many readings were merged into another of the "
+    "same second, and warnings (sync not running, a series that stopped, a failed last run).",
+    "export": "Export samples: CSV, Parquet, JSON Lines, FHIR R4 Observations or Open mHealth.",
+    "stats": "Per local day: wear time and coverage, min/mean/max, resting HR, time in zones.",
+    "forget": "Delete an account's samples, daily values and sync state from the database.",
+    "report": "One self-contained HTML file: summary, charts and the daily table (opens offline).",
+    "dashboard": "Serve a local web dashboard of the stored heart rate on 127.0.0.1 (Ctrl-C "
+    "stops it).",
+    "demo": "Run heartkeep against the built-in sandbox: no account or internet needed.",
+    "doctor": "Check paths and permissions, account access (the 7-day Testing trap), database "
+    "integrity and summaries, last syncs, stopped series, a schedule and the clock; say what to "
+    "do.",
+    "auth": "Connect an account (login), see its access (status), disconnect it (logout).",
+    "import": "Bring in history from files: Google Takeout / Fitbit archives, saved Fitbit API "
+    "JSON.",
+    "plot": "Draw charts (PNG or SVG by the file suffix): a day's curve, a calendar, the trend.",
+    "sandbox": "The built-in emulator of Google's OAuth, the Google Health API v4 and the legacy "
+    "Fitbit Web API, with synthetic heart rate.",
+    "study": "Run a research study: many participants on PostgreSQL, enrolled on the web, synced "
+    "by workers (docs/studies.md).",
+}
+"""Each top-level command's first sentence, as the root's `--help` lists it: the list is
+printed from here, so `heartkeep --help` (and `heartkeep` alone) builds no command — that was
+0.03 s of CPU, a fifth of its start-up.  `tests/cli/test_command_table.py` fails when a
+command's help and its line here disagree: change both."""
+
 
 class LazyCommands(MutableMapping[str, _click.Command]):
     """A group's commands by name: every name of `table` is known, and a command is built
@@ -48,6 +80,15 @@ class LazyCommands(MutableMapping[str, _click.Command]):
         self._table = dict(table)
         self._build = build
         self._built: dict[str, _click.Command] = {}
+
+    def summary(self, name: str, summaries: dict[str, str], width: int) -> str | None:
+        """`name`'s line in a command list: its short help if it is built, else its entry in
+        `summaries`, else (a command the table does not summarise) built to ask it.  None for
+        a hidden command."""
+        if name not in self._built and name in summaries:
+            return summaries[name]
+        command = self[name]
+        return None if command.hidden else command.get_short_help_str(width)
 
     def __getitem__(self, name: str) -> _click.Command:
         if name not in self._built and name in self._table:

@@ -7,9 +7,7 @@ on a terminal.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -299,6 +297,9 @@ def stats_command(
         render.print_json(rows)
         return
     if as_csv:
+        import csv
+        import io
+
         buffer = io.StringIO()
         columns = list(rows[0]) if rows else ["day"]
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")

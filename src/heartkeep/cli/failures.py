@@ -9,7 +9,7 @@ still shows one for a bug, to report it).
 from __future__ import annotations
 
 import errno
-import sqlite3
+import sys
 
 from heartkeep.errors import (
     ConfigError,
@@ -71,7 +71,10 @@ def translate(error: BaseException) -> HeartkeepError:
         return interrupted()
     if isinstance(error, OSError):
         return from_os_error(error)
-    if isinstance(error, sqlite3.Error):
+    # Only a program that loaded sqlite3 can have failed in it: a `--help` or a `sync` with
+    # nothing connected need not load it to be sure.
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(error, sqlite3.Error):
         return StoreError(
             f"the database failed: {error}.",
             hint="Run `heartkeep doctor` to check it; restore it from a backup if it is damaged.",

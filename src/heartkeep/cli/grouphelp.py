@@ -13,7 +13,7 @@ from typer import _click  # typer vendors click; its classes are what the comman
 from typer.core import TyperGroup
 
 # Long enough that click's short help never truncates: it stops at the first sentence instead.
-_WHOLE_SENTENCE = 10_000
+WHOLE_SENTENCE = 10_000
 
 
 class HelpGroup(TyperGroup):
@@ -22,9 +22,16 @@ class HelpGroup(TyperGroup):
     def format_commands(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(_WHOLE_SENTENCE)))
+            summary = self.command_summary(ctx, name)
+            if summary is not None:
+                rows.append((name, summary))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def command_summary(self, ctx: _click.Context, name: str) -> str | None:
+        """`name`'s first sentence in full for the list, None when it is hidden (or gone)."""
+        command = self.get_command(ctx, name)
+        if command is None or command.hidden:
+            return None
+        return command.get_short_help_str(WHOLE_SENTENCE)
