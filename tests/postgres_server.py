@@ -17,121 +17,25 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from glob import glob
-from pathlib import Path
 
-MACHINE_SERVER = ("127.0.0.1", 5432)
+from heartkeep.study import local_postgres
+from heartkeep.study.local_postgres import LocalServer as Server
 
-
-@dataclass
-class Server:
-    host: str
-    port: int
-    note: str  # where it came from, for the session header
-
-    def url(self, database: str = "postgres", schema: str | None = None) -> str:
-        url = f"postgresql://postgres@{self.host}:{self.port}/{database}"
-        if schema:
-            url += f"?options=-csearch_path%3D{schema}"
-        return url
-
-
-def _answers(host: str, port: int) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(
-            host=host, port=port, user="postgres", dbname="postgres", connect_timeout=3
-        ):
-            return True
-    except psycopg.Error:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
-@contextlib.contextmanager
-def _throwaway_server(reasons: list[str]) -> Iterator[Server | None]:
-    """initdb + pg_ctl in a temp folder; as root, run as the `postgres` user (initdb refuses
-    root).  Yields None (with the reason appended) when that is impossible here."""
-    bin_dir = _pg_bin()
-    if bin_dir is None:
-        reasons.append("no initdb under /usr/lib/postgresql/*/bin (Debian's postgresql package)")
-        yield None
-        return
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        runuser = shutil.which("runuser")
-        if runuser is None:
-            reasons.append("running as root without runuser: initdb refuses root")
-            yield None
-            return
-        prefix = [runuser, "-u", "postgres", "--"]
-    folder = Path(tempfile.mkdtemp(prefix="heartkeep-pg-"))
-    data = folder / "data"
-    port = _free_port()
-    started = False
-    try:
-        if prefix:
-            shutil.chown(folder, "postgres")
-        subprocess.run(
-            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-             "--auth=trust", "--no-sync", "-E", "UTF8"],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-        subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"),
-             "-w", "-t", "60", "-o",
-             f"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off",
-             "start"],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-        started = True
-        yield Server("127.0.0.1", port, f"a throw-away server ({bin_dir.parent.name}) on {port}")
-    except (OSError, subprocess.SubprocessError, LookupError) as failure:
-        detail = getattr(failure, "stderr", b"") or b""
-        reasons.append(f"could not start a throw-away server: {failure} {detail.decode()[-300:]}")
-        yield None
-    finally:
-        if started:
-            subprocess.run(
-                [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                capture_output=True, timeout=60, check=False,
-            )  # fmt: skip
-        shutil.rmtree(folder, ignore_errors=True)
+__all__ = ["Server", "drop_schema", "fresh_schema_url", "postgres_server", "session_database"]
 
 
 @contextlib.contextmanager
 def postgres_server() -> Iterator[tuple[Server | None, str]]:
-    """The server to test against, or None and why there is none."""
-    reasons: list[str] = []
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        yield None, "psycopg is not installed (pip install -e '.[dev,study]')"
-        return
-    if os.environ.get("HEARTKEEP_TEST_PG_NO_MACHINE_SERVER") != "1" and _answers(*MACHINE_SERVER):
-        yield Server(*MACHINE_SERVER, note="the machine's server at 127.0.0.1:5432"), ""
-        return
-    reasons.append("nothing answers at 127.0.0.1:5432")
-    with _throwaway_server(reasons) as server:
-        yield server, "; ".join(reasons)
+    """The server to test against, or None and why there is none (the start-up itself lives
+    in `heartkeep.study.local_postgres`, which `heartkeep study demo` uses too)."""
+    use_machine = os.environ.get("HEARTKEEP_TEST_PG_NO_MACHINE_SERVER") != "1"
+    with local_postgres.local_server(use_machine_server=use_machine) as found:
+        server, why = found
+        if why.startswith("psycopg is not installed"):
+            why = "psycopg is not installed (pip install -e '.[dev,study]')"
+        yield server, why
 
 
 @contextlib.contextmanager

@@ -9,11 +9,12 @@ from __future__ import annotations
 import pytest
 
 import postgres_server
+from heartkeep.study import local_postgres
 
 
 def test_without_a_server_or_initdb_the_reason_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEARTKEEP_TEST_PG_NO_MACHINE_SERVER", "1")
-    monkeypatch.setattr(postgres_server, "_pg_bin", lambda: None)
+    monkeypatch.setattr(local_postgres, "pg_bin", lambda: None)
     with postgres_server.postgres_server() as (server, why):
         assert server is None
         assert "nothing answers at 127.0.0.1:5432" in why
@@ -22,13 +23,13 @@ def test_without_a_server_or_initdb_the_reason_is_given(monkeypatch: pytest.Monk
 
 @pytest.mark.slow
 def test_a_throwaway_server_starts_and_is_gone_afterwards(monkeypatch: pytest.MonkeyPatch) -> None:
-    if postgres_server._pg_bin() is None:
+    if local_postgres.pg_bin() is None:
         pytest.skip("Debian's postgresql package (initdb, pg_ctl) is not installed here")
     monkeypatch.setenv("HEARTKEEP_TEST_PG_NO_MACHINE_SERVER", "1")
     with postgres_server.postgres_server() as (server, why):
         assert server is not None, why
         assert server.port != 5432
-        assert postgres_server._answers(server.host, server.port)
+        assert local_postgres.answers(server.host, server.port)
         with postgres_server.session_database(server, "plumbing") as name:
             assert name.startswith("heartkeep_test_plumbing_")
-    assert not postgres_server._answers(server.host, server.port)
+    assert not local_postgres.answers(server.host, server.port)
