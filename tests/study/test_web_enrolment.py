@@ -192,6 +192,16 @@ def test_a_second_callback_with_the_same_state_is_refused(site) -> None:
     assert len(site.enrolled) == 1
 
 
+def test_a_decision_posted_from_another_site_is_refused(site) -> None:
+    invite = site.invite("P-009")
+    foreign = site.browser().post(
+        invite.url, data={"decision": "decline"}, headers={"Origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 403
+    (row,) = _rows(site)
+    assert row.status == tables.INVITED
+
+
 def test_unknown_host_is_refused(site) -> None:
     response = httpx.get(site.base + "/", headers={"Host": "evil.example"})
     assert response.status_code == 421

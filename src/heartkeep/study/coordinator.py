@@ -9,6 +9,7 @@ login is refused for the rest of the window (a slow guesser is still slowed by s
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import threading
 from collections import deque
@@ -25,7 +26,7 @@ from heartkeep.store.protocol import SyncRun
 from heartkeep.study import coordinator_pages as pages
 from heartkeep.study import enrolment_tables as tables
 from heartkeep.study.coordinator_auth import COOKIE, CoordinatorLogin, Session, Sessions
-from heartkeep.study.coordinator_data import ParticipantStatus, overview
+from heartkeep.study.coordinator_data import ParticipantStatus, one_participant, overview
 from heartkeep.study.web_context import StudySite
 from heartkeep.study.withdrawal import withdraw
 
@@ -173,21 +174,23 @@ class Coordinator:
 
         return await run_in_threadpool(read)
 
-    def _person(self, label: str) -> tuple[ParticipantStatus | None, list[SyncRun]]:
+    def _person(
+        self, label: str
+    ) -> tuple[ParticipantStatus, list[SyncRun], tuple[dt.date, ...]] | None:
         with self.site.stores.store() as store:
-            view = overview(store, now_s=self.site.clock.now_s(), days=30)
-            person = next((p for p in view.participants if p.label == label), None)
-            if person is None or person.account_key is None:
-                return None, []
-            return person, list(store.runs(person.account_key, limit=50))
+            found = one_participant(store, label, now_s=self.site.clock.now_s())
+            if found is None or found[0].account_key is None:
+                return None
+            person, days = found
+            return person, list(store.runs(person.account_key or "", limit=50)), days
 
     async def participant(self, request: Request) -> Response:
         session = self._session(request)
         if session is None:
             return self._to_login()
         label = request.path_params["label"]
-        person, runs = await run_in_threadpool(self._person, label)
-        if person is None:
+        found = await run_in_threadpool(self._person, label)
+        if found is None:
             return pages.message(
                 self.site.study_title,
                 "Not found",
@@ -197,10 +200,12 @@ class Coordinator:
                 csrf=session.csrf,
                 status=404,
             )
+        person, runs, days = found
         return pages.participant(
             self.site.study_title,
             person,
             runs,
+            days,
             prefix=self.prefix,
             user=session.user,
             csrf=session.csrf,

@@ -76,40 +76,70 @@ def _flags(
     return tuple(flags)
 
 
+def _span(now_s: float, days: int) -> tuple[dt.date, ...]:
+    today = dt.datetime.fromtimestamp(now_s, dt.UTC).date()
+    return tuple(today - dt.timedelta(days=n) for n in range(days - 1, -1, -1))
+
+
+def newest_invites(store: PostgresStore) -> dict[str, tables.Enrolment]:
+    """Each participant's newest invite, by label (sorted)."""
+    newest: dict[str, tables.Enrolment] = {}
+    for row in tables.all_enrolments(tables.connection(store)):
+        newest.setdefault(row.label, row)  # rows come newest first per label
+    return dict(sorted(newest.items()))
+
+
+def participant_status(
+    store: PostgresStore,
+    row: tables.Enrolment,
+    *,
+    now_s: float,
+    days: tuple[dt.date, ...],
+    stale_after_s: int = STALE_AFTER_S,
+) -> ParticipantStatus:
+    """One participant: status, newest sample, last sync, wear per day of `days`, flags."""
+    status = row.status
+    if status in {tables.INVITED, tables.CONSENTED} and now_s >= row.expires_s:
+        status = "expired"
+    if status != tables.ENROLLED or row.account_key is None:
+        return ParticipantStatus(row.label, status, None, row)
+    key = row.account_key
+    sample_span = store.sample_span(key)
+    last_sample_s = None if sample_span is None else sample_span.end_s - 1
+    runs = store.runs(key, limit=1)
+    last_run = runs[0] if runs else None
+    wear = {
+        aggregate.day: aggregate.wear_s
+        for aggregate in store.day_aggregates(key, days[0], days[-1] + dt.timedelta(days=1))
+    }
+    flags = _flags(store, row, last_sample_s, last_run, now_s, stale_after_s)
+    return ParticipantStatus(row.label, status, key, row, last_sample_s, last_run, wear, flags)
+
+
 def overview(
     store: PostgresStore, *, now_s: float, days: int = 14, stale_after_s: int = STALE_AFTER_S
 ) -> Overview:
     """Every participant's newest invite, with wear time per local day for the last `days`."""
-    conn = tables.connection(store)
-    today = dt.datetime.fromtimestamp(now_s, dt.UTC).date()
-    span = tuple(today - dt.timedelta(days=n) for n in range(days - 1, -1, -1))
-    newest: dict[str, tables.Enrolment] = {}
-    for row in tables.all_enrolments(conn):
-        newest.setdefault(row.label, row)  # rows come newest first per label
+    span = _span(now_s, days)
+    listed = [
+        participant_status(store, row, now_s=now_s, days=span, stale_after_s=stale_after_s)
+        for row in newest_invites(store).values()
+    ]
     counts: dict[str, int] = {}
-    listed = []
-    for label, row in sorted(newest.items()):
-        status = row.status
-        if status in {tables.INVITED, tables.CONSENTED} and now_s >= row.expires_s:
-            status = "expired"
-        counts[status] = counts.get(status, 0) + 1
-        if status != tables.ENROLLED or row.account_key is None:
-            listed.append(ParticipantStatus(label, status, None, row))
-            continue
-        key = row.account_key
-        sample_span = store.sample_span(key)
-        last_sample_s = None if sample_span is None else sample_span.end_s - 1
-        runs = store.runs(key, limit=1)
-        last_run = runs[0] if runs else None
-        wear = {
-            aggregate.day: aggregate.wear_s
-            for aggregate in store.day_aggregates(key, span[0], today + dt.timedelta(days=1))
-        }
-        flags = _flags(store, row, last_sample_s, last_run, now_s, stale_after_s)
-        listed.append(
-            ParticipantStatus(label, status, key, row, last_sample_s, last_run, wear, flags)
-        )
+    for person in listed:
+        counts[person.status] = counts.get(person.status, 0) + 1
     return Overview(span, tuple(listed), counts, quota_use(store))
+
+
+def one_participant(
+    store: PostgresStore, label: str, *, now_s: float, days: int = 30
+) -> tuple[ParticipantStatus, tuple[dt.date, ...]] | None:
+    """The participant `label` (newest invite) with `days` of wear, or None if unknown."""
+    rows = [row for row in tables.all_enrolments(tables.connection(store)) if row.label == label]
+    if not rows:
+        return None
+    span = _span(now_s, days)
+    return participant_status(store, rows[0], now_s=now_s, days=span), span
 
 
 def quota_use(store: PostgresStore) -> list[tuple[str, str]] | None:

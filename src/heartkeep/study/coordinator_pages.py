@@ -52,6 +52,10 @@ def login(
     return page(f"{study}: coordinator login", body, status=status)
 
 
+def _hours(wear_s: int | None) -> str:
+    return "—" if wear_s is None else f"{wear_s / 3600:.1f}"
+
+
 def _wear_class(wear_s: int | None) -> int:
     if not wear_s:
         return 0
@@ -98,7 +102,8 @@ def _status_row(person: ParticipantStatus, prefix: str) -> str:
         f"<tr><td>{name}</td><td>{esc(person.status)}</td><td>{esc(when(row.enrolled_s))}</td>"
         f"<td>{esc(when(person.last_sample_s))}</td>"
         f"<td>{esc(run.status if run else '—')} {esc(when(run.started_s) if run else '')}</td>"
-        f"<td class=warn>{esc(flags)}</td><td class=note>{esc(when(row.expires_s))}</td></tr>"
+        f"<td class=warn>{esc(flags)}</td>"
+        f"<td class=note>{esc('—' if row.enrolled_s else when(row.expires_s))}</td></tr>"
     )
 
 
@@ -125,7 +130,9 @@ def overview(study: str, view: Overview, *, prefix: str, user: str, csrf: str) -
             if attention
             else "<p class=ok>Nothing: every enrolled participant's data is arriving.</p>"
         )
-        + f"<h2>Wear time, last {len(view.days)} days</h2>"
+        + f"<h2>Wear time, last {len(view.days)} days</h2><p class=note>Local days "
+        f"{esc(view.days[0].isoformat())} to {esc(view.days[-1].isoformat())} (today, so far)."
+        " A blank cell is a day without any sample.</p>"
         + _heatmap(view, prefix)
         + "<h2>Everyone invited</h2><table><tr><th>Participant</th><th>Status</th>"
         "<th>Enrolled</th><th>Newest sample</th><th>Last sync</th><th>Flags</th>"
@@ -141,7 +148,7 @@ def _runs(runs: Sequence[SyncRun]) -> str:
         f"<tr><td>{esc(when(r.started_s))}</td><td>{esc(when(r.finished_s))}</td>"
         f"<td>{esc(r.status)}</td><td class=num>{r.requests}</td>"
         f"<td class=num>{r.samples_added}</td><td class=num>{r.rate_limit_waits}</td>"
-        f"<td>{esc(r.error or '')}</td></tr>"
+        f"<td class=wrap>{esc(r.error or '')}</td></tr>"
         for r in runs
     )
     return (
@@ -155,6 +162,7 @@ def participant(
     study: str,
     person: ParticipantStatus,
     runs: Sequence[SyncRun],
+    days_shown: Sequence[dt.date],
     *,
     prefix: str,
     user: str,
@@ -162,8 +170,9 @@ def participant(
 ) -> HTMLResponse:
     row = person.enrolment
     days = "".join(
-        f"<tr><td>{esc(day.isoformat())}</td><td class=num>{wear / 3600:.1f}</td></tr>"
-        for day, wear in sorted(person.wear_s.items(), reverse=True)
+        f"<tr><td>{esc(day.isoformat())}</td>"
+        f"<td class=num>{_hours(person.wear_s.get(day))}</td></tr>"
+        for day in reversed(days_shown)
     )
     action = f"{prefix}{BASE}/participants/{person.label}/withdraw"
     body = (
@@ -177,11 +186,7 @@ def participant(
         "</table><h2>Sync history</h2>"
         + _runs(runs)
         + "<h2>Wear time by local day</h2>"
-        + (
-            f"<table><tr><th>Day</th><th class=num>Hours</th></tr>{days}</table>"
-            if days
-            else "<p class=note>No data yet.</p>"
-        )
+        + (f"<table><tr><th>Day</th><th class=num>Hours</th></tr>{days}</table>")
         + "<h2>Withdraw</h2><p>Withdrawal revokes the study's access at Google, deletes this "
         "participant's data and tokens, and keeps an audit record (who, when, what was "
         "deleted). It cannot be undone.</p>"

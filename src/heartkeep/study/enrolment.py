@@ -80,6 +80,13 @@ class Enrolment:
         token = request.path_params["token"]
         if request.method == "GET":
             return await run_in_threadpool(self._show, token)
+        origin = request.headers.get("origin")
+        if origin is not None and origin.lower() != self.site.origin:
+            # Only our own consent form may decide (the link is a secret, but a page that
+            # learnt it must not be able to decline or start OAuth for the participant).
+            return pages.callback_problem(
+                self.site.study_title, "Please use the buttons on the study's own page.", status=403
+            )
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         return await run_in_threadpool(self._decide, token, form.get("decision", ""))
 

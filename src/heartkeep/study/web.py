@@ -107,8 +107,12 @@ def study_app(
         )
         return page(study_title, body)
 
+    def no_icon(_request: Request) -> Response:
+        return Response(status_code=204)  # browsers ask; a 404 would be noise in their console
+
     routes: list[BaseRoute] = [
         Route("/", home, methods=["GET"]),
+        Route("/favicon.ico", no_icon, methods=["GET"]),
         Route(CSS_PATH, stylesheet, methods=["GET"]),
         *Enrolment(site).routes(),
         *Coordinator(site, coordinator).routes(),

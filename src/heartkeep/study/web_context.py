@@ -21,7 +21,7 @@ from heartkeep.store.postgres import PostgresStore
 from heartkeep.store.token_cipher import TokenCipher
 from heartkeep.study.web_signing import Signer
 
-CALLBACK_PATH = "/enrol/callback"
+CALLBACK_PATH = "/enrol/callback"  # `study init` tells operators to register BASE + this
 
 
 class StorePool:

@@ -42,8 +42,9 @@ white-space:nowrap}
 td.num,th.num{text-align:right}
 table.heat td.d{width:1.6rem;height:1.4rem;padding:0;border:1px solid var(--bg);
 text-align:center;font-size:.7rem}
-.w0{background:#8882}.w1{background:#f8d7a6}.w2{background:#b7dfa3}.w3{background:#6fbf73}
-.w4{background:#2e8b46;color:#fff}
+.w0{background:#8882}.w1{background:#f8d7a6;color:#1b1f24}.w2{background:#b7dfa3;color:#1b1f24}
+.w3{background:#6fbf73;color:#1b1f24}.w4{background:#2e8b46;color:#fff}
+td.wrap{white-space:normal;min-width:16rem}
 .legend span{display:inline-block;padding:0 .5rem;margin-right:.3rem;border-radius:3px}
 nav{display:flex;gap:1.2rem;align-items:baseline;border-bottom:1px solid var(--line);
 padding:.6rem 1.2rem}nav form{margin-left:auto}nav button{margin:0;padding:.2rem .8rem}

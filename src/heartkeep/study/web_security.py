@@ -6,9 +6,9 @@ that forwards the original Host; a request for any other name — DNS rebinding,
 virtual host — is refused with 421).  Every response carries a Content-Security-Policy that
 allows nothing but this origin's stylesheet (no script at all), no frames, no plugins, forms
 posting only here or to the OAuth provider's consent page (Chrome applies `form-action` to the
-redirect that follows the consent form), plus nosniff, no referrer (an invite link never
-leaks to Google in a Referer) and no caching.  Per-page checks (sessions, CSRF) live with
-the pages.
+redirect that follows the consent form), plus nosniff, a referrer only within the site (an
+invite link never leaks to Google in a Referer) and no caching.  Per-page checks (sessions,
+CSRF) live with the pages.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ class SiteGuard:
         headers = [
             (b"content-security-policy", csp.encode()),
             (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
+            # same-origin, not no-referrer: under no-referrer Chrome sends `Origin: null` with
+            # our own forms, and the Origin check could not tell them from a foreign site's.
+            (b"referrer-policy", b"same-origin"),
             (b"x-frame-options", b"DENY"),
             (b"cross-origin-opener-policy", b"same-origin"),
             (b"cache-control", b"no-store"),
