@@ -9,30 +9,21 @@ PostgreSQL writers take turns on an advisory lock.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from heartkeep.errors import StoreError
 from heartkeep.model import Account
+from heartkeep.store.dialect import SharedStatements
 from heartkeep.store.rows import account_from_row
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from heartkeep.store.dialect import Dialect, Rows
 
 _ACCOUNT_COLUMNS = "provider, user_id, display_name, time_zone, CAST(member_since AS TEXT)"
 
 
-class AccountsMixin:
+class AccountsMixin(SharedStatements):
     """Account lookup and upkeep of `SqliteStore` and `PostgresStore`."""
 
     if TYPE_CHECKING:
-        _dialect: Dialect
         _account_ids: dict[str, int]  # key → id, filled as accounts are looked up
-
-        def _run(self, sql: str, parameters: Any = ()) -> Rows: ...
-
-        def transaction(self) -> AbstractContextManager[None]: ...
 
         def _insert_account(self, account: Account) -> int: ...
 

@@ -16,7 +16,10 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
 
 
 class Rows(Protocol):
@@ -28,6 +31,23 @@ class Rows(Protocol):
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> Sequence[Any]: ...
+
+
+class SharedStatements:
+    """The base of the mixins that hold shared statements (`accounts.py`, `ledger.py`,
+    `import_record.py`): what the store class supplies them."""
+
+    if TYPE_CHECKING:
+        _dialect: Dialect
+
+        def _run(self, sql: str, parameters: Any = ()) -> Rows:
+            """Run a shared statement (? placeholders) through the store's connection."""
+
+        def transaction(self) -> AbstractContextManager[None]: ...
+
+        def _account_id(self, key: str, *, create: bool) -> int | None: ...
+
+        def _writable_account_id(self, key: str) -> int: ...
 
 
 @dataclass(frozen=True)

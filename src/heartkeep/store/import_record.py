@@ -10,19 +10,15 @@ Samples are each backend's own (`sqlite_imports.py` works row by row on the tabl
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from heartkeep.model import Daily, DailyKind, Source
 from heartkeep.store import precedence
+from heartkeep.store.dialect import SharedStatements
 from heartkeep.store.protocol import ImportFile, ImportRun, ImportWrite, Provenance
 from heartkeep.store.rows import daily_from_row, zones_json
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from heartkeep.store.dialect import Dialect, Rows
 
 _RUN_COLUMNS = (
     "r.id, a.key, r.imported_s, r.kind, r.time_zone, r.files, r.digest, r.samples_read, "
@@ -30,19 +26,8 @@ _RUN_COLUMNS = (
 )
 
 
-class ImportRecordMixin:
+class ImportRecordMixin(SharedStatements):
     """The record and dailies half of `ImportStore`, for `SqliteStore` and `PostgresStore`."""
-
-    if TYPE_CHECKING:
-        _dialect: Dialect
-
-        def _run(self, sql: str, parameters: Any = ()) -> Rows: ...
-
-        def transaction(self) -> AbstractContextManager[None]: ...
-
-        def _account_id(self, key: str, *, create: bool) -> int | None: ...
-
-        def _writable_account_id(self, key: str) -> int: ...
 
     # the record -------------------------------------------------------------------------------
     def find_import(self, account_key: str, kind: str, digest: str) -> ImportRun | None:

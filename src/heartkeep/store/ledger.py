@@ -11,31 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from heartkeep.model import Daily, DailyKind, Source
+from heartkeep.store.dialect import SharedStatements
 from heartkeep.store.protocol import LedgerEntry, StreamState, SyncRun, WriteResult
 from heartkeep.store.rows import daily_from_row, zones_json
 
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
 
-    from heartkeep.store.dialect import Dialect, Rows
-
-
-class LedgerMixin:
+class LedgerMixin(SharedStatements):
     """The dailies and `SyncStore` bookkeeping of `SqliteStore` and `PostgresStore`."""
-
-    if TYPE_CHECKING:
-        _dialect: Dialect
-
-        def _run(self, sql: str, parameters: Any = ()) -> Rows: ...
-
-        def transaction(self) -> AbstractContextManager[None]: ...
-
-        def _account_id(self, key: str, *, create: bool) -> int | None: ...
-
-        def _writable_account_id(self, key: str) -> int: ...
 
     # dailies ----------------------------------------------------------------------------------
     def write_dailies(
