@@ -18,7 +18,7 @@
     dashboard                                   ← api, and the store read-only with analysis
                                                   (its columnar data endpoints)
     study                                       ← the research-study engine (issue 13): config,
-                                                  auth, store, sync and the rows above
+                                                  auth, providers, store, sync and the rows above
     sandbox                                     ← model, errors and loopback (how a server
                                                   starts) at most; never the client side
 
@@ -85,7 +85,7 @@ ALLOWED: dict[str, set[str]] = {
     # the web layer: sync and export through api, its data endpoints read the store (read-only)
     "dashboard": BASE | {"config", "api", "store", "analysis", "dashboard"},
     # research studies: webhooks now; enrolment, queue and workers to come over the same layers
-    "study": BASE | {"config", "auth", "store", "sync", "study"},
+    "study": BASE | {"config", "auth", "providers", "store", "sync", "study"},
     # loopback serves an ASGI app and knows nothing of the client side
     "sandbox": {"model", "errors", "loopback", "sandbox"},
     "__init__": BASE,

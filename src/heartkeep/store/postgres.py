@@ -30,6 +30,7 @@ from heartkeep.store import postgres_days as days
 from heartkeep.store import postgres_hours as hours
 from heartkeep.store.accounts import AccountsMixin
 from heartkeep.store.dialect import POSTGRES
+from heartkeep.store.postgres_deletes import DeletesMixin
 from heartkeep.store.failures import NoDatabase
 from heartkeep.store.forgetting import ForgetReport
 from heartkeep.store.ledger import LedgerMixin
@@ -45,7 +46,9 @@ from heartkeep.store.token_cipher import TokenCipher
 WRITE_BATCH = 50_000
 
 
-class PostgresStore(ImportsMixin, LedgerMixin, AccountsMixin, SummariesMixin, TokensMixin):
+class PostgresStore(
+    DeletesMixin, ImportsMixin, LedgerMixin, AccountsMixin, SummariesMixin, TokensMixin
+):
     """`SyncStore`, `ImportStore` and the summaries (`store/protocol.py`) on PostgreSQL.
 
     Open it with `open_postgres_store(url)`; the import side lives in `postgres_imports.py`,

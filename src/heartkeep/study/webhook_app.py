@@ -106,7 +106,8 @@ def webhook_app(
             notification = parse_notification(body)
         except NotificationError:
             return refuse("malformed", 400)
-        on_notification(notification)
+        # In a worker thread: the study's callback writes to the database (a blocking call).
+        await run_in_threadpool(on_notification, notification)
         counts.count("accepted")
         return Response(status_code=204)
 

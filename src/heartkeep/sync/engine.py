@@ -219,6 +219,7 @@ class _AccountSync:
         since: dt.date | None,
         until: dt.date | None,
         trailing_days: int,
+        window: Window | None = None,
     ) -> None:
         account = self.provider.account()
         if account.key != self.key:
@@ -237,15 +238,20 @@ class _AccountSync:
         if state.covered_from_s is None and not state.job_open:
             # The first run: `--since` (or the membership start) is where history begins.
             self.history_from = since or first_day
+        since_s = None if since is None else local_midnight_s(since, zone)
+        until_s = None if until is None else local_midnight_s(until, zone)
+        if window is not None:
+            # An exact span (a webhook's interval); its dailies are the local days it touches.
+            since_s, until_s = window.start_s, window.end_s
+            since = today_in(zone, window.start_s)
+            until = today_in(zone, window.end_s - 1) + dt.timedelta(days=1)
         jobs = plan_samples(
             state,
             now_s=now,
-            first_start_s=(
-                earliest_start_s(first_day) if since is None else local_midnight_s(since, zone)
-            ),
+            first_start_s=earliest_start_s(first_day) if since_s is None else since_s,
             trailing_days=trailing_days,
-            since_s=None if since is None else local_midnight_s(since, zone),
-            until_s=None if until is None else local_midnight_s(until, zone),
+            since_s=since_s,
+            until_s=until_s,
         )
         for job in jobs:
             self.run_sample_job(job)
@@ -299,12 +305,15 @@ def sync_account(
     until: dt.date | None = None,
     trailing_days: int = 3,
     on_event: EventHandler | None = None,
+    window: Window | None = None,
 ) -> AccountReport:
     """Sync one account into `store` and report; never raises a `HeartkeepError`.
 
     `since`/`until` (local dates, `until` exclusive) re-fetch exactly that range; without them
     the run resumes an interrupted job, then fetches from `trailing_days` before the end of the
     complete span up to now (the whole history from the membership start on a first run).
+    `window` re-fetches exactly that span of instants (and the dailies of the local days it
+    touches) instead: a study's webhook names the interval that changed.
     Pass an `EventTally` as `on_event` — the same one given to `build_client` — to have every
     HTTP attempt counted in the report.  Exceptions that are not `HeartkeepError` (a bug, a
     KeyboardInterrupt, an exception raised by `on_event`) propagate after the run is recorded.
@@ -315,7 +324,7 @@ def sync_account(
     run_id = store.begin_run(account_key, int(started_s))
     try:
         try:
-            run.run(since=since, until=until, trailing_days=trailing_days)
+            run.run(since=since, until=until, trailing_days=trailing_days, window=window)
         except HeartkeepError:
             # The pages committed before the failure still get their days summarised; should
             # that fail too, the days stay marked and every reader computes them exactly.

@@ -169,15 +169,17 @@ def build_client(
     timeout_s: float = 30.0,
     retry: RetryPolicy | None = None,
     rng: random.Random | None = None,
+    inner: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
     """An `httpx.Client` for one account: base URL, auth, quota, retries, events.
 
     Requests that still fail after the retry bounds raise `TransientError` (network, 5xx) or
     `RateLimited` (429); other statuses come back as responses for the provider to judge.
-    Pass a seeded `rng` for reproducible jitter.
+    Pass a seeded `rng` for reproducible jitter.  `inner` replaces the plain HTTP transport
+    under the quota and retries (a study charges each attempt to its project's shared quota).
     """
     transport = QuotaRetryTransport(
-        httpx.HTTPTransport(retries=0),
+        inner or httpx.HTTPTransport(retries=0),
         clock=clock,
         policy=policy,
         retry=retry or RetryPolicy(),

@@ -1,0 +1,113 @@
+"""heartkeep's procrastinate tasks: thin shells around plain functions.
+
+Each task finds what it needs in the worker's context (`additional_context["heartkeep"]`, a
+`WorkerSetup` that `run_worker` puts there) and calls a function of `worker_sync` or of this
+module, which tests call directly.  `queue.open_app` registers the blueprint under the
+`heartkeep` namespace.
+
+- `sync_participant(account_key)`: a backfill or routine sync; retried with exponential
+  backoff (4, 16, 64, 256, 1024 s: about 23 minutes over 6 attempts) when it failed for a
+  reason that may pass (network, provider, quota, database), not when the participant's grant
+  is gone (that needs them, not a retry).
+- `apply_notifications(account_key)`: the participant's pending webhook news; same retries.
+- `schedule_incremental` (periodic, hourly): a routine sync for every participant with tokens.
+- `retry_stalled_jobs` (periodic, every minute): jobs still `doing` on a worker whose heartbeat
+  stopped (the process died, its host lost power) go back to `todo`, keeping their lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import procrastinate
+import psycopg
+from procrastinate import JobContext, RetryStrategy
+
+from heartkeep.study.queue import QUEUE_SYNC, defer_incremental
+from heartkeep.study.worker_sync import (
+    RetryableSyncFailed,
+    WorkerSetup,
+    apply_notifications,
+    sync_participant,
+)
+
+CONTEXT_KEY = "heartkeep"
+SYNC_RETRY = RetryStrategy(
+    max_attempts=6, exponential_wait=4, retry_exceptions=[RetryableSyncFailed]
+)
+# A worker sends a heartbeat every 10 s (procrastinate's default); one silent for 30 s is dead.
+STALLED_AFTER_S = 30.0
+
+blueprint = procrastinate.Blueprint()
+
+
+def setup_of(context: JobContext) -> WorkerSetup:
+    """The `WorkerSetup` the worker was started with."""
+    setup = context.additional_context.get(CONTEXT_KEY)
+    if not isinstance(setup, WorkerSetup):
+        raise RuntimeError("this job needs a heartkeep study worker (heartkeep study worker)")
+    return setup
+
+
+@blueprint.task(name="sync_participant", pass_context=True, retry=SYNC_RETRY)
+def sync_participant_task(context: JobContext, account_key: str) -> None:
+    sync_participant(setup_of(context), account_key)
+
+
+@blueprint.task(name="apply_notifications", pass_context=True, retry=SYNC_RETRY)
+def apply_notifications_task(context: JobContext, account_key: str) -> None:
+    apply_notifications(setup_of(context), account_key)
+
+
+def participants_with_tokens(database_url: str) -> list[str]:
+    """Account keys of every participant whose tokens the study holds (withdrawn ones have
+    none), in account order."""
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT a.key FROM account AS a JOIN participant_token AS t ON t.account_id = a.id "
+            "ORDER BY a.id"
+        ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def schedule_incremental(app: procrastinate.App, database_url: str) -> int:
+    """Queue a routine sync of every participant with tokens; returns how many were queued
+    (one already waiting is not queued twice: the queueing lock)."""
+    queued = 0
+    for account_key in participants_with_tokens(database_url):
+        if defer_incremental(app, account_key) is not None:
+            queued += 1
+    return queued
+
+
+async def retry_stalled_jobs(
+    app: procrastinate.App, *, seconds_since_heartbeat: float = STALLED_AFTER_S
+) -> list[int]:
+    """Put back in the queue every job running on a worker silent for that long; returns
+    their ids.  Their lock stays, so a participant's job still runs alone."""
+    stalled = await app.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=seconds_since_heartbeat
+    )
+    ids: list[int] = []
+    for job in stalled:
+        await app.job_manager.retry_job(job)
+        if job.id is not None:
+            ids.append(job.id)
+    return ids
+
+
+@blueprint.periodic(cron="0 * * * *", periodic_id="incremental")
+@blueprint.task(name="schedule_incremental", pass_context=True, queue=QUEUE_SYNC)
+def schedule_incremental_task(context: JobContext, timestamp: int) -> None:
+    schedule_incremental(context.app, setup_of(context).database_url)
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="stalled")
+@blueprint.task(
+    name="retry_stalled_jobs",
+    pass_context=True,
+    queue=QUEUE_SYNC,
+    queueing_lock="retry_stalled_jobs",
+)
+async def retry_stalled_jobs_task(context: JobContext, timestamp: int) -> Any:
+    await retry_stalled_jobs(context.app)
