@@ -1,4 +1,4 @@
-"""A webhook DELETE on the PostgreSQL store: exactly the interval's samples go, summaries stay exact."""
+"""A webhook DELETE on the PostgreSQL store: exactly the interval's samples go, summaries exact."""
 
 from __future__ import annotations
 

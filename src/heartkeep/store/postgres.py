@@ -30,10 +30,10 @@ from heartkeep.store import postgres_days as days
 from heartkeep.store import postgres_hours as hours
 from heartkeep.store.accounts import AccountsMixin
 from heartkeep.store.dialect import POSTGRES
-from heartkeep.store.postgres_deletes import DeletesMixin
 from heartkeep.store.failures import NoDatabase
 from heartkeep.store.forgetting import ForgetReport
 from heartkeep.store.ledger import LedgerMixin
+from heartkeep.store.postgres_deletes import DeletesMixin
 from heartkeep.store.postgres_failures import describe, guarded
 from heartkeep.store.postgres_imports import ImportsMixin
 from heartkeep.store.postgres_schema import LATEST_VERSION, migrate, schema_version
