@@ -8,10 +8,10 @@ offsets are whole **minutes** east of UTC, as the provider reported them for tha
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 if TYPE_CHECKING:
     import numpy as np
@@ -197,3 +197,31 @@ class TokenSet:
 
     def expires_within(self, now_s: float, leeway_s: float) -> bool:
         return self.expires_at_s - leeway_s <= now_s
+
+    def to_fields(self) -> dict[str, Any]:
+        """The pair as plain JSON-ready fields: how the vault file and the store's sealed
+        tokens both keep it (`from_fields` reads it back)."""
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at_s": self.expires_at_s,
+            "scopes": list(self.scopes),
+            "token_type": self.token_type,
+            "obtained_at_s": self.obtained_at_s,
+            "refresh_expires_at_s": self.refresh_expires_at_s,
+            "user_id": self.user_id,
+        }
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> TokenSet:
+        """The pair `to_fields` wrote; a field older files lack takes its default."""
+        return cls(
+            access_token=str(fields["access_token"]),
+            refresh_token=fields.get("refresh_token"),
+            expires_at_s=float(fields["expires_at_s"]),
+            scopes=tuple(fields.get("scopes") or ()),
+            token_type=str(fields.get("token_type") or "Bearer"),
+            obtained_at_s=float(fields.get("obtained_at_s") or 0.0),
+            refresh_expires_at_s=fields.get("refresh_expires_at_s"),
+            user_id=fields.get("user_id"),
+        )

@@ -83,18 +83,7 @@ class TokenCipher:
 
     def seal(self, account_key: str, tokens: TokenSet) -> tuple[str, bytes]:
         """(key id, sealed bytes) of a token pair for this account."""
-        plain = orjson.dumps(
-            {
-                "access_token": tokens.access_token,
-                "refresh_token": tokens.refresh_token,
-                "expires_at_s": tokens.expires_at_s,
-                "scopes": list(tokens.scopes),
-                "token_type": tokens.token_type,
-                "obtained_at_s": tokens.obtained_at_s,
-                "refresh_expires_at_s": tokens.refresh_expires_at_s,
-                "user_id": tokens.user_id,
-            }
-        )
+        plain = orjson.dumps(tokens.to_fields())
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._keys[self.current_id].encrypt(nonce, plain, account_key.encode())
         return self.current_id, _VERSION + nonce + sealed
@@ -118,13 +107,4 @@ class TokenCipher:
                 f"the tokens of {account_key} do not open with key {used_key}: damaged, "
                 "or sealed for another participant"
             ) from failure
-        return TokenSet(
-            access_token=fields["access_token"],
-            refresh_token=fields["refresh_token"],
-            expires_at_s=float(fields["expires_at_s"]),
-            scopes=tuple(fields["scopes"]),
-            token_type=fields["token_type"],
-            obtained_at_s=float(fields["obtained_at_s"]),
-            refresh_expires_at_s=fields["refresh_expires_at_s"],
-            user_id=fields["user_id"],
-        )
+        return TokenSet.from_fields(fields)
