@@ -6,7 +6,9 @@ Chromium (headless, through Playwright) opens each view `--runs` times in a fres
 
 - paint: from the start of navigation to the page's `heartkeep-ready` mark, set two animation
   frames after the view has drawn (HTML, scripts, the data request and the chart all count);
-  median of the runs.  Target ≤ 300 ms on a quiet machine.
+  median of the runs.  Target ≤ 300 ms on a quiet machine.  Beside it, the medians of the
+  page's earlier marks: `script` (its scripts have run), `data` (the first data decoded),
+  `drawn` (the view built and its charts drawn, not yet painted).
 - size: bytes of each data endpoint's response, raw and gzipped.  Target: a full day of
   samples ≤ 400 KB before compression.
 - server CPU per request: the child's user + sys time (from /proc) around `--runs` requests.
@@ -54,32 +56,49 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def paint_ms(browser, url: str, query: str, view: str, runs: int, *, cold: bool) -> float:
-    """Median time from navigation start to the view's ready mark, each run in a fresh page:
-    warm, in one browser context (its cache holds the static files after the first run, as a
+MARKS = ("heartkeep-script", "heartkeep-data", "heartkeep-drawn", "heartkeep-ready")
+READ_MARKS = "() => performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])"
+
+
+def wait_ready(page, view: str, timeout_s: float = 120.0) -> None:
+    """Wait for the view's ready mark without touching the page meanwhile.  Playwright's own
+    waiting (`wait_for_selector`) injects its script into the page on first use: 10 ms of the
+    page's CPU (50 ms of wall time under load) inside the measured span, which no person's
+    browser spends.  A look every 50 ms from outside costs the page nothing measurable."""
+    deadline = time.monotonic() + timeout_s
+    while page.evaluate("() => document.documentElement.dataset.ready") != view:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the {view} view never became ready")
+        time.sleep(0.05)
+
+
+def paint_ms(browser, url: str, query: str, view: str, runs: int, *, cold: bool) -> dict:
+    """Medians from navigation start to each of the page's marks (the scripts run, the first
+    data decoded, the view drawn, its frame painted = ready), each run in a fresh page: warm,
+    in one browser context (its cache holds the static files after the first run, as a
     person's browser does on every visit but the first); cold, in a new context each time
     (empty cache: every script fetched and compiled)."""
     signed_in = browser.new_context(viewport={"width": 1280, "height": 900})
     page = signed_in.new_page()
     page.goto(url)  # trades the token for the session cookie
     page.wait_for_selector("html[data-ready]", state="attached")
-    times = []
+    marks: dict[str, list[float]] = {name: [] for name in MARKS}
     for _ in range(runs):
         context = signed_in
         if cold:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             context.add_cookies(signed_in.cookies())
         fresh = context.new_page()
-        fresh.goto(f"{url.split('/?')[0]}/?{query}")
-        fresh.wait_for_selector(f"html[data-ready='{view}']", state="attached", timeout=120_000)
-        times.append(
-            fresh.evaluate("() => performance.getEntriesByName('heartkeep-ready').at(-1).startTime")
-        )
+        fresh.goto(f"{url.split('/?')[0]}/?{query}", wait_until="commit")
+        wait_ready(fresh, view)
+        seen = dict(fresh.evaluate(READ_MARKS))  # the first of each: the first paint's
+        for name in MARKS:
+            marks[name].append(seen.get(name, float("nan")))
         fresh.close()
         if cold:
             context.close()
     signed_in.close()
-    return statistics.median(times)
+    return {name.removeprefix("heartkeep-"): statistics.median(ms) for name, ms in marks.items()}
 
 
 def main() -> None:
@@ -111,7 +130,9 @@ def main() -> None:
     try:
         url = server.stdout.readline().strip()
         base = url.split("/?")[0]
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"dashboard on a {options.days}-day store; medians of {options.runs} runs")
+        print(f"load average {load} (1, 5, 15 min); niceness {os.nice(0)}")
         with httpx.Client(base_url=base, timeout=300) as client:
             client.get(url)
             start = client.get(endpoints["day (every sample)"]).json()["start_s"]
@@ -147,9 +168,13 @@ def main() -> None:
             for cold in (False, True):
                 for name, (query, view) in views.items():
                     ms = paint_ms(browser, url, query, view, options.runs, cold=cold)
-                    verdict = "meets" if ms <= 300 else "misses"
+                    verdict = "meets" if ms["ready"] <= 300 else "misses"
                     label = f"{name}, {'cold' if cold else 'warm'}"
-                    print(f"first complete paint, {label:<17} {ms:>7.0f} ms  ({verdict} ≤ 300 ms)")
+                    steps = " ".join(f"{k} {ms[k]:.0f}" for k in ("script", "data", "drawn"))
+                    print(
+                        f"first complete paint, {label:<17} {ms['ready']:>7.0f} ms  "
+                        f"({verdict} ≤ 300 ms; {steps})"
+                    )
             browser.close()
     finally:
         server.stdin.close()

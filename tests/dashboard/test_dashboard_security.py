@@ -125,3 +125,30 @@ def test_state_changing_endpoints_take_post_only(dashboard) -> None:
 
 def test_it_binds_loopback_only(dashboard) -> None:
     assert dashboard.base_url.startswith("http://127.0.0.1:")
+
+
+def test_the_first_data_is_read_with_the_page_and_handed_out_once(world_factory, small_user):
+    """Serving the page starts its first data request (the one its preload names); the
+    browser's request takes that answer, and only that exact request does, only once."""
+    world = world_factory(users=(small_user(2),))
+    assert world.sync().exit_code == 0
+    with DashboardServer(world.settings, clock=world.clock) as server, signed_in(server) as client:
+        page = client.get("/?view=day")
+        preload = re.search(r'rel="preload" as="fetch" crossorigin href="([^"]+)"', page.text)
+        assert preload is not None
+        first = preload.group(1).replace("&amp;", "&")
+        assert len(server.context.prefetched) == 1
+        other = client.get(first.replace("date=", "date=x"))  # not the request it named
+        assert other.status_code == 400
+        assert len(server.context.prefetched) == 1
+        taken = client.get(first)
+        assert len(server.context.prefetched) == 0
+        again = client.get(first)  # read again from the store: nothing is kept for later
+        assert taken.status_code == again.status_code == 200
+        assert taken.json() == again.json()
+        assert taken.headers["cache-control"] == "no-store"
+        assert len(taken.json()["bpm"]) > 1000
+    with DashboardServer(world.settings, clock=world.clock) as server:
+        with httpx.Client(base_url=server.base_url, timeout=10) as stranger:
+            assert stranger.get("/?view=day").status_code == 403  # no page, nothing started
+        assert len(server.context.prefetched) == 0

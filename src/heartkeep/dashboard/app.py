@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -30,6 +30,7 @@ from heartkeep import api, daterange
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
 from heartkeep.dashboard import overview, page, queries
+from heartkeep.dashboard.prefetch import Prefetcher
 from heartkeep.dashboard.security import Secrets
 from heartkeep.dashboard.sync_job import SyncJob
 from heartkeep.errors import HeartkeepError
@@ -43,13 +44,15 @@ _EXPORTS = {"csv": ("text/csv", "csv"), "parquet": ("application/vnd.apache.parq
 
 @dataclass
 class Context:
-    """What the handlers share: settings, the clock, the run's secrets and its sync job."""
+    """What the handlers share: settings, the clock, the run's secrets, its sync job and the
+    data requests started with the page (`prefetched`)."""
 
     settings: Settings
     clock: Clock
     secrets: Secrets
     test_hooks: bool = False
     job: SyncJob = field(init=False)
+    prefetched: Prefetcher = field(init=False, default_factory=Prefetcher)
 
     def __post_init__(self) -> None:
         self.job = SyncJob(
@@ -126,7 +129,7 @@ def _int(text: str | None, name: str) -> int:
         raise BadRequest(f"{name} must be an integer") from None
 
 
-def handler(body: Callable[[Request], Any]) -> Callable[[Request], Awaitable[Response]]:
+def handler(body: Callable[[Request], Any]) -> Callable[[Request], Coroutine[Any, Any, Response]]:
     """Wrap a data handler: a bad query is 400, a store problem 503, both with a message."""
 
     async def endpoint(request: Request) -> Response:
@@ -159,7 +162,13 @@ def create_app(context: Context) -> Starlette:
             found = await asyncio.to_thread(account_list)
         except HeartkeepError:
             found = []  # the page asks /api/accounts again and shows the store's message
-        return HTMLResponse(page.render(template, found, request.query_params))
+        first = page.preload_url(found, request.query_params)
+        path, _, query = first.partition("?")
+        if path in prefetchable:  # read the data while the browser loads the page
+            scope = dict(request.scope, path=path, raw_path=path.encode())
+            scope["query_string"] = query.encode()
+            prefetched.start(first, prefetchable[path](Request(scope)))
+        return HTMLResponse(page.render(template, found, request.query_params, first))
 
     def accounts(request: Request) -> Any:
         return {"accounts": account_list(), "now_s": int(context.clock.now_s())}
@@ -280,13 +289,32 @@ def create_app(context: Context) -> Starlette:
             return _json({"error": "the body must be a JSON object"}, 400)
         return await handler(lambda r: export(r, form))(request)
 
+    prefetched = context.prefetched
+    prefetchable = {
+        "/api/overview": handler(summary),
+        "/api/day": handler(day),
+        "/api/range": handler(span),
+        "/api/sync": handler(sync_state),
+    }
+
+    def first_or_fresh(path: str) -> Callable[[Request], Awaitable[Response]]:
+        """The endpoint for `path`: the answer `index` started for this exact request, if any."""
+        fresh = prefetchable[path]
+
+        async def endpoint(request: Request) -> Response:
+            query = request.scope.get("query_string", b"").decode("latin-1")
+            started = prefetched.take(f"{path}?{query}" if query else path)
+            return await (started if started is not None else fresh(request))
+
+        return endpoint
+
     routes = [
         Route("/", index),
         Route("/api/accounts", handler(accounts)),
-        Route("/api/overview", handler(summary)),
-        Route("/api/day", handler(day)),
-        Route("/api/range", handler(span)),
-        Route("/api/sync", handler(sync_state), methods=["GET"]),
+        Route("/api/overview", first_or_fresh("/api/overview")),
+        Route("/api/day", first_or_fresh("/api/day")),
+        Route("/api/range", first_or_fresh("/api/range")),
+        Route("/api/sync", first_or_fresh("/api/sync"), methods=["GET"]),
         Route("/api/sync", handler(sync_start), methods=["POST"]),
         Route("/api/sync/events", sync_events),
         Route("/api/export", export_endpoint, methods=["POST"]),

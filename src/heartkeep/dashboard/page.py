@@ -112,13 +112,20 @@ def _days_before(text: str, days: int) -> str:
         return text
 
 
-def render(template: str, accounts: list[dict[str, Any]], query: Mapping[str, str]) -> str:
-    """index.html for this address: the accounts in a meta tag, the first data request preloaded."""
+def preload_url(accounts: list[dict[str, Any]], query: Mapping[str, str]) -> str:
+    """The first data request of the page at this address (empty: none worth preloading)."""
     chosen = next((a for a in accounts if a["key"] == query.get("account")), None)
     if chosen is None and accounts:
         chosen = accounts[0]
+    return first_request(query.get("view", "overview"), query, chosen)
+
+
+def render(
+    template: str, accounts: list[dict[str, Any]], query: Mapping[str, str], first: str
+) -> str:
+    """index.html for this address: the accounts in a meta tag, the first data request
+    (`preload_url`) preloaded."""
     boot = html.escape(orjson.dumps({"accounts": accounts}).decode(), quote=True)
-    first = first_request(query.get("view", "overview"), query, chosen)
     preload = (
         f'<link rel="preload" as="fetch" crossorigin href="{html.escape(first, quote=True)}">'
         if first

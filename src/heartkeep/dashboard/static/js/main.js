@@ -9,6 +9,7 @@ import { renderRange } from "./range.js";
 import { account, accounts, navigate, params, ready, setAccounts, setRenderer } from "./state.js";
 import { renderSync } from "./sync.js";
 
+performance.mark("heartkeep-script"); // the scripts run (the benchmark's breakdown)
 const VIEWS = { overview: renderOverview, day: renderDay, range: renderRange, sync: renderSync };
 const root = document.getElementById("view");
 const accountSelect = document.getElementById("account");

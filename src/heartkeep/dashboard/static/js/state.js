@@ -33,11 +33,16 @@ export function navigate(changes, { replace = false } = {}) {
 }
 
 export function remember(changes) {
-  history.replaceState(null, "", withChanges(changes));
+  const next = withChanges(changes);
+  // a chart's first drawing "remembers" the address it was opened with: nothing to write
+  if (next !== `${location.pathname}${location.search}`) history.replaceState(null, "", next);
 }
 
-// Mark the view complete once the browser has painted it (tests and the benchmark wait on it).
+// Mark the view complete once the browser has painted it (tests and the benchmark wait on it):
+// "heartkeep-drawn" when the view is built and its charts drawn, "heartkeep-ready" two
+// animation frames later, when that frame has been painted.
 export function ready(view) {
+  performance.mark("heartkeep-drawn");
   requestAnimationFrame(() => requestAnimationFrame(() => {
     performance.mark("heartkeep-ready");
     document.documentElement.dataset.ready = view;
