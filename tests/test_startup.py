@@ -46,6 +46,7 @@ HEAVY = {
     "psycopg": "the PostgreSQL store of a study only (an optional extra)",
     "tomllib": "reading config.toml, only when there is one (none here)",
     "csv": "`stats --csv` only (SQLite writes the CSV export itself)",
+    "hashlib": "an import's file digests (OpenSSL: a tenth of `status`'s start-up)",
 }
 
 # Also kept out of `--help`: it prints the commands' help, it runs none of them.
@@ -53,6 +54,8 @@ HELP_ONLY = {
     "heartkeep.api": "the front door: a command's work, not its help",
     "heartkeep.store": "the database: a command's work, not its help",
     "sqlite3": "the database (`cli/failures.py` asks for it only once something loaded it)",
+    "heartkeep.config": "the settings (platformdirs, config.toml): a command's, not its help",
+    "platformdirs": "the settings' default folders: a command's, not its help",
 }
 
 PROBE = """

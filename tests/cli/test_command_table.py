@@ -101,3 +101,12 @@ def test_the_roots_help_builds_no_command(home: Path) -> None:
     for name, summary in SUMMARIES.items():
         assert f"  {name} " in listed
         assert summary.split()[0] in listed
+
+
+def test_a_command_is_built_alone_not_with_its_modules_other_commands() -> None:
+    """`heartkeep status` builds `status`, not `sync` and `watch` beside it in cli/sync.py:
+    typer reads every signature it builds."""
+    from heartkeep.cli.app import _build_module
+
+    for name, module in COMMANDS.items():
+        assert list(_build_module(module, name)) == [name]

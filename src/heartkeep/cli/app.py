@@ -139,13 +139,32 @@ def _root(
     """Keep every heart-rate sample from your Fitbit / Pixel Watch on your own disk."""
 
 
-def _build_module(name: str) -> dict[str, _click.Command]:
-    """The top-level commands that `heartkeep.cli.<name>`'s `register(app)` adds, built as
-    typer builds them under the root, with the shared options (`cli.options`)."""
+def _build_module(name: str, wanted: str) -> dict[str, _click.Command]:
+    """The top-level command `wanted`, which `heartkeep.cli.<name>`'s `register(app)` adds,
+    built as typer builds it under the root, with the shared options (`cli.options`).
+
+    Only `wanted` is built: typer reads each command's signature and makes its options, so
+    `status` no longer pays for `sync` and `watch` beside it in `cli/sync.py`.  A command the
+    filter cannot find by name (a group added without one) builds the module whole."""
     module = importlib.import_module(f"heartkeep.cli.{name}")
     holder = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
     module.register(holder)
+    everything = (list(holder.registered_commands), list(holder.registered_groups))
+    holder.registered_commands = [
+        info
+        for info in holder.registered_commands
+        if info.callback is not None
+        and (info.name or typer.main.get_command_name(info.callback.__name__)) == wanted
+    ]
+    holder.registered_groups = [
+        info
+        for info in holder.registered_groups
+        if (info.name or (info.typer_instance and info.typer_instance.info.name)) == wanted
+    ]
     built = typer.main.get_group(holder).commands
+    if wanted not in built:
+        holder.registered_commands, holder.registered_groups = everything
+        built = typer.main.get_group(holder).commands
     for command_name, command in built.items():
         options.install(command, (command_name,))
     return dict(built)

@@ -71,11 +71,11 @@ command's help and its line here disagree: change both."""
 
 class LazyCommands(MutableMapping[str, _click.Command]):
     """A group's commands by name: every name of `table` is known, and a command is built
-    (with the other commands of its module, by `build(module)` with the module's name in
-    `table`) on its first lookup."""
+    on its first lookup by `build(module, name)` (the module's name in `table`), which returns
+    it (and may return others of its module too)."""
 
     def __init__(
-        self, table: dict[str, str], build: Callable[[str], dict[str, _click.Command]]
+        self, table: dict[str, str], build: Callable[[str, str], dict[str, _click.Command]]
     ) -> None:
         self._table = dict(table)
         self._build = build
@@ -92,7 +92,7 @@ class LazyCommands(MutableMapping[str, _click.Command]):
 
     def __getitem__(self, name: str) -> _click.Command:
         if name not in self._built and name in self._table:
-            self._built.update(self._build(self._table[name]))
+            self._built.update(self._build(self._table[name], name))
         return self._built[name]
 
     def __setitem__(self, name: str, command: _click.Command) -> None:

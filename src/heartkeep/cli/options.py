@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer import _click  # typer vendors click; its classes are what the command tree is made of
@@ -23,7 +23,9 @@ from typer._click.globals import get_current_context
 from typer.core import TyperGroup
 
 from heartkeep.cli import coercion, render
-from heartkeep.config import Settings, load_settings
+
+if TYPE_CHECKING:  # the settings (platformdirs, the config file) load when a command runs
+    from heartkeep.config import Settings
 
 _DATABASE = "heartkeep.database"
 _QUIET = "heartkeep.quiet"
@@ -37,6 +39,8 @@ study its PostgreSQL database (named in its config)."""
 
 def settings(**overrides: Any) -> Settings:
     """The settings for this command: `--database` if given, then the usual layers."""
+    from heartkeep.config import load_settings
+
     context = get_current_context(silent=True)
     database = None if context is None else context.meta.get(_DATABASE)
     return load_settings({"database": database, **overrides})

@@ -10,7 +10,6 @@ ascending instant order, so callers never hold a year of samples in memory (inva
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -219,6 +218,8 @@ class Provenance:
 
     @property
     def digest(self) -> str:
+        import hashlib  # here: loading it (OpenSSL) was a tenth of `status`'s start-up
+
         joined = "\n".join(sorted(f.sha256 for f in self.files))
         return hashlib.sha256(joined.encode()).hexdigest()
 
