@@ -18,6 +18,7 @@ from heartkeep.model import Sample, Source
 from heartkeep.sandbox.credentials import GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
 from heartkeep.study import enrolment_tables as tables
 from heartkeep.study.coordinator_auth import check_password, hash_password
+from heartkeep.study.coordinator_data import overview
 from heartkeep.study.withdrawal import withdraw
 
 
@@ -233,3 +234,34 @@ def test_password_hashes_are_salted_scrypt() -> None:
     assert check_password("pw", first)
     assert not check_password("PW", first)
     assert not check_password("pw", "garbage")
+
+
+def test_the_overview_pages_through_a_large_study_and_counts_everyone(site) -> None:
+    for number in range(5):
+        site.invite(f"P-{number:03d}")
+    with site.store() as store:
+        view = overview(store, now_s=site.clock.now_s(), page=3, per_page=2)
+    assert (view.page, view.pages) == (3, 3)
+    assert [p.label for p in view.participants] == ["P-004"]
+    assert view.counts == {"invited": 5}
+    browser, _ = _login(site)
+    assert "Page 1 of" not in browser.get(site.base + "/coordinator/").text  # 5 < 100
+
+
+def test_quota_use_appears_once_the_queue_keeps_its_buckets(site) -> None:
+    browser, _ = _login(site)
+    assert "no record of it yet" in browser.get(site.base + "/coordinator/").text
+    with psycopg.connect(site.store_url) as conn:  # the task queue's table (study/queue.py)
+        conn.execute(
+            "CREATE TABLE study_quota_bucket (name text PRIMARY KEY, tokens double precision "
+            "NOT NULL, capacity double precision NOT NULL, refill_per_s double precision NOT "
+            "NULL, updated_s double precision NOT NULL, taken bigint NOT NULL DEFAULT 0)"
+        )
+        conn.execute(
+            "INSERT INTO study_quota_bucket VALUES ('project-requests-minute', 1500, 2000, "
+            "1966.67, 0, 12345)"
+        )
+    page = browser.get(site.base + "/coordinator/").text
+    assert "project-requests-minute" in page
+    assert "12,345" in page
+    assert "1,500 of 2,000" in page

@@ -35,6 +35,13 @@ MAX_FAILURES = 10
 FAILURE_WINDOW_S = 900
 
 
+def _number(request: Request, name: str, default: int, low: int, high: int) -> int:
+    try:
+        return min(high, max(low, int(request.query_params.get(name, str(default)))))
+    except ValueError:
+        return default
+
+
 async def _form(request: Request) -> dict[str, str]:
     return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
 
@@ -156,14 +163,12 @@ class Coordinator:
         session = self._session(request)
         if session is None:
             return self._to_login()
-        try:
-            days = min(62, max(1, int(request.query_params.get("days", "14"))))
-        except ValueError:
-            days = 14
+        days = _number(request, "days", 14, 1, 62)
+        page = _number(request, "page", 1, 1, 1_000_000)
 
         def read() -> Response:
             with self.site.stores.store() as store:
-                view = overview(store, now_s=self.site.clock.now_s(), days=days)
+                view = overview(store, now_s=self.site.clock.now_s(), days=days, page=page)
             return pages.overview(
                 self.site.study_title,
                 view,

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 STALE_AFTER_S = 2 * 86_400
 REVOKED_MARK = "revoked or expired"  # heartkeep.auth.token_client's ReauthorizationNeeded text
-QUOTA_TABLE = "study_quota_use"  # recorded by the task queue's workers, once they do
+QUOTA_TABLE = "study_quota_bucket"  # the task queue's shared token buckets, once they exist
+PER_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +46,11 @@ class ParticipantStatus:
 @dataclass(frozen=True, slots=True)
 class Overview:
     days: tuple[dt.date, ...]
-    participants: tuple[ParticipantStatus, ...]
-    counts: dict[str, int]
-    quota: list[tuple[str, str]] | None  # None: the queue records no quota use yet
+    participants: tuple[ParticipantStatus, ...]  # this page's
+    counts: dict[str, int]  # everyone's, by status
+    quota: list[QuotaBucket] | None  # None: the queue records no quota use yet
+    page: int = 1
+    pages: int = 1
 
 
 def _flags(
@@ -98,9 +101,7 @@ def participant_status(
     stale_after_s: int = STALE_AFTER_S,
 ) -> ParticipantStatus:
     """One participant: status, newest sample, last sync, wear per day of `days`, flags."""
-    status = row.status
-    if status in {tables.INVITED, tables.CONSENTED} and now_s >= row.expires_s:
-        status = "expired"
+    status = _plain_status(row, now_s)
     if status != tables.ENROLLED or row.account_key is None:
         return ParticipantStatus(row.label, status, None, row)
     key = row.account_key
@@ -116,19 +117,39 @@ def participant_status(
     return ParticipantStatus(row.label, status, key, row, last_sample_s, last_run, wear, flags)
 
 
+def _plain_status(row: tables.Enrolment, now_s: float) -> str:
+    if row.status in {tables.INVITED, tables.CONSENTED} and now_s >= row.expires_s:
+        return "expired"
+    return row.status
+
+
 def overview(
-    store: PostgresStore, *, now_s: float, days: int = 14, stale_after_s: int = STALE_AFTER_S
+    store: PostgresStore,
+    *,
+    now_s: float,
+    days: int = 14,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    stale_after_s: int = STALE_AFTER_S,
 ) -> Overview:
-    """Every participant's newest invite, with wear time per local day for the last `days`."""
+    """Participants' newest invites, `per_page` at a time by label, with wear time per local
+    day for the last `days`; the counts by status cover everyone (from the invite rows alone).
+
+    Why pages: each participant listed costs a few queries (newest sample, last run, tokens,
+    the days' summaries); a page of 100 stays quick whatever the study's size."""
     span = _span(now_s, days)
+    rows = list(newest_invites(store).values())
+    counts: dict[str, int] = {}
+    for row in rows:
+        status = _plain_status(row, now_s)
+        counts[status] = counts.get(status, 0) + 1
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
     listed = [
         participant_status(store, row, now_s=now_s, days=span, stale_after_s=stale_after_s)
-        for row in newest_invites(store).values()
+        for row in rows[(page - 1) * per_page : page * per_page]
     ]
-    counts: dict[str, int] = {}
-    for person in listed:
-        counts[person.status] = counts.get(person.status, 0) + 1
-    return Overview(span, tuple(listed), counts, quota_use(store))
+    return Overview(span, tuple(listed), counts, quota_use(store), page, pages)
 
 
 def one_participant(
@@ -142,10 +163,24 @@ def one_participant(
     return participant_status(store, rows[0], now_s=now_s, days=span), span
 
 
-def quota_use(store: PostgresStore) -> list[tuple[str, str]] | None:
-    """The task queue's record of requests against Google's quotas, once it keeps one."""
+@dataclass(frozen=True, slots=True)
+class QuotaBucket:
+    """One of the project-wide budgets all workers spend from (the task queue's record)."""
+
+    name: str
+    taken: int  # requests (or grants) ever charged to it
+    available: float  # tokens in the bucket now
+    capacity: float
+    refill_per_s: float
+
+
+def quota_use(store: PostgresStore) -> list[QuotaBucket] | None:
+    """The task queue's shared quota buckets, or None while it keeps none in this database."""
     conn = tables.connection(store)
     row = conn.execute("SELECT to_regclass(%s)", (QUOTA_TABLE,)).fetchone()
     if row is None or row[0] is None:
         return None
-    return []  # the queue's table exists: its columns are shown once its layout is settled
+    rows = conn.execute(
+        "SELECT name, taken, tokens, capacity, refill_per_s FROM study_quota_bucket ORDER BY name"
+    ).fetchall()
+    return [QuotaBucket(str(r[0]), int(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows]

@@ -111,16 +111,21 @@ def overview(study: str, view: Overview, *, prefix: str, user: str, csrf: str) -
     counts = ", ".join(f"{n} {status}" for status, n in sorted(view.counts.items())) or "none yet"
     attention = [p for p in view.participants if p.flags]
     rows = "".join(_status_row(p, prefix) for p in view.participants)
-    quota = (
-        "<p class=note>Quota use is recorded by the task queue's workers; this database has no "
-        "record of it yet (it appears here once the workers keep one).</p>"
-        if view.quota is None
-        else "<p class=note>The task queue keeps a quota record; its figures are not shown "
-        "here yet.</p>"
-    )
+    quota = _quota(view)
+    paging = ""
+    if view.pages > 1:
+        links = []
+        for target, text in ((view.page - 1, "previous"), (view.page + 1, "next")):
+            if 1 <= target <= view.pages:
+                days = len(view.days)
+                links.append(
+                    f'<a href="{esc(prefix)}{BASE}/?page={target}&amp;days={days}">{text}</a>'
+                )
+        paging = f"<p>Page {view.page} of {view.pages} (by participant id): {' · '.join(links)}</p>"
     body = (
         f"<p class=study>{esc(study)}</p><h1>Participants</h1><p>Invitations: {esc(counts)}.</p>"
-        "<h2>Needs attention</h2>"
+        + paging
+        + "<h2>Needs attention</h2>"
         + (
             "<ul>"
             + "".join(
@@ -128,7 +133,9 @@ def overview(study: str, view: Overview, *, prefix: str, user: str, csrf: str) -
             )
             + "</ul>"
             if attention
-            else "<p class=ok>Nothing: every enrolled participant's data is arriving.</p>"
+            else "<p class=ok>Nothing: every enrolled participant's data is arriving"
+            + (" (on this page)" if view.pages > 1 else "")
+            + ".</p>"
         )
         + f"<h2>Wear time, last {len(view.days)} days</h2><p class=note>Local days "
         f"{esc(view.days[0].isoformat())} to {esc(view.days[-1].isoformat())} (today, so far)."
@@ -139,6 +146,27 @@ def overview(study: str, view: Overview, *, prefix: str, user: str, csrf: str) -
         f"<th>Invite expires</th></tr>{rows}</table>" + "<h2>Quota use</h2>" + quota
     )
     return page(f"{study}: participants", body, wide=True, nav=_nav(prefix, user, csrf))
+
+
+def _quota(view: Overview) -> str:
+    if view.quota is None:
+        return (
+            "<p class=note>Quota use is recorded by the task queue's workers; this database has "
+            "no record of it yet (it appears here once the workers keep one).</p>"
+        )
+    if not view.quota:
+        return "<p class=note>The task queue has charged nothing to the shared quotas yet.</p>"
+    rows = "".join(
+        f"<tr><td>{esc(b.name)}</td><td class=num>{b.taken:,}</td>"
+        f"<td class=num>{b.available:,.0f} of {b.capacity:,.0f}</td>"
+        f"<td class=num>{b.refill_per_s:,.2f}</td></tr>"
+        for b in view.quota
+    )
+    return (
+        "<p class=note>The project-wide budgets every worker spends from (Google's limits per "
+        "OAuth client).</p><table><tr><th>Budget</th><th class=num>Charged so far</th>"
+        f"<th class=num>Available now</th><th class=num>Refill per second</th></tr>{rows}</table>"
+    )
 
 
 def _runs(runs: Sequence[SyncRun]) -> str:
