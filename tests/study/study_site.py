@@ -91,6 +91,7 @@ def study_site(sandbox: SandboxServer, store_url: str, **app_options: Any) -> It
         )
     cipher = TokenCipher.from_environment({"HEARTKEEP_STUDY_TOKEN_KEYS": new_key()})
     site = StudySite(base, sandbox, store_url, cipher, new_signing_key())
+    app_options.setdefault("on_enrolled", site.enrolled.append)
     app = study_app(
         store_url=store_url,
         public_base_url=base,
@@ -101,7 +102,6 @@ def study_site(sandbox: SandboxServer, store_url: str, **app_options: Any) -> It
         endpoints=endpoints_for("google", sandbox.url),
         token_cipher=cipher,
         study_title="Heart Study",
-        on_enrolled=site.enrolled.append,
         clock=sandbox.state.clock,
         **app_options,
     )

@@ -15,6 +15,7 @@ from study_site import CONSENT, consent_form_id, follow, study_site
 from heartkeep.auth.endpoints import GOOGLE_SCOPES
 from heartkeep.errors import UsageError
 from heartkeep.study import enrolment_tables as tables
+from heartkeep.study.queue import QUEUE_BACKFILL, SYNC_TASK, apply_schema
 
 HEART = GOOGLE_SCOPES[0]
 
@@ -215,3 +216,34 @@ def test_enrolment_tables_hold_no_secret(site) -> None:
         text = str(conn.execute("SELECT * FROM study_enrolment").fetchall())
     assert invite.url.rsplit("/", 1)[1] not in text  # the link itself is not stored
     assert CONSENT not in text
+
+
+def test_without_a_hook_the_backfill_goes_to_the_task_queue(sandbox_factory, postgres_url) -> None:
+    """The default `on_enrolled` defers the participant's backfill on the study's queue."""
+    apply_schema(postgres_url)
+    with study_site(sandbox_factory(), postgres_url, on_enrolled=None) as site:
+        invite = site.invite("P-010")
+        browser = site.browser()
+        assert follow(browser, browser.post(invite.url, data={"decision": "accept"})).is_success
+        key = f"google-health:{site.sandbox.state.login_user_id}"
+        with psycopg.connect(postgres_url) as conn:
+            jobs = conn.execute(
+                "SELECT task_name, queue_name, args->>'account_key' FROM procrastinate_jobs"
+            ).fetchall()
+        assert jobs == [(SYNC_TASK, QUEUE_BACKFILL, key)]
+        (row,) = _rows(site)
+        assert row.backfill_queued_s is not None
+
+
+def test_a_queue_that_cannot_take_the_job_leaves_the_enrolment_flagged(
+    sandbox_factory, postgres_url
+) -> None:
+    """No queue schema: the participant is enrolled all the same, and flagged for the team."""
+    with study_site(sandbox_factory(), postgres_url, on_enrolled=None) as site:
+        invite = site.invite("P-011")
+        browser = site.browser()
+        done = follow(browser, browser.post(invite.url, data={"decision": "accept"}))
+        assert "You are enrolled" in done.text
+        (row,) = _rows(site)
+        assert row.status == tables.ENROLLED
+        assert row.backfill_queued_s is None

@@ -14,8 +14,9 @@ check, the OAuth redirect URI, absolute links and `Secure` cookies all follow it
 
 from __future__ import annotations
 
-import importlib
+import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -38,13 +39,33 @@ from heartkeep.study.web_security import SiteGuard, content_security_policy
 from heartkeep.study.web_signing import Signer
 
 
-def queue_backfill(account_key: str) -> None:
-    """The default `on_enrolled`: the task queue's `defer_backfill`, once it is installed.
+class QueueBackfill:
+    """The default `on_enrolled`: the task queue's `defer_backfill` on the study's database.
 
-    Until then this raises, the enrolment row keeps no `backfill_queued_s`, and the
-    coordinator pages flag the participant ("backfill not queued")."""
-    module = importlib.import_module("heartkeep.study.queue")
-    module.defer_backfill(account_key)
+    The queue's app opens on the first enrolment (a site that only shows pages never opens
+    it).  If deferring fails (the queue's schema is missing: `study init` creates it), the
+    enrolment stands, its row keeps no `backfill_queued_s`, and the coordinator pages flag
+    the participant ("backfill not queued")."""
+
+    def __init__(self, database_url: str) -> None:
+        self._url = database_url
+        self._app: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, account_key: str) -> None:
+        from heartkeep.study.queue import defer_backfill, open_app
+
+        with self._lock:
+            if self._app is None:
+                self._app = open_app(self._url)
+            app = self._app
+        defer_backfill(app, account_key)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._app is not None:
+                self._app.close()
+                self._app = None
 
 
 def study_app(
@@ -59,7 +80,7 @@ def study_app(
     token_cipher: TokenCipher | None = None,
     study_title: str = "Heart-rate study",
     webhook: Starlette | None = None,
-    on_enrolled: Callable[[str], None] = queue_backfill,
+    on_enrolled: Callable[[str], None] | None = None,
     clock: Clock | None = None,
     extra_hosts: Iterable[str] = (),
     http_timeout_s: float = 30.0,
@@ -76,7 +97,8 @@ def study_app(
     `endpoints`: the provider's OAuth and API URLs (default Google's; a sandbox's with
     `endpoints_for("google", sandbox_url)`).  `token_cipher`: seals participants' tokens
     (default: `HEARTKEEP_STUDY_TOKEN_KEYS`).  `webhook`: the `webhook_app` to serve beside the
-    pages.  `on_enrolled(account_key)`: queues the backfill (default: the task queue).
+    pages.  `on_enrolled(account_key)`: queues the backfill (default: `QueueBackfill`, the task
+    queue on `store_url`).
     `extra_hosts`: more Host names to answer for (the base URL's host always is).
 
     Raises `StoreError` when the database cannot be reached, `ValueError` for a malformed base
@@ -84,6 +106,7 @@ def study_app(
     """
     endpoints = endpoints or endpoints_for(GOOGLE_HEALTH)
     stores = StorePool(store_url, token_cipher)
+    queue = QueueBackfill(store_url) if on_enrolled is None else None
     site = StudySite(
         stores=stores,
         signer=Signer(signing_key),
@@ -93,7 +116,7 @@ def study_app(
         consent_text=consent_text,
         client=google_client,
         endpoints=endpoints,
-        on_enrolled=on_enrolled,
+        on_enrolled=on_enrolled or queue or (lambda _key: None),
         http_timeout_s=http_timeout_s,
     )
     site.hosts = site.hosts | {host.lower() for host in extra_hosts}
@@ -126,5 +149,11 @@ def study_app(
         middleware=[Middleware(SiteGuard, hosts=site.hosts, csp=csp, secure=site.secure)],
     )
     app.state.site = site
-    app.state.close = stores.close
+
+    def close() -> None:
+        stores.close()
+        if queue is not None:
+            queue.close()
+
+    app.state.close = close
     return app
