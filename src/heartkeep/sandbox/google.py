@@ -11,7 +11,7 @@ stall the event loop.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import orjson
@@ -34,6 +34,7 @@ from heartkeep.sandbox.pagetokens import PageTokens
 from heartkeep.sandbox.rpc import (
     ApiError,
     error_info,
+    guarded,
     invalid_argument,
     not_found,
     permission_denied,
@@ -377,35 +378,20 @@ def _family(raw: str | None) -> str:
     )
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _guarded(handler: Handler) -> Handler:
-    """Turn an `ApiError` raised anywhere in `handler` into its google.rpc.Status response."""
-
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except ApiError as failure:
-            return failure.response()
-
-    return run
-
-
 def routes(state: SandboxState) -> list[BaseRoute]:
     """The v4 routes.  Unknown paths and verbs fall through to the app's HTML 404."""
     api = GoogleHealthApi(state)
     base = "/v4/users/{user}"
     points = base + "/dataTypes/{data_type}/dataPoints"
     return [
-        Route(base + "/identity", _guarded(api.identity), methods=["GET"]),
-        Route(base + "/profile", _guarded(api.profile), methods=["GET"]),
-        Route(base + "/settings", _guarded(api.settings), methods=["GET"]),
-        Route(base + "/pairedDevices", _guarded(api.paired_devices), methods=["GET"]),
-        Route(base + "/pairedDevices/{device}", _guarded(api.paired_device), methods=["GET"]),
-        Route(points, _guarded(api.list_points), methods=["GET"]),
-        Route(points + ":reconcile", _guarded(api.reconcile_points), methods=["GET"]),
-        Route(points + "/{point}", _guarded(api.get_point), methods=["GET"]),
-        Route(points + ":rollUp", _guarded(api.roll_up), methods=["POST"]),
-        Route(points + ":dailyRollUp", _guarded(api.daily_roll_up), methods=["POST"]),
+        Route(base + "/identity", guarded(api.identity), methods=["GET"]),
+        Route(base + "/profile", guarded(api.profile), methods=["GET"]),
+        Route(base + "/settings", guarded(api.settings), methods=["GET"]),
+        Route(base + "/pairedDevices", guarded(api.paired_devices), methods=["GET"]),
+        Route(base + "/pairedDevices/{device}", guarded(api.paired_device), methods=["GET"]),
+        Route(points, guarded(api.list_points), methods=["GET"]),
+        Route(points + ":reconcile", guarded(api.reconcile_points), methods=["GET"]),
+        Route(points + "/{point}", guarded(api.get_point), methods=["GET"]),
+        Route(points + ":rollUp", guarded(api.roll_up), methods=["POST"]),
+        Route(points + ":dailyRollUp", guarded(api.daily_roll_up), methods=["POST"]),
     ]

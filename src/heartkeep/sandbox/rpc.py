@@ -7,10 +7,11 @@ metadata) and `BadRequest` field violations, the parts clients branch on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
 
 HEALTH_DOMAIN = "health.googleapis.com"
@@ -159,3 +160,18 @@ def html_not_found(path: str) -> Response:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def guarded(handler: Handler) -> Handler:
+    """Turn an `ApiError` raised anywhere in `handler` into its google.rpc.Status response."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ApiError as failure:
+            return failure.response()
+
+    return run

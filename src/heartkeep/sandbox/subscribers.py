@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +29,7 @@ from heartkeep.sandbox.delivery import verify_endpoint
 from heartkeep.sandbox.notifications import baseline
 from heartkeep.sandbox.rpc import (
     ApiError,
+    guarded,
     invalid_argument,
     not_found,
     permission_denied,
@@ -272,19 +272,6 @@ class SubscribersApi:
         return _json(_operation({"@type": EMPTY_TYPE}))
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _guarded(handler: Handler) -> Handler:
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except ApiError as failure:
-            return failure.response()
-
-    return run
-
-
 def routes(state: SandboxState) -> list[BaseRoute]:
     """The subscriber routes under `/v4/projects/{project}/subscribers`, and the public keyset
     at gstatic's path (the sandbox is its own gstatic)."""
@@ -296,8 +283,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
 
     return [
         Route(KEYSET_PATH, keyset, methods=["GET"]),
-        Route(base, _guarded(api.create), methods=["POST"]),
-        Route(base, _guarded(api.list), methods=["GET"]),
-        Route(base + "/{subscriber}", _guarded(api.patch), methods=["PATCH"]),
-        Route(base + "/{subscriber}", _guarded(api.delete), methods=["DELETE"]),
+        Route(base, guarded(api.create), methods=["POST"]),
+        Route(base, guarded(api.list), methods=["GET"]),
+        Route(base + "/{subscriber}", guarded(api.patch), methods=["PATCH"]),
+        Route(base + "/{subscriber}", guarded(api.delete), methods=["DELETE"]),
     ]
