@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import pyarrow.parquet as pq
 import pytest
@@ -168,7 +169,10 @@ def test_sync_now_fetches_new_data_and_the_day_view_shows_it(page, dashboard, wo
     page.click("#sync-now")
     page.wait_for_selector("#sync-state[data-state='done']")
     assert "+" in page.locator("#sync-state").inner_text()
-    assert page.locator("#sync-log li").count() > 0
+    # one growing line for the new heart rate, then the account's result: no line per page
+    growing, result = page.locator("#sync-log li").all_inner_texts()
+    assert re.fullmatch(rf"{world.account_key}: heart rate \+[\d,]+ new \(\d+ pages?\)", growing)
+    assert re.fullmatch(rf"{world.account_key}: ok, \+[\d,]+ samples \(\d+ requests?\)", result)
     page.wait_for_selector("#sync-runs tr.run-ok")  # the run joins the list of recent syncs
     assert page.locator("#sync-runs tr").count() == 2  # the fixture's sync and this one
     after = day_count(world, last)
@@ -176,6 +180,15 @@ def test_sync_now_fetches_new_data_and_the_day_view_shows_it(page, dashboard, wo
     open_view(page, dashboard, f"view=day&date={last}", "day")
     shown = page.locator(".card", has_text="Samples").locator(".value").inner_text()
     assert int(shown.replace(",", "")) == after
+
+
+def test_an_up_to_date_sync_says_so_in_one_line(page, dashboard, world) -> None:
+    """Nothing new since the last sync: the pages it re-read add no "+0 new" lines."""
+    open_view(page, dashboard, "view=sync", "sync")
+    page.click("#sync-now")
+    page.wait_for_selector("#sync-state[data-state='done']")
+    (line,) = page.locator("#sync-log li").all_inner_texts()
+    assert re.fullmatch(rf"{world.account_key}: up to date, nothing new \(\d+ requests?\)", line)
 
 
 def test_a_running_sync_is_shown_not_doubled(page, dashboard, world) -> None:

@@ -6,14 +6,35 @@ import { getJSON, post } from "./api.js";
 import { clear, duration, el } from "./dom.js";
 import { ready } from "./state.js";
 
-function describe(event) {
+const STREAMS = { "heart-rate": "heart rate", dailies: "daily values" };
+const n = (value) => value.toLocaleString("en");
+
+// The log says what a person needs: per account and stream one line that grows while pages
+// bring new data (pages that bring nothing add no line: an up-to-date sync re-reads its last
+// days page by page), the provider's own waits and retries, and each account's result.
+function logLine(event, streams) {
   switch (event.event) {
-    case "JobStarted": return `${event.account_key}: fetching ${event.stream} (${event.kind})`;
-    case "PageCommitted": return `${event.account_key}: ${event.stream} +${event.inserted.toLocaleString("en")} new, ${event.received.toLocaleString("en")} received`;
+    case "PageCommitted": {
+      const key = `${event.account_key} ${event.stream}`;
+      const seen = streams.get(key) || { pages: 0, inserted: 0, line: null };
+      seen.pages++;
+      seen.inserted += event.inserted;
+      streams.set(key, seen);
+      if (!seen.inserted) return null;
+      const text = `${event.account_key}: ${STREAMS[event.stream] || event.stream} +${n(seen.inserted)} new (${seen.pages} ${seen.pages === 1 ? "page" : "pages"})`;
+      if (seen.line) { seen.line.textContent = text; return null; }
+      seen.line = el("li", {}, text);
+      return seen.line;
+    }
     // pacing within the quota ("budget") is routine; the provider's own limits are worth a line
-    case "RateLimitWait": return event.cause === "budget" ? null : `waiting ${event.wait_s.toFixed(1)} s: the provider's rate limit (${event.cause})`;
-    case "RetryScheduled": return `retrying ${event.path} in ${event.wait_s.toFixed(1)} s: ${event.reason}`;
-    case "AccountFinished": return `${event.account_key}: ${event.status}, +${event.samples_added.toLocaleString("en")} samples, ${event.requests} requests${event.error ? ` — ${event.error}` : ""}`;
+    case "RateLimitWait": return event.cause === "budget" ? null : el("li", {}, `waiting ${event.wait_s.toFixed(1)} s: the provider's rate limit (${event.cause})`);
+    case "RetryScheduled": return el("li", {}, `retrying ${event.path} in ${event.wait_s.toFixed(1)} s: ${event.reason}`);
+    case "AccountFinished": {
+      const result = event.status === "ok" && event.samples_added === 0
+        ? "up to date, nothing new"
+        : `${event.status}, +${n(event.samples_added)} samples`;
+      return el("li", { class: `result-${event.status}` }, `${event.account_key}: ${result} (${event.requests} ${event.requests === 1 ? "request" : "requests"})${event.error ? ` — ${event.error}` : ""}`);
+    }
     default: return null;
   }
 }
@@ -50,6 +71,7 @@ export async function renderSync(root) {
   function follow(from) {
     if (source) source.close();
     let seen = from, pages = 0, added = 0;
+    const streams = new Map();
     source = new EventSource(`/api/sync/events?from=${from}`);
     source.onmessage = (message) => {
       const event = JSON.parse(message.data);
@@ -71,9 +93,9 @@ export async function renderSync(root) {
           added += event.inserted;
           state.textContent = `Syncing… ${pages} pages, +${added.toLocaleString("en")} new samples`;
         }
-        const text = describe(event);
-        if (text) {
-          log.append(el("li", {}, text));
+        const line = logLine(event, streams);
+        if (line) {
+          log.append(line);
           while (log.children.length > 200) log.firstChild.remove();
         }
       }
