@@ -227,9 +227,15 @@ def ensure_partitions(conn: Conn, hours: Iterable[int]) -> None:
         conn.execute(
             "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.' || %s))", (name,)
         )
-        (present,) = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone() or (
-            False,
-        )
+        # Read pg_class itself, not to_regclass: waiting on an advisory lock does not refresh
+        # this backend's catalog cache, so to_regclass could still miss the partition another
+        # worker created meanwhile (CREATE TABLE then failed with "already exists": found by
+        # four queue workers backfilling one month at once).
+        (present,) = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = %s "
+            "AND relnamespace = current_schema()::regnamespace)",
+            (name,),
+        ).fetchone() or (False,)
         if present:
             continue
         lo = _month_start_hour(year, month)

@@ -37,8 +37,9 @@ SYNC_RETRY = RetryStrategy(
 )
 # A worker sends a heartbeat every 10 s (procrastinate's default); one silent for 30 s is dead.
 STALLED_AFTER_S = 30.0
-
-blueprint = procrastinate.Blueprint()
+# Routine syncs of everyone at the top of each hour; stalled jobs looked for every minute.
+INCREMENTAL_CRON = "0 * * * *"
+STALLED_CRON = "* * * * *"
 
 
 def setup_of(context: JobContext) -> WorkerSetup:
@@ -49,12 +50,10 @@ def setup_of(context: JobContext) -> WorkerSetup:
     return setup
 
 
-@blueprint.task(name="sync_participant", pass_context=True, retry=SYNC_RETRY)
 def sync_participant_task(context: JobContext, account_key: str) -> None:
     sync_participant(setup_of(context), account_key)
 
 
-@blueprint.task(name="apply_notifications", pass_context=True, retry=SYNC_RETRY)
 def apply_notifications_task(context: JobContext, account_key: str) -> None:
     apply_notifications(setup_of(context), account_key)
 
@@ -96,18 +95,35 @@ async def retry_stalled_jobs(
     return ids
 
 
-@blueprint.periodic(cron="0 * * * *", periodic_id="incremental")
-@blueprint.task(name="schedule_incremental", pass_context=True, queue=QUEUE_SYNC)
 def schedule_incremental_task(context: JobContext, timestamp: int) -> None:
     schedule_incremental(context.app, setup_of(context).database_url)
 
 
-@blueprint.periodic(cron="* * * * *", periodic_id="stalled")
-@blueprint.task(
-    name="retry_stalled_jobs",
-    pass_context=True,
-    queue=QUEUE_SYNC,
-    queueing_lock="retry_stalled_jobs",
-)
 async def retry_stalled_jobs_task(context: JobContext, timestamp: int) -> Any:
     await retry_stalled_jobs(context.app)
+
+
+def make_blueprint(*, periodic: bool) -> procrastinate.Blueprint:
+    """The tasks, in a blueprint of their own (registering one in an app renames its tasks, so
+    every app gets a fresh one).  `periodic=False` leaves the schedules out: a test's worker
+    must not queue work because of the wall clock's minute."""
+    blueprint = procrastinate.Blueprint()
+    blueprint.task(name="sync_participant", pass_context=True, retry=SYNC_RETRY)(
+        sync_participant_task
+    )
+    blueprint.task(name="apply_notifications", pass_context=True, retry=SYNC_RETRY)(
+        apply_notifications_task
+    )
+    incremental = blueprint.task(name="schedule_incremental", pass_context=True, queue=QUEUE_SYNC)(
+        schedule_incremental_task
+    )
+    stalled = blueprint.task(
+        name="retry_stalled_jobs",
+        pass_context=True,
+        queue=QUEUE_SYNC,
+        queueing_lock="retry_stalled_jobs",
+    )(retry_stalled_jobs_task)
+    if periodic:
+        blueprint.periodic(cron=INCREMENTAL_CRON, periodic_id="incremental")(incremental)
+        blueprint.periodic(cron=STALLED_CRON, periodic_id="stalled")(stalled)
+    return blueprint

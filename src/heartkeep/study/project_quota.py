@@ -108,6 +108,8 @@ class SharedQuota:
         self._rng = rng or random.Random()  # jitter between waiting workers; not for secrets
         self.waits = 0
         self.waited_s = 0.0
+        # The bucket time of this quota's last take (the instant it counts against).
+        self.last_taken_at_s: float | None = None
 
     @classmethod
     def connect(
@@ -159,6 +161,7 @@ class SharedQuota:
                     [row[3] for row in rows],
                 ),
             )
+        self.last_taken_at_s = max(float(row[3]) for row in rows)
         return 0.0
 
     def take(self, names: Sequence[str], count: int = 1) -> float:

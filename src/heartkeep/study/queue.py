@@ -99,16 +99,19 @@ def participant_lock(account_key: str) -> str:
     return f"participant:{account_key}"
 
 
-def open_app(database_url: str, *, pool_max_size: int = 4) -> procrastinate.App:
-    """An opened procrastinate app on `database_url` with heartkeep's tasks registered."""
+def open_app(
+    database_url: str, *, pool_max_size: int = 4, periodic: bool = False
+) -> procrastinate.App:
+    """An opened procrastinate app on `database_url` with heartkeep's tasks registered
+    (`periodic`: with their schedules too, which only a worker needs)."""
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(
             conninfo=database_url, min_size=1, max_size=pool_max_size
         ),
     )
-    from heartkeep.study.jobs import blueprint
+    from heartkeep.study.jobs import make_blueprint
 
-    app.add_tasks_from(blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(make_blueprint(periodic=periodic), namespace=NAMESPACE)
     _URLS[app] = database_url
     return app.open()
 

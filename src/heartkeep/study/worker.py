@@ -5,7 +5,8 @@
                quota_speedup: float = 1.0, limits: Sequence[BucketLimit] | None = None,
                clock: Clock | None = None, name: str = "heartkeep", wait: bool = True,
                http_timeout_s: float = 30.0, trailing_days: int = 1,
-               heartbeat_s: float = 10.0, stalled_after_s: float = 30.0) -> None
+               heartbeat_s: float = 10.0, stalled_after_s: float = 30.0,
+               periodic: bool = True) -> None
 
 Run as many processes on as many hosts as the study needs; they share nothing but the
 database.  Jobs are synchronous (the sync engine blocks on HTTP and on the per-participant
@@ -69,11 +70,13 @@ def run_worker(
     trailing_days: int = 1,
     heartbeat_s: float = 10.0,
     stalled_after_s: float = STALLED_AFTER_S,
+    periodic: bool = True,
 ) -> None:
     """Run jobs until SIGTERM or SIGINT (finishing the running ones), or, with `wait=False`,
-    until the queues are empty.  `token_keys` are base64 AES keys, the first one sealing
-    (`HEARTKEEP_STUDY_TOKEN_KEYS`); `limits` the shared quota buckets (Google's project
-    limits and grant limit by default, scaled by `quota_speedup`)."""
+    until the queues are empty.  `periodic=False` leaves out the schedules (hourly routine
+    syncs, the stalled-job sweep every minute).  `token_keys` are base64 AES keys, the first
+    one sealing (`HEARTKEEP_STUDY_TOKEN_KEYS`); `limits` the shared quota buckets (Google's
+    project limits and grant limit by default, scaled by `quota_speedup`)."""
     setup = WorkerSetup(
         database_url=database_url,
         token_cipher=TokenCipher.from_environment({KEYS_VARIABLE: ",".join(token_keys)}),
@@ -96,6 +99,7 @@ def run_worker(
             wait=wait,
             heartbeat_s=heartbeat_s,
             stalled_after_s=stalled_after_s,
+            periodic=periodic,
         )
     )
 
@@ -108,11 +112,12 @@ async def _run(
     wait: bool,
     heartbeat_s: float,
     stalled_after_s: float,
+    periodic: bool,
 ) -> None:
     loop = asyncio.get_running_loop()
     # Synchronous jobs run in the loop's default executor: one thread per slot.
     loop.set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 2))
-    app = open_app(setup.database_url, pool_max_size=concurrency + 4)
+    app = open_app(setup.database_url, pool_max_size=concurrency + 4, periodic=periodic)
     try:
         async with app.open_async():
             first, reserved = slot_split(concurrency)
