@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable, Iterable
+from functools import partial
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -32,21 +35,46 @@ _FIELDS = (
 )  # fmt: skip
 
 
+class CheckReads(NamedTuple):
+    """What the check reads, from one backend, bound to one account: the stored days (and the
+    dirty ones), days recomputed from the samples (over a span, collecting the recomputed
+    minute rows; or given days), and the per-minute comparisons (all of them against the
+    recomputed rows; or those of a span of instants)."""
+
+    stored_days: Callable[[], tuple[dict[str, DayAggregate], list[str]]]
+    aggregate_range: Callable[[int, int, list[npt.NDArray[np.int64]]], Iterable[DayAggregate]]
+    compute_days: Callable[[list[int]], dict[int, DayAggregate]]
+    all_minutes: Callable[[npt.NDArray[np.int64]], list[str]]
+    minutes_between: Callable[[int, int], list[str]]
+
+
 def problems(db: sqlite3.Connection, account_id: int, *, full: bool) -> list[str]:
     """What disagrees, one line each (at most a few, then a count); empty when all agree."""
-    stored, dirty = stored_days(db, account_id, None, None)
+    reads = CheckReads(
+        stored_days=partial(stored_days, db, account_id, None, None),
+        aggregate_range=partial(aggregate_range, db, account_id),
+        compute_days=partial(compute_days, db, account_id),
+        all_minutes=partial(_all_minutes, db, account_id),
+        minutes_between=partial(_minutes, db, account_id),
+    )
+    return check(reads, full=full)
+
+
+def check(reads: CheckReads, *, full: bool) -> list[str]:
+    """The check itself, the same for both backends (see the module's docstring)."""
+    stored, dirty = reads.stored_days()
     for day in dirty:
         stored.pop(day, None)
     found: list[str] = []
     if full:
-        minutes: list[npt.NDArray[np.int64]] = []
+        minutes: list[npt.NDArray[np.int64]] = [np.zeros((0, 5), dtype=np.int64)]
         fresh = {
             aggregate.day.isoformat(): aggregate
-            for aggregate in aggregate_range(db, account_id, -(2**62), 2**62, minutes)
+            for aggregate in reads.aggregate_range(-(2**62), 2**62, minutes)
             if aggregate.day.isoformat() not in dirty
         }
         checked = sorted(set(stored) | set(fresh))
-        found += _all_minutes(db, account_id, np.concatenate(minutes))
+        found += reads.all_minutes(np.concatenate(minutes))
     else:
         days = sorted(stored)
         step = max(1, len(days) // (QUICK_DAYS - 2))
@@ -54,10 +82,10 @@ def problems(db: sqlite3.Connection, account_id: int, *, full: bool) -> list[str
         ordinals = [ordinal_of_day(dt.date.fromisoformat(day)) for day in checked]
         fresh = {
             aggregate.day.isoformat(): aggregate
-            for aggregate in compute_days(db, account_id, ordinals).values()
+            for aggregate in reads.compute_days(ordinals).values()
         }
         for ordinal in ordinals:
-            found += _minutes(db, account_id, (ordinal - 1) * DAY_S, (ordinal + 2) * DAY_S)
+            found += reads.minutes_between((ordinal - 1) * DAY_S, (ordinal + 2) * DAY_S)
     for day in checked:
         found += _compare(day, stored.get(day), fresh.get(day))
     if len(found) > MAX_REPORTED:
@@ -94,6 +122,11 @@ def _all_minutes(
         (account_id,),
     )
     stored = np.fromiter(chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 5)
+    return minute_tables_differ(stored, fresh)
+
+
+def minute_tables_differ(stored: npt.NDArray[np.int64], fresh: npt.NDArray[np.int64]) -> list[str]:
+    """Stored per-minute rows (minute, n, sum, min, max) against recomputed ones, as a line."""
     if stored.shape == fresh.shape and np.array_equal(stored, fresh):
         return []
     differing = {tuple(row) for row in stored.tolist()} ^ {tuple(row) for row in fresh.tolist()}

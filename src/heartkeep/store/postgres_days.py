@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
 
 from heartkeep.aggregates import Aggregator, DayAggregate, day_of_ordinal, ordinal_of_day
-from heartkeep.store.aggregate_check import MAX_REPORTED, QUICK_DAYS, _compare
+from heartkeep.store.aggregate_check import CheckReads, check, minute_tables_differ
 from heartkeep.store.aggregate_upkeep import (
     DAY_RUN_GAP,
     DAY_S,
@@ -219,54 +220,33 @@ def stored_minutes(
 
 
 def problems(conn: Conn, account_id: int, *, full: bool) -> list[str]:
-    """What disagrees with the samples, one line each (a few, then a count)."""
-    stored, dirty = stored_days(conn, account_id, None, None)
-    for day in dirty:
-        stored.pop(day, None)
-    found: list[str] = []
-    if full:
-        minutes: list[npt.NDArray[np.int64]] = []
-        fresh = {
-            aggregate.day.isoformat(): aggregate
-            for aggregate in aggregate_range(conn, account_id, *WHOLE, minutes)
-            if aggregate.day.isoformat() not in dirty
-        }
-        checked = sorted(set(stored) | set(fresh))
-        found += _minutes_differ(
-            conn, account_id, np.concatenate([np.zeros((0, 5), dtype=np.int64), *minutes]),
-            -(2**62), 2**62,
-        )  # fmt: skip
-    else:
-        days = sorted(stored)
-        step = max(1, len(days) // (QUICK_DAYS - 2))
-        checked = sorted(set(days[::step][: QUICK_DAYS - 2] + days[-2:]))
-        ordinals = [_ordinal(day) for day in checked]
-        fresh = {
-            aggregate.day.isoformat(): aggregate
-            for aggregate in compute_days(conn, account_id, ordinals).values()
-        }
-        for ordinal in ordinals:
-            start_s, end_s = (ordinal - 1) * DAY_S, (ordinal + 2) * DAY_S
-            recomputed = [_minute_table(t) for t in iter_tables(conn, account_id, start_s, end_s)]
-            table = np.concatenate([np.zeros((0, 5), dtype=np.int64), *recomputed])
-            found += _minutes_differ(conn, account_id, table, start_s // 60, end_s // 60)
-    for day in checked:
-        found += _compare(day, stored.get(day), fresh.get(day))
-    if len(found) > MAX_REPORTED:
-        found = [*found[:MAX_REPORTED], f"and {len(found) - MAX_REPORTED} more"]
-    return found
+    """What disagrees with the samples, one line each (a few, then a count): the check of
+    `aggregate_check.py` on this backend's reads."""
+    reads = CheckReads(
+        stored_days=partial(stored_days, conn, account_id, None, None),
+        aggregate_range=partial(aggregate_range, conn, account_id),
+        compute_days=partial(compute_days, conn, account_id),
+        all_minutes=partial(
+            _minutes_differ, conn, account_id, lo_minute=WHOLE[0], hi_minute=WHOLE[1]
+        ),
+        minutes_between=partial(_minutes_between, conn, account_id),
+    )
+    return check(reads, full=full)
+
+
+def _minutes_between(conn: Conn, account_id: int, start_s: int, end_s: int) -> list[str]:
+    recomputed = [_minute_table(t) for t in iter_tables(conn, account_id, start_s, end_s)]
+    table = np.concatenate([np.zeros((0, 5), dtype=np.int64), *recomputed])
+    return _minutes_differ(conn, account_id, table, start_s // 60, end_s // 60)
 
 
 def _minutes_differ(
     conn: Conn, account_id: int, fresh: npt.NDArray[np.int64], lo_minute: int, hi_minute: int
 ) -> list[str]:
     stored = stored_minutes(conn, account_id, lo_minute, hi_minute)
-    fresh = fresh[(fresh[:, 0] >= lo_minute) & (fresh[:, 0] < hi_minute)]
-    if stored.shape == fresh.shape and np.array_equal(stored, fresh):
-        return []
-    differing = {tuple(row) for row in stored.tolist()} ^ {tuple(row) for row in fresh.tolist()}
-    count = len({row[0] for row in differing})
-    return [f"per-minute summaries: {count} minutes disagree with the samples"]
+    return minute_tables_differ(
+        stored, fresh[(fresh[:, 0] >= lo_minute) & (fresh[:, 0] < hi_minute)]
+    )
 
 
 __all__ = ["chunks"]
