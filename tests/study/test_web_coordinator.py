@@ -13,12 +13,13 @@ from study_site import COORDINATOR_PASSWORD, COORDINATOR_USER, follow, study_sit
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.endpoints import endpoints_for
 from heartkeep.auth.token_client import TokenClient
-from heartkeep.errors import NoAccounts
+from heartkeep.errors import NoAccounts, TransientError
 from heartkeep.model import Sample, Source
 from heartkeep.sandbox.credentials import GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
 from heartkeep.study import enrolment_tables as tables
 from heartkeep.study.coordinator_auth import check_password, hash_password
 from heartkeep.study.coordinator_data import overview
+from heartkeep.study.queue import apply_schema
 from heartkeep.study.withdrawal import withdraw
 
 
@@ -251,17 +252,59 @@ def test_the_overview_pages_through_a_large_study_and_counts_everyone(site) -> N
 def test_quota_use_appears_once_the_queue_keeps_its_buckets(site) -> None:
     browser, _ = _login(site)
     assert "no record of it yet" in browser.get(site.base + "/coordinator/").text
-    with psycopg.connect(site.store_url) as conn:  # the task queue's table (study/queue.py)
+    apply_schema(site.store_url)  # the task queue's tables, its quota buckets among them
+    with psycopg.connect(site.store_url) as conn:
         conn.execute(
-            "CREATE TABLE study_quota_bucket (name text PRIMARY KEY, tokens double precision "
-            "NOT NULL, capacity double precision NOT NULL, refill_per_s double precision NOT "
-            "NULL, updated_s double precision NOT NULL, taken bigint NOT NULL DEFAULT 0)"
-        )
-        conn.execute(
-            "INSERT INTO study_quota_bucket VALUES ('project-requests-minute', 1500, 2000, "
-            "1966.67, 0, 12345)"
+            "INSERT INTO study_quota_bucket (name, tokens, capacity, refill_per_s, updated_s, "
+            "taken) VALUES ('project-requests-minute', 1500, 2000, 1966.67, 0, 12345)"
         )
     page = browser.get(site.base + "/coordinator/").text
     assert "project-requests-minute" in page
     assert "12,345" in page
     assert "1,500 of 2,000" in page
+
+
+def test_withdrawal_also_removes_the_participants_queued_jobs(
+    sandbox_factory, postgres_url
+) -> None:
+    apply_schema(postgres_url)
+    with study_site(sandbox_factory(), postgres_url, on_enrolled=None) as site:
+        invite = site.invite("P-040")
+        browser = site.browser()
+        assert follow(browser, browser.post(invite.url, data={"decision": "accept"})).is_success
+        key = f"google-health:{site.sandbox.state.login_user_id}"
+        with psycopg.connect(postgres_url) as conn:
+            conn.execute(
+                "INSERT INTO study_pending_sync (account_key, upsert_start_s, upsert_end_s, "
+                "notifications) VALUES (%s, 0, 60, 1)",
+                (key,),
+            )
+        endpoints = endpoints_for("google", site.sandbox.url)
+        client = ClientCredentials(GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET)
+        with site.store() as store, TokenClient(endpoints, client, clock=site.clock) as tokens:
+            report = withdraw(store, "P-040", token_client=tokens, clock=site.clock, actor="cli:x")
+        assert report.details["queued_jobs_deleted"] == 1
+        user_id = key.partition(":")[2]
+        with psycopg.connect(postgres_url) as conn:
+            for table in ("procrastinate_jobs", "study_pending_sync"):
+                (n,) = conn.execute(
+                    f'SELECT count(*) FROM "{table}" AS t WHERE t::text LIKE %s',  # noqa: S608
+                    (f"%{user_id}%",),
+                ).fetchone()
+                assert n == 0, table
+
+
+def test_a_sync_still_running_on_a_worker_stops_the_withdrawal(
+    sandbox_factory, postgres_url
+) -> None:
+    apply_schema(postgres_url)
+    with study_site(sandbox_factory(), postgres_url, on_enrolled=None) as site:
+        invite = site.invite("P-041")
+        browser = site.browser()
+        assert follow(browser, browser.post(invite.url, data={"decision": "accept"})).is_success
+        with psycopg.connect(postgres_url) as conn:  # a worker has taken the backfill
+            conn.execute("UPDATE procrastinate_jobs SET status = 'doing'")
+        with site.store() as store:
+            with pytest.raises(TransientError, match="still running"):
+                withdraw(store, "P-041", token_client=None, clock=site.clock, actor="cli:x")
+            assert store.accounts() != []  # nothing deleted
