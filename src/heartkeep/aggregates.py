@@ -161,6 +161,18 @@ class _Day:
         ).astype(np.int64)
         self.minute_parts.append((instant // 60, bpm))
 
+    def take_later(self, later: _Day) -> None:
+        """Add the part of the same day that follows this one (a backfill arrives newest
+        first): everything additive adds up, `first` and `previous` stay this part's."""
+        self.last = later.last
+        self.count += later.count
+        self.total_bpm += later.total_bpm
+        self.min_bpm = min(self.min_bpm, later.min_bpm)
+        self.max_bpm = max(self.max_bpm, later.max_bpm)
+        self.wear_s += later.wear_s
+        self.seconds_by_bpm += later.seconds_by_bpm
+        self.minute_parts += later.minute_parts
+
     def finish(self, ordinal: int) -> DayAggregate:
         assert self.first is not None
         minutes = np.concatenate([part[0] for part in self.minute_parts])
@@ -249,11 +261,81 @@ class Aggregator:
         return done
 
 
+class BackwardAggregator:
+    """`Aggregator` for a history that arrives newest first, as a sync's backfill writes it.
+
+    Feed tables of (instant_s, bpm, offset_min) rows, each ascending within and wholly before
+    every table fed earlier.  Each sample weighs the gap to the next one, which has already
+    arrived (`after_s`: the first sample after the stream; None: the history ends with it, and
+    the newest sample weighs nothing).  A day is handed back once the stream has gone more than
+    a day below its midnight (offsets are at most a day from UTC: no sample still to come can
+    fall on it, and the one before its first sample has arrived); `close(before)` hands back
+    the rest, `before` being the sample just before the stream (None: the history starts with
+    it).  The days equal what `Aggregator` makes of the same samples fed oldest first.
+    """
+
+    def __init__(self, *, after_s: int | None = None, gap_cap_s: int = GAP_CAP_S) -> None:
+        self._open: dict[int, _Day] = {}
+        self._next_s = after_s
+        self._low_s: int | None = None  # the oldest instant fed
+        # The day of the oldest sample fed: the sample before its first one comes next.
+        self._pending: int | None = None
+        self._gap_cap_s = gap_cap_s
+
+    def feed(self, table: npt.NDArray[np.int64]) -> list[DayAggregate]:
+        """Take rows older than all fed so far; return the days now complete, in date order."""
+        if len(table) == 0:
+            return []
+        instant, bpm, offset = table[:, 0], table[:, 1], table[:, 2]
+        if self._low_s is not None and int(instant[-1]) >= self._low_s:
+            raise ValueError("BackwardAggregator takes tables newest first")
+        weight = np.empty(len(table), dtype=np.int64)
+        weight[:-1] = np.minimum(np.diff(instant), self._gap_cap_s)
+        last_s = int(instant[-1])
+        weight[-1] = 0 if self._next_s is None else min(self._next_s - last_s, self._gap_cap_s)
+        if self._pending is not None:  # its first sample's predecessor is this table's last
+            self._open[self._pending].previous = (last_s, int(offset[-1]))
+        ordinals = (instant + offset * 60) // 86_400
+        order = np.argsort(ordinals, kind="stable")
+        cuts = np.flatnonzero(np.diff(ordinals[order])) + 1
+        for group in np.split(order, cuts):
+            ordinal = int(ordinals[group[0]])
+            head = int(group[0])
+            previous = (int(instant[head - 1]), int(offset[head - 1])) if head else None
+            part = _Day()
+            part.add(instant[group], bpm[group], offset[group], weight[group], previous)
+            later = self._open.get(ordinal)
+            if later is not None:
+                part.take_later(later)
+            self._open[ordinal] = part
+        self._pending = int(ordinals[0])
+        self._next_s = int(instant[0])
+        self._low_s = int(instant[0])
+        # Days whose midnight is more than a day above the oldest sample are complete.
+        return self._settle(self._low_s // 86_400 + 2)
+
+    def close(self, before: tuple[int, int] | None = None) -> list[DayAggregate]:
+        """The days still open, once the stream has ended (see the class docstring)."""
+        if self._pending is not None:
+            self._open[self._pending].previous = before
+            self._pending = None
+        return self._settle(None)
+
+    def _settle(self, from_ordinal: int | None) -> list[DayAggregate]:
+        done = [
+            self._open.pop(ordinal).finish(ordinal)
+            for ordinal in sorted(self._open)
+            if from_ordinal is None or ordinal >= from_ordinal
+        ]
+        return done
+
+
 __all__ = [
     "BINS",
     "GAP_CAP_S",
     "HISTOGRAM_DTYPE",
     "Aggregator",
+    "BackwardAggregator",
     "DayAggregate",
     "MinuteSeries",
     "day_of_ordinal",

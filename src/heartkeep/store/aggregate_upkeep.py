@@ -108,14 +108,17 @@ def samples_added(
     """`samples_changed` for the common case of rows that were all new (a backfill page, a
     first import): their minutes are added to `hr_minute` from the arrays, with no re-read of
     `heart_rate`.  `instants` ascending and distinct, `bpm` alongside."""
-    minutes, heads, counts = np.unique(instants // 60, return_index=True, return_counts=True)
+    # Ascending instants: a minute's samples are neighbours (no sort, unlike np.unique).
+    of_sample = instants // 60
+    heads = np.flatnonzero(np.concatenate(([True], of_sample[1:] != of_sample[:-1])))
+    minutes = of_sample[heads]
+    counts = np.diff(heads, append=len(of_sample))
     db.executemany(
-        "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, minute) DO UPDATE SET "
-        "n = n + excluded.n, sum_bpm = sum_bpm + excluded.sum_bpm, "
+        "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "  # noqa: S608
+        f"VALUES ({int(account_id)}, ?, ?, ?, ?, ?) ON CONFLICT (account_id, minute) DO UPDATE "
+        "SET n = n + excluded.n, sum_bpm = sum_bpm + excluded.sum_bpm, "
         "min_bpm = min(min_bpm, excluded.min_bpm), max_bpm = max(max_bpm, excluded.max_bpm)",
         zip(
-            [account_id] * len(minutes),
             minutes.tolist(),
             counts.tolist(),
             np.add.reduceat(bpm, heads).tolist(),

@@ -36,6 +36,10 @@ from heartkeep.store.sqlite_aggregates import AggregatesMixin
 from heartkeep.store.sqlite_imports import ImportRunsMixin
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from heartkeep.store.backfill_days import BackfillRun
     from heartkeep.store.fresh_days import FreshRun
 
 # Rows per executemany: large enough to amortise the Python overhead, small enough that memory
@@ -43,6 +47,9 @@ if TYPE_CHECKING:
 WRITE_BATCH = 10_000
 # A load this large (about six weeks of one-second data) is followed by a VACUUM.
 COMPACT_AFTER_ROWS = 1_000_000
+# A batch this large is also read into numpy columns (merges, offsets and the aggregates come
+# from them); a smaller one (a sync that finds a few new minutes) never loads numpy.
+COLUMNS_FROM = 1_000
 _by_instant = itemgetter(0)
 _by_offset = itemgetter(2)
 
@@ -79,6 +86,7 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
             self._db, self._checked_s = open_writer(path, busy_timeout_s=busy_timeout_s)
         self._depth = 0
         self._fresh_run: FreshRun | None = None  # see sqlite_imports.py
+        self._backfill: BackfillRun | None = None  # see sqlite_aggregates.py
         self._account_ids: dict[str, int] = {}
         self._upsert_sql: dict[tuple[int, int], str] = {}
 
@@ -109,6 +117,7 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
         except BaseException:
             self._depth -= 1
             self._account_ids.clear()  # an account made inside is gone again
+            self._backfill = None  # its pages may be gone: what it left is dirty, not wrong
             if depth == 0:
                 self._fresh_run = None  # its days stay dirty
                 self._execute("ROLLBACK")
@@ -198,6 +207,7 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
                 raise store_failure(failure, self.path) from failure
         self._account_ids.pop(account_key, None)
         self._upsert_sql.clear()
+        self._backfill = None
         self.vacuum()
         return report
 
@@ -269,7 +279,15 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
         # wins) keeps the larger bpm whatever order they came in.
         batch.sort()
         first, last = batch[0][0], batch[-1][0]
-        merged = len(batch) - len(set(map(_by_instant, batch)))
+        table = _table_of(batch) if len(batch) >= COLUMNS_FROM else None
+        if table is None:
+            distinct = len(set(map(_by_instant, batch)))
+            offsets = (min(map(_by_offset, batch)), max(map(_by_offset, batch)))
+        else:  # the same answers from the columns the aggregates' upkeep takes as well
+            instants = table[:, 0]
+            distinct = 1 + int((instants[1:] != instants[:-1]).sum())
+            offsets = (int(table[:, 2].min()), int(table[:, 2].max()))
+        merged = len(batch) - distinct
         if previous_last is not None and previous_last == first:
             merged += 1  # the same second ended the previous batch
         before = self._count_range(account_id, first, last + 1)
@@ -283,9 +301,9 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
         changed = self._db.total_changes - changes
         inserted = self._count_range(account_id, first, last + 1) - before
         if changed:  # identical re-reads change no sample, hence no aggregate
-            offsets = (min(map(_by_offset, batch)), max(map(_by_offset, batch)))
             if inserted == len(batch):  # all new (a backfill page): add, re-read nothing
-                self._samples_added(account_id, batch, offsets)
+                # Into a stretch that held nothing, its days can come from the pages too.
+                self._samples_added(account_id, batch, offsets, backfill=before == 0, table=table)
             else:
                 self._samples_changed(account_id, map(_by_instant, batch), offsets)
         # A merged reading that rewrote its second's row is a merge, not a changed row.
@@ -367,3 +385,15 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
             "SELECT max(instant) FROM heart_rate WHERE account_id = ?", (account_id,)
         ).fetchone()
         return Window(int(first), int(last) + 1)
+
+
+def _table_of(batch: list[Sample]) -> npt.NDArray[np.int64] | None:
+    """The batch as an n x 3 int64 table, or None if a value does not fit (`executemany` then
+    refuses the batch with the reason)."""
+    import numpy as np  # here: start-up and small writes never pay for numpy
+
+    try:
+        flat = np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=3 * len(batch))
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return flat.reshape(-1, 3)

@@ -23,7 +23,11 @@ from heartkeep.store.rows import bounds
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import numpy as np
+    import numpy.typing as npt
+
     from heartkeep.aggregates import DayAggregate, MinuteSeries
+    from heartkeep.store.backfill_days import BackfillRun
 
 
 class AggregatesMixin:
@@ -32,6 +36,7 @@ class AggregatesMixin:
     if TYPE_CHECKING:
         _db: sqlite3.Connection
         path: Path
+        _backfill: BackfillRun | None  # a sync's backfill being aggregated (backfill_days.py)
 
         def transaction(self) -> AbstractContextManager[None]: ...
 
@@ -70,16 +75,27 @@ class AggregatesMixin:
         `aggregate_upkeep.samples_changed`)."""
         from heartkeep.store.aggregate_upkeep import samples_changed
 
+        self._backfill = None  # a write of its own: the run no longer knows the samples
         minutes = {instant // 60 for instant in instants}
         if minutes:
             with self._guarded():
                 samples_changed(self._db, account_id, minutes, offsets_min)
 
     def _samples_added(
-        self, account_id: int, samples: Sequence[Sample], offsets_min: tuple[int, int]
+        self,
+        account_id: int,
+        samples: Sequence[Sample],
+        offsets_min: tuple[int, int],
+        *,
+        backfill: bool = False,
+        table: npt.NDArray[np.int64] | None = None,
     ) -> None:
         """Samples (ascending, distinct instants) were just inserted, none of them replacing a
-        stored row: add them to the aggregates (`aggregate_upkeep.samples_added`)."""
+        stored row: add them to the aggregates (`aggregate_upkeep.samples_added`).
+
+        `backfill`: a sync page written where nothing was stored; runs of such pages, newest
+        first, have their days aggregated from the pages as they come (`backfill_days.py`).
+        `table`: the samples as an n x 3 int64 table, if the writer has it already."""
         import numpy as np
 
         from heartkeep.model import SampleColumns
@@ -88,11 +104,28 @@ class AggregatesMixin:
         if isinstance(samples, SampleColumns):
             instants, bpm = samples.instants_s, samples.bpm
         else:
-            flat = np.fromiter(chain.from_iterable(samples), dtype=np.int64, count=3 * len(samples))
-            instants, bpm = flat[0::3], flat[1::3]
-        if len(instants):
-            with self._guarded():
-                samples_added(self._db, account_id, instants, bpm, offsets_min)
+            if table is None:
+                count = 3 * len(samples)
+                table = np.fromiter(chain.from_iterable(samples), np.int64, count).reshape(-1, 3)
+            instants, bpm = table[:, 0], table[:, 1]
+        if not len(instants):
+            return
+        run, self._backfill = self._backfill, None  # only a backfill page may continue it
+        with self._guarded():
+            samples_added(self._db, account_id, instants, bpm, offsets_min)
+            if backfill and table is not None:
+                self._backfill = self._backfill_page(run, account_id, table)
+
+    def _backfill_page(
+        self, run: BackfillRun | None, account_id: int, table: npt.NDArray[np.int64]
+    ) -> BackfillRun:
+        """Take a backfill page into the current run, or start one with it."""
+        from heartkeep.store.backfill_days import BackfillRun
+
+        if run is not None and run.continues(self._db, account_id, int(table[-1, 0])):
+            run.add(self._db, table)
+            return run
+        return BackfillRun.start(self._db, account_id, table)
 
     # reading -----------------------------------------------------------------------------------
     def day_aggregates(
@@ -177,6 +210,10 @@ class AggregatesMixin:
         account_id = self._account_id(account_key, create=False)
         if account_id is None:
             return 0
+        run, self._backfill = self._backfill, None
+        if run is not None and run.account_id == account_id:
+            with self.transaction(), self._guarded():
+                run.finish(self._db)  # the days of its last pages, before the rest
         with self._guarded():
             days = dirty_days(self._db, account_id)
         for chunk in chunks(days):
@@ -190,6 +227,7 @@ class AggregatesMixin:
         from heartkeep.store.aggregate_upkeep import rebuild
 
         done: dict[str, int] = {}
+        self._backfill = None
         for key in self._account_keys(account_key):
             account_id = self._account_id(key, create=False)
             assert account_id is not None

@@ -28,6 +28,9 @@ from heartkeep.store.precedence import IMPORT_STRIDE
 from heartkeep.store.protocol import ImportWrite, UndoResult
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from heartkeep.store.fresh_days import FreshRun
 
 
@@ -49,7 +52,13 @@ class ImportRunsMixin(ImportRecordMixin):
         ) -> None: ...
 
         def _samples_added(
-            self, account_id: int, samples: Sequence[Sample], offsets_min: tuple[int, int]
+            self,
+            account_id: int,
+            samples: Sequence[Sample],
+            offsets_min: tuple[int, int],
+            *,
+            backfill: bool = False,
+            table: npt.NDArray[np.int64] | None = None,
         ) -> None: ...
 
     def finish_import(
