@@ -25,12 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from heartkeep import timeline
+from heartkeep.importers.fixed_width import FixedLayout, clock_seconds
 from heartkeep.importers.takeout_common import whole_bpm
 
-_TIME_LAYOUT = "00:00:00"
-_WIDTH = len(_TIME_LAYOUT)
-_COLON_AT = np.array([2, 5])
-_DIGIT_AT = np.array([0, 1, 3, 4, 6, 7])
+_TIME_LAYOUT = FixedLayout("00:00:00")
+_WIDTH = _TIME_LAYOUT.width
 
 
 class _Point(msgspec.Struct, gc=False):
@@ -84,28 +83,13 @@ def parse_times(times: list[str]) -> npt.NDArray[np.int64] | None:
     """`HH:MM:SS` → seconds after midnight; None unless every time is exactly two digits, a
     colon, two digits, a colon and two digits naming a time of day (what the reference reader
     accepts, minus the oddities `int()` forgives, such as spaces or `+`)."""
-    count = len(times)
-    if not count:
+    if not times:
         return np.zeros(0, dtype=np.int64)
-    joined = "".join(times)
-    if len(joined) != count * _WIDTH or max(map(len, times)) != _WIDTH:
+    fields = _TIME_LAYOUT.fields(times)
+    if fields is None:
         return None
-    try:
-        data = joined.encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    codes = np.frombuffer(data, dtype=np.uint8).reshape(count, _WIDTH)
-    if np.any(codes[:, _COLON_AT] != ord(":")):
-        return None
-    digits = codes[:, _DIGIT_AT] - np.uint8(ord("0"))  # wraps below '0' to large values
-    if np.any(digits > 9):
-        return None
-    pairs = digits[:, 0::2].astype(np.int64) * 10 + digits[:, 1::2]
-    hours, minutes, seconds = pairs.T
-    if np.any(hours > 23) or np.any(minutes > 59) or np.any(seconds > 59):
-        return None
-    clock: npt.NDArray[np.int64] = hours * 3600 + minutes * 60 + seconds
-    return clock
+    hours, minutes, seconds = fields.T
+    return clock_seconds(hours, minutes, seconds)
 
 
 def local_times_to_columns(

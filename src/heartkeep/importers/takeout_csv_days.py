@@ -21,6 +21,7 @@ import datetime as dt
 import numpy as np
 import numpy.typing as npt
 
+from heartkeep.importers.fixed_width import clock_seconds
 from heartkeep.importers.takeout_common import day_starts
 
 Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
@@ -95,13 +96,14 @@ def _instants(digits: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64] | None:
     wide = digits.astype(np.int64)
     year = wide[:, 0] * 1000 + wide[:, 1] * 100 + wide[:, 2] * 10 + wide[:, 3]
     month, day, hours, minutes, seconds = (wide[:, 4::2] * 10 + wide[:, 5::2]).T
-    if np.any(hours > 23) or np.any(minutes > 59) or np.any(seconds > 59):
+    clock = clock_seconds(hours, minutes, seconds)
+    if clock is None:
         return None
     # The exact parser decides which dates exist (no 02-30, no year 0).
     starts = day_starts((year * 100 + month) * 100 + day, _date)
     if starts is None:
         return None
-    instants: npt.NDArray[np.int64] = starts + hours * 3600 + minutes * 60 + seconds
+    instants: npt.NDArray[np.int64] = starts + clock
     return instants
 
 

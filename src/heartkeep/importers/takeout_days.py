@@ -24,17 +24,14 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from heartkeep.importers.fixed_width import FixedLayout, clock_seconds
 from heartkeep.importers.takeout_common import day_starts, parse_fitbit_datetime, whole_bpm
 
 STAMP_LAYOUT = "00/00/00 00:00:00"
 """`MM/DD/YY HH:MM:SS`: `0` marks a digit, anything else a separator that must be there."""
 
-_WIDTH = len(STAMP_LAYOUT)
-_SEPARATOR_AT = np.array([i for i, c in enumerate(STAMP_LAYOUT) if c != "0"])
-_SEPARATORS = np.frombuffer(
-    bytes(c for c in STAMP_LAYOUT.encode() if c != ord("0")), dtype=np.uint8
-)
-_DIGIT_AT = np.array([i for i, c in enumerate(STAMP_LAYOUT) if c == "0"])
+_STAMPS = FixedLayout(STAMP_LAYOUT)
+_WIDTH = _STAMPS.width
 
 Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 """(instants_s, bpm) of the records with a reading, in file order."""
@@ -94,35 +91,20 @@ def parse_stamps(stamps: list[str]) -> npt.NDArray[np.int64] | None:
     date and time of day (what `takeout.parse_fitbit_datetime` accepts, minus the oddities
     `int()` forgives, such as spaces or `+`, which the reference reader handles).
     """
-    count = len(stamps)
-    if not count:
+    if not stamps:
         return np.zeros(0, dtype=np.int64)
-    joined = "".join(stamps)
-    # Stamps are read as one byte matrix, so a stamp of another length would shift every later
-    # row: the total and the longest together prove that every stamp has the width.
-    if len(joined) != count * _WIDTH or max(map(len, stamps)) != _WIDTH:
+    fields = _STAMPS.fields(stamps)
+    if fields is None:
         return None
-    try:
-        data = joined.encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    codes = np.frombuffer(data, dtype=np.uint8).reshape(count, _WIDTH)
-    if not np.array_equal(
-        codes[:, _SEPARATOR_AT], np.broadcast_to(_SEPARATORS, (count, len(_SEPARATORS)))
-    ):
-        return None
-    digits = codes[:, _DIGIT_AT] - np.uint8(ord("0"))  # wraps below '0' to large values
-    if np.any(digits > 9):
-        return None
-    pairs = digits[:, 0::2].astype(np.int64) * 10 + digits[:, 1::2]
-    month, day, year, hours, minutes, seconds = pairs.T
-    if np.any(hours > 23) or np.any(minutes > 59) or np.any(seconds > 59):
+    month, day, year, hours, minutes, seconds = fields.T
+    clock = clock_seconds(hours, minutes, seconds)
+    if clock is None:
         return None
     # The exact parser decides which dates exist (no 02/30, 02/29 only in leap years).
     starts = day_starts((year * 100 + month) * 100 + day, _parse_date)
     if starts is None:
         return None
-    instants: npt.NDArray[np.int64] = starts + hours * 3600 + minutes * 60 + seconds
+    instants: npt.NDArray[np.int64] = starts + clock
     return instants
 
 
