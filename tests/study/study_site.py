@@ -46,6 +46,7 @@ class StudySite:
     store_url: str
     cipher: TokenCipher
     signing_key: str
+    token_key: str
     enrolled: list[str] = field(default_factory=list)
     browsers: list[httpx.Client] = field(default_factory=list)
 
@@ -89,8 +90,9 @@ def study_site(sandbox: SandboxServer, store_url: str, **app_options: Any) -> It
                 (*GOOGLE_WEB_REDIRECT_URIS, base + "/enrol/callback"),
             )
         )
-    cipher = TokenCipher.from_environment({"HEARTKEEP_STUDY_TOKEN_KEYS": new_key()})
-    site = StudySite(base, sandbox, store_url, cipher, new_signing_key())
+    token_key = new_key()
+    cipher = TokenCipher.from_environment({"HEARTKEEP_STUDY_TOKEN_KEYS": token_key})
+    site = StudySite(base, sandbox, store_url, cipher, new_signing_key(), token_key)
     app_options.setdefault("on_enrolled", site.enrolled.append)
     app = study_app(
         store_url=store_url,
