@@ -35,6 +35,7 @@ from heartkeep.study.queue import (
     NOTIFY_TASK,
     SYNC_TASK,
     defer_backfill,
+    defer_incremental,
     notification_handler,
     open_app,
 )
@@ -244,3 +245,23 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_and_the_data_ends_exact(
     work(world)
     assert world.jobs() == [(SYNC_TASK, "succeeded", 2)]  # the killed attempt, then this one
     assert world.stored(user) == world.truth(user)
+
+
+def test_routine_syncs_run_beside_a_wave_of_backfills(world: StudyWorld) -> None:
+    """Two slots, backfills waiting for three participants and a routine sync for a fourth
+    key: the routine sync does not wait for the wave (its slot takes the `sync` queue only)."""
+    first, second, third = world.users
+    with open_app(world.url) as app:
+        for user in (first, second):
+            defer_backfill(app, world.key(user))
+        defer_incremental(app, world.key(third))
+    work(world, concurrency=2)
+    with psycopg.connect(world.url, autocommit=True) as conn:
+        started = conn.execute(
+            "SELECT j.queue_name FROM procrastinate_events e JOIN procrastinate_jobs j "
+            "ON j.id = e.job_id WHERE e.type = 'started' ORDER BY e.at, e.id"
+        ).fetchall()
+    # The routine sync started before the second backfill, which had to wait for a slot.
+    assert [row[0] for row in started].index("sync") < 2
+    for user in world.users:
+        assert world.stored(user) == world.truth(user)
