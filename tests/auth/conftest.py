@@ -1,7 +1,9 @@
-"""Auth test helpers: settings pointed at a sandbox, and a login driven by a test browser."""
+"""Auth test helpers: settings pointed at a sandbox, a login driven by a test browser, and a
+sandbox on the wall clock that the CLI logs in to."""
 
 from __future__ import annotations
 
+import webbrowser
 from collections.abc import Callable
 from typing import Any
 
@@ -34,3 +36,13 @@ def login_to(settings: Settings) -> Callable[..., LoginResult]:
         )
 
     return run
+
+
+@pytest.fixture
+def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):  # type: ignore[no-untyped-def]
+    """A sandbox user with two days on the (pinned) wall clock, for CLI commands: the CLI
+    finds it through HEARTKEEP_SANDBOX_URL, and its browser is the test browser."""
+    world = world_factory(users=(small_user(2, start_s=pinned_wall_clock),), start_s=None)
+    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
+    monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: Browser()(url))
+    return world

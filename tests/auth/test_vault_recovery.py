@@ -10,7 +10,6 @@ The CLI runs on the system clock, so the sandbox runs on wall time pinned to a f
 from __future__ import annotations
 
 import datetime as dt
-import webbrowser
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from oauth_browser import Browser
 from typer.testing import CliRunner
 
 from heartkeep import api
@@ -37,14 +35,6 @@ DAMAGE = {
 
 def run(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
-
-
-@pytest.fixture
-def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
-    world = world_factory(users=(small_user(2, start_s=pinned_wall_clock),), start_s=None)
-    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
-    monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: Browser()(url))
-    return world
 
 
 def vault_path(world: Any) -> Path:

@@ -15,13 +15,11 @@ import shlex
 import shutil
 import subprocess
 import sys
-import webbrowser
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from oauth_browser import Browser
 
 from heartkeep.auth import open_connection
 from heartkeep.auth.vault import Vault
@@ -45,14 +43,6 @@ def namespaces_work() -> bool:
         check=False,
     )
     return probe.returncode == 0
-
-
-@pytest.fixture
-def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
-    world = world_factory(users=(small_user(2, start_s=pinned_wall_clock),), start_s=None)
-    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
-    monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: Browser()(url))
-    return world
 
 
 def sync_in_namespace(world: Any, setup: str, tmp_path: Path) -> tuple[int, str, bytes]:

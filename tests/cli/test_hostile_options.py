@@ -13,32 +13,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from command_tree import LEAVES, command_at
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.main import get_command
 from typer.testing import CliRunner
 
 from heartkeep.cli import app
-from heartkeep.cli.docgen import command_paths
 from heartkeep.errors import EXIT_CODES
 
 DOCUMENTED = {row.status for row in EXIT_CODES}
-ROOT = get_command(app)
 
 # Commands whose happy path never returns (a server, a loop), waits for a person (a browser's
 # consent) or takes long (a demo backfill): their examples always carry one unknown flag, so
 # they end at the parser.
 NEVER_RETURN = {("sandbox", "serve"), ("watch",), ("demo",), ("auth", "login"), ("dashboard",)}
 
-
-def _command(path: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    command = ROOT
-    for name in path:
-        command = command.commands[name]  # type: ignore[attr-defined]
-    return command
-
-
-LEAVES = [path for path in command_paths() if path and not hasattr(_command(path), "commands")]
 
 HOSTILE_VALUES = [
     "-1",
@@ -66,7 +55,7 @@ HOSTILE_VALUES = [
 def _options(path: tuple[str, ...]) -> list[str]:
     return sorted(
         opt
-        for param in _command(path).params
+        for param in command_at(path).params
         for opt in param.opts
         if opt.startswith("-") and opt not in ("--help", "--version")
     )

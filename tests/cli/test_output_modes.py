@@ -6,24 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.main import get_command
+from command_tree import LEAVES, command_at
 from typer.testing import CliRunner
 
 from heartkeep.cli import app
-from heartkeep.cli.docgen import command_paths
 from heartkeep.cli.options import NO_STORE
-
-ROOT = get_command(app)
-
-
-def _command(path: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    command = ROOT
-    for name in path:
-        command = command.commands[name]  # type: ignore[attr-defined]
-    return command
-
-
-LEAVES = [path for path in command_paths() if path and not hasattr(_command(path), "commands")]
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]
@@ -32,7 +19,7 @@ def run(*args: str):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("path", LEAVES, ids=" ".join)
 def test_every_command_takes_the_shared_options(path: tuple[str, ...]) -> None:
-    options = {opt for param in _command(path).params for opt in param.opts}
+    options = {opt for param in command_at(path).params for opt in param.opts}
     assert {"--quiet", "-q", "--verbose", "-v"} <= options
     if path[0] not in NO_STORE:
         assert "--database" in options

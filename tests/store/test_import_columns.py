@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from import_readings import against_a_store, readings
 
 from heartkeep.model import Sample, SampleColumns, Source
 from heartkeep.store.precedence import sample_wins, samples_win
@@ -24,17 +25,7 @@ def test_the_column_rule_is_the_sample_rule(contests) -> None:
     assert wins.tolist() == [sample_wins(n, o) for n, o in contests]
 
 
-readings = st.lists(
-    st.tuples(st.integers(0, 30), st.integers(40, 200), st.sampled_from([0, 60, 120])),
-    max_size=40,
-)
-
-
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@against_a_store
 @given(readings, readings, st.randoms())
 def test_shuffled_columns_write_what_sorted_samples_write(backend, first, second, rng) -> None:
     outcomes = []

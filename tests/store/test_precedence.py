@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from import_readings import against_a_store, readings
 
 from heartkeep.model import Daily, DailyKind, Sample, Source, Zone
 from heartkeep.store.precedence import best_dailies
@@ -42,17 +43,7 @@ def test_the_chosen_daily_does_not_depend_on_the_order(dailies, rng) -> None:
     assert best_dailies(shuffled) == best_dailies(dailies)
 
 
-readings = st.lists(
-    st.tuples(st.integers(0, 30), st.integers(40, 200), st.sampled_from([0, 60, 120])),
-    max_size=40,
-)
-
-
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@against_a_store
 @given(readings, readings)
 def test_two_imports_store_the_same_whatever_their_order(backend, first, second) -> None:
     outcomes = []
