@@ -7,6 +7,7 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -233,3 +234,45 @@ def test_a_prefetched_answer_nobody_asks_for_is_dropped_and_few_are_kept() -> No
     # in a thread of its own: Playwright's sync API keeps an event loop running in this one
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, story()).result(timeout=30)
+
+
+def test_the_page_script_joins_every_module_after_the_ones_it_imports() -> None:
+    from heartkeep.dashboard import bundle
+    from heartkeep.dashboard.app import STATIC
+
+    joined = bundle.script(STATIC)
+    assert joined.startswith("/*! https://github.com/leeoniya/uPlot")  # uPlot first
+    modules = sorted(p.stem for p in (STATIC / "js").glob("*.js"))
+    starts = {name: joined.index(f"const _{name} = ") for name in modules}  # each one, once
+    assert all(joined.count(f"// ---- js/{name}.js") == 1 for name in modules)
+    for name in modules:
+        for imported in re.findall(
+            r'from "\./(\w+)\.js"', (STATIC / "js" / f"{name}.js").read_text()
+        ):
+            assert starts[imported] < starts[name], (imported, name)
+    assert "\nimport " not in joined
+    assert "\nexport " not in joined
+    assert "dashboard.css" not in bundle.styles(STATIC)  # the sheets' text, not their names
+    assert bundle.styles(STATIC).index(".uplot") < bundle.styles(STATIC).index("--zone-light")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'import * as dom from "./dom.js";\n',
+        "export default function main() {}\n",
+        "export { el };\n",
+        'const later = () => import("./day.js");\n',
+    ],
+)
+def test_module_syntax_the_join_does_not_know_is_refused(tmp_path, source) -> None:
+    from heartkeep.dashboard import bundle
+
+    (tmp_path / "js").mkdir()
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "uPlot.iife.min.js").write_text("var uPlot = {};\n")
+    (tmp_path / "js" / "main.js").write_text(source)
+    (tmp_path / "js" / "dom.js").write_text("export function el() {}\n")
+    (tmp_path / "js" / "day.js").write_text("export function day() {}\n")
+    with pytest.raises(bundle.BundleError):
+        bundle.script(tmp_path)

@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 from heartkeep import api, daterange
 from heartkeep.clock import Clock
 from heartkeep.config import Settings
-from heartkeep.dashboard import overview, page, queries
+from heartkeep.dashboard import bundle, overview, page, queries
 from heartkeep.dashboard.prefetch import Prefetcher
 from heartkeep.dashboard.security import Secrets
 from heartkeep.dashboard.sync_job import SyncJob
@@ -147,6 +147,10 @@ def handler(body: Callable[[Request], Any]) -> Callable[[Request], Coroutine[Any
 def create_app(context: Context) -> Starlette:
     """The app (without the Guard, which the server wraps around it once the port is known)."""
     version = page.static_version(STATIC)
+    joined = {  # one script and one style sheet for the page (bundle.py)
+        "app.js": (bundle.script(STATIC).encode(), "text/javascript; charset=utf-8"),
+        "app.css": (bundle.styles(STATIC).encode(), "text/css; charset=utf-8"),
+    }
     template = (STATIC / "index.html").read_text()
     template = template.replace("{{csrf}}", context.secrets.csrf)
     template = template.replace("{{test}}", "1" if context.test_hooks else "0")
@@ -318,6 +322,10 @@ def create_app(context: Context) -> Starlette:
         Route("/api/sync", handler(sync_start), methods=["POST"]),
         Route("/api/sync/events", sync_events),
         Route("/api/export", export_endpoint, methods=["POST"]),
+        *(
+            Route(f"/static/{version}/{name}", page.cached(body, media_type))
+            for name, (body, media_type) in joined.items()
+        ),
         Mount(f"/static/{version}", page.CachedStaticFiles(directory=STATIC)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -5,7 +5,8 @@ every visit: everything was `no-store`), then `/api/accounts`, then the view's d
 
 - static files are served under a path that carries a hash of their contents
   (`/static/<hash>/…`) with `Cache-Control: immutable`, so a second visit reads them from the
-  browser's cache (and V8's code cache), and a new heartkeep can never meet a stale file;
+  browser's cache (and V8's code cache), and a new heartkeep can never meet a stale file; the
+  page loads one script and one style sheet, joined from those files (bundle.py);
 - the accounts the page would ask for are in the HTML (an escaped `<meta>`; no inline script,
   the CSP stays strict);
 - the HTML names the view's data request in a `<link rel="preload">`, so the browser fetches it
@@ -18,12 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -51,6 +53,16 @@ class CachedStaticFiles(StaticFiles):
         if response.status_code == 200:
             response.headers["cache-control"] = CACHED
         return response
+
+
+def cached(body: bytes, media_type: str) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint answering `body` (a file built at start, under the versioned path) with
+    the static files' caching."""
+
+    async def endpoint(request: Request) -> Response:
+        return Response(body, media_type=media_type, headers={"cache-control": CACHED})
+
+    return endpoint
 
 
 def form_query(pairs: list[tuple[str, str]]) -> str:
