@@ -6,7 +6,8 @@ check or a cron job can page someone without parsing the text.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any, NoReturn, Protocol
 
 import typer
 
@@ -14,6 +15,39 @@ from heartkeep.cli import render
 from heartkeep.config import load_settings
 
 _MARK = {"ok": "ok     ", "warning": "WARNING", "problem": "PROBLEM"}
+
+
+class _Finding(Protocol):
+    @property
+    def level(self) -> str: ...
+    @property
+    def check(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+
+
+class Report(Protocol):
+    """What `doctor` and `study doctor` both report: findings, an exit status, a JSON form."""
+
+    @property
+    def findings(self) -> Sequence[_Finding]: ...
+    @property
+    def exit_code(self) -> int: ...
+    def as_json(self) -> Any: ...
+
+
+def show_report(report: Report, *, as_json: bool) -> NoReturn:
+    """One line per finding (and what to do about it), or the JSON; exit with its status."""
+    if as_json:
+        render.print_json(report.as_json())
+    else:
+        for finding in report.findings:
+            render.line(f"{_MARK[finding.level]} {finding.check:<9} {finding.message}")
+            if finding.action and finding.level != "ok":
+                render.line(f"{'':17}→ {finding.action}")
+    raise typer.Exit(report.exit_code)
 
 
 def doctor_command(
@@ -65,14 +99,7 @@ def doctor_command(
         stopped_days=stopped_days,
         rebuild_aggregates=rebuild_aggregates,
     )
-    if json_output:
-        render.print_json(report.as_json())
-    else:
-        for finding in report.findings:
-            render.line(f"{_MARK[finding.level]} {finding.check:<9} {finding.message}")
-            if finding.action and finding.level != "ok":
-                render.line(f"{'':17}→ {finding.action}")
-    raise typer.Exit(report.exit_code)
+    show_report(report, as_json=json_output)
 
 
 def register(app: typer.Typer) -> None:

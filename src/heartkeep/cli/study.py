@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from heartkeep.cli import render
+from heartkeep.cli.doctor import show_report
 from heartkeep.cli.grouphelp import HelpGroup
 
 study_app = typer.Typer(
@@ -34,7 +35,6 @@ ConfigOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
-_MARK = {"ok": "ok     ", "warning": "WARNING", "problem": "PROBLEM"}
 
 
 @study_app.command("init")
@@ -205,15 +205,7 @@ def doctor(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     Exit codes: 0 all well; 11 warnings only; 12 at least one problem."""
     from heartkeep import api_study
 
-    report = api_study.study_doctor(api_study.study_config(config))
-    if as_json:
-        render.print_json(report.as_json())
-    else:
-        for finding in report.findings:
-            render.line(f"{_MARK[finding.level]} {finding.check:<9} {finding.message}")
-            if finding.action and finding.level != "ok":
-                render.line(f"{'':17}→ {finding.action}")
-    raise typer.Exit(report.exit_code)
+    show_report(api_study.study_doctor(api_study.study_config(config)), as_json=as_json)
 
 
 @study_app.command("invite")
