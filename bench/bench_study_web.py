@@ -22,6 +22,7 @@ import datetime as dt
 import os
 import statistics
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -73,7 +74,7 @@ def fresh_schema(base_url: str, name: str) -> str:
     return base_url + ("&" if "?" in base_url else "?") + f"options=-csearch_path%3D{name}"
 
 
-def median_ms(run, repeat: int = 7) -> float:  # type: ignore[no-untyped-def]
+def median_ms(run: Callable[[], object], repeat: int = 7) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -16,6 +16,7 @@ from heartkeep.auth.endpoints import GOOGLE_SCOPES
 from heartkeep.errors import UsageError
 from heartkeep.study import enrolment_tables as tables
 from heartkeep.study.queue import QUEUE_BACKFILL, SYNC_TASK, apply_schema
+from heartkeep.study.webhook_app import DEFAULT_PATH, webhook_app
 
 HEART = GOOGLE_SCOPES[0]
 
@@ -247,3 +248,33 @@ def test_a_queue_that_cannot_take_the_job_leaves_the_enrolment_flagged(
         (row,) = _rows(site)
         assert row.status == tables.ENROLLED
         assert row.backfill_queued_s is None
+
+
+class _NoKeys:
+    """A keyset that verifies nothing (the handshake needs no signature)."""
+
+    def verify(self, signature_header: str | None, body: bytes) -> bool:
+        return False
+
+
+def test_the_webhook_endpoint_answers_beside_the_pages(sandbox_factory, postgres_url) -> None:
+    """`study serve` mounts the webhook app into the site: Google's handshake reaches it
+    through the site's guard, and an unknown path is still a plain 404."""
+    received = []
+    hook = webhook_app(
+        authorization="Bearer hook-secret",
+        keyset=_NoKeys(),
+        on_notification=received.append,
+    )
+    with study_site(sandbox_factory(), postgres_url, webhook=hook) as site:
+        probe = b'{"type": "verification"}'
+        url = site.base + DEFAULT_PATH
+        headers = {"Content-Type": "application/json"}
+        assert httpx.post(url, content=probe, headers=headers).status_code == 401
+        with_secret = {**headers, "Authorization": "Bearer hook-secret"}
+        answer = httpx.post(url, content=probe, headers=with_secret)
+        assert answer.status_code == 201
+        assert "content-security-policy" in answer.headers
+        assert httpx.get(site.base + "/no/such/page").status_code == 404
+        assert site.browser().get(site.base + "/").status_code == 200
+    assert received == []

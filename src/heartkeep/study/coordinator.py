@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from heartkeep.auth.token_client import TokenClient
 from heartkeep.errors import HeartkeepError
 from heartkeep.store.protocol import SyncRun
 from heartkeep.study import coordinator_pages as pages
@@ -247,19 +246,11 @@ class Coordinator:
 
         def act() -> Response:
             try:
-                with (
-                    site.stores.store() as store,
-                    TokenClient(
-                        site.endpoints,
-                        site.client,
-                        clock=site.clock,
-                        timeout_s=site.http_timeout_s,
-                    ) as client,
-                ):
+                with site.stores.store() as store:
                     report = withdraw(
                         store,
                         label,
-                        token_client=client,
+                        token_client=site.token_client(),
                         clock=site.clock,
                         actor=f"coordinator:{session.user}",
                     )

@@ -31,7 +31,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from heartkeep.auth.login import google_user_id
-from heartkeep.auth.token_client import TokenClient
 from heartkeep.errors import (
     AuthorizationFailed,
     ConfigError,
@@ -221,45 +220,43 @@ class Enrolment:
         """Exchange, check scopes, identify, store: the account key, or the page to show."""
         site = self.site
         title = site.study_title
-        with TokenClient(
-            site.endpoints, site.client, clock=site.clock, timeout_s=site.http_timeout_s
-        ) as client:
-            try:
-                tokens = client.exchange_code(
-                    code,
-                    redirect_uri=site.redirect_uri,
-                    code_verifier=_verifier(site, state),
-                )
-            except AuthorizationFailed:
-                return pages.connect_failed(
-                    title, "Google did not accept this sign-in (it may have taken too long).", retry
-                )
-            except ConfigError:
-                return pages.connect_failed(
-                    title,
-                    "The study's connection to Google is misconfigured; the study team "
-                    "has to fix it. Please tell them.",
-                    None,
-                )
-            except (TransientError, HeartkeepError):
-                return pages.connect_failed(
-                    title,
-                    "Google could not be reached just now. Please try again in a few minutes.",
-                    retry,
-                )
-            missing = [scope for scope in site.endpoints.scopes if scope not in tokens.scopes]
-            if missing:
-                # A partial grant left behind (revocation failed) is harmless: never stored.
-                with contextlib.suppress(HeartkeepError):
-                    client.revoke(tokens.refresh_token or tokens.access_token)
-                tables.update(conn, row.invite_id, scope_refusals=row.scope_refusals + 1)
-                return pages.scopes_missing(title, missing, retry)
-            try:
-                user_id = google_user_id(site.endpoints, tokens, site.http_timeout_s)
-            except HeartkeepError:
-                return pages.connect_failed(
-                    title, "Google did not say which account signed in. Please try again.", retry
-                )
+        client = site.token_client()
+        try:
+            tokens = client.exchange_code(
+                code,
+                redirect_uri=site.redirect_uri,
+                code_verifier=_verifier(site, state),
+            )
+        except AuthorizationFailed:
+            return pages.connect_failed(
+                title, "Google did not accept this sign-in (it may have taken too long).", retry
+            )
+        except ConfigError:
+            return pages.connect_failed(
+                title,
+                "The study's connection to Google is misconfigured; the study team "
+                "has to fix it. Please tell them.",
+                None,
+            )
+        except (TransientError, HeartkeepError):
+            return pages.connect_failed(
+                title,
+                "Google could not be reached just now. Please try again in a few minutes.",
+                retry,
+            )
+        missing = [scope for scope in site.endpoints.scopes if scope not in tokens.scopes]
+        if missing:
+            # A partial grant left behind (revocation failed) is harmless: never stored.
+            with contextlib.suppress(HeartkeepError):
+                client.revoke(tokens.refresh_token or tokens.access_token)
+            tables.update(conn, row.invite_id, scope_refusals=row.scope_refusals + 1)
+            return pages.scopes_missing(title, missing, retry)
+        try:
+            user_id = google_user_id(site.endpoints, tokens, site.http_timeout_s)
+        except HeartkeepError:
+            return pages.connect_failed(
+                title, "Google did not say which account signed in. Please try again.", retry
+            )
         account_key = f"{site.endpoints.provider}:{user_id}"
         other = tables.enrolled(conn, account_key)
         if other is not None and other.invite_id != row.invite_id:

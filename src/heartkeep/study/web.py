@@ -151,7 +151,7 @@ def study_app(
     app.state.site = site
 
     def close() -> None:
-        stores.close()
+        site.close()
         if queue is not None:
             queue.close()
 

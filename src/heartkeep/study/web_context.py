@@ -8,6 +8,7 @@ the connection and the schema check every time.  A store that failed is closed, 
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.endpoints import ProviderEndpoints
+from heartkeep.auth.token_client import TokenClient
 from heartkeep.clock import Clock
 from heartkeep.store import open_postgres_store
 from heartkeep.store.postgres import PostgresStore
@@ -71,6 +73,25 @@ class StudySite:
     on_enrolled: Callable[[str], None]
     http_timeout_s: float = 30.0
     hosts: frozenset[str] = field(default_factory=frozenset)
+    _token_client: TokenClient | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def token_client(self) -> TokenClient:
+        """One client for the provider's token endpoint, shared by every request (its
+        connections are reused: each enrolment's code exchange no longer opens its own)."""
+        with self._lock:
+            if self._token_client is None:
+                self._token_client = TokenClient(
+                    self.endpoints, self.client, clock=self.clock, timeout_s=self.http_timeout_s
+                )
+            return self._token_client
+
+    def close(self) -> None:
+        self.stores.close()
+        with self._lock:
+            if self._token_client is not None:
+                self._token_client.close()
+                self._token_client = None
 
     def __post_init__(self) -> None:
         self.public_base_url = self.public_base_url.rstrip("/")
