@@ -167,6 +167,19 @@ def test_a_text_export_loads_no_numpy_charts_or_parquet(
     assert output.stat().st_size > 0
 
 
+def test_the_report_draws_its_charts_without_matplotlib(home: Path, tmp_path: Path) -> None:
+    """The report writes its three charts as SVG itself (`charts/svg.py`): matplotlib's import
+    and rendering were two thirds of a year's report (issue 11: ≤ 1.5 s of CPU)."""
+    account = Account("google-health", "report", "Re Port", "Europe/Berlin")
+    with open_store(load_settings().database) as store:
+        store.upsert_account(account)
+        samples = [Sample(1_790_000_000 + i, 60 + i % 40, 60) for i in range(0, 7200, 5)]
+        store.write_samples(account.key, samples, Source.GOOGLE_HEALTH)
+    output = tmp_path / "report.html"
+    assert _loaded(["report", "-o", str(output)], home, {"matplotlib": "plots only"}) == []
+    assert output.read_text().count("<svg") == 3
+
+
 def test_a_command_that_makes_requests_loads_no_cli_of_httpx(home: Path) -> None:
     """httpx imports its own command-line tool (click, Rich, pygments: 0.07 s) whenever they
     are installed; heartkeep's CLI keeps it out, and httpx still works."""

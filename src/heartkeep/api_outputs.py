@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn, numpy with the
     from matplotlib.figure import Figure
 
     from heartkeep.analysis.daily import DayStats
+    from heartkeep.charts.day import DayCurve
 
 HEATMAP_METRICS = ("coverage", "resting")
 
@@ -239,14 +240,21 @@ def _day_and_previous(
 
 
 def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Figure:
-    """The day's chart: from its per-minute summaries when its samples all carry the offset in
-    force when it began (`charts.day.minute_day_figure`, the same picture from ~1,440 rows
-    instead of ~25,000 points; the samples, read as columns, only tell the offsets and the
-    edges of 4–5 minute holes), else from the samples (a day with an offset change, or one
+    """The day's chart as a matplotlib figure (`plot day`)."""
+    from heartkeep.charts.day import draw_day
+
+    return draw_day(_day_curve(store, account, day, max_hr))
+
+
+def _day_curve(store: Store, account: Account, day: dt.date, max_hr: int) -> DayCurve:
+    """What the day's chart shows: from its per-minute summaries when its samples all carry
+    the offset in force when it began (`charts.day.minute_day_curve`, the same picture from
+    ~1,440 rows instead of ~25,000 points; the samples, read as columns, only tell the offsets
+    and the edges of 4–5 minute holes), else from the samples (a day with an offset change, or one
     whose first or last minute it shares with another day's sample)."""
     from heartkeep.analysis.daily import stats_from_aggregates
     from heartkeep.analysis.zones import zones_for_day
-    from heartkeep.charts.day import minute_breaks, minute_day_figure
+    from heartkeep.charts.day import minute_breaks, minute_day_curve
 
     aggregates = store.day_aggregates(account.key, day, day + _ONE_DAY)
     stats = stats_from_aggregates(
@@ -259,7 +267,7 @@ def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Fi
     zones, _ = zones_for_day(provider[0].zones if provider else (), resting, max_hr)
     title = f"Heart rate on {day.isoformat()} · {account.display_name or account.key}"
     if not aggregates:
-        return _samples_day_figure(store, account, day, zones, title)
+        return _samples_day_curve(store, account, day, zones, title)
     day_aggregate = aggregates[0]
     (first_s, offset_min), (last_s, _) = day_aggregate.first, day_aggregate.last
     # The sample before the day as the samples' chart sees it: within the day before.
@@ -277,7 +285,7 @@ def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Fi
         or not len(columns)
         or bool((columns.offsets_min != offset_min).any())
     ):
-        return _samples_day_figure(store, account, day, zones, title)
+        return _samples_day_curve(store, account, day, zones, title)
     instants = columns.instants_s
 
     def seconds_between(a_s: int, b_s: int) -> int:
@@ -287,18 +295,18 @@ def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Fi
 
     minutes = store.minute_aggregates(account.key, minutes_window)
     breaks = minute_breaks(minutes.start_s, seconds_between)
-    return minute_day_figure(minutes, breaks, day, zones, span=span, title=title)
+    return minute_day_curve(minutes, breaks, day, zones, span=span, title=title)
 
 
-def _samples_day_figure(
+def _samples_day_curve(
     store: Store, account: Account, day: dt.date, zones: Sequence[Zone], title: str
-) -> Figure:
-    """The day's chart drawn from every sample of it."""
-    from heartkeep.charts.day import day_figure
+) -> DayCurve:
+    """The day's chart from every sample of it."""
+    from heartkeep.charts.day import day_curve
 
     samples, previous = _day_and_previous(store, account, day)
     if not samples:
-        return day_figure(samples, day, zones, title=title)
+        return day_curve(samples, day, zones, title=title)
     first, last = samples[0], samples[-1]
     before = None if previous is None else (previous.instant_s, previous.offset_min)
     span = timeline.lived_day_window(
@@ -309,9 +317,7 @@ def _samples_day_figure(
         zone_name=account.time_zone,
     )
     start_offset_min = (timeline.day_start_s(day) - span.start_s) // 60
-    return day_figure(
-        samples, day, zones, title=title, span=span, start_offset_min=start_offset_min
-    )
+    return day_curve(samples, day, zones, title=title, span=span, start_offset_min=start_offset_min)
 
 
 _ONE_DAY = dt.timedelta(days=1)
@@ -414,7 +420,7 @@ def report(
 ) -> pathlib.Path:
     """A self-contained HTML report for [since, until]; default: the last 30 days with data."""
     from heartkeep.charts.report import ReportFigure, render_report
-    from heartkeep.charts.trend import trend_figure
+    from heartkeep.charts.svg import calendar_svg, day_svg, trend_svg
 
     check_max_hr(max_hr)
     with _reading(settings) as store:
@@ -422,13 +428,18 @@ def report(
             settings, store, account, since, until, 30, max_hr
         )
         worn = [row for row in stats if row.samples]
+        coverage = {row.day: row.coverage * 100 for row in stats if row.samples}
         figures = [
-            ReportFigure("Wear coverage per day", _heatmap_figure(stats, start, end, "coverage")),
-            ReportFigure("Resting heart rate", trend_figure(stats, start, end)),
-        ]
+            ReportFigure(
+                "Wear coverage per day",
+                calendar_svg(coverage, start, end, title="Wear coverage per day",
+                             label="Coverage (% of the day)"),
+            ),
+            ReportFigure("Resting heart rate", trend_svg(stats, start, end)),
+        ]  # fmt: skip
         if worn:
             last = worn[-1].day
-            chart = _day_figure(store, target, last, max_hr)
+            chart = day_svg(_day_curve(store, target, last, max_hr))
             figures.append(ReportFigure(f"The last day with data, {last}", chart))
         document = render_report(
             stats,

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from heartkeep.errors import ConfigError
 from heartkeep.output_target import OutputTarget, is_stdout
+
+if TYPE_CHECKING:  # matplotlib loads where a figure is made; the report's charts need none
+    from matplotlib.figure import Figure
 
 FORMATS = {".png": "png", ".svg": "svg"}
 

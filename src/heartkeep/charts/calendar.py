@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib import colormaps
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # matplotlib loads where the figure is drawn (the report draws its own SVG)
+    from matplotlib.figure import Figure
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -47,6 +49,9 @@ def calendar_figure(
     vmax: float | None = None,
 ) -> Figure:
     """The heatmap with month labels on top, weekday labels on the left and a colour bar."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
     grid, first_monday = calendar_grid(values, since, until)
     weeks = grid.shape[1]
     figure = Figure(figsize=(max(4.0, 1.5 + weeks * 0.22), 2.8), layout="constrained")
@@ -62,6 +67,19 @@ def calendar_figure(
         gid="calendar",
     )
     axes.set_yticks(range(7), WEEKDAYS, fontsize="small")
+    axes.set_xticks(*month_ticks(first_monday, weeks, since, until), fontsize="small")
+    axes.xaxis.tick_top()
+    axes.set_xlabel(f"Weeks from {since.isoformat()} to {until.isoformat()}")
+    axes.set_title(title)
+    bar = figure.colorbar(image, ax=axes, shrink=0.8)
+    bar.set_label(label)
+    return figure
+
+
+def month_ticks(
+    first_monday: dt.date, weeks: int, since: dt.date, until: dt.date
+) -> tuple[list[int], list[str]]:
+    """The week columns that get a month's name ("Jan 2026", "Feb", …) and the names."""
     ticks: list[int] = []
     names: list[str] = []
     for week in range(weeks):
@@ -78,13 +96,7 @@ def calendar_figure(
             continue
         ticks.append(week)
         names.append(start.strftime("%b %Y" if not names or start.month == 1 else "%b"))
-    axes.set_xticks(ticks, names, fontsize="small")
-    axes.xaxis.tick_top()
-    axes.set_xlabel(f"Weeks from {since.isoformat()} to {until.isoformat()}")
-    axes.set_title(title)
-    bar = figure.colorbar(image, ax=axes, shrink=0.8)
-    bar.set_label(label)
-    return figure
+    return ticks, names
 
 
-__all__ = ["WEEKDAYS", "calendar_figure", "calendar_grid"]
+__all__ = ["WEEKDAYS", "calendar_figure", "calendar_grid", "month_ticks"]

@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.figure import Figure
 
 from heartkeep import timeline
 from heartkeep.aggregates import MinuteSeries
@@ -32,6 +32,46 @@ ZONE_COLOURS = {
     "PEAK": "#f4978e",
 }
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+if TYPE_CHECKING:  # matplotlib loads where the figure is drawn (the report draws its own SVG)
+    from matplotlib.figure import Figure
+
+
+class DayCurve(NamedTuple):
+    """Everything the day's chart shows, however it is drawn (`draw_day` with matplotlib,
+    `charts.svg.day_svg` for the report): the curve (hours since the day began, bpm; NaN at
+    each gap), the offset changes, the zones, and the day's span and starting offset."""
+
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.float64]
+    changes: Sequence[tuple[int, int, int]]
+    day: dt.date
+    zones: Sequence[Zone]
+    title: str | None
+    span: Window
+    start_offset_min: int
+
+    @property
+    def length_h(self) -> float:
+        return self.span.seconds / 3600
+
+    def x_label(self) -> str:
+        """ "Local time (UTC+01:00)", or the offsets and the day's length when it is not an
+        ordinary 24-hour day in one offset."""
+        offsets = [self.start_offset_min] + [after for _, _, after in self.changes]
+        if not len(self.y):
+            return "Local time"
+        if len(offsets) == 1 and round(self.length_h) == 24:
+            return f"Local time ({offset_label(offsets[0])})"
+        zone_text = " → ".join(offset_label(offset) for offset in offsets)
+        return f"Local time ({zone_text}): a {self.length_h:g}-hour day"
+
+    def y_range(self) -> tuple[int, int]:
+        """(bottom, top) in bpm: every zone's floor and the curve, with room above."""
+        y = self.y
+        top = max([*(zone.min_bpm for zone in self.zones), int(np.nanmax(y)) if len(y) else 100])
+        bottom = min(40, int(np.nanmin(y)) - 5) if len(y) else 40
+        return bottom, top + 15
 
 
 def offset_label(offset_min: int) -> str:
@@ -140,12 +180,31 @@ def day_figure(
     (both from `timeline.lived_day_window` and the sample before the day; by default from the
     day's own samples).
     """
+    return draw_day(
+        day_curve(
+            samples, day, zones, title=title, gap_s=gap_s, span=span,
+            start_offset_min=start_offset_min,
+        )
+    )  # fmt: skip
+
+
+def day_curve(
+    samples: Sequence[Sample],
+    day: dt.date,
+    zones: Sequence[Zone],
+    *,
+    title: str | None = None,
+    gap_s: int = GAP_S,
+    span: Window | None = None,
+    start_offset_min: int | None = None,
+) -> DayCurve:
+    """What `day_figure` draws, from the day's samples."""
     span = span or day_span(samples, day)
     if start_offset_min is None:
         start_offset_min = (timeline.day_start_s(day) - span.start_s) // 60
     x, y = curve(samples, day, gap_s, span=span)
     changes = offset_changes(samples, span, start_offset_min)
-    return _draw(x, y, changes, day, zones, title, span, start_offset_min)
+    return DayCurve(x, y, changes, day, zones, title, span, start_offset_min)
 
 
 def minute_day_figure(
@@ -163,9 +222,22 @@ def minute_day_figure(
 
     `breaks[i]` says that the curve breaks between minutes i and i + 1 (`minute_breaks`).
     """
+    return draw_day(minute_day_curve(minutes, breaks, day, zones, span=span, title=title))
+
+
+def minute_day_curve(
+    minutes: MinuteSeries,
+    breaks: npt.NDArray[np.bool_],
+    day: dt.date,
+    zones: Sequence[Zone],
+    *,
+    span: Window,
+    title: str | None = None,
+) -> DayCurve:
+    """What `minute_day_figure` draws, from the day's per-minute summaries."""
     start_offset_min = (timeline.day_start_s(day) - span.start_s) // 60
     x, y = minute_curve(minutes, breaks, span)
-    return _draw(x, y, [], day, zones, title, span, start_offset_min)
+    return DayCurve(x, y, [], day, zones, title, span, start_offset_min)
 
 
 def minute_breaks(
@@ -219,23 +291,16 @@ def minute_curve(
 _QUARTER_MINUTE_H = 15 / 3600
 
 
-def _draw(
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
-    changes: Sequence[tuple[int, int, int]],
-    day: dt.date,
-    zones: Sequence[Zone],
-    title: str | None,
-    span: Window,
-    start_offset_min: int,
-) -> Figure:
-    """The chart of a curve (NaN at its gaps) over the day's `span`, with zone bands and the
-    offset `changes` marked."""
-    length_h = span.seconds / 3600
+def draw_day(chart: DayCurve) -> Figure:
+    """The chart of a curve (NaN at its gaps) over the day's span, with zone bands and the
+    offset changes marked, as a matplotlib figure."""
+    from matplotlib.figure import Figure
+
+    x, y, changes, day, zones, title, span, start_offset_min = chart
+    length_h = chart.length_h
     figure = Figure(figsize=(11, 4), layout="constrained")
     axes = figure.add_subplot()
-    top = max([*(zone.min_bpm for zone in zones), int(np.nanmax(y)) if len(y) else 100]) + 15
-    bottom = min(40, int(np.nanmin(y)) - 5) if len(y) else 40
+    bottom, top = chart.y_range()
     for index, zone in enumerate(zones):
         upper = zones[index + 1].min_bpm if index + 1 < len(zones) else top
         axes.axhspan(
@@ -263,14 +328,7 @@ def _draw(
     axes.set_xlim(0, length_h)
     axes.set_ylim(bottom, top)
     axes.set_xticks(*wall_ticks(span, start_offset_min, changes))
-    offsets = [start_offset_min] + [after for _, _, after in changes]
-    if not len(y):
-        axes.set_xlabel("Local time")
-    elif len(offsets) == 1 and round(length_h) == 24:
-        axes.set_xlabel(f"Local time ({offset_label(offsets[0])})")
-    else:
-        zone_text = " → ".join(offset_label(offset) for offset in offsets)
-        axes.set_xlabel(f"Local time ({zone_text}): a {length_h:g}-hour day")
+    axes.set_xlabel(chart.x_label())
     axes.set_ylabel("Heart rate (bpm)")
     axes.set_title(title or f"Heart rate on {day.isoformat()}")
     axes.grid(True, axis="x", alpha=0.3)
@@ -280,11 +338,15 @@ def _draw(
 
 __all__ = [
     "GAP_S",
+    "DayCurve",
     "curve",
+    "day_curve",
     "day_figure",
     "day_span",
+    "draw_day",
     "minute_breaks",
     "minute_curve",
+    "minute_day_curve",
     "minute_day_figure",
     "offset_changes",
     "wall_ticks",

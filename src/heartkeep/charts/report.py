@@ -1,19 +1,17 @@
 """The HTML report: one self-contained file with the summary, the charts and the daily table.
 
-Charts are embedded as inline SVG (matplotlib draws text as paths, so no fonts are fetched),
-the CSS is inline, and nothing refers to the network: the file opens offline, can be mailed, and
-prints.  Every value comes from `DayStats`; this module only lays them out.
+Charts are embedded as inline SVG written by `charts/svg.py` (no matplotlib: text in the
+page's own font, nothing fetched), the CSS is inline, and nothing refers to the network: the
+file opens offline, can be mailed, and prints.  Every value comes from `DayStats`; this module
+only lays them out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from matplotlib.figure import Figure
 
 from heartkeep.analysis.daily import DayStats
 from heartkeep.analysis.zones import ZONE_NAMES
@@ -36,18 +34,10 @@ thead th { background: #f0f0f0; position: sticky; top: 0; }
 
 @dataclass(frozen=True, slots=True)
 class ReportFigure:
-    """A chart for the report and its caption."""
+    """A chart for the report (an `<svg>` element) and its caption."""
 
     caption: str
-    figure: Figure
-
-
-def inline_svg(figure: Figure) -> str:
-    """The figure as an `<svg>` element (the XML prologue and DOCTYPE stripped)."""
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    svg: str
 
 
 def summary(stats: Sequence[DayStats]) -> dict[str, str]:
@@ -119,8 +109,7 @@ def render_report(
         for name, value in summary(stats).items()
     )
     charts = "".join(
-        f"<figure>{inline_svg(item.figure)}<figcaption>{html.escape(item.caption)}"
-        "</figcaption></figure>"
+        f"<figure>{item.svg}<figcaption>{html.escape(item.caption)}</figcaption></figure>"
         for item in figures
     )
     return (
@@ -134,4 +123,4 @@ def render_report(
     )
 
 
-__all__ = ["ReportFigure", "daily_table", "inline_svg", "render_report", "summary"]
+__all__ = ["ReportFigure", "daily_table", "render_report", "summary"]

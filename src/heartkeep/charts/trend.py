@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.figure import Figure
 
 from heartkeep.analysis.daily import DayStats
+
+if TYPE_CHECKING:  # matplotlib loads where the figure is drawn (the report draws its own SVG)
+    from matplotlib.figure import Figure
 
 WINDOW_DAYS = 7
 MIN_DAYS_IN_WINDOW = 4
@@ -52,6 +55,8 @@ def trend_figure(
     stats: Sequence[DayStats], since: dt.date, until: dt.date, *, title: str = "Resting heart rate"
 ) -> Figure:
     """Provider and estimated resting HR as points and lines, the 7-day mean as a bold line."""
+    from matplotlib.figure import Figure
+
     days, provider, estimate, mean = trend_series(stats, since, until)
     x = np.array(days, dtype="datetime64[D]")
     figure = Figure(figsize=(11, 3.8), layout="constrained")
