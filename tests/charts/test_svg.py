@@ -144,9 +144,15 @@ def test_ticks_are_round_evenly_spaced_and_within_the_range(
     ticks = nice_ticks(low, high, most=most)
     assert ticks
     assert all(low - 1e-6 <= t <= high + 1e-6 for t in ticks)
-    assert len(ticks) <= 2 * most + 1
+    assert len(ticks) <= 2.5 * most + 1
     steps = {round(b - a, 6) for a, b in itertools.pairwise(ticks)}
     assert len(steps) <= 1
+
+
+def test_a_range_narrower_than_its_round_step_still_gets_ticks() -> None:
+    """Found by hypothesis: [1, 4002] asked for 2 ticks rounds the step to 5000, which has no
+    multiple in the range; the next smaller step (2000) labels it."""
+    assert nice_ticks(1.0, 4002.0, most=2) == [2000.0, 4000.0]
 
 
 def test_date_ticks_name_months_over_a_year_and_days_over_a_month() -> None:

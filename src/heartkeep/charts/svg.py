@@ -59,8 +59,11 @@ def calendar_svg(
     bar on the right; a day without a value is grey, never coloured."""
     grid, first_monday = calendar_grid(values, since, until)
     weeks = grid.shape[1]
-    left, top = 40, 52
+    x_label = f"Weeks from {since.isoformat()} to {until.isoformat()}"
     width_px, height_px = weeks * _CELL, 7 * _CELL
+    # A few weeks make a grid narrower than its caption: centre the grid under it instead.
+    left = max(40.0, (len(x_label) * _LABEL_CHAR_PX * 1.1 - width_px) / 2 + 10)
+    top = 52
     bar_x = left + width_px + 24
     total_w, total_h = bar_x + 84, top + height_px + 34
     parts = [text(total_w / 2, 18, title, size=14, anchor="middle")]
@@ -79,16 +82,13 @@ def calendar_svg(
             fill = colour_at(stops, (value - vmin) / (vmax - vmin)) if known else NO_VALUE
             tip = f"{day.isoformat()}: {value:.0f}{unit}" if known else f"{day}: no data"
             cells.append(
-                f'<rect x="{left + week * _CELL}" y="{top + row * _CELL}" width="{_CELL - 2}" '
+                f'<rect x="{left + week * _CELL:g}" y="{top + row * _CELL}" width="{_CELL - 2}" '
                 f'height="{_CELL - 2}" fill="{fill}"><title>{tip}</title></rect>'
             )
     parts.append(f'<g id="calendar">{"".join(cells)}</g>')
-    parts.append(
-        text(left + width_px / 2, top + height_px + 22,
-             f"Weeks from {since.isoformat()} to {until.isoformat()}", size=11, anchor="middle")
-    )  # fmt: skip
+    parts.append(text(left + width_px / 2, top + height_px + 22, x_label, size=11, anchor="middle"))
     parts.append(_colour_bar(bar_x, top, height_px, stops, vmin, vmax, label))
-    return document(total_w, total_h, "".join(parts), label=title)
+    return document(round(total_w), total_h, "".join(parts), label=title)
 
 
 def _month_labels(

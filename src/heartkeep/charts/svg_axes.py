@@ -63,9 +63,15 @@ def nice_ticks(low: float, high: float, *, most: int = 8) -> list[float]:
         return [low]
     raw = (high - low) / most
     magnitude = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(low / step - 1e-9) * step
-    count = math.floor((high - first) / step + 1e-9) + 1
+    steps = [m * magnitude for m in (0.5, 1, 2, 5, 10)]
+    chosen = next(i for i, step in enumerate(steps) if step >= raw)
+    # A step wider than the range may have no multiple within it ([1, 4002] by 5000): then
+    # the next smaller one, which has (at most 2.5 times as many).
+    for step in (steps[chosen], steps[chosen - 1]):
+        first = math.ceil(low / step - 1e-9) * step
+        count = math.floor((high - first) / step + 1e-9) + 1
+        if count > 0:
+            break
     return [round(first + i * step, 10) for i in range(count)]
 
 
