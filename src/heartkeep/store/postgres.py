@@ -250,8 +250,7 @@ class PostgresStore(
         new = np.column_stack([given[last], np.full(int(last.sum()), code, dtype=np.int64)])
         touched = np.unique(new[:, 0] // hours.HOUR_S).tolist()
         old = hours.load(self._conn, account_id, touched)
-        at = np.minimum(np.searchsorted(old[:, 0], new[:, 0]), max(len(old) - 1, 0))
-        held = (old[at, 0] == new[:, 0]) if len(old) else np.zeros(len(new), dtype=bool)
+        at, held = hours.match(old, new[:, 0])
         differs = held.copy()
         if len(old):
             differs[held] = (old[at[held], 1:] != new[held, 1:]).any(axis=1)
@@ -259,9 +258,7 @@ class PostgresStore(
         if inserted or updated:
             keep = np.ones(len(old), dtype=bool)
             keep[at[held]] = False
-            combined = np.concatenate([old[keep], new])
-            combined = combined[np.argsort(combined[:, 0], kind="stable")]
-            hours.replace_hours(self._conn, account_id, touched, combined)
+            hours.rewrite(self._conn, account_id, touched, old[keep], new)
             changed = ~held | differs
             offsets = np.concatenate([new[changed, 2], old[at[held & differs], 2]])
             days.mark_dirty(

@@ -74,6 +74,14 @@ def mark_dirty(
         )
 
 
+def mark_rows_dirty(conn: Conn, account_id: int, rows: Table) -> None:
+    """`mark_dirty` for these sample rows (instant, bpm, offset, source), just written or
+    removed; none is a no-op."""
+    if len(rows):
+        offsets = rows[:, 2]
+        mark_dirty(conn, account_id, rows[:, 0].tolist(), (int(offsets.min()), int(offsets.max())))
+
+
 def aggregate_range(
     conn: Conn,
     account_id: int,

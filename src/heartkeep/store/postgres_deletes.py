@@ -55,10 +55,5 @@ class DeletesMixin:
             touched = np.unique(removed[:, 0] // hours.HOUR_S)
             kept = table[np.isin(hour_of, touched) & ~inside]
             hours.replace_hours(self._conn, account_id, touched.tolist(), kept)
-            days.mark_dirty(
-                self._conn,
-                account_id,
-                removed[:, 0].tolist(),
-                (int(removed[:, 2].min()), int(removed[:, 2].max())),
-            )
+            days.mark_rows_dirty(self._conn, account_id, removed)
             return len(removed)

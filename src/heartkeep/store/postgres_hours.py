@@ -282,6 +282,21 @@ def replace_hours(conn: Conn, account_id: int, hours: Iterable[int], table: Tabl
     replace_minutes(conn, account_id, table)
 
 
+def match(old: Table, instants: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.intp], Any]:
+    """Where each of `instants` stands in `old` (ascending): the index of its row (meaningful
+    where held), and whether `old` holds that very instant."""
+    at = np.minimum(np.searchsorted(old[:, 0], instants), max(len(old) - 1, 0))
+    held = (old[at, 0] == instants) if len(old) else np.zeros(len(instants), dtype=bool)
+    return at, held
+
+
+def rewrite(conn: Conn, account_id: int, hours: Iterable[int], kept: Table, added: Table) -> None:
+    """Make the rows `kept` (of what `hours` held) and `added` the whole content of `hours`,
+    in instant order (`replace_hours`)."""
+    combined = np.concatenate([kept, added])
+    replace_hours(conn, account_id, hours, combined[np.argsort(combined[:, 0], kind="stable")])
+
+
 def replace_minutes(conn: Conn, account_id: int, table: Table) -> None:
     """Write the per-minute rows of the whole hours in `table` (staging table, one upsert)."""
     for statement in _STAGING:

@@ -64,8 +64,7 @@ class ImportsMixin(ImportRecordMixin):
             hours.lock_account(self._conn, account_id)
             touched = np.unique(new[:, 0] // hours.HOUR_S).tolist()
             old = hours.load(self._conn, account_id, touched)
-            at = np.minimum(np.searchsorted(old[:, 0], new[:, 0]), max(len(old) - 1, 0))
-            held = (old[at, 0] == new[:, 0]) if len(old) else np.zeros(len(new), dtype=bool)
+            at, held = hours.match(old, new[:, 0])
             replaced = kept = conflicts = 0
             write = ~held  # rows of `new` that end up stored
             if held.any():
@@ -90,14 +89,8 @@ class ImportsMixin(ImportRecordMixin):
             if len(chosen):
                 keep = np.ones(len(old), dtype=bool)
                 keep[at[write & held]] = False
-                combined = np.concatenate([old[keep], chosen])
-                combined = combined[np.argsort(combined[:, 0], kind="stable")]
-                hours.replace_hours(self._conn, account_id, touched, combined)
-                offsets = chosen[:, 2]
-                days.mark_dirty(
-                    self._conn, account_id, chosen[:, 0].tolist(),
-                    (int(offsets.min()), int(offsets.max())),
-                )  # fmt: skip
+                hours.rewrite(self._conn, account_id, touched, old[keep], chosen)
+                days.mark_rows_dirty(self._conn, account_id, chosen)
         return ImportWrite(int((~held).sum()), replaced, kept, merged, conflicts)
 
     # undo -------------------------------------------------------------------------------------
@@ -166,11 +159,6 @@ class ImportsMixin(ImportRecordMixin):
         restored = displaced[~np.isin(displaced[:, 0], remaining[:, 0])]
         changed = np.concatenate([old[ours], restored])
         if len(changed):
-            combined = np.concatenate([remaining, restored])
-            combined = combined[np.argsort(combined[:, 0], kind="stable")]
-            hours.replace_hours(self._conn, account_id, chunk, combined)
-            days.mark_dirty(
-                self._conn, account_id, changed[:, 0].tolist(),
-                (int(changed[:, 2].min()), int(changed[:, 2].max())),
-            )  # fmt: skip
+            hours.rewrite(self._conn, account_id, chunk, remaining, restored)
+            days.mark_rows_dirty(self._conn, account_id, changed)
         return int(ours.sum()), len(restored)
