@@ -3,8 +3,11 @@
 A request without a valid session is sent to the login page (303), never shown data.  Every
 POST but the login's must carry the session's CSRF token and, when the browser sends one, an
 Origin equal to the site's; the login POST checks the Origin.  Wrong passwords get the same
-answer as unknown users, and after `MAX_FAILURES` failures within `FAILURE_WINDOW_S` every
-login is refused for the rest of the window (a slow guesser is still slowed by scrypt).
+answer as unknown users, and after `MAX_FAILURES` failures from one client address within
+`FAILURE_WINDOW_S`, that address is refused for the rest of the window (a slow guesser is
+still slowed by scrypt).  Per address, so a stranger's failures do not lock the coordinator
+out; behind a reverse proxy every request comes from the proxy's address, and the limit is
+then the site's as a whole (the proxy's own rate limits are the place for finer ones).
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class Coordinator:
         self.site = site
         self.login_ = login
         self.sessions = Sessions(site.signer)
-        self._failures: deque[float] = deque()
+        self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def routes(self) -> list[Route]:
@@ -114,10 +117,15 @@ class Coordinator:
         if not self._same_origin(request):
             return pages.login(site.study_title, action, problem="Refused.", status=403)
         now_s = site.clock.now_s()
+        address = request.client.host if request.client else ""
         with self._lock:
-            while self._failures and self._failures[0] < now_s - FAILURE_WINDOW_S:
-                self._failures.popleft()
-            locked = len(self._failures) >= MAX_FAILURES
+            for known in list(self._failures):  # forget windows that have passed
+                times = self._failures[known]
+                while times and times[0] < now_s - FAILURE_WINDOW_S:
+                    times.popleft()
+                if not times:
+                    del self._failures[known]
+            locked = len(self._failures.get(address, ())) >= MAX_FAILURES
         if locked:
             return pages.login(
                 site.study_title,
@@ -130,7 +138,7 @@ class Coordinator:
         )
         if not good:
             with self._lock:
-                self._failures.append(now_s)
+                self._failures.setdefault(address, deque()).append(now_s)
             return pages.login(
                 site.study_title, action, problem="Wrong user name or password.", status=401
             )
