@@ -16,6 +16,9 @@ The sandbox's quotas run `--speedup` times faster than Google's (`quota_speedup`
 sides), so that per-participant pacing (2.5 requests/s unverified) does not make the run last
 N × D / 5 minutes: what is measured is heartkeep's and PostgreSQL's throughput, and the sandbox's
 (one process: it serves every page, and with several workers it is what limits the run).
+CPU seconds are printed for the sandbox (this process), the workers (its children) and the
+whole machine (/proc/stat: PostgreSQL and everyone else's jobs too) against what the cores
+offered in the run's wall time, to say what limited it.
 `--project-per-minute` lowers the project's limit on both sides to show it is never exceeded.
 
 Prints figures; asserts nothing.  Usage:
@@ -30,6 +33,7 @@ import argparse
 import datetime as dt
 import math
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -165,6 +169,19 @@ def storage(url: str) -> dict[str, int]:
     }
 
 
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy (every process: ours, PostgreSQL's, others')."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def one_run(args: argparse.Namespace, workers: int) -> dict[str, float]:
     today = dt.datetime.now(dt.UTC).date()
     specs = participants(args.participants, args.days, today)
@@ -185,6 +202,11 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, float]:
                 defer_backfill(app, f"google-health:{user}")
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
         started = time.perf_counter()
+        busy, ours, theirs = (
+            machine_busy_s(),
+            cpu_s(resource.RUSAGE_SELF),
+            cpu_s(resource.RUSAGE_CHILDREN),
+        )
         children = [
             subprocess.Popen(
                 [
@@ -219,6 +241,10 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, float]:
                     child.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     child.kill()
+                    child.wait()
+        busy = machine_busy_s() - busy
+        sandbox_cpu = cpu_s(resource.RUSAGE_SELF) - ours  # this process: the sandbox's threads
+        workers_cpu = cpu_s(resource.RUSAGE_CHILDREN) - theirs
         statuses = [record.status for record in state.request_log]
         sizes = storage(url)
     api_requests = sum(1 for record in state.request_log if record.path.startswith("/v4/"))
@@ -235,6 +261,9 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, float]:
         "bytes_hours": sizes["hours"],
         "bytes_minutes": sizes["minutes"],
         "bytes_all": sizes["everything"],
+        "cpu_sandbox": sandbox_cpu,
+        "cpu_workers": workers_cpu,
+        "cpu_machine": busy,
     }
 
 
@@ -257,7 +286,8 @@ def main() -> None:
     header = (
         f"{'workers':>7} {'seconds':>8} {'part/min':>9} {'samples/s':>10} {'vs 1':>5} "
         f"{'req/part':>8} {'floor':>6} {'x floor':>7} {'B/sample':>8} {'+min':>6} "
-        f"{'all':>6} {'429s':>5} {'failed':>6}"
+        f"{'all':>6} {'429s':>5} {'failed':>6}   CPU s: {'sandbox':>7} {'workers':>7} "
+        f"{'machine':>7} of {'avail':>5}"
     )
     print(header)
     base = None
@@ -273,7 +303,8 @@ def main() -> None:
             f"{run['bytes_hours'] / run['samples']:>8.2f} "
             f"{(run['bytes_hours'] + run['bytes_minutes']) / run['samples']:>6.2f} "
             f"{run['bytes_all'] / run['samples']:>6.2f} {run['refused']:>5} "
-            f"{run['failed']:>6}",
+            f"{run['failed']:>6}          {run['cpu_sandbox']:>7.1f} {run['cpu_workers']:>7.1f} "
+            f"{run['cpu_machine']:>7.1f}    {run['seconds'] * (os.cpu_count() or 1):>5.0f}",
             flush=True,
         )
     with open("/proc/loadavg") as loadavg:
