@@ -71,6 +71,7 @@ class StudyWorld:
             "client": CLIENT,
             "http_timeout_s": 10.0,
             "periodic": False,
+            "keep_succeeded_jobs": True,
         }
 
     def truth(self, user: str) -> list[Sample]:

@@ -56,14 +56,14 @@ def world(sandbox_factory: Callable[..., SandboxServer], postgres_url: str) -> S
     return study
 
 
-def work(world: StudyWorld, concurrency: int = 2) -> None:
+def work(world: StudyWorld, concurrency: int = 2, **options: object) -> None:
     """Run a worker until no job waits, on the sandbox's simulated clock.  (A worker started
     with `wait=False` stops when nothing is fetchable, which a job held back by its
     participant's running lock is not: hence the loop.)"""
     for _ in range(10):
         run_worker(
             world.url,
-            **world.worker_kwargs(),
+            **(world.worker_kwargs() | options),
             clock=world.state.clock,
             concurrency=concurrency,
             wait=False,
@@ -265,3 +265,21 @@ def test_routine_syncs_run_beside_a_wave_of_backfills(world: StudyWorld) -> None
     assert [row[0] for row in started].index("sync") < 2
     for user in world.users:
         assert world.stored(user) == world.truth(user)
+
+
+def test_a_revoked_grant_fails_its_job_without_retries_and_others_go_on(
+    world: StudyWorld,
+) -> None:
+    gone, fine, _ = world.users
+    world.state.revoke_all_tokens(gone)
+    with open_app(world.url) as app:
+        defer_backfill(app, world.key(gone))
+        defer_backfill(app, world.key(fine))
+    work(world, keep_succeeded_jobs=False)
+    # The failed job stays for inspection; the succeeded one is gone (sync_run keeps history).
+    assert world.jobs() == [(SYNC_TASK, "failed", 1)]
+    assert world.stored(gone) == []
+    assert world.stored(fine) == world.truth(fine)
+    with psycopg.connect(world.url, autocommit=True) as conn:
+        runs = conn.execute("SELECT status FROM sync_run ORDER BY status").fetchall()
+    assert runs == [("failed",), ("ok",)]

@@ -44,5 +44,6 @@ if __name__ == "__main__":
         heartbeat_s=0.5,
         http_timeout_s=10.0,
         periodic=False,
+        keep_succeeded_jobs=True,
         name="doomed",
     )

@@ -23,6 +23,7 @@ import procrastinate
 import psycopg
 from procrastinate import JobContext, RetryStrategy
 
+from heartkeep.errors import StoreError
 from heartkeep.study.queue import QUEUE_SYNC, defer_incremental
 from heartkeep.study.worker_sync import (
     RetryableSyncFailed,
@@ -32,8 +33,12 @@ from heartkeep.study.worker_sync import (
 )
 
 CONTEXT_KEY = "heartkeep"
+# Retried: a sync that failed for a reason that may pass, and the database or the network
+# failing before the sync could start (a job's connections are opened inside it).
 SYNC_RETRY = RetryStrategy(
-    max_attempts=6, exponential_wait=4, retry_exceptions=[RetryableSyncFailed]
+    max_attempts=6,
+    exponential_wait=4,
+    retry_exceptions=[RetryableSyncFailed, StoreError, psycopg.OperationalError],
 )
 # A worker sends a heartbeat every 10 s (procrastinate's default); one silent for 30 s is dead.
 STALLED_AFTER_S = 30.0

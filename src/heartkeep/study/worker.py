@@ -6,7 +6,7 @@
                clock: Clock | None = None, name: str = "heartkeep", wait: bool = True,
                http_timeout_s: float = 30.0, trailing_days: int = 1,
                heartbeat_s: float = 10.0, stalled_after_s: float = 30.0,
-               periodic: bool = True) -> None
+               periodic: bool = True, keep_succeeded_jobs: bool = False) -> None
 
 Run as many processes on as many hosts as the study needs; they share nothing but the
 database.  Jobs are synchronous (the sync engine blocks on HTTP and on the per-participant
@@ -71,10 +71,14 @@ def run_worker(
     heartbeat_s: float = 10.0,
     stalled_after_s: float = STALLED_AFTER_S,
     periodic: bool = True,
+    keep_succeeded_jobs: bool = False,
 ) -> None:
     """Run jobs until SIGTERM or SIGINT (finishing the running ones), or, with `wait=False`,
     until the queues are empty.  `periodic=False` leaves out the schedules (hourly routine
-    syncs, the stalled-job sweep every minute).  `token_keys` are base64 AES keys, the first
+    syncs, the stalled-job sweep every minute).  Succeeded jobs are deleted as they finish
+    (`sync_run` keeps each sync's history; an hourly schedule would otherwise add a row per
+    participant an hour to procrastinate's table) unless `keep_succeeded_jobs`; failed ones
+    stay for inspection.  `token_keys` are base64 AES keys, the first
     one sealing (`HEARTKEEP_STUDY_TOKEN_KEYS`); `limits` the shared quota buckets (Google's
     project limits and grant limit by default, scaled by `quota_speedup`)."""
     setup = WorkerSetup(
@@ -100,6 +104,7 @@ def run_worker(
             heartbeat_s=heartbeat_s,
             stalled_after_s=stalled_after_s,
             periodic=periodic,
+            delete_jobs="never" if keep_succeeded_jobs else "successful",
         )
     )
 
@@ -113,6 +118,7 @@ async def _run(
     heartbeat_s: float,
     stalled_after_s: float,
     periodic: bool,
+    delete_jobs: str,
 ) -> None:
     loop = asyncio.get_running_loop()
     # Synchronous jobs run in the loop's default executor: one thread per slot.
@@ -136,6 +142,7 @@ async def _run(
                     update_heartbeat_interval=heartbeat_s,
                     stalled_worker_timeout=stalled_after_s,
                     fetch_job_polling_interval=1.0,
+                    delete_jobs=delete_jobs,
                 )
                 for label, queues, slots in plans
             ]
