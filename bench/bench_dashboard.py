@@ -12,6 +12,8 @@ Chromium (headless, through Playwright) opens each view `--runs` times in a fres
 - size: bytes of each data endpoint's response, raw and gzipped.  Target: a full day of
   samples ≤ 400 KB before compression.
 - server CPU per request: the child's user + sys time (from /proc) around `--runs` requests.
+- the page's main-thread CPU per warm first paint, from a Chromium trace: what the paint
+  costs the browser, which the load of a shared machine hardly changes.
 
     .venv/bin/python bench/bench_dashboard.py --days 30   # quick
     .venv/bin/python bench/bench_dashboard.py             # a year (~8 M samples)
@@ -32,6 +34,7 @@ import time
 from pathlib import Path
 
 import httpx
+import orjson
 
 from reads_stores import LAST_DAY, store_for
 
@@ -99,6 +102,49 @@ def paint_ms(browser, url: str, query: str, view: str, runs: int, *, cold: bool)
             context.close()
     signed_in.close()
     return {name.removeprefix("heartkeep-"): statistics.median(ms) for name, ms in marks.items()}
+
+
+TRACED = ["disabled-by-default-devtools.timeline", "blink.user_timing"]
+
+
+def main_thread_cpu_ms(browser, url: str, query: str, view: str, runs: int) -> float:
+    """Median CPU time the page's main thread spends from navigation to the ready mark (warm),
+    from a Chromium trace: every task on the renderer thread that recorded the mark, by thread
+    time, so the figure says what a first paint costs the browser's page whatever else the
+    machine runs (the wall-clock figures above grow with the load; this one barely does).
+    Tracing adds a little of its own."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("html[data-ready]", state="attached")
+    base = url.split("/?")[0]
+    cpu: list[float] = []
+    for run in range(runs + 2):  # two visits first: the cache holds the page's files
+        fresh = context.new_page()
+        if run >= 2:
+            browser.start_tracing(page=fresh, categories=TRACED)
+        fresh.goto(f"{base}/?{query}", wait_until="commit")
+        wait_ready(fresh, view)
+        ready_ms = dict(fresh.evaluate(READ_MARKS))["heartkeep-ready"]
+        if run >= 2:
+            events = orjson.loads(browser.stop_tracing())["traceEvents"]
+            mark = next(e for e in events if e.get("name") == "heartkeep-ready")
+            thread, end_us = (mark["pid"], mark["tid"]), mark["ts"]
+            start_us = end_us - ready_ms * 1000
+            cpu.append(
+                sum(
+                    e.get("tdur", 0)
+                    for e in events
+                    if e.get("name") == "RunTask"
+                    and e.get("ph") == "X"
+                    and (e["pid"], e["tid"]) == thread
+                    and start_us <= e["ts"] < end_us
+                )
+                / 1000
+            )
+        fresh.close()
+    context.close()
+    return statistics.median(cpu)
 
 
 def main() -> None:
@@ -175,6 +221,9 @@ def main() -> None:
                         f"first complete paint, {label:<17} {ms['ready']:>7.0f} ms  "
                         f"({verdict} ≤ 300 ms; {steps})"
                     )
+            for name, (query, view) in views.items():
+                ms = main_thread_cpu_ms(browser, url, query, view, options.runs)
+                print(f"page main-thread CPU, {name + ', warm':<17} {ms:>6.0f} ms  (trace)")
             browser.close()
     finally:
         server.stdin.close()
