@@ -56,6 +56,7 @@ HELP_ONLY = {
     "sqlite3": "the database (`cli/failures.py` asks for it only once something loaded it)",
     "heartkeep.config": "the settings (platformdirs, config.toml): a command's, not its help",
     "platformdirs": "the settings' default folders: a command's, not its help",
+    "heartkeep.model": "the data types (`heartkeep/__init__` loads them on first use)",
 }
 
 PROBE = """
@@ -142,6 +143,7 @@ def test_a_sync_with_nothing_connected_opens_no_store(home: Path) -> None:
     watch = {
         "heartkeep.store": "the database",
         "sqlite3": "the database",
+        "heartkeep.model": "samples and accounts: nothing to fetch or store",
         "heartkeep.sync.report": "a sync's report",
     }
     assert _loaded(["sync", "-q"], home, watch) == []
