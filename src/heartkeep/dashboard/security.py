@@ -22,17 +22,13 @@ static files included):
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from heartkeep.web_answers import send_plain, with_headers
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -84,23 +80,25 @@ class Guard:
         headers = _headers(scope)
         host = headers.get("host", "")
         if host not in self.hosts:
-            await _plain(send, 421, "This dashboard answers on 127.0.0.1 and localhost only.")
+            await send_plain(
+                send, 421, "This dashboard answers on 127.0.0.1 and localhost only.", _HEADERS
+            )
             return
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         offered = query.get("token")
         if offered is not None and scope["method"] == "GET":
             if not secrets.compare_digest(offered, self.secrets.token):
-                await _plain(send, 403, _REFUSED)
+                await send_plain(send, 403, _REFUSED, _HEADERS)
                 return
             await self._trade_token(scope, query, send)
             return
         if not secrets.compare_digest(_cookie(headers, self.cookie), self.secrets.token):
-            await _plain(send, 403, _REFUSED)
+            await send_plain(send, 403, _REFUSED, _HEADERS)
             return
         if scope["method"] not in {"GET", "HEAD"} and not self._same_origin(headers):
-            await _plain(send, 403, "Cross-site request refused.")
+            await send_plain(send, 403, "Cross-site request refused.", _HEADERS)
             return
-        await self.app(scope, receive, _with_headers(send))
+        await self.app(scope, receive, with_headers(send, _HEADERS))
 
     def _same_origin(self, headers: dict[str, str]) -> bool:
         origin = headers.get("origin")
@@ -148,30 +146,3 @@ def _cookie(headers: dict[str, str], name: str) -> str:
         return ""
     morsel = jar.get(name)
     return "" if morsel is None else morsel.value
-
-
-def _with_headers(send: Send) -> Send:
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            names = {k.lower() for k, _ in message.get("headers", [])}
-            extra = [(k, v) for k, v in _HEADERS if k not in names]
-            message["headers"] = [*message.get("headers", []), *extra]
-        await send(message)
-
-    return sending
-
-
-async def _plain(send: Send, status: int, text: str) -> None:
-    body = text.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                *_HEADERS,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

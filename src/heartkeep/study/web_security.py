@@ -13,14 +13,11 @@ CSRF) live with the pages.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from collections.abc import Iterable
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from heartkeep.web_answers import send_plain, with_headers
 
 
 def content_security_policy(form_targets: Iterable[str]) -> str:
@@ -63,31 +60,8 @@ class SiteGuard:
             if name.lower() == b"host":
                 host = value.decode("latin-1").lower()
         if host not in self.hosts:
-            await self._plain(send, 421, "This site does not answer for that host name.")
+            await send_plain(
+                send, 421, "This site does not answer for that host name.", self.headers
+            )
             return
-        await self.app(scope, receive, self._with_headers(send))
-
-    def _with_headers(self, send: Send) -> Send:
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                names = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in self.headers if k not in names]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        return sending
-
-    async def _plain(self, send: Send, status: int, text: str) -> None:
-        body = text.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    *self.headers,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await self.app(scope, receive, with_headers(send, self.headers))
