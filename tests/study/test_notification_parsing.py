@@ -139,6 +139,31 @@ def test_a_broken_timestamp_is_refused(
     raise AssertionError("a broken timestamp was accepted")
 
 
+def test_an_end_past_a_whole_second_by_less_than_a_microsecond_rounds_up() -> None:
+    """Hypothesis found it: datetime keeps 6 fractional digits, so an end 100 ns past the
+    start parsed as the start itself, an empty interval that a sync would skip."""
+    body = orjson.dumps(
+        {
+            "data": {
+                "version": "1",
+                "healthUserId": "0",
+                "operation": "UPSERT",
+                "dataType": "heart-rate",
+                "intervals": [
+                    {
+                        "physicalTimeInterval": {
+                            "startTime": "2000-01-01T00:00:00.0000000Z",
+                            "endTime": "2000-01-01T00:00:00.0000001Z",
+                        }
+                    }
+                ],
+            }
+        }
+    )
+    (interval,) = parse_notification(body).intervals
+    assert (interval.start_s, interval.end_s) == (946_684_800, 946_684_801)
+
+
 def test_the_reference_example_parses() -> None:
     """The example body of reference §12, verbatim."""
     body = (

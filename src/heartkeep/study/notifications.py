@@ -20,6 +20,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 import orjson
@@ -65,19 +66,24 @@ class Notification:
         return span
 
 
-def _instant(raw: object, where: str) -> float:
+def _instant(raw: object, where: str) -> Decimal:
+    """The instant exactly, as epoch seconds: Python's datetime keeps 6 fractional digits,
+    and an end 100 ns past a whole second must still round up to the next one."""
     if not isinstance(raw, str) or not _RFC3339.match(raw):
         raise NotificationError(f"{where} is not an RFC 3339 timestamp with a zone")
     text = raw.upper().replace("Z", "+00:00")
     whole, dot, rest = text.partition(".")
-    if dot:  # Python takes at most 6 fractional digits: keep 6, the zone after them
+    fraction = Decimal(0)
+    if dot:  # the fraction apart, the zone after it kept
         digits = re.match(r"\d+", rest)
         assert digits is not None
-        text = f"{whole}.{digits.group()[:6].ljust(6, '0')}{rest[digits.end() :]}"
+        fraction = Decimal("0." + digits.group())
+        text = whole + rest[digits.end() :]
     try:
-        return dt.datetime.fromisoformat(text).timestamp()
+        seconds = dt.datetime.fromisoformat(text).timestamp()
     except ValueError:
         raise NotificationError(f"{where} is not a valid date and time") from None
+    return Decimal(int(seconds)) + fraction
 
 
 def _interval(raw: object, index: int) -> Interval:
