@@ -29,7 +29,7 @@ from heartkeep.sandbox.server import SandboxServer
 from heartkeep.sandbox.signing import KEYSET_PATH
 from heartkeep.sandbox.subscribers import CLOUD_PLATFORM
 from heartkeep.study import parse_keyset, webhook_app
-from heartkeep.study.jobs import retry_stalled_jobs
+from heartkeep.study.jobs import retry_stalled_jobs, schedule_incremental
 from heartkeep.study.project_quota import OAUTH_GRANTS, PROJECT_MINUTE
 from heartkeep.study.queue import (
     NOTIFY_TASK,
@@ -283,3 +283,14 @@ def test_a_revoked_grant_fails_its_job_without_retries_and_others_go_on(
     with psycopg.connect(world.url, autocommit=True) as conn:
         runs = conn.execute("SELECT status FROM sync_run ORDER BY status").fetchall()
     assert runs == [("failed",), ("ok",)]
+
+
+def test_the_hourly_schedule_queues_one_routine_sync_per_participant(world: StudyWorld) -> None:
+    with open_app(world.url) as app:
+        defer_backfill(app, world.key(world.users[0]))  # already waiting: not queued twice
+        assert schedule_incremental(app, world.url) == 2
+        assert schedule_incremental(app, world.url) == 0
+    assert sorted(job[0] for job in world.jobs()) == [SYNC_TASK] * 3
+    work(world)
+    for user in world.users:
+        assert world.stored(user) == world.truth(user)
