@@ -10,7 +10,8 @@
     api_outputs, api_imports, api_sandbox       ← the parts of the front door api.py re-exports:
                                                   each wires only what its job needs
     api_study                                   ← the study's front door (`heartkeep study`):
-                                                  config, auth, store, sync, study, sandbox
+                                                  config, auth, store, sync, study
+    api_study_demo                              ← `study demo`: also the sandbox and api_study
     cli                                         ← api, api_study, its own modules, plain types,
                                                   sync events and output_target (a closed
                                                   standard output);
@@ -69,7 +70,8 @@ ALLOWED: dict[str, set[str]] = {
     "api_sandbox": BASE | {"config", "store", "sync", "analysis", "api", "api_outputs", "sandbox"},
     # the study's front door (`heartkeep study …`): config → store → the study's parts; the
     # sandbox for `study demo`
-    "api_study": BASE | {"config", "auth", "store", "sync", "study", "sandbox"},
+    "api_study": BASE | {"config", "auth", "store", "sync", "study", "sandbox.credentials"},
+    "api_study_demo": BASE | {"config", "auth", "store", "sync", "study", "sandbox", "api_study"},
     # sync events are the plain data render.py shows; the sandbox's public demo credentials are
     # printed by `heartkeep sandbox serve`
     "cli": BASE

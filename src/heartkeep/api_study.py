@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from heartkeep.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from heartkeep.api_study_demo import StudyDemoResult
     from heartkeep.store.postgres import PostgresStore
     from heartkeep.store.token_cipher import TokenCipher
     from heartkeep.study.config import StudyConfig
@@ -60,10 +61,11 @@ def init_study(
     consent_file: Path | None = None,
     coordinator_user: str = "coordinator",
 ) -> tuple[NewStudy, StudyConfig]:
-    """Create the study's schema in `database_url`, then its config (0600, fresh secrets),
-    token keys and consent placeholder.  The database comes first: if it cannot be reached
+    """Create the study's schema (the store's and the task queue's) in `database_url`, then
+    its config (0600, fresh secrets), token keys and consent placeholder.  The database comes
+    first: if it cannot be reached
     (`StoreError`, exit 9) nothing is written, and the command can simply be run again."""
-    from heartkeep.store import open_postgres_store
+    from heartkeep.study import queue
     from heartkeep.study.config import config_path, load_study_config
     from heartkeep.study.config_template import refuse_existing, write_new_study
 
@@ -73,8 +75,7 @@ def init_study(
         client_id, client_secret = GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
     where = config_path(path)
     refuse_existing(where)  # said before touching the database
-    with open_postgres_store(database_url):
-        pass  # a writer creates or upgrades the schema
+    _apply_schema(queue.apply_schema, database_url)
     created = write_new_study(
         where,
         name=name,
@@ -191,9 +192,12 @@ def study_web_app(
 
     `keyset`: the webhook signatures' public keys (default: fetched from Google, or from the
     sandbox when the config names one, and fetched again when Google rotates its key)."""
+    import httpx
+
     from heartkeep.auth.client_secrets import ClientCredentials
+    from heartkeep.errors import TransientError
     from heartkeep.study.coordinator_auth import CoordinatorLogin
-    from heartkeep.study.keyset import GOOGLE_KEYSET_URL
+    from heartkeep.study.keyset import GOOGLE_KEYSET_URL, KeysetError
     from heartkeep.study.keyset_refresh import RefreshingKeyset, fetch_keyset_from
     from heartkeep.study.web import study_app
     from heartkeep.study.webhook_app import webhook_app
@@ -202,7 +206,13 @@ def study_web_app(
         url = GOOGLE_KEYSET_URL
         if config.sandbox_url:
             url = config.sandbox_url.rstrip("/") + "/" + GOOGLE_KEYSET_URL.split("/", 3)[3]
-        keyset = RefreshingKeyset(fetch_keyset_from(url))
+        try:
+            keyset = RefreshingKeyset(fetch_keyset_from(url))
+        except (KeysetError, httpx.HTTPError) as failure:
+            raise TransientError(
+                f"cannot fetch the webhook signatures' public keyset from {url}: {failure}",
+                hint="Check this host's outbound HTTPS (or [provider] sandbox_url).",
+            ) from failure
     client_id, client_secret = config.client()
     return study_app(
         store_url=config.database_url,
@@ -222,3 +232,101 @@ def study_web_app(
         on_enrolled=on_enrolled,
         clock=clock,
     )
+
+
+def _apply_schema(apply: Callable[[str], bool], database_url: str) -> None:
+    """The store's and the queue's schema; psycopg's failures as `StoreError` (exit 9)."""
+    import psycopg
+
+    from heartkeep.errors import StoreError
+    from heartkeep.store.postgres_failures import describe
+
+    try:
+        apply(database_url)
+    except psycopg.Error as failure:
+        first = (str(failure).strip().splitlines() or [""])[0]
+        raise StoreError(
+            f"could not create the study's schema in PostgreSQL at {describe(database_url)}: "
+            f"{first}",
+            hint="Check that the server runs and the URL (host, port, user, database).",
+        ) from failure
+
+
+def serve_study(config: StudyConfig, *, on_started: Callable[[str], None]) -> None:
+    """Serve the study site and the webhook endpoint on `[web] listen_host:listen_port` until
+    the server stops (Ctrl-C; the caller turns SIGTERM into it); `on_started(url)` once
+    requests are accepted.  Enrolments queue backfills, notifications queue syncs.
+
+    Raises `UsageError` (exit 2) when the port is taken, `TransientError` (exit 6) when the
+    webhook keyset cannot be fetched, `StoreError` (exit 9) for the database."""
+    from heartkeep.errors import UsageError
+    from heartkeep.loopback import LoopbackServer
+    from heartkeep.study import queue
+
+    _apply_schema(queue.apply_schema, config.database_url)
+    server = LoopbackServer(config.listen_host, config.listen_port, name="study site")
+    try:
+        server.bind(reuse_address=True)
+    except OSError as failure:
+        raise UsageError(
+            f"cannot listen on {config.listen_host}:{config.listen_port}: {failure.strerror}",
+            hint="Another program uses that port: set [web] listen_port (or "
+            "HEARTKEEP_STUDY_LISTEN_PORT) to a free one.",
+        ) from failure
+    with queue.open_app(config.database_url) as queue_app:
+        app = study_web_app(
+            config,
+            on_enrolled=lambda key: queued(queue.defer_backfill(queue_app, key)),
+            on_notification=queue.notification_handler(queue_app),
+        )
+        try:
+            server.start(app, log_level="warning")
+            on_started(f"http://{config.listen_host}:{server.port}")
+            server.wait()
+        finally:
+            server.stop()
+            app.state.close()
+
+
+def queued(job: int | None) -> None:
+    """`defer_backfill` answers None when a sync of the participant already waits (that one
+    does the backfill): queued either way."""
+    del job
+
+
+def run_study_worker(
+    config: StudyConfig,
+    *,
+    concurrency: int | None = None,
+    until_idle: bool = False,
+    quota_speedup: float = 1.0,
+    name: str = "heartkeep",
+) -> None:
+    """A worker of the study's task queue until SIGTERM/SIGINT (running jobs finish), or with
+    `until_idle` until the queues are empty.  `quota_speedup` > 1 only against the sandbox
+    (whose quota clock runs that much faster)."""
+    from heartkeep.auth.client_secrets import ClientCredentials
+    from heartkeep.errors import UsageError
+    from heartkeep.study.worker import run_worker
+
+    if quota_speedup != 1.0 and not config.sandbox_url:
+        raise UsageError("--quota-speedup is for the sandbox only: Google's quota is real")
+    client_id, client_secret = config.client()
+    run_worker(
+        config.database_url,
+        token_keys=config.token_keys(),
+        endpoints=config.endpoints(),
+        client=ClientCredentials(client_id, client_secret, source=str(config.path)),
+        concurrency=concurrency or config.worker_concurrency,
+        app_class=config.app_class,
+        quota_speedup=quota_speedup,
+        wait=not until_idle,
+        name=name,
+    )
+
+
+def study_demo(**options: Any) -> StudyDemoResult:
+    """`heartkeep study demo` (see `api_study_demo.run_study_demo`)."""
+    from heartkeep.api_study_demo import run_study_demo
+
+    return run_study_demo(**options)

@@ -9,8 +9,10 @@ loads until one of these commands runs, so personal commands start as fast as be
 from __future__ import annotations
 
 import datetime as dt
+import signal
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 
@@ -133,30 +135,7 @@ def status(
     if as_json:
         render.print_json(report.as_json())
         return
-    if not report.participants:
-        render.line("Nobody is enrolled yet: send invites with `heartkeep study invite`.")
-        return
-    day_labels = [day[5:] for day, _ in report.participants[0].days]
-    render.table(
-        f"Completeness (worn share of each day), {len(report.participants)} participants",
-        ["participant", "last sync", *day_labels, "mean", "state"],
-        [
-            (
-                p.account_key,
-                _when(p.last_sync_s),
-                *(f"{share:.0%}" for _, share in p.days),
-                "-" if p.completeness is None else f"{p.completeness:.0%}",
-                "revoked" if p.grant_revoked else "stopped" if p.stopped else "",
-            )
-            for p in report.participants
-        ],
-    )
-    for p in report.revoked:
-        render.warning(f"{p.account_key}: access revoked ({p.last_error}); invite them again")
-    for p in report.stopped:
-        render.warning(
-            f"{p.account_key}: no data since {_when(p.newest_sample_s)} although syncs succeed"
-        )
+    _completeness(report)
 
 
 @study_app.command("export")
@@ -275,6 +254,143 @@ def withdraw(
         f"Withdrew {report.label}: grant {report.revoked}; deleted {what or 'nothing stored'}; "
         f"audit record {report.audit_id}."
     )
+
+
+@study_app.command("serve")
+def serve(config: ConfigOption = None) -> None:
+    """Serve the study site (invites, consent, Google sign-in, coordinator pages) and the
+    webhook endpoint on the config's [web] listen_host:listen_port until Ctrl-C or SIGTERM.
+    Put an HTTPS proxy in front for the public URL (docs/studies.md)."""
+    from heartkeep import api_study
+
+    settings = api_study.study_config(config)
+
+    def started(url: str) -> None:
+        render.address(f"study site serving on {url}  (Ctrl-C stops it)")
+        render.address(f"  public URL      {settings.public_base_url}")
+        render.address(f"  coordinator     {settings.public_base_url.rstrip('/')}/coordinator")
+        render.address(
+            f"  webhook         {settings.public_base_url.rstrip('/')}/webhooks/google-health"
+        )
+
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    try:
+        api_study.serve_study(settings, on_started=started)
+    except KeyboardInterrupt:
+        render.line("study site stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@study_app.command("worker")
+def worker(
+    config: ConfigOption = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", min=1, help="Sync jobs at once (default: [worker] concurrency)."
+        ),
+    ] = None,
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Stop once the queues are empty.")
+    ] = False,
+    quota_speedup: Annotated[
+        float,
+        typer.Option(
+            "--quota-speedup",
+            min=1.0,
+            hidden=True,
+            help="Against the sandbox only: its quota clock runs this much faster.",
+        ),
+    ] = 1.0,
+) -> None:
+    """Run sync jobs from the study's task queue until Ctrl-C or SIGTERM (running jobs finish
+    first).  Start as many as the study needs, on any hosts that reach the database."""
+    from heartkeep import api_study
+
+    api_study.run_study_worker(
+        api_study.study_config(config),
+        concurrency=concurrency,
+        until_idle=until_idle,
+        quota_speedup=quota_speedup,
+    )
+
+
+@study_app.command("demo")
+def demo(
+    participants: Annotated[
+        int, typer.Option("--participants", min=1, max=100, help="Synthetic participants.")
+    ] = 50,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=30, help="Days each has worn the watch.")
+    ] = 7,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=8, help="Worker processes.")] = 2,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="An empty PostgreSQL database to use (default: a new one on the local "
+            "server, or a throw-away server).",
+        ),
+    ] = None,
+    keep: Annotated[
+        bool,
+        typer.Option("--keep", help="Keep the database and the config folder afterwards."),
+    ] = False,
+) -> None:
+    """A whole study on this machine: PostgreSQL, the sandbox with synthetic participants, the
+    study site, every participant enrolled over HTTP (invite, consent, OAuth), two workers,
+    then the completeness table."""
+    from heartkeep import api_study
+
+    result = api_study.study_demo(
+        participants=participants,
+        days=days,
+        workers=workers,
+        database_url=database_url,
+        keep=keep,
+        say=render.info,
+    )
+    rate = result.samples / result.sync_s if result.sync_s else 0.0
+    render.line(
+        f"{result.participants} participants: enrolled in {result.enrol_s:.1f} s, "
+        f"{result.samples:,} samples synced in {result.sync_s:.1f} s ({rate:,.0f}/s)"
+    )
+    _completeness(result.status)
+    if result.kept:
+        render.address(f"Kept: --config {result.folder / 'study.toml'}  ({result.database_url})")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _completeness(report: Any) -> None:
+    """The completeness table of a `StudyStatus`, then who is revoked or stopped."""
+    if not report.participants:
+        render.line("Nobody is enrolled yet: send invites with `heartkeep study invite`.")
+        return
+    day_labels = [day[5:] for day, _ in report.participants[0].days]
+    render.table(
+        f"Completeness (worn share of each day), {len(report.participants)} participants",
+        ["participant", "last sync", *day_labels, "mean", "state"],
+        [
+            (
+                p.account_key,
+                _when(p.last_sync_s),
+                *(f"{share:.0%}" for _, share in p.days),
+                "-" if p.completeness is None else f"{p.completeness:.0%}",
+                "revoked" if p.grant_revoked else "stopped" if p.stopped else "",
+            )
+            for p in report.participants
+        ],
+    )
+    for p in report.revoked:
+        render.warning(f"{p.account_key}: access revoked ({p.last_error}); invite them again")
+    for p in report.stopped:
+        render.warning(
+            f"{p.account_key}: no data since {_when(p.newest_sample_s)} although syncs succeed"
+        )
 
 
 def _when(instant_s: int | None) -> str:
