@@ -70,7 +70,9 @@ ALLOWED: dict[str, set[str]] = {
     "api_sandbox": BASE | {"config", "store", "sync", "analysis", "api", "api_outputs", "sandbox"},
     # the study's front door (`heartkeep study …`): config → store → the study's parts; the
     # sandbox for `study demo`
-    "api_study": BASE | {"config", "auth", "store", "sync", "study", "sandbox.credentials"},
+    # study demo is re-exported as `api_study.study_demo`, loaded on use
+    "api_study": BASE
+    | {"config", "auth", "store", "sync", "study", "sandbox.credentials", "api_study_demo"},
     "api_study_demo": BASE | {"config", "auth", "store", "sync", "study", "sandbox", "api_study"},
     # sync events are the plain data render.py shows; the sandbox's public demo credentials are
     # printed by `heartkeep sandbox serve`
