@@ -339,6 +339,22 @@ def world_factory(settings: Settings) -> _Iterator[_Callable[..., World]]:
         server.stop()
 
 
+@pytest.fixture
+def cli_world(
+    world_factory: _Callable[..., World], monkeypatch: pytest.MonkeyPatch, pinned_wall_clock: float
+) -> _Callable[[int], World]:
+    """`cli_world(days)` → a sandbox on the (pinned) wall clock whose user joined `days` days
+    ago, logged in, and named by HEARTKEEP_SANDBOX_URL: what the CLI, which reads the system
+    clock and the environment, needs to sync it."""
+
+    def make(days: int) -> World:
+        world = world_factory(users=(small_user(days, start_s=pinned_wall_clock),), start_s=None)
+        monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
+        return world
+
+    return make
+
+
 # --- PostgreSQL (issue 13) ---------------------------------------------------------------------
 
 from dataclasses import dataclass  # noqa: E402 - the PostgreSQL section stays self-contained

@@ -39,10 +39,9 @@ def login_to(settings: Settings) -> Callable[..., LoginResult]:
 
 
 @pytest.fixture
-def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):  # type: ignore[no-untyped-def]
+def wall_world(cli_world, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """A sandbox user with two days on the (pinned) wall clock, for CLI commands: the CLI
     finds it through HEARTKEEP_SANDBOX_URL, and its browser is the test browser."""
-    world = world_factory(users=(small_user(2, start_s=pinned_wall_clock),), start_s=None)
-    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
+    world = cli_world(2)
     monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: Browser()(url))
     return world

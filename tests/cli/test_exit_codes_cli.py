@@ -28,10 +28,8 @@ def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
-    world = world_factory(users=(small_user(2, start_s=pinned_wall_clock),), start_s=None)
-    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
-    return world
+def wall_world(cli_world):
+    return cli_world(2)
 
 
 def test_readme_shows_the_exit_code_table_of_the_code() -> None:

@@ -71,10 +71,9 @@ class Outcome:
 
 
 @pytest.fixture
-def world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
+def world(cli_world):
     """Three days of a wall-time sandbox user, synced once through the CLI."""
-    made = world_factory(users=(small_user(3, start_s=pinned_wall_clock),), start_s=None)
-    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", made.server.url)
+    made = cli_world(3)
     first = CliRunner().invoke(app, ["sync"])
     assert first.exit_code == 0, first.output
     return made

@@ -13,11 +13,9 @@ from heartkeep.cli import app
 
 
 @pytest.fixture
-def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
+def wall_world(cli_world):
     """A sandbox user with ten days of history, on the pinned wall clock (2026-11-20T12:00Z)."""
-    world = world_factory(users=(small_user(10, start_s=pinned_wall_clock),), start_s=None)
-    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
-    return world
+    return cli_world(10)
 
 
 def run(*args: str):

@@ -77,9 +77,8 @@ def hostile_argv(draw: st.DrawFn, folder: str) -> list[str]:
 
 
 @pytest.fixture
-def connected(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
-    world = world_factory(users=(small_user(2, start_s=pinned_wall_clock),), start_s=None)
-    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
+def connected(cli_world, monkeypatch: pytest.MonkeyPatch):
+    world = cli_world(2)
     monkeypatch.chdir(world.settings.data_dir.parent)  # relative junk lands in the temp home
     return world
 

@@ -26,10 +26,8 @@ def test_every_command_takes_the_shared_options(path: tuple[str, ...]) -> None:
 
 
 @pytest.fixture
-def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
-    world = world_factory(users=(small_user(2, start_s=pinned_wall_clock),), start_s=None)
-    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
-    return world
+def wall_world(cli_world):
+    return cli_world(2)
 
 
 def test_a_scheduled_sync_prints_one_line_per_account_and_nothing_on_stderr(wall_world) -> None:

@@ -19,10 +19,8 @@ from heartkeep.sync.lock import sync_lock
 
 
 @pytest.fixture
-def wall_world(world_factory, small_user, monkeypatch: pytest.MonkeyPatch, pinned_wall_clock):
-    world = world_factory(users=(small_user(3, start_s=pinned_wall_clock),), start_s=None)
-    monkeypatch.setenv("HEARTKEEP_SANDBOX_URL", world.server.url)
-    return world
+def wall_world(cli_world):
+    return cli_world(3)
 
 
 def run(*args: str):
