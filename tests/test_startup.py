@@ -96,7 +96,9 @@ def test_importing_the_cli_loads_nothing_heavy(home: Path) -> None:
     assert sorted(n for n in watch if any(m == n or m.startswith(n + ".") for m in modules)) == []
 
 
-@pytest.mark.parametrize("args", [["--help"], ["sync", "--help"], ["--version"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["sync", "--help"], ["--version"], ["study", "--help"]]
+)
 def test_help_loads_nothing_heavy(args: list[str], home: Path) -> None:
     assert _loaded(args, home, {**HEAVY, **HELP_ONLY}) == []
 

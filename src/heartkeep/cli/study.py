@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import typer
 
 from heartkeep.cli import render
-from heartkeep.cli.doctor import show_report
 from heartkeep.cli.grouphelp import HelpGroup
 
 study_app = typer.Typer(
@@ -183,6 +182,7 @@ def doctor(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 
     Exit codes: 0 all well; 11 warnings only; 12 at least one problem."""
     from heartkeep import api_study
+    from heartkeep.cli.doctor import show_report  # its module loads the personal settings
 
     show_report(api_study.study_doctor(api_study.study_config(config)), as_json=as_json)
 
