@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +38,20 @@ def wall_clock_destination(value: str, today: dt.date) -> dt.datetime:
         return dt.datetime.combine(today, dt.time(hour, minute), tzinfo=dt.UTC)
     instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point the per-user data and config folders at a throw-away folder for the whole run.
+
+    `home` is opt-in, so a test that forgets it (or a parameter that shadows it, as one
+    dashboard test's did) would otherwise read and write the real `~/.local/share/heartkeep`:
+    fail whenever another run holds that store's lock, and leave a store behind.  platformdirs
+    honours the XDG variables, so without HEARTKEEP_HOME heartkeep lands here instead.  Child
+    processes inherit them.  Runs in each xdist worker too.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="heartkeep-tests-xdg-"))
+    os.environ["XDG_DATA_HOME"] = str(scratch / "data")
+    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
