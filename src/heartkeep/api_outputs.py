@@ -23,7 +23,7 @@ from heartkeep.daterange import check_order
 from heartkeep.errors import ConfigError, HeartkeepError, NoAccounts
 from heartkeep.exporters import ExportFormat, ExportReport
 from heartkeep.exporters import export as _export
-from heartkeep.model import Account, DailyKind, Sample, Window, Zone
+from heartkeep.model import Account, Window
 from heartkeep.output_target import OutputTarget
 from heartkeep.store import Store, open_store
 from heartkeep.store.failures import NoDatabase
@@ -32,7 +32,6 @@ if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn, numpy with the
     from matplotlib.figure import Figure
 
     from heartkeep.analysis.daily import DayStats
-    from heartkeep.charts.day import DayCurve
 
 HEATMAP_METRICS = ("coverage", "resting")
 
@@ -216,111 +215,13 @@ def daily_report(
         return _stats(store, _output_account(store, account, settings), since, until, max_hr)
 
 
-def _day_samples(store: Store, account: Account, day: dt.date) -> list[Sample]:
-    return _day_and_previous(store, account, day)[0]
-
-
-def _day_and_previous(
-    store: Store, account: Account, day: dt.date
-) -> tuple[list[Sample], Sample | None]:
-    """The local day's samples, and the sample just before its first (which tells the offset
-    in force when the day began: `timeline.lived_day_window`)."""
-    wide = _window(account, day - dt.timedelta(days=1), day + dt.timedelta(days=1))
-    samples: list[Sample] = []
-    previous: Sample | None = None
-    before: Sample | None = None
-    for batch in store.iter_samples(account.key, wide):
-        for sample in batch:
-            if timeline.local_date(sample.instant_s, sample.offset_min) == day:
-                if not samples:
-                    previous = before
-                samples.append(sample)
-            before = sample
-    return samples, previous
-
-
 def _day_figure(store: Store, account: Account, day: dt.date, max_hr: int) -> Figure:
-    """The day's chart as a matplotlib figure (`plot day`)."""
+    """The day's chart as a matplotlib figure (`plot day`), from what `charts.day_source`
+    chooses to draw it from."""
     from heartkeep.charts.day import draw_day
+    from heartkeep.charts.day_source import day_chart
 
-    return draw_day(_day_curve(store, account, day, max_hr))
-
-
-def _day_curve(store: Store, account: Account, day: dt.date, max_hr: int) -> DayCurve:
-    """What the day's chart shows: from its per-minute summaries when its samples all carry
-    the offset in force when it began (`charts.day.minute_day_curve`, the same picture from
-    ~1,440 rows instead of ~25,000 points; the samples, read as columns, only tell the offsets
-    and the edges of 4–5 minute holes), else from the samples (a day with an offset change, or one
-    whose first or last minute it shares with another day's sample)."""
-    from heartkeep.analysis.daily import stats_from_aggregates
-    from heartkeep.analysis.zones import zones_for_day
-    from heartkeep.charts.day import minute_breaks, minute_day_curve
-
-    aggregates = store.day_aggregates(account.key, day, day + _ONE_DAY)
-    stats = stats_from_aggregates(
-        aggregates, store.dailies(account.key, start=day, end=day + _ONE_DAY), since=day, until=day
-    )
-    provider = store.dailies(account.key, start=day, end=day + _ONE_DAY, kind=DailyKind.ZONES)
-    resting = None
-    if stats:
-        resting = stats[0].resting_provider or stats[0].resting_estimate
-    zones, _ = zones_for_day(provider[0].zones if provider else (), resting, max_hr)
-    title = f"Heart rate on {day.isoformat()} · {account.display_name or account.key}"
-    if not aggregates:
-        return _samples_day_curve(store, account, day, zones, title)
-    day_aggregate = aggregates[0]
-    (first_s, offset_min), (last_s, _) = day_aggregate.first, day_aggregate.last
-    # The sample before the day as the samples' chart sees it: within the day before.
-    previous = day_aggregate.previous
-    wide = _window(account, day - _ONE_DAY, day + _ONE_DAY)
-    if previous is not None and wide is not None and previous[0] < wide.start_s:
-        previous = None
-    span = timeline.lived_day_window(
-        day, day_aggregate.first, day_aggregate.last, previous=previous, zone_name=account.time_zone
-    )
-    minutes_window = Window(first_s - first_s % 60, last_s - last_s % 60 + 60)
-    columns = store.sample_columns(account.key, minutes_window)  # one SELECT into numpy
-    if (
-        timeline.day_start_s(day) - span.start_s != offset_min * 60
-        or not len(columns)
-        or bool((columns.offsets_min != offset_min).any())
-    ):
-        return _samples_day_curve(store, account, day, zones, title)
-    instants = columns.instants_s
-
-    def seconds_between(a_s: int, b_s: int) -> int:
-        """From the last sample of the minute starting at `a_s` to the first of `b_s`'s."""
-        last = instants[int(instants.searchsorted(a_s + 60)) - 1]
-        return int(instants[int(instants.searchsorted(b_s))] - last)
-
-    minutes = store.minute_aggregates(account.key, minutes_window)
-    breaks = minute_breaks(minutes.start_s, seconds_between)
-    return minute_day_curve(minutes, breaks, day, zones, span=span, title=title)
-
-
-def _samples_day_curve(
-    store: Store, account: Account, day: dt.date, zones: Sequence[Zone], title: str
-) -> DayCurve:
-    """The day's chart from every sample of it."""
-    from heartkeep.charts.day import day_curve
-
-    samples, previous = _day_and_previous(store, account, day)
-    if not samples:
-        return day_curve(samples, day, zones, title=title)
-    first, last = samples[0], samples[-1]
-    before = None if previous is None else (previous.instant_s, previous.offset_min)
-    span = timeline.lived_day_window(
-        day,
-        (first.instant_s, first.offset_min),
-        (last.instant_s, last.offset_min),
-        previous=before,
-        zone_name=account.time_zone,
-    )
-    start_offset_min = (timeline.day_start_s(day) - span.start_s) // 60
-    return day_curve(samples, day, zones, title=title, span=span, start_offset_min=start_offset_min)
-
-
-_ONE_DAY = dt.timedelta(days=1)
+    return draw_day(day_chart(store, account, day, max_hr))
 
 
 def plot_day(
@@ -419,6 +320,7 @@ def report(
     generated_at: dt.datetime | None = None,
 ) -> pathlib.Path:
     """A self-contained HTML report for [since, until]; default: the last 30 days with data."""
+    from heartkeep.charts.day_source import day_chart
     from heartkeep.charts.report import ReportFigure, render_report
     from heartkeep.charts.svg import calendar_svg, day_svg, trend_svg
 
@@ -439,7 +341,7 @@ def report(
         ]  # fmt: skip
         if worn:
             last = worn[-1].day
-            chart = day_svg(_day_curve(store, target, last, max_hr))
+            chart = day_svg(day_chart(store, target, last, max_hr))
             figures.append(ReportFigure(f"The last day with data, {last}", chart))
         document = render_report(
             stats,
