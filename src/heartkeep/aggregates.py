@@ -13,8 +13,9 @@ The rules (invariant 4 and the gap rule of `analysis/daily.py`): a sample's loca
 its own offset; each sample weighs the time until the next sample of the whole history, capped
 at `GAP_CAP_S`; the last sample of the history weighs nothing.  Feed an `Aggregator` tables of
 (instant_s, bpm, offset_min) rows in ascending instant order; it hands back each day once the
-stream has moved two days past it (offsets are less than a day from UTC).  Memory is flat: a
-day in progress keeps its histogram and per-minute sums (at most ~1,800 minutes).
+stream has moved far enough past it that no sample still to come can fall on it (offsets are
+at most a day from UTC).  Memory is flat: a day in progress keeps its histogram and per-minute
+sums (at most ~1,800 minutes).
 """
 
 from __future__ import annotations
@@ -250,7 +251,9 @@ class Aggregator:
             previous = (int(instant[head - 1]), int(offset[head - 1])) if head else self._before
             acc.add(instant[group], bpm[group], offset[group], weight[group], previous)
         self._before = (int(instant[-1]), int(offset[-1]))
-        return self._settle(int(ordinals.min()) - 1)
+        # A later sample's day is at least two before this table's lowest: at most a day of
+        # offset on either side (a day of +24 h here, one of -24 h next).
+        return self._settle(int(ordinals.min()) - 2)
 
     def _settle(self, before_ordinal: int | None) -> list[DayAggregate]:
         done: list[DayAggregate] = []

@@ -89,3 +89,27 @@ def test_tables_must_come_newest_first() -> None:
     aggregator.feed(np.array([[T0, 60, 0]], dtype=np.int64))
     with pytest.raises(ValueError, match="newest first"):
         aggregator.feed(np.array([[T0 + 1, 60, 0]], dtype=np.int64))
+
+
+@settings(max_examples=300, deadline=None)
+@given(history=histories())
+def test_days_fed_oldest_first_in_pieces_equal_days_fed_whole(history) -> None:
+    """The forward `Aggregator` hands a day back only when no sample still to come can fall on
+    it — at offsets of a whole day either side of UTC too (a day was handed back twice)."""
+    table, cuts, before, after = history
+    aggregator = Aggregator(before=before)
+    days: list[DayAggregate] = []
+    for lo, hi in pairwise([0, *cuts, len(table)]):
+        days += aggregator.feed(table[lo:hi])
+    assert days + aggregator.close(after) == forward(table, before, after)
+
+
+def test_a_day_is_not_handed_back_before_a_sample_a_whole_day_behind_it() -> None:
+    midnight_s = 20_000 * 86_400
+    rows = [[midnight_s - 3_600, 60, 0], [midnight_s, 70, 1440], [midnight_s + 1, 80, -1440]]
+    aggregator = Aggregator()
+    days: list[DayAggregate] = []
+    for row in rows:
+        days += aggregator.feed(np.array([row], dtype=np.int64))
+    days += aggregator.close()
+    assert [day.samples for day in days] == [2, 1]
