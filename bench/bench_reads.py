@@ -285,6 +285,37 @@ def startup(runs: int, work: Path, database: Path, env: dict[str, str]) -> None:
             ok = ours.cpu_s <= limit
             line(f"start-up: {name}", ours, baseline, f"{ratio:.0f}", f"≤ {limit} s", ok)
     print(f"  plain = python -c pass ({baseline.rss_mb:.0f} MB)")
+    counted = {
+        "python -c pass": ([sys.executable, "-c", "pass"], (0,)),
+        "--help": ([HEARTKEEP, "--help"], (0,)),
+        "status": (status, (0,)),
+        "sync (none connected)": ([HEARTKEEP, "sync"], (10,)),
+    }
+    figures = [f"{name} {m / 1e6:.0f} M" for name, (argv, ok) in counted.items()
+               if (m := instructions(argv, env, ok)) is not None]  # fmt: skip
+    if figures:
+        print(f"  instructions (callgrind; the machine's load does not change them): "
+              f"{', '.join(figures)}")  # fmt: skip
+    else:
+        print("  instructions: valgrind is not installed (apt-get install valgrind)")
+
+
+def instructions(argv: list[str], env: dict[str, str], ok_exits: tuple[int, ...]) -> int | None:
+    """How many instructions the command executes, counted by callgrind (None without
+    valgrind).  Unlike CPU seconds on a shared machine, the count is the same at any load, so
+    a start-up change of a few per cent shows."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "callgrind.log"
+        count = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                 f"--log-file={log}", *argv]  # fmt: skip
+        run_child(count, env=env, ok_exits=ok_exits)
+        for row in log.read_text().splitlines():
+            if "Collected :" in row:
+                return int(row.rsplit(":", 1)[1])
+    return None
 
 
 def takeout_import(runs: int, days: int, work: Path, env: dict[str, str]) -> None:
