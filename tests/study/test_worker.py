@@ -28,7 +28,7 @@ from heartkeep.sandbox.delivery import pump
 from heartkeep.sandbox.server import SandboxServer
 from heartkeep.sandbox.signing import KEYSET_PATH
 from heartkeep.sandbox.subscribers import CLOUD_PLATFORM
-from heartkeep.study import parse_keyset, webhook_app
+from heartkeep.study import Interval, parse_keyset, webhook_app
 from heartkeep.study.jobs import retry_stalled_jobs, schedule_incremental
 from heartkeep.study.project_quota import OAUTH_GRANTS, PROJECT_MINUTE
 from heartkeep.study.queue import (
@@ -36,6 +36,7 @@ from heartkeep.study.queue import (
     SYNC_TASK,
     defer_backfill,
     defer_incremental,
+    defer_interval,
     notification_handler,
     open_app,
 )
@@ -294,3 +295,18 @@ def test_the_hourly_schedule_queues_one_routine_sync_per_participant(world: Stud
     work(world)
     for user in world.users:
         assert world.stored(user) == world.truth(user)
+
+
+def test_jobs_of_a_participant_without_tokens_leave_no_trace(world: StudyWorld) -> None:
+    """A withdrawn participant (tokens gone) or a stranger's webhook: the jobs end quietly and
+    write nothing, not even an account row, so withdrawal leaves only its audit record."""
+    stranger = "google-health:123456789"
+    with open_app(world.url) as app:
+        defer_backfill(app, stranger)
+        defer_interval(app, stranger, Interval(1_795_000_000, 1_795_000_900), "UPSERT")
+    work(world)
+    assert [job[1] for job in world.jobs()] == ["succeeded", "succeeded"]
+    with psycopg.connect(world.url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM account").fetchone() == (3,)
+        assert conn.execute("SELECT count(*) FROM sync_run").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM study_pending_sync").fetchone() == (0,)

@@ -202,10 +202,20 @@ def _sync(
             )
 
 
-def sync_participant(setup: WorkerSetup, account_key: str) -> AccountReport:
-    """Sync one participant: their backfill on the first run, else a routine sync.  Raises
-    `SyncFailed` (or `RetryableSyncFailed`) when the run failed; committed pages stay."""
+def enrolled(store: PostgresStore, account_key: str) -> bool:
+    """Whether the study holds the participant's tokens.  A withdrawn participant's are gone
+    (and a stranger's webhook names nobody): their jobs end at once and write nothing — a
+    sync would otherwise record its run, and so the account, again."""
+    return store.load_tokens(account_key) is not None
+
+
+def sync_participant(setup: WorkerSetup, account_key: str) -> AccountReport | None:
+    """Sync one participant: their backfill on the first run, else a routine sync (None: not
+    enrolled, nothing done).  Raises `SyncFailed` (or `RetryableSyncFailed`) when the run
+    failed; committed pages stay."""
     with _job_resources(setup) as job:
+        if not enrolled(job.store, account_key):
+            return None
         return raise_for(_sync(setup, job.store, job.quota, account_key, None))
 
 
@@ -266,6 +276,9 @@ def apply_notifications(setup: WorkerSetup, account_key: str) -> NotificationOut
         pending = read_pending(job.conn, account_key)
         if pending is None:
             return NotificationOutcome(0, 0, None)
+        if not enrolled(store, account_key):
+            finish_pending(job.conn, account_key, pending)
+            return NotificationOutcome(pending.notifications, 0, None)
         deleted = 0
         if pending.delete is not None:
             deleted = store.delete_samples(account_key, pending.delete)
