@@ -39,9 +39,7 @@ from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.sandbox.credentials import (
     GOOGLE_WEB_CLIENT_ID,
     GOOGLE_WEB_CLIENT_SECRET,
-    GOOGLE_WEB_REDIRECT_URIS,
 )
-from heartkeep.sandbox.grants import OAuthClient
 from heartkeep.sandbox.physiology import UserSpec
 from heartkeep.store import open_postgres_store
 from heartkeep.store.token_cipher import TokenCipher, new_key
@@ -107,10 +105,7 @@ def run(n: int, site_url: str, plain_url: str) -> None:
     web = LoopbackServer("127.0.0.1", 0, name="bench study site")
     site = f"http://127.0.0.1:{web.bind()}"
     callback = site + "/enrol/callback"
-    with state.lock:
-        state.grants.register(
-            OAuthClient(*client_pair(), "web", (*GOOGLE_WEB_REDIRECT_URIS, callback))
-        )
+    state.allow_web_redirect(callback)
     signing_key = new_signing_key()
     queued: list[str] = []
     app = study_app(
@@ -239,10 +234,6 @@ def run(n: int, site_url: str, plain_url: str) -> None:
         web.stop()
         app.state.close()
         sandbox.stop()
-
-
-def client_pair() -> tuple[str, str]:
-    return GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
 
 
 if __name__ == "__main__":

@@ -90,9 +90,7 @@ def _run(
     from heartkeep.sandbox.credentials import (
         GOOGLE_WEB_CLIENT_ID,
         GOOGLE_WEB_CLIENT_SECRET,
-        GOOGLE_WEB_REDIRECT_URIS,
     )
-    from heartkeep.sandbox.grants import OAuthClient
     from heartkeep.study import queue
     from heartkeep.study.config_template import write_new_study
     from heartkeep.study.demo_browser import enrol_by_browser
@@ -104,15 +102,7 @@ def _run(
     base = f"http://127.0.0.1:{site.bind()}"
     with sandbox:
         say(f"sandbox with {participants} synthetic participants on {sandbox.url}")
-        with sandbox.state.lock:  # the study's redirect URI, registered on the web client
-            sandbox.state.grants.register(
-                OAuthClient(
-                    GOOGLE_WEB_CLIENT_ID,
-                    GOOGLE_WEB_CLIENT_SECRET,
-                    "web",
-                    (*GOOGLE_WEB_REDIRECT_URIS, base + CALLBACK_PATH),
-                )
-            )
+        sandbox.state.allow_web_redirect(base + CALLBACK_PATH)
         consent = home / "consent.md"
         consent.write_text(DEMO_CONSENT)
         made = write_new_study(

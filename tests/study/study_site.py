@@ -17,9 +17,7 @@ from heartkeep.loopback import LoopbackServer
 from heartkeep.sandbox.credentials import (
     GOOGLE_WEB_CLIENT_ID,
     GOOGLE_WEB_CLIENT_SECRET,
-    GOOGLE_WEB_REDIRECT_URIS,
 )
-from heartkeep.sandbox.grants import OAuthClient
 from heartkeep.sandbox.server import SandboxServer
 from heartkeep.store import open_postgres_store
 from heartkeep.store.postgres import PostgresStore
@@ -81,15 +79,7 @@ def study_site(sandbox: SandboxServer, store_url: str, **app_options: Any) -> It
     server = LoopbackServer("127.0.0.1", 0, name="study site")
     port = server.bind()
     base = f"http://127.0.0.1:{port}"
-    with sandbox.state.lock:  # the study's redirect URI, registered on the web client
-        sandbox.state.grants.register(
-            OAuthClient(
-                GOOGLE_WEB_CLIENT_ID,
-                GOOGLE_WEB_CLIENT_SECRET,
-                "web",
-                (*GOOGLE_WEB_REDIRECT_URIS, base + "/enrol/callback"),
-            )
-        )
+    sandbox.state.allow_web_redirect(base + "/enrol/callback")
     token_key = new_key()
     cipher = TokenCipher.from_environment({"HEARTKEEP_STUDY_TOKEN_KEYS": token_key})
     site = StudySite(base, sandbox, store_url, cipher, new_signing_key(), token_key)

@@ -110,6 +110,19 @@ class SandboxState:
         # (the `reset` fault).  None when the app runs without a socket (in-process ASGI).
         self.connection_aborter: Callable[[tuple[str, int]], bool] | None = None
 
+    def allow_web_redirect(self, redirect_uri: str) -> None:
+        """Register one more redirect URI on the web client, as a study's operator adds the
+        study site's callback in Cloud Console (Google then accepts exactly that URI)."""
+        with self.lock:
+            self.grants.register(
+                OAuthClient(
+                    GOOGLE_WEB_CLIENT_ID,
+                    GOOGLE_WEB_CLIENT_SECRET,
+                    "web",
+                    (*GOOGLE_WEB_REDIRECT_URIS, redirect_uri),
+                )
+            )
+
     # --- time and visibility -------------------------------------------------------------
 
     def now_s(self) -> float:
