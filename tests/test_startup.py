@@ -151,6 +151,23 @@ def test_a_sync_with_nothing_connected_opens_no_store(home: Path) -> None:
     assert _loaded(["sync", "-q"], home, watch) == []
 
 
+def test_the_sync_lock_loads_no_filelock(tmp_path: Path) -> None:
+    """The sync lock is flock(2) itself (`sync/lock.py`): filelock's import was a tenth of an
+    up-to-date cron sync.  (Fresh tokens take no vault lock either: tests/auth.)"""
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from heartkeep.sync.lock import sync_lock\n"
+        "with sync_lock(Path(sys.argv[1])):\n"
+        "    pass\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert [m for m in done.stdout.split() if m.split(".")[0] == "filelock"] == []
+
+
 # What a text export must not load: the charts, the statistics and Parquet are other commands'.
 EXPORT_HEAVY = {name: why for name, why in HEAVY.items() if name != "heartkeep.api_outputs"}
 

@@ -50,6 +50,29 @@ def test_access_token_is_refreshed_lazily_just_before_expiry(
     assert after["pending_refresh"] is None
 
 
+def test_fresh_tokens_are_used_without_taking_the_vault_lock(
+    sandbox: SandboxServer, settings: Settings, login_to: LoginFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cron case: a sync with nothing to fetch reads good tokens without the lock (no
+    filelock import, no lock file); only a refresh (here, near expiry) takes it."""
+    key = login_to(sandbox).account_key
+    connection = open_connection(settings_for(settings, sandbox), key, clock=sandbox.state.clock)
+    locks: list[str] = []
+    real_lock = Vault.lock
+
+    def counted(vault: Vault):  # type: ignore[no-untyped-def]
+        locks.append(vault.account_key)
+        return real_lock(vault)
+
+    monkeypatch.setattr(Vault, "lock", counted)
+    with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
+        assert client.get(IDENTITY).status_code == 200
+        assert locks == []
+        sandbox.state.clock.advance(3400)  # within 5 minutes of expiry
+        assert client.get(IDENTITY).status_code == 200
+        assert locks == [key]
+
+
 def test_rotated_refresh_token_is_on_disk_before_the_new_access_token_is_used(
     sandbox_factory: type[SandboxServer], settings: Settings, login_to: LoginFn
 ) -> None:

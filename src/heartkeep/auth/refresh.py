@@ -135,15 +135,20 @@ def current_tokens(
     recorded expiry is far off — unless a peer already replaced it.  `force` refreshes regardless.
     Raises `ReauthorizationNeeded`, `ProviderGone`, `TransientError` (tokens kept), `NoAccounts`.
     """
+    # Tokens still good need no lock (the file is only ever replaced whole): the cron case, a
+    # sync with nothing to fetch, then costs neither filelock's import nor a lock file.  A peer
+    # that refreshes meanwhile is no harm: a refused token comes back as a 401, and that path
+    # decides under the lock.
+    if stale_access_token is None and not force:
+        record = vault.load()
+        if record.pending_refresh is None and _still_good(record.tokens, clock, leeway_s, None):
+            return record.tokens
     with vault.lock():
         record = vault.load()
         tokens = record.tokens
-        if record.pending_refresh is None and not force:
-            if stale_access_token is None:
-                if not tokens.expires_within(clock.now_s(), leeway_s):
-                    return tokens
-            elif tokens.access_token != stale_access_token:
-                return tokens
+        fresh = _still_good(tokens, clock, leeway_s, stale_access_token)
+        if record.pending_refresh is None and not force and fresh:
+            return tokens
         return _spend(
             vault,
             record,
@@ -153,6 +158,15 @@ def current_tokens(
             retry=retry,
             on_retry=on_retry,
         )
+
+
+def _still_good(
+    tokens: TokenSet, clock: Clock, leeway_s: float, stale_access_token: str | None
+) -> bool:
+    """Not expiring within `leeway_s`, or (after a 401) already replaced by a peer."""
+    if stale_access_token is None:
+        return not tokens.expires_within(clock.now_s(), leeway_s)
+    return tokens.access_token != stale_access_token
 
 
 class VaultAuth(httpx.Auth):

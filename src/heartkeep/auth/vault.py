@@ -18,10 +18,11 @@ import errno
 import hashlib
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -36,6 +37,12 @@ from heartkeep.config import make_private_dir
 from heartkeep.errors import NoAccounts, TransientError, VaultDamaged, VaultWriteFailed
 from heartkeep.model import TokenSet
 from heartkeep.redaction import register_secret
+
+if TYPE_CHECKING:
+    import filelock
+
+# Two threads locking one Vault for the first time make one FileLock between them.
+_MAKING_LOCK = threading.Lock()
 
 FORMAT_VERSION = 1
 
@@ -195,9 +202,9 @@ class Vault:
         self.account_key = account_key
         self.path = directory / f"{provider}_{user_id}.json"
         self.lock_timeout_s = lock_timeout_s
-        import filelock  # here, not at the top: listing the vaults (`status`) needs no lock
-
-        self._lock = filelock.FileLock(str(self.path) + ".lock", timeout=lock_timeout_s)
+        # Made by the first `lock()`: listing the vaults (`status`) or reading tokens that need
+        # no refresh (an up-to-date cron sync) never imports filelock.
+        self._lock: filelock.FileLock | None = None
 
     def __repr__(self) -> str:
         return f"Vault({self.account_key!r}, {str(self.path)!r})"
@@ -210,6 +217,9 @@ class Vault:
         """Hold the inter-process lock of this account (re-entrant within one thread)."""
         import filelock
 
+        with _MAKING_LOCK:
+            if self._lock is None:
+                self._lock = filelock.FileLock(f"{self.path}.lock", timeout=self.lock_timeout_s)
         try:
             self._ensure_directory()
             self._lock.acquire()
