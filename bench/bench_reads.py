@@ -284,15 +284,16 @@ def startup(runs: int, work: Path, database: Path, env: dict[str, str]) -> None:
             ratio = ours.cpu_s / baseline.cpu_s
             ok = ours.cpu_s <= limit
             line(f"start-up: {name}", ours, baseline, f"{ratio:.0f}", f"≤ {limit} s", ok)
+        counted = {
+            "python -c pass": ([sys.executable, "-c", "pass"], env, (0,)),
+            "--help": ([HEARTKEEP, "--help"], env, (0,)),
+            "status": (status, env, (0,)),
+            "sync (none connected)": ([HEARTKEEP, "sync"], env, (10,)),
+            "sync (up to date)": (cron, home, (0,)),
+        }
+        figures = [f"{name} {m / 1e6:.0f} M" for name, (argv, where, ok) in counted.items()
+                   if (m := instructions(argv, where, ok)) is not None]  # fmt: skip
     print(f"  plain = python -c pass ({baseline.rss_mb:.0f} MB)")
-    counted = {
-        "python -c pass": ([sys.executable, "-c", "pass"], (0,)),
-        "--help": ([HEARTKEEP, "--help"], (0,)),
-        "status": (status, (0,)),
-        "sync (none connected)": ([HEARTKEEP, "sync"], (10,)),
-    }
-    figures = [f"{name} {m / 1e6:.0f} M" for name, (argv, ok) in counted.items()
-               if (m := instructions(argv, env, ok)) is not None]  # fmt: skip
     if figures:
         print(f"  instructions (callgrind; the machine's load does not change them): "
               f"{', '.join(figures)}")  # fmt: skip
