@@ -24,9 +24,16 @@ from heartkeep.store import open_store
 _skipped: list[str] = []
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session (each test opens its own context)."""
+    """One headless Chromium per test module (each test opens its own context).
+
+    Not per session: while Playwright's sync API is started it leaves its event loop set as
+    the main thread's running loop, so every later test on the same worker that calls
+    `asyncio.run` (the study workers, procrastinate) or starts Playwright again failed with
+    "cannot be called from a running event loop".  pytest tears a module fixture down as soon
+    as the worker's next test is in another module.
+    """
     reason = headless_chromium.missing()
     if reason is not None:
         if os.environ.get("CI", "").lower() == "true":
