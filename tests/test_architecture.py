@@ -1,7 +1,7 @@
 """Imports flow one way (STYLE.md): nothing lower imports anything higher.
 
     model, errors, timeline, clock, redaction, daterange, plausibility,
-    aggregates, lazy_names, loopback, web_answers ← only each other
+    aggregates, lazy_names, loopback, web_answers, https_trust ← only each other
     config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
     doctor                                      ← auth, store, sync and the rows above
@@ -48,6 +48,7 @@ BASE = {
     "lazy_names",  # the PEP 562 `__getattr__` of api.py, auth/ and sync/
     "loopback",  # uvicorn on a loopback socket: how the sandbox and the dashboard serve
     "web_answers",  # security headers on every answer of the dashboard and the study site
+    "https_trust",  # where https trust comes from, for the sync and the token endpoint alike
 }
 ALLOWED: dict[str, set[str]] = {
     **{name: BASE for name in BASE},

@@ -1,4 +1,4 @@
-"""TLS trust of the sync's HTTP client (`sync/transport.py`): built on the first https request
+"""TLS trust of heartkeep's HTTP clients (`https_trust.py`): built on the first https request
 only, from the system's hashed certificate directory when there is one, and always verifying.
 
 A real HTTPS server on loopback with a throw-away CA (`loopback_asgi.make_tls`) stands in for
@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from heartkeep.sync import transport
-from heartkeep.sync.transport import SchemeTransport, trust_context
+from heartkeep import https_trust
+from heartkeep.https_trust import SchemeTransport, trust_context
 from loopback_asgi import Served, Tls, make_tls, serve_app
 
 
@@ -82,7 +82,7 @@ def test_plain_http_builds_no_trust(http: Served, monkeypatch: pytest.MonkeyPatc
     def refuse() -> ssl.SSLContext:
         raise AssertionError("trust built for a plain http request")
 
-    monkeypatch.setattr(transport, "trust_context", refuse)
+    monkeypatch.setattr(https_trust, "trust_context", refuse)
     client = SchemeTransport()
     assert _get(client, http.url + "/x").status_code == 200
     client.close()
@@ -135,3 +135,19 @@ def test_ssl_cert_file_overrides_the_system(
     client = SchemeTransport()
     assert _get(client, https.url + "/x").status_code == 200
     client.close()
+
+
+def test_the_token_endpoint_trusts_what_the_sync_trusts(
+    https: Served, tls: Tls, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CA only the system store holds (a company proxy's) serves token refreshes too, not
+    just the data requests: both clients take their trust from `https_trust`."""
+    from heartkeep.auth.client_secrets import ClientCredentials
+    from heartkeep.auth.endpoints import endpoints_for
+    from heartkeep.auth.token_client import TokenClient
+    from heartkeep.clock import FakeClock
+
+    _system_dir(monkeypatch, _hashed_dir(tmp_path / "certs", tls.ca_file))
+    endpoints = endpoints_for("google", https.url)
+    with TokenClient(endpoints, ClientCredentials("id", "secret"), clock=FakeClock(0)) as tokens:
+        tokens.revoke("a-token")  # raises on a certificate it does not trust

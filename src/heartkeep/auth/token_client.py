@@ -34,6 +34,7 @@ from heartkeep.errors import (
     TransientError,
     legacy_fitbit_gone,
 )
+from heartkeep.https_trust import SchemeTransport
 from heartkeep.model import TokenSet
 from heartkeep.redaction import redact, register_secret
 
@@ -143,7 +144,10 @@ class TokenClient:
         self._rng = rng or random.Random()
         method = _auth_method(endpoints, client)
         self._auth = ClientAuth(client.client_id, client.client_secret, method)
-        self._http = httpx.Client(timeout=timeout_s, follow_redirects=False)
+        # The sync's trust, built on the first https request (none for the sandbox's http).
+        self._http = httpx.Client(
+            transport=SchemeTransport(), timeout=timeout_s, follow_redirects=False
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -27,6 +27,7 @@ from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.endpoints import ProviderEndpoints
 from heartkeep.auth.token_client import TokenClient
 from heartkeep.clock import Clock
+from heartkeep.https_trust import SchemeTransport
 from heartkeep.model import TokenSet, Window
 from heartkeep.providers import get_provider_factory
 from heartkeep.store.postgres import PostgresStore
@@ -189,7 +190,7 @@ def _sync(
             policy=QuotaPolicy.for_provider(provider, setup.app_class, setup.quota_speedup),
             on_event=tally,
             timeout_s=setup.http_timeout_s,
-            inner=ProjectQuotaTransport(httpx.HTTPTransport(retries=0), quota),
+            inner=ProjectQuotaTransport(SchemeTransport(), quota),
         ) as client:
             return sync_account(
                 get_provider_factory(provider)(client, clock=setup.clock),
