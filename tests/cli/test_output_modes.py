@@ -83,3 +83,17 @@ def test_a_command_starts_from_the_default_output_mode(home: Path) -> None:
     assert result.exit_code == 10
     assert "error: no account is connected yet" in result.output
     assert (render.json_mode(), render.verbosity()) == (False, render.NORMAL)
+
+
+def test_a_piped_table_stays_plain_after_an_earlier_command_made_a_console(wall_world) -> None:
+    """A console an earlier command in the same process made (a progress bar's) is not this
+    command's: off a terminal its table is plain columns, not Rich's box (the study demo's
+    table was boxed in a full run, after other tests had run on the same worker)."""
+    from heartkeep.cli import render
+
+    assert run("sync").exit_code == 0
+    render.console.print("an earlier command's output")  # makes the stdout console
+    result = run("status")
+    assert result.exit_code == 0, result.output
+    assert "│" not in result.stdout
+    assert any(line.startswith("google-health:") for line in result.stdout.splitlines())

@@ -39,7 +39,7 @@ def __getattr__(name: str) -> object:
 
     # No emoji: ":cat:" in an account key or a path is text, not a picture.
     made = _Console(stderr=name == "err_console", highlight=False, soft_wrap=True, emoji=False)
-    globals()[name] = made
+    globals()[name] = _made[name] = made
     return made
 
 
@@ -73,10 +73,23 @@ _json = False
 _narrating = False
 
 
+_made: dict[str, object] = {}  # the consoles `__getattr__` made, by name
+
+
 def reset() -> None:
-    """Back to the defaults at the start of every command (tests run many in one process)."""
+    """Back to the defaults at the start of every command (tests run many in one process).
+
+    The consoles this module made go too: whether a table is Rich's box or plain columns
+    depends on "is a console in use", so one left by an earlier command in the same process
+    (a progress bar's) turned the next command's piped table into Rich's.  A console a caller
+    put in their place (a test's recording one) stays.
+    """
     global _verbosity, _json, _narrating
     _verbosity, _json, _narrating = NORMAL, False, False
+    for name, made in list(_made.items()):
+        if globals().get(name) is made:
+            del globals()[name]
+        del _made[name]
 
 
 def narrate() -> None:
