@@ -278,3 +278,24 @@ def test_the_webhook_endpoint_answers_beside_the_pages(sandbox_factory, postgres
         assert httpx.get(site.base + "/no/such/page").status_code == 404
         assert site.browser().get(site.base + "/").status_code == 200
     assert received == []
+
+
+def test_a_queue_failure_still_enrols_and_says_why_in_the_log(
+    sandbox_factory, postgres_url, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The participant is enrolled and thanked; the row shows no queued backfill (the
+    coordinator's flag), and the operator's log names what failed."""
+
+    def queue_down(account_key: str) -> None:
+        raise ConnectionError("queue database unreachable")
+
+    with study_site(sandbox_factory(), postgres_url, on_enrolled=queue_down) as site:
+        invite = site.invite("P-009")
+        browser = site.browser()
+        browser.get(invite.url)
+        done = follow(browser, browser.post(invite.url, data={"decision": "accept"}))
+        assert done.status_code == 200, done.text
+        assert "You are enrolled" in done.text
+        (row,) = _rows(site)
+        assert row.backfill_queued_s is None
+    assert "backfill was not queued (ConnectionError: queue database unreachable)" in caplog.text

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 
 STATE_COOKIE = "heartkeep_study_oauth"
 OAUTH_WINDOW_S = 3600  # a consent screen left open longer than this starts again
+
+_log = logging.getLogger(__name__)
 
 
 def _verifier(site: StudySite, state: str) -> str:
@@ -279,11 +282,19 @@ class Enrolment:
     def _queue_backfill(self, invite_id: int, account_key: str) -> None:
         """Hand the new participant to the task queue; the row records that it was queued.
         A failure here loses nothing: the row stays without `backfill_queued_s`, which the
-        coordinator pages show, and the periodic sync picks the participant up anyway."""
+        coordinator pages show, and the periodic sync picks the participant up anyway.  What
+        failed goes to `study serve`'s log (stderr), so the operator learns why."""
         site = self.site
         try:
             site.on_enrolled(account_key)
-        except Exception:  # noqa: BLE001 - enrolled and committed: the participant sees thanks
+        except Exception as failure:  # noqa: BLE001 - enrolled and committed: they see thanks
+            _log.warning(
+                "%s is enrolled but their backfill was not queued (%s: %s); the hourly "
+                "schedule syncs them, or check the task queue's database",
+                account_key,
+                type(failure).__name__,
+                failure,
+            )
             return
         with site.stores.store() as store:
             tables.update(
