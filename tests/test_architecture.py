@@ -141,3 +141,31 @@ def test_module_imports_only_what_its_layer_may(path: Path) -> None:
     tree = ast.parse(path.read_text(), filename=str(path))
     wrong = [t for t in _targets(tree) if not _permitted(t, allowed)]
     assert not wrong, f"{path.relative_to(SRC)} ({layer}) imports {wrong}"
+
+
+def _private_connection_uses(tree: ast.AST) -> list[int]:
+    """Lines reaching another object's `_conn` (a class's own `self._conn` is its business)."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr == "_conn"
+        and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in MODULES if _layer(path) != "store"],
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_only_the_store_reaches_its_connection(path: Path) -> None:
+    """The PostgreSQL store's connection is `store.connection()` outside the store package:
+    `._conn` is private, and code built on it breaks silently when the store changes."""
+    lines = _private_connection_uses(ast.parse(path.read_text(), filename=str(path)))
+    assert not lines, f"{path.relative_to(SRC)} uses `._conn` at lines {lines}: use connection()"
+
+
+def test_the_private_connection_rule_sees_a_use() -> None:
+    assert _private_connection_uses(ast.parse("store._conn.execute('x')")) == [1]
+    assert _private_connection_uses(ast.parse("self._conn.execute('x')")) == []

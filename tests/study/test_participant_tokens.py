@@ -53,11 +53,11 @@ def test_tokens_are_stored_sealed_and_open_only_for_their_own_participant(
         store.save_tokens(KEY, pair())
         store.save_tokens(OTHER, pair("ya29.other-secret"))
         assert store.load_tokens(KEY) == pair()
-        raw = store._conn.execute("SELECT key_id, sealed FROM participant_token").fetchall()
+        raw = store.connection().execute("SELECT key_id, sealed FROM participant_token").fetchall()
         assert {row[0] for row in raw} == {key_id(base64.b64decode(key))}
         assert all(b"secret" not in bytes(row[1]) for row in raw)
         # A sealed pair copied onto another participant's row does not open there.
-        store._conn.execute(
+        store.connection().execute(
             "UPDATE participant_token SET sealed = (SELECT sealed FROM participant_token "
             "WHERE account_id = 0) WHERE account_id = 1"
         )

@@ -76,7 +76,7 @@ def test_invite_consent_oauth_tokens_and_backfill_queued(site) -> None:
         assert tokens is not None
         assert tokens.refresh_token
         assert set(GOOGLE_SCOPES) <= set(tokens.scopes)
-        sealed = store._conn.execute("SELECT sealed FROM participant_token").fetchone()
+        sealed = store.connection().execute("SELECT sealed FROM participant_token").fetchone()
         assert tokens.refresh_token.encode() not in bytes(sealed[0])
     (row,) = _rows(site)
     assert row.status == tables.ENROLLED

@@ -114,6 +114,14 @@ class PostgresStore(
             self._cipher = TokenCipher.from_environment()
         return self._cipher
 
+    def connection(self) -> hours.Conn:
+        """The store's own psycopg connection (autocommit), for tables kept beside the store's
+        (the study's invites, audit trail and grant states).  Public on purpose: statements on
+        it join the store's `transaction()` — a withdrawal deletes the participant's data and
+        writes its audit record atomically — where a second connection could not.  Use it for
+        your own tables only; the store's tables change through its methods."""
+        return self._conn
+
     # lifecycle --------------------------------------------------------------------------------
     def close(self) -> None:
         self._conn.close()

@@ -110,9 +110,10 @@ class AuditRecord:
 
 
 def connection(store: PostgresStore) -> psycopg.Connection[Any]:
-    """The store's connection: the study's rows commit in the store's transactions (a
-    withdrawal deletes the data and writes its audit record atomically)."""
-    return store._conn
+    """The store's connection (`PostgresStore.connection`): the study's rows commit in the
+    store's transactions (a withdrawal deletes the data and writes its audit record
+    atomically)."""
+    return store.connection()
 
 
 def ensure_tables(conn: psycopg.Connection[Any]) -> None:
