@@ -4,7 +4,7 @@
 
 import { getJSON, post } from "./api.js";
 import { clear, duration, el } from "./dom.js";
-import { ready } from "./state.js";
+import { accounts, ready } from "./state.js";
 
 const STREAMS = { "heart-rate": "heart rate", dailies: "daily values" };
 const n = (value) => value.toLocaleString("en");
@@ -53,17 +53,20 @@ export async function renderSync(root) {
       el("thead", {}, el("tr", {}, ["started", "account", "status", "samples", "requests"].map((h) => el("th", {}, h)))),
       history)));
 
+  // Each cell carries its column's name (data-label): on a phone the rows stack as cards
+  // (dashboard.css) and the numbers are read "+172 samples", "19 requests".
   async function showRuns() {
     const { runs } = await getJSON("/api/sync");
+    const names = new Map(accounts().map((a) => [a.key, a.display_name || a.key]));
     clear(history);
     for (const run of runs) {
       const status = run.status === "running" ? "running (or was killed)" : run.status;
       history.append(el("tr", { class: `run-${run.status}` },
-        el("td", {}, `${duration(run.age_s)} ago`),
-        el("td", { class: "account-key", title: run.account }, run.account),
-        el("td", { title: run.error || "" }, run.error ? `${status}: ${run.error}` : status),
-        el("td", {}, `+${run.samples_added.toLocaleString("en")}`),
-        el("td", {}, String(run.requests))));
+        el("td", { class: "run-started", "data-label": "started" }, `${duration(run.age_s)} ago`),
+        el("td", { class: "account-key", "data-label": "account", title: run.account }, names.get(run.account) || run.account),
+        el("td", { class: "run-status", "data-label": "status" }, run.error ? `${status}: ${run.error}` : status),
+        el("td", { class: "run-samples", "data-label": "samples" }, `+${run.samples_added.toLocaleString("en")}`),
+        el("td", { class: "run-requests", "data-label": run.requests === 1 ? "request" : "requests" }, String(run.requests))));
     }
     if (!runs.length) history.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No sync recorded yet.")));
   }

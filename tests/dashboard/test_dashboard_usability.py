@@ -1,0 +1,117 @@
+"""The dashboard looked at as a person uses it: a phone's width, whole-day ranges, a store with
+an account but no data, long names, the keyboard and a screen reader's labels.
+
+Stores are written directly (`write_day`, the store's own run bookkeeping) and "now" is a
+fixed clock, so nothing here depends on the wall clock or on a sandbox sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from heartkeep import timeline
+from heartkeep.clock import FakeClock
+from heartkeep.dashboard import DashboardServer
+from heartkeep.model import Account
+from heartkeep.store import open_store
+
+TIMEOUT_MS = 30_000
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+ADA = Account("google-health", "1", "Ada", "Europe/Berlin")
+DAY = dt.date(2026, 11, 18)
+# noon UTC two days after DAY: the store's days are recent, the ages small
+NOW_S = timeline.local_day_window(DAY, "UTC").start_s + 2 * 86_400 + 12 * 3600
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW_S)
+
+
+def open_page(browser: Any, server: DashboardServer, query: str, view: str, **context: Any) -> Any:
+    """A new browser context at `query`, the view drawn; script errors collected in
+    `page.problems` (a test asserts there were none)."""
+    options = {"viewport": DESKTOP} | context
+    page = browser.new_context(**options).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.problems = problems
+    page.goto(server.url)
+    page.goto(f"{server.base_url}/?{query}")
+    ready(page, view)
+    return page
+
+
+def ready(page: Any, view: str) -> None:
+    page.wait_for_selector(f"html[data-ready='{view}']", state="attached")
+
+
+def overflowing(page: Any, selector: str) -> list[str]:
+    """The elements under `selector` that reach past the right edge of the screen."""
+    return page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)]
+            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .map((e) => e.textContent)""",
+        selector,
+    )
+
+
+@pytest.fixture
+def ada_store(settings: Any, write_day: Any) -> Any:
+    """Ada's three days at one sample a minute, and three recorded syncs: two that went well
+    and one that failed with a long message."""
+    for day in (DAY - dt.timedelta(days=1), DAY, DAY + dt.timedelta(days=1)):
+        write_day(settings.database, day, step_s=60, account=ADA)
+    with open_store(settings.database) as store:
+        for age_s, status, error in (
+            (3 * 86_400, "ok", None),
+            (7200, "failed", "the provider refused the refresh token (invalid_grant): " * 2),
+            (600, "ok", None),
+        ):
+            run = store.begin_run(ADA.key, NOW_S - age_s)
+            store.finish_run(
+                run,
+                finished_s=NOW_S - age_s + 30,
+                status=status,
+                requests=19,
+                samples_added=170_993,
+                rate_limit_waits=0,
+                error=error,
+            )
+    return settings
+
+
+@pytest.fixture
+def ada(ada_store: Any, clock: FakeClock) -> Iterator[DashboardServer]:
+    with DashboardServer(ada_store, clock=clock, test_hooks=True) as server:
+        yield server
+
+
+def test_the_sync_runs_fit_a_phone_every_column_readable(browser, ada) -> None:
+    """At 390 px nothing of the runs table is cut off or scrolled away: each run is a small
+    card with its status, age, account and both numbers named."""
+    page = open_page(browser, ada, "view=sync", "sync", viewport=PHONE)
+    assert page.locator("#sync-runs tr").count() == 3
+    assert overflowing(page, "#sync-runs td, #sync-runs td *") == []
+    wrap = page.evaluate("() => { const w = document.querySelector('.table-wrap');"
+                         " return w.scrollWidth - w.clientWidth; }")
+    assert wrap <= 0  # nothing to scroll sideways to
+    first = page.locator("#sync-runs tr").first
+    assert first.locator(".run-requests").is_visible()
+    # the numbers say what they count once the header row is out of sight
+    assert page.evaluate(
+        "() => getComputedStyle(document.querySelector('#sync-runs .run-requests'), '::after')"
+        ".content"
+    ) == '" requests"'
+    assert first.locator(".account-key").inner_text() == "Ada"  # the name, the key as its title
+    assert first.locator(".account-key").get_attribute("title") == ADA.key
+    failed = page.locator("#sync-runs tr.run-failed .run-status")
+    assert "invalid_grant" in failed.inner_text()
+    assert page.problems == []
