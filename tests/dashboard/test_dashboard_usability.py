@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from test_dashboard_browser import export_from_page
+from typer.testing import CliRunner
 
 from heartkeep import timeline
+from heartkeep.cli import app
 from heartkeep.clock import FakeClock
 from heartkeep.dashboard import DashboardServer
 from heartkeep.model import Account
@@ -100,18 +103,93 @@ def test_the_sync_runs_fit_a_phone_every_column_readable(browser, ada) -> None:
     page = open_page(browser, ada, "view=sync", "sync", viewport=PHONE)
     assert page.locator("#sync-runs tr").count() == 3
     assert overflowing(page, "#sync-runs td, #sync-runs td *") == []
-    wrap = page.evaluate("() => { const w = document.querySelector('.table-wrap');"
-                         " return w.scrollWidth - w.clientWidth; }")
+    wrap = page.evaluate(
+        "() => { const w = document.querySelector('.table-wrap');"
+        " return w.scrollWidth - w.clientWidth; }"
+    )
     assert wrap <= 0  # nothing to scroll sideways to
     first = page.locator("#sync-runs tr").first
     assert first.locator(".run-requests").is_visible()
     # the numbers say what they count once the header row is out of sight
-    assert page.evaluate(
-        "() => getComputedStyle(document.querySelector('#sync-runs .run-requests'), '::after')"
-        ".content"
-    ) == '" requests"'
+    assert (
+        page.evaluate(
+            "() => getComputedStyle(document.querySelector('#sync-runs .run-requests'), '::after')"
+            ".content"
+        )
+        == '" requests"'
+    )
     assert first.locator(".account-key").inner_text() == "Ada"  # the name, the key as its title
     assert first.locator(".account-key").get_attribute("title") == ADA.key
     failed = page.locator("#sync-runs tr.run-failed .run-status")
     assert "invalid_grant" in failed.inner_text()
+    assert page.problems == []
+
+
+def export_label(page: Any) -> str:
+    return page.locator("#export-range").inner_text().strip()
+
+
+def test_a_whole_day_range_shows_its_last_day_in_the_to_box_as_the_export_does(
+    browser, ada
+) -> None:
+    """Days in the address: "to" shows the last day's 23:59 (the day is included), the export
+    names the same last day, and Show keeps whole days; a quick span that ends at a midnight
+    becomes whole days too."""
+    first, last = DAY - dt.timedelta(days=1), DAY + dt.timedelta(days=1)
+    page = open_page(browser, ada, f"view=range&from={first}&to={last}", "range")
+    assert page.input_value("#range-from") == f"{first}T00:00"
+    assert page.input_value("#range-to") == f"{last}T23:59"
+    assert export_label(page) == f"Export the days {first} to {last} as"
+    page.click("#range-show")  # unchanged: still the same whole days
+    ready(page, "range")
+    assert f"from={first}&to={last}" in page.url
+    page.fill("#range-to", f"{DAY}T23:59")  # the last day typed as its last minute
+    page.click("#range-show")
+    ready(page, "range")
+    assert f"from={first}&to={DAY}" in page.url
+    assert export_label(page) == f"Export the days {first} to {DAY} as"
+    page.click("#range-spans button:text-is('day')")
+    ready(page, "range")
+    assert f"from={DAY}&to={DAY}" in page.url
+    assert page.input_value("#range-to") == f"{DAY}T23:59"
+    assert export_label(page) == f"Export {DAY} as"
+    # zoomed in, the boxes follow the part in view, as the address and the label do
+    page.click("button[title='Zoom in']")
+    page.wait_for_function("() => location.search.includes('T06%3A00')")
+    assert page.input_value("#range-from") == f"{DAY}T06:00"
+    assert page.input_value("#range-to") == f"{DAY}T18:00"
+    assert export_label(page) == f"Export {DAY} 06:00 to 18:00 as"
+    assert page.problems == []
+
+
+def test_a_range_that_ends_at_midnight_exports_up_to_it(browser, ada, tmp_path) -> None:
+    """From 18:00 to the end of the day: "to" and the label say 23:59, the file holds every
+    sample up to midnight — the same file as `heartkeep export --until <next day>T00:00`."""
+    page = open_page(
+        browser,
+        ada,
+        f"view=range&from={DAY}T18:00&to={DAY + dt.timedelta(days=1)}T00:00",
+        "range",
+        accept_downloads=True,
+    )
+    assert page.input_value("#range-to") == f"{DAY}T23:59"
+    assert export_label(page) == f"Export {DAY} 18:00 to 23:59 as"
+    from_page = tmp_path / "page.csv"
+    next_day = DAY + dt.timedelta(days=1)
+    name = export_from_page(page, "csv", from_page)
+    assert name == f"heartkeep-{DAY}T1800-{next_day}T0000.csv"
+    lines = from_page.read_text().splitlines()
+    assert len(lines) == 6 * 60 + 1  # six hours of minutes and the header
+    from_cli = tmp_path / "cli.csv"
+    bounds = ["--since", f"{DAY}T18:00", "--until", f"{next_day}T00:00"]
+    database = ["--database", ada.context.settings.database]
+    result = CliRunner().invoke(
+        app, ["export", "-f", "csv", "-o", str(from_cli), *bounds, *database]
+    )
+    assert result.exit_code == 0, result.output
+    assert from_page.read_bytes() == from_cli.read_bytes()
+    # typed back unchanged, "to 23:59" is the end of that day: nothing is lost
+    page.click("#range-show")
+    ready(page, "range")
+    assert f"to={next_day}T00%3A00" in page.url
     assert page.problems == []

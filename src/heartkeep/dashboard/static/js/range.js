@@ -29,6 +29,27 @@ function wallTime(instantS, timeZone) {
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 
+// The "to" box and the export's label name the last minute that is included: a range that ends
+// at a midnight shows "to 23:59" of the day before (a whole-day range: its last day), while the
+// address and the export keep the end exclusive (`--until` a time is where the range stops).
+// Typed back, "to …T23:59" means the end of that day.
+const MIDNIGHT = "T00:00", LAST_MINUTE = "T23:59";
+function shownEnd(wall) {
+  return wall.endsWith(MIDNIGHT) ? `${shiftDay(wall.slice(0, 10), -1)}${LAST_MINUTE}` : wall;
+}
+function typedEnd(wall) {
+  return wall.endsWith(LAST_MINUTE) ? `${shiftDay(wall.slice(0, 10), 1)}${MIDNIGHT}` : wall;
+}
+// from/to for the address: whole days (`to` the last day, included) when both ends are
+// midnights, so the view and its export stay in days; local times otherwise.
+function rangeParams(fromWall, toWall) {
+  const end = typedEnd(toWall);
+  if (fromWall.endsWith(MIDNIGHT) && end.endsWith(MIDNIGHT) && end > fromWall) {
+    return { from: fromWall.slice(0, 10), to: shiftDay(end.slice(0, 10), -1) };
+  }
+  return { from: fromWall, to: end };
+}
+
 // A payload → columns [x, mean, min, max] (x as instants), gaps as nulls.
 function columns(p, shift = 0) {
   if (p.resolution === "days") {
@@ -58,16 +79,17 @@ export async function renderRange(root, { account, params }) {
   if (hooks) hooks.payloads.range = { main, other };
   const shiftS = other ? main.start_s - other.start_s : 0;
   const startWall = wallTime(main.start_s, zone), endWall = wallTime(main.end_s, zone);
+  const wholeDays = !from.includes("T") && !to.includes("T");
 
   const status = el("p", { class: "muted", id: "range-resolution" });
   const exportNote = el("span", { class: "muted", id: "export-status" });
   const format = el("select", { id: "export-format", "aria-label": "Export format" }, el("option", { value: "csv" }, "CSV"), el("option", { value: "parquet" }, "Parquet"));
-  const fromInput = el("input", { type: "datetime-local", id: "range-from", value: startWall, step: 60, "aria-label": "From" });
-  const toInput = el("input", { type: "datetime-local", id: "range-to", value: endWall, step: 60, "aria-label": "To" });
+  const fromInput = el("input", { type: "datetime-local", id: "range-from", value: wholeDays ? `${from}${MIDNIGHT}` : startWall, step: 60, "aria-label": "From" });
+  const toInput = el("input", { type: "datetime-local", id: "range-to", value: wholeDays ? `${to}${LAST_MINUTE}` : shownEnd(endWall), step: 60, "aria-label": "To, included" });
   const compareInput = el("input", { type: "datetime-local", id: "range-compare", value: other ? wallTime(other.start_s, zone) : "", step: 60, "aria-label": "Overlay from" });
-  const show = () => fromInput.value && toInput.value && navigate({ from: fromInput.value, to: toInput.value });
+  const show = () => fromInput.value && toInput.value && navigate(rangeParams(fromInput.value, toInput.value));
   const quick = (label, seconds) => el("button", { type: "button", title: `The ${label} up to the end of this range`,
-    on: { click: () => navigate({ from: wallTime(main.end_s - seconds, zone), to: endWall }) } }, label);
+    on: { click: () => navigate(rangeParams(wallTime(main.end_s - seconds, zone), endWall)) } }, label);
   const form = el("form", { class: "toolbar", id: "range-form", on: { submit: (e) => { e.preventDefault(); show(); } } },
     el("label", {}, "from ", fromInput),
     el("label", {}, "to ", toInput),
@@ -76,16 +98,18 @@ export async function renderRange(root, { account, params }) {
   // What Export writes: exactly the range drawn, to the minute (the inputs' precision), as the
   // address gives it (whole days stay days) or as local times after a zoom; the server reads
   // both as `heartkeep export --since/--until` does, so the file is the CLI's for that range.
-  const wholeDays = !from.includes("T") && !to.includes("T");
   const shown = { since: wholeDays ? from : startWall, until: wholeDays ? to : endWall };
   let selected = { ...shown };
   const exportLabel = el("span", { id: "export-range" });
   function describeExport() {
-    const { since, until } = selected;
-    const text = !since.includes("T")
-      ? (since === until ? `Export ${since} as ` : `Export the days ${since} to ${until} as `)
-      : `Export ${since.replace("T", " ")} to ${until.slice(0, 10) === since.slice(0, 10) ? until.slice(11) : until.replace("T", " ")} as `;
-    exportLabel.textContent = text;
+    const { since } = selected;
+    if (!since.includes("T")) {
+      const { until } = selected;
+      exportLabel.textContent = since === until ? `Export ${since} as ` : `Export the days ${since} to ${until} as `;
+      return;
+    }
+    const until = shownEnd(selected.until); // as the "to" box shows it: the last minute included
+    exportLabel.textContent = `Export ${since.replace("T", " ")} to ${until.slice(0, 10) === since.slice(0, 10) ? until.slice(11) : until.replace("T", " ")} as `;
   }
   describeExport();
   root.append(
@@ -164,6 +188,9 @@ export async function renderRange(root, { account, params }) {
       const whole = lo <= main.start_s && hi >= main.end_s;
       selected = whole ? { ...shown } : { since: wallTime(lo, zone), until: wallTime(hi + 59, zone) };
       describeExport();
+      // the boxes name the range in view, as the address and the export do
+      fromInput.value = whole ? (wholeDays ? `${from}${MIDNIGHT}` : startWall) : selected.since;
+      toInput.value = whole ? (wholeDays ? `${to}${LAST_MINUTE}` : shownEnd(endWall)) : shownEnd(selected.until);
       if (!whole) remember({ from: selected.since, to: selected.until });
       if (whole && mine === 1) return; // the first draw: already at this resolution
       const m = await getJSON("/api/range", { ...base, start_s: lo, end_s: hi });
