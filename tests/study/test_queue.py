@@ -64,7 +64,7 @@ def test_a_participant_has_at_most_one_waiting_sync(
 ) -> None:
     first = defer_backfill(app, KEY)
     assert first is not None
-    assert defer_backfill(app, KEY) is None
+    assert defer_backfill(app, KEY) == first  # the waiting backfill is the one
     assert defer_incremental(app, KEY) is None  # the waiting backfill does it
     assert defer_incremental(app, OTHER) is not None
     assert jobs(postgres_url) == [
@@ -77,6 +77,46 @@ def test_a_participant_has_at_most_one_waiting_sync(
             f"sync:{OTHER}",
             "todo",
         ),
+    ]
+
+
+def test_a_backfill_asked_while_a_routine_sync_waits_upgrades_that_sync(
+    app: procrastinate.App, postgres_url: str
+) -> None:
+    """The hourly schedule queued a routine sync; then the participant enrols (or enrols
+    again): the backfill is not dropped behind the routine queue's lowest priority — the one
+    waiting sync becomes the backfill (test fails before: the backfill was a no-op)."""
+    routine = defer_incremental(app, KEY)
+    assert routine is not None
+    assert defer_incremental(app, OTHER) is not None
+    assert defer_backfill(app, KEY) == routine
+    assert jobs(postgres_url) == [
+        (SYNC_TASK, QUEUE_BACKFILL, PRIORITY_BACKFILL, f"participant:{KEY}", f"sync:{KEY}", "todo"),
+        (
+            SYNC_TASK,
+            QUEUE_SYNC,
+            PRIORITY_INCREMENTAL,
+            f"participant:{OTHER}",
+            f"sync:{OTHER}",
+            "todo",
+        ),
+    ]
+
+
+def test_a_backfill_asked_while_a_sync_runs_waits_behind_it(
+    app: procrastinate.App, postgres_url: str
+) -> None:
+    """A running sync holds no queueing lock: the backfill is queued anew and waits for the
+    participant's running lock (a worker's fetch marks the job `doing`, as here)."""
+    routine = defer_incremental(app, KEY)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = %s", (routine,))
+    backfill = defer_backfill(app, KEY)
+    assert backfill is not None
+    assert backfill != routine
+    assert [(job[1], job[5]) for job in jobs(postgres_url)] == [
+        (QUEUE_SYNC, "doing"),
+        (QUEUE_BACKFILL, "todo"),
     ]
 
 

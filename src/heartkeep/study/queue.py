@@ -18,8 +18,9 @@ The entry points other parts call (plain functions, explicit parameters, no conf
         schema, False when it was there.  Safe to run from several processes at once.
     defer_backfill(app: App, account_key: str) -> int | None
         Queue the first sync of a newly enrolled participant, ahead of routine work.  Returns
-        the job id, or None when a sync of that participant is already waiting (that one does
-        the backfill: the sync engine plans from the participant's state, not from the job).
+        the job id.  A sync of that participant already waiting is made the backfill (queue and
+        priority upgraded; the sync engine plans from the participant's state, not from the
+        job), so a backfill is never dropped behind a routine sync.
     defer_incremental(app: App, account_key: str) -> int | None
         Queue a routine sync (from the last complete instant, less the trailing days, to now).
     defer_interval(app: App, account_key: str, interval: Interval,
@@ -42,8 +43,9 @@ Jobs, locks and priorities (docs/studies.md, "The task queue"):
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import procrastinate
@@ -156,17 +158,78 @@ def _defer(
         return None
 
 
+# A waiting sync of the participant becomes a backfill: the backfill queue, at least its
+# priority.  Its `scheduled_at` stays: a sync waiting out a retry's backoff keeps waiting.
+_UPGRADE = b"""
+    UPDATE procrastinate_jobs
+       SET queue_name = %(queue)s, priority = greatest(priority, %(priority)s)
+     WHERE queueing_lock = %(lock)s AND status = 'todo' AND task_name = %(task)s
+ RETURNING id, pg_notify('procrastinate_queue_v1#' || %(queue)s,
+                         json_build_object('type', 'job_inserted', 'job_id', id)::text),
+           pg_notify('procrastinate_any_queue_v1',
+                     json_build_object('type', 'job_inserted', 'job_id', id)::text)
+"""
+_BACKFILL_ATTEMPTS = 3
+
+
+@contextlib.contextmanager
+def _connection(app: procrastinate.App) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+    """A connection for the few statements procrastinate does not make, committed at exit:
+    the app's own pool when it was opened synchronously, else one of its own (a worker's app
+    is opened for asyncio)."""
+    connector = app.connector.get_sync_connector()
+    if isinstance(connector, SyncPsycopgConnector):
+        with connector.pool.connection() as conn:
+            yield conn
+            conn.commit()
+    else:
+        with psycopg.connect(_URLS[app], autocommit=True, connect_timeout=10) as conn:
+            yield conn
+
+
+def upgrade_waiting_sync(app: procrastinate.App, account_key: str) -> int | None:
+    """Make the participant's waiting sync (a routine one, say) a backfill: the backfill
+    queue and its priority, workers woken.  The job id, or None when no sync of theirs waits
+    (it started meanwhile, or there was none)."""
+    with _connection(app) as conn:
+        row = conn.execute(
+            _UPGRADE,
+            {
+                "queue": QUEUE_BACKFILL,
+                "priority": PRIORITY_BACKFILL,
+                "lock": f"sync:{account_key}",
+                "task": SYNC_TASK,
+            },
+        ).fetchone()
+    return None if row is None else int(row[0])
+
+
 def defer_backfill(app: procrastinate.App, account_key: str) -> int | None:
     """Queue a new participant's first sync, ahead of routine syncs (see the module's
-    docstring); None when a sync of the participant already waits."""
-    return _defer(
-        app,
-        SYNC_TASK,
-        queue=QUEUE_BACKFILL,
-        priority=PRIORITY_BACKFILL,
-        queueing_lock=f"sync:{account_key}",
-        account_key=account_key,
-    )
+    docstring); the id of the job that will run it.
+
+    Why the upgrade: one sync per participant may wait (the queueing lock), so a backfill
+    asked for while a routine sync of theirs waits — the hourly schedule ran between the
+    enrolment's commit and its queueing, or a re-enrolment — would otherwise be dropped for a
+    job in the routine queue at the lowest priority, behind every other participant.  The
+    waiting job becomes the backfill instead (one sync plans from the participant's state,
+    not from its job, so it does the whole history either way).  If that job started between
+    the two statements, its queueing lock is free again and the backfill is deferred anew.
+    None only if every attempt raced a starting job."""
+    for _ in range(_BACKFILL_ATTEMPTS):
+        job = _defer(
+            app,
+            SYNC_TASK,
+            queue=QUEUE_BACKFILL,
+            priority=PRIORITY_BACKFILL,
+            queueing_lock=f"sync:{account_key}",
+            account_key=account_key,
+        )
+        if job is None:
+            job = upgrade_waiting_sync(app, account_key)
+        if job is not None:
+            return job
+    return None
 
 
 def defer_incremental(app: procrastinate.App, account_key: str) -> int | None:
@@ -215,14 +278,8 @@ def defer_interval(
     next sees it; a burst therefore ends in one job (None: a waiting job will take it)."""
     if operation not in ("UPSERT", "DELETE"):
         raise ValueError(f"unknown operation {operation!r}")
-    connector = app.connector.get_sync_connector()
-    if isinstance(connector, SyncPsycopgConnector):
-        with connector.pool.connection() as conn:
-            merge_pending(conn, account_key, interval, operation)
-            conn.commit()
-    else:  # an app opened for asyncio (a worker): a connection of its own
-        with psycopg.connect(_URLS[app], autocommit=True, connect_timeout=10) as conn:
-            merge_pending(conn, account_key, interval, operation)
+    with _connection(app) as conn:
+        merge_pending(conn, account_key, interval, operation)
     return _defer(
         app,
         NOTIFY_TASK,
