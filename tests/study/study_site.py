@@ -75,14 +75,23 @@ class StudySite:
 
 
 @contextmanager
-def study_site(sandbox: SandboxServer, store_url: str, **app_options: Any) -> Iterator[StudySite]:
+def study_site(
+    sandbox: SandboxServer,
+    store_url: str,
+    *,
+    signing_key: str | None = None,
+    password_hash: str = PASSWORD_HASH,
+    **app_options: Any,
+) -> Iterator[StudySite]:
+    """The site on a free loopback port; `signing_key` and `password_hash` let a test restart
+    "the same" study with a changed configuration."""
     server = LoopbackServer("127.0.0.1", 0, name="study site")
     port = server.bind()
     base = f"http://127.0.0.1:{port}"
     sandbox.state.allow_web_redirect(base + "/enrol/callback")
     token_key = new_key()
     cipher = TokenCipher.from_environment({"HEARTKEEP_STUDY_TOKEN_KEYS": token_key})
-    site = StudySite(base, sandbox, store_url, cipher, new_signing_key(), token_key)
+    site = StudySite(base, sandbox, store_url, cipher, signing_key or new_signing_key(), token_key)
     app_options.setdefault("on_enrolled", site.enrolled.append)
     app = study_app(
         store_url=store_url,
@@ -90,7 +99,7 @@ def study_site(sandbox: SandboxServer, store_url: str, **app_options: Any) -> It
         signing_key=site.signing_key,
         consent_text=CONSENT,
         google_client=ClientCredentials(GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET),
-        coordinator=CoordinatorLogin(COORDINATOR_USER, PASSWORD_HASH),
+        coordinator=CoordinatorLogin(COORDINATOR_USER, password_hash),
         endpoints=endpoints_for("google", sandbox.url),
         token_cipher=cipher,
         study_title="Heart Study",

@@ -20,6 +20,7 @@ from heartkeep.study import enrolment_tables as tables
 from heartkeep.study.coordinator_auth import check_password, hash_password
 from heartkeep.study.coordinator_data import overview
 from heartkeep.study.queue import apply_schema
+from heartkeep.study.web_signing import new_signing_key
 from heartkeep.study.withdrawal import withdraw
 
 
@@ -92,6 +93,66 @@ def test_the_session_ends_after_its_lifetime(site) -> None:
     assert browser.get(site.base + "/coordinator/").status_code == 200
     site.clock.advance(8 * 3600)
     assert browser.get(site.base + "/coordinator/").status_code == 303
+
+
+def _logout(site, browser) -> None:
+    page = browser.get(site.base + "/coordinator/")
+    answer = browser.post(site.base + "/coordinator/logout", data={"csrf": _csrf(page.text)})
+    assert answer.status_code == 303
+
+
+def test_after_logout_the_old_cookie_is_refused(site) -> None:
+    """The session lives on the server: a copy of the cookie kept from before the logout
+    (another tab, a shared computer, a stolen cookie) opens nothing (fails before: the signed
+    cookie stayed good for its 8 hours)."""
+    browser, _ = _login(site)
+    copied = browser.cookies["heartkeep_study_session"]
+    _logout(site, browser)
+    thief = site.browser()
+    thief.cookies.set("heartkeep_study_session", copied)
+    refused = thief.get(site.base + "/coordinator/")
+    assert refused.status_code == 303
+    assert refused.headers["location"] == "/coordinator/login"
+    assert thief.post(site.base + "/coordinator/logout", data={"csrf": "x"}).status_code == 303
+    with psycopg.connect(site.store_url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM study_coordinator_session").fetchone() == (0,)
+    again, _ = _login(site)  # logging in again still works
+    assert again.get(site.base + "/coordinator/").status_code == 200
+
+
+def test_sessions_are_stored_hashed_and_each_has_its_own_csrf(site) -> None:
+    first, _ = _login(site)
+    second, _ = _login(site)
+    cookies = [b.cookies["heartkeep_study_session"] for b in (first, second)]
+    with psycopg.connect(site.store_url, autocommit=True) as conn:
+        stored = [row[0] for row in conn.execute("SELECT id_sha256 FROM study_coordinator_session")]
+    assert len(stored) == 2
+    assert not any(part in cookie for part in stored for cookie in cookies)
+    first_csrf = _csrf(first.get(site.base + "/coordinator/").text)
+    assert first_csrf != _csrf(second.get(site.base + "/coordinator/").text)
+    # One coordinator's logout ends only that session; the other's CSRF token is not a key.
+    refused = second.post(site.base + "/coordinator/logout", data={"csrf": first_csrf})
+    assert refused.status_code == 403
+    _logout(site, first)
+    assert first.get(site.base + "/coordinator/").status_code == 303
+    assert second.get(site.base + "/coordinator/").status_code == 200
+
+
+def test_a_changed_password_ends_every_session(sandbox_factory, postgres_url) -> None:
+    sandbox = sandbox_factory()
+    key = new_signing_key()
+    with study_site(sandbox, postgres_url, signing_key=key) as before:
+        browser, _ = _login(before)
+        cookie = browser.cookies["heartkeep_study_session"]
+        assert browser.get(before.base + "/coordinator/").status_code == 200
+    changed = hash_password("a new passphrase", n=2**10)
+    with study_site(sandbox, postgres_url, signing_key=key, password_hash=changed) as after:
+        stale = after.browser()
+        stale.cookies.set("heartkeep_study_session", cookie)
+        assert stale.get(after.base + "/coordinator/").status_code == 303
+        fresh, answer = _login(after, "a new passphrase")
+        assert answer.status_code == 303
+        assert fresh.get(after.base + "/coordinator/").status_code == 200
 
 
 def test_repeated_wrong_passwords_lock_the_login_for_a_while(site) -> None:

@@ -27,8 +27,9 @@ from heartkeep.errors import HeartkeepError
 from heartkeep.store.protocol import SyncRun
 from heartkeep.study import coordinator_pages as pages
 from heartkeep.study import enrolment_tables as tables
-from heartkeep.study.coordinator_auth import COOKIE, CoordinatorLogin, Session, Sessions
+from heartkeep.study.coordinator_auth import COOKIE, CoordinatorLogin
 from heartkeep.study.coordinator_data import ParticipantStatus, one_participant, overview
+from heartkeep.study.coordinator_sessions import Session, Sessions
 from heartkeep.study.web_context import StudySite
 from heartkeep.study.withdrawal import withdraw
 
@@ -54,7 +55,7 @@ class Coordinator:
     def __init__(self, site: StudySite, login: CoordinatorLogin) -> None:
         self.site = site
         self.login_ = login
-        self.sessions = Sessions(site.signer)
+        self.sessions = Sessions(site.signer, login.password_hash)
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -75,8 +76,23 @@ class Coordinator:
     def prefix(self) -> str:
         return self.site.url("")
 
-    def _session(self, request: Request) -> Session | None:
-        return self.sessions.read(request.cookies.get(COOKIE), self.site.clock.now_s())
+    def _read_session(self, cookie: str | None) -> Session | None:
+        if not cookie:
+            return None
+        with self.site.stores.store() as store:
+            return self.sessions.read(store.connection(), cookie, self.site.clock.now_s())
+
+    async def _session(self, request: Request) -> Session | None:
+        """The request's session, from the database (a logged-out or expired one is None)."""
+        return await run_in_threadpool(self._read_session, request.cookies.get(COOKIE))
+
+    def _start_session(self, now_s: float) -> str:
+        with self.site.stores.store() as store:
+            return self.sessions.start(store.connection(), self.login_.user, now_s)
+
+    def _end_session(self, cookie: str | None) -> None:
+        with self.site.stores.store() as store:
+            self.sessions.end(store.connection(), cookie)
 
     def _to_login(self) -> Response:
         return RedirectResponse(self.site.url(BASE + "/login"), status_code=303)
@@ -145,7 +161,7 @@ class Coordinator:
         response = RedirectResponse(site.url(BASE + "/"), status_code=303)
         response.set_cookie(
             COOKIE,
-            self.sessions.new_cookie(self.login_.user, now_s),
+            await run_in_threadpool(self._start_session, now_s),
             max_age=self.sessions.lifetime_s,
             path=site.url(BASE) or "/",
             secure=site.secure,
@@ -155,11 +171,12 @@ class Coordinator:
         return response
 
     async def logout(self, request: Request) -> Response:
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         if not self._post_allowed(request, await _form(request), session):
             return self._refused(session)
+        await run_in_threadpool(self._end_session, request.cookies.get(COOKIE))
         response = self._to_login()
         response.delete_cookie(COOKIE, path=self.site.url(BASE) or "/")
         return response
@@ -167,7 +184,7 @@ class Coordinator:
     # --- pages -------------------------------------------------------------------------------
 
     async def overview(self, request: Request) -> Response:
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         days = _number(request, "days", 14, 1, 62)
@@ -197,7 +214,7 @@ class Coordinator:
             return person, list(store.runs(person.account_key or "", limit=50)), days
 
     async def participant(self, request: Request) -> Response:
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         label = request.path_params["label"]
@@ -224,7 +241,7 @@ class Coordinator:
         )
 
     async def audit(self, request: Request) -> Response:
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
 
@@ -243,7 +260,7 @@ class Coordinator:
         )
 
     async def withdraw(self, request: Request) -> Response:
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         form = await _form(request)

@@ -11,6 +11,7 @@ withdrawal itself, in the same transaction, so nothing of the participant stays 
   the signing key, the OAuth `state` is kept as a keyed hash, and the PKCE verifier is derived
   from the state with the key, never written down.
 `study_audit` — who did what to whom, when, with counts; never heart-rate data.
+`study_coordinator_session` — logged-in coordinators (`coordinator_sessions.py`).
 
 Created on first use (`ensure_tables`, idempotent, under an advisory lock), in the store's
 schema.  Every function takes the store's psycopg connection and runs inside the caller's
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from heartkeep.study import coordinator_sessions as sessions
 
 if TYPE_CHECKING:
     import psycopg
@@ -120,7 +123,7 @@ def ensure_tables(conn: psycopg.Connection[Any]) -> None:
     """Create the study's tables if they are missing (one creator at a time)."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.study_web'))")
-        for statement in _SCHEMA:
+        for statement in (*_SCHEMA, *sessions.SCHEMA):
             conn.execute(statement.encode())
 
 

@@ -32,6 +32,7 @@ from heartkeep.store.token_cipher import TokenCipher
 from heartkeep.study import enrolment_tables as tables
 from heartkeep.study.coordinator import Coordinator
 from heartkeep.study.coordinator_auth import CoordinatorLogin
+from heartkeep.study.coordinator_sessions import Sessions
 from heartkeep.study.enrolment import Enrolment
 from heartkeep.study.web_context import StorePool, StudySite
 from heartkeep.study.web_pages import CSS_PATH, esc, page, stylesheet
@@ -122,6 +123,10 @@ def study_app(
     site.hosts = site.hosts | {host.lower() for host in extra_hosts}
     with stores.store() as store:
         tables.ensure_tables(tables.connection(store))
+        # A changed password (the configuration's hash) ends every session started before.
+        Sessions(site.signer, coordinator.password_hash).end_stale(
+            tables.connection(store), site.clock.now_s()
+        )
 
     def home(_request: Request) -> Response:
         body = (
