@@ -8,7 +8,9 @@ fixed clock, so nothing here depends on the wall clock or on a sandbox sync.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -193,3 +195,171 @@ def test_a_range_that_ends_at_midnight_exports_up_to_it(browser, ada, tmp_path) 
     ready(page, "range")
     assert f"to={next_day}T00%3A00" in page.url
     assert page.problems == []
+
+
+def test_one_account_needs_no_picker_two_do(browser, settings, write_day, clock) -> None:
+    """The picker appears when there is something to choose (a disabled one reads as broken)."""
+    write_day(settings.database, DAY, step_s=600, account=ADA)
+    with DashboardServer(settings, clock=clock, test_hooks=True) as server:
+        page = open_page(browser, server, "view=overview", "overview")
+        assert not page.locator("#account").is_visible()
+        page.context.close()
+        bob = Account("google-health", "2", "Bob", "America/New_York")
+        write_day(settings.database, DAY, step_s=600, account=bob)
+        page = open_page(browser, server, "view=overview", "overview")
+        assert page.locator("#account").is_visible()
+        assert page.locator("#account option").all_inner_texts() == [
+            f"Ada ({ADA.key})",
+            f"Bob ({bob.key})",
+        ]
+        page.select_option("#account", bob.key)
+        page.wait_for_function(f"() => location.search.includes('{bob.key.replace(':', '%3A')}')")
+        assert page.problems == []
+
+
+def test_an_account_without_data_says_so_and_a_young_one_reads_as_days(
+    browser, settings, write_day, clock
+) -> None:
+    """An account connected but never synced gets a sentence and a way to sync, not an empty
+    calendar and charts whose axes run over 1970; one day of data draws a chart of days, not
+    years around that one point."""
+    write_day(settings.database, DAY, step_s=60, account=ADA)
+    empty = Account("google-health", "2", "Cleo", "Europe/Berlin")
+    with open_store(settings.database) as store:
+        store.upsert_account(empty)
+    with DashboardServer(settings, clock=clock, test_hooks=True) as server:
+        page = open_page(browser, server, "view=overview", "overview")
+        cleo = page.locator("section.account-card", has_text="Cleo")
+        assert "No heart rate stored for this account yet" in cleo.inner_text()
+        assert cleo.locator(".chart, .calendar").count() == 0
+        cleo.get_by_role("link", name="Sync now").click()
+        ready(page, "sync")
+        page.go_back()
+        ready(page, "overview")
+        spans = page.evaluate(
+            "() => window.heartkeep.charts.overview.map((u) => [u.scales.x.min, u.scales.x.max])"
+        )
+        day_noon = timeline.local_day_window(DAY, "UTC").start_s + 43_200
+        for low, high in spans:  # the resting trend and the weekly zones
+            assert low <= day_noon <= high
+            assert high - low <= 30 * 86_400  # days or weeks, not years
+        assert page.problems == []
+
+
+@pytest.mark.parametrize("view", ["overview", "day", "range"])
+def test_an_empty_store_says_what_to_do(browser, settings, clock, view) -> None:
+    with DashboardServer(settings, clock=clock, test_hooks=True) as server:
+        page = open_page(browser, server, f"view={view}", view)
+        assert page.locator("h1").count() == 1
+        message = page.locator(".empty-state").inner_text()
+        assert "No account in the store yet" in message
+        assert "heartkeep auth login" in message
+        assert not page.locator("#account").is_visible()
+        page.locator(".empty-state a").click()
+        ready(page, "sync")
+        assert page.problems == []
+
+
+def test_a_long_name_fits_a_phone(browser, settings, write_day, clock) -> None:
+    """A display name of 120 letters without a space wraps, in the heading and the picker."""
+    long = Account("google-health", "3", "Wolkenstein" * 11, "America/Los_Angeles")
+    write_day(settings.database, DAY, step_s=600, account=long)
+    write_day(settings.database, DAY, step_s=600, account=ADA)
+    with DashboardServer(settings, clock=clock, test_hooks=True) as server:
+        for view in ("overview", "day", "range", "sync"):
+            page = open_page(browser, server, f"view={view}", view, viewport=PHONE)
+            assert (
+                page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+            ), view
+            assert overflowing(page, "h1, h2, .card, #account") == [], view
+            assert page.problems == []
+            page.context.close()
+
+
+def test_the_keyboard_moves_through_the_calendar_and_the_days(browser, ada) -> None:
+    """Tab reaches the calendar once (its newest day), the arrow keys move by day and week,
+    Enter opens the day; in the Day view, Enter on "next" keeps the focus there for the next
+    press; the icon buttons have names."""
+    page = open_page(browser, ada, "view=overview", "overview")
+    assert page.locator(".calendar a.cell[tabindex='0']").count() == 1
+    newest = page.locator(".calendar a.cell").last
+    page.locator("#theme").focus()
+    page.keyboard.press("Tab")
+    assert newest.evaluate("(cell) => cell === document.activeElement")
+    page.keyboard.press("ArrowUp")  # the day before
+    page.keyboard.press("ArrowLeft")  # a week before that
+    page.keyboard.press("ArrowRight")  # back a week: the day before the newest
+    label = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    newest_day = dt.date.fromisoformat(newest.get_attribute("aria-label")[:10])
+    assert label.startswith(str(newest_day - dt.timedelta(days=1)))
+    page.keyboard.press("Tab")  # out of the calendar in one step
+    assert not page.evaluate("() => document.activeElement.classList.contains('cell')")
+    page.keyboard.press("Shift+Tab")  # back in, where it was left
+    page.keyboard.press("Enter")
+    ready(page, "day")
+    assert page.locator("h1").inner_text() == f"Heart rate on {newest_day - dt.timedelta(days=1)}"
+    page.locator("#prev-day").focus()
+    page.keyboard.press("Enter")
+    ready(page, "day")
+    assert page.evaluate("() => document.activeElement.id") == "prev-day"
+    page.keyboard.press("Enter")
+    ready(page, "day")
+    assert page.locator("h1").inner_text() == f"Heart rate on {newest_day - dt.timedelta(days=3)}"
+    for name in ("Earlier", "Zoom in", "Zoom out", "Later"):
+        assert page.get_by_role("button", name=name, exact=True).count() == 1
+    assert page.locator("main").get_attribute("aria-live") is None  # not the whole view read out
+    assert page.problems == []
+
+
+def test_the_views_read_while_a_sync_writes(browser, ada_store, clock) -> None:
+    """A sync from cron holds the sync lock and writes in a transaction: every view still reads
+    (the store is WAL; the dashboard reads it read-only), and the Sync page lists the run in
+    progress.  (Sync now refusing to start a second one: test_dashboard_browser.)"""
+    from heartkeep.sync.lock import sync_lock
+
+    with open_store(ada_store.database) as store:
+        run = store.begin_run(ADA.key, NOW_S - 60)  # started a minute ago, not finished
+    writer = sqlite3.connect(ada_store.database, isolation_level=None)
+    with sync_lock(ada_store.data_dir):
+        writer.execute("BEGIN IMMEDIATE")  # and writing a page right now
+        writer.execute("UPDATE sync_run SET requests = 7 WHERE id = ?", (run,))
+        try:
+            with DashboardServer(ada_store, clock=clock, test_hooks=True) as server:
+                page = open_page(browser, server, "view=overview", "overview")
+                for view in ("day", "range", "sync"):
+                    page.goto(f"{server.base_url}/?view={view}")
+                    ready(page, view)
+                    assert page.locator(".error").count() == 0, view
+                running = page.locator("#sync-runs tr").first
+                assert running.locator(".run-status").inner_text() == "running (or was killed)"
+                assert page.problems == []
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+
+
+def test_a_store_that_cannot_be_read_says_why_and_can_be_tried_again(
+    browser, settings, write_day, clock
+) -> None:
+    """Another program's SQLite file at --database: the page says what the CLI would (no
+    trace), and "Try again" reads the store once it is put right."""
+    path = settings.database
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    foreign = sqlite3.connect(path)
+    foreign.execute("CREATE TABLE notes (body TEXT)")
+    foreign.commit()
+    foreign.close()
+    with DashboardServer(settings, clock=clock, test_hooks=True) as server:
+        page = browser.new_context(viewport=DESKTOP).new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server.url)
+        ready(page, "error")
+        message = page.locator(".failure .error").inner_text()
+        assert message.startswith("Could not read the store:")
+        assert "heartkeep" in message
+        assert "Traceback" not in message
+        Path(path).unlink()
+        write_day(path, DAY, step_s=600, account=ADA)
+        page.get_by_role("button", name="Try again").click()
+        ready(page, "overview")
+        assert page.locator("section.account-card h2").inner_text() == "Ada"

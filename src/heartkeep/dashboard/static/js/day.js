@@ -4,7 +4,7 @@
 
 import { decodeTimes, getJSON, withGaps } from "./api.js";
 import { axes, chart, cssVar, fullTime, offsetDate, pan, wheelZoomPlugin, zoom, zonesPlugin } from "./chart.js";
-import { card, clear, duration, el, fmt } from "./dom.js";
+import { card, clear, duration, el, fmt, noAccount } from "./dom.js";
 import { hooks, navigate, ready, remember } from "./state.js";
 
 export function shiftDay(day, days) {
@@ -33,7 +33,7 @@ function numbers(payload) {
 
 export async function renderDay(root, { account, params }) {
   if (!account) {
-    root.append(el("p", { class: "muted" }, "No account in the store yet."));
+    root.append(el("h1", {}, "Day"), noAccount());
     ready("day");
     return null;
   }
@@ -82,10 +82,10 @@ export async function renderDay(root, { account, params }) {
   const from = Number(params.get("from")), to = Number(params.get("to"));
   u.setScale("x", from && to && to > from ? { min: from, max: to } : { min: payload.start_s, max: payload.end_s });
   zoomBar.append(
-    el("button", { type: "button", title: "Earlier", on: { click: () => pan(u, -0.5) } }, "◀"),
-    el("button", { type: "button", title: "Zoom in", on: { click: () => zoom(u, 0.5) } }, "+"),
-    el("button", { type: "button", title: "Zoom out", on: { click: () => zoom(u, 2) } }, "−"),
-    el("button", { type: "button", title: "Later", on: { click: () => pan(u, 0.5) } }, "▶"),
+    el("button", { type: "button", title: "Earlier", "aria-label": "Earlier", on: { click: () => pan(u, -0.5) } }, "◀"),
+    el("button", { type: "button", title: "Zoom in", "aria-label": "Zoom in", on: { click: () => zoom(u, 0.5) } }, "+"),
+    el("button", { type: "button", title: "Zoom out", "aria-label": "Zoom out", on: { click: () => zoom(u, 2) } }, "−"),
+    el("button", { type: "button", title: "Later", "aria-label": "Later", on: { click: () => pan(u, 0.5) } }, "▶"),
     el("button", { type: "button", title: "The whole day", id: "whole-day", on: { click: () => u.setScale("x", { min: payload.start_s, max: payload.end_s }) } }, "whole day"),
   );
   if (hooks) hooks.charts.day = u;

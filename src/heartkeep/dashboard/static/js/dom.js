@@ -40,3 +40,9 @@ export function card(label, value, note) {
   return el("div", { class: "card" }, el("div", { class: "label" }, label),
     el("div", { class: "value" }, value), note ? el("div", { class: "note" }, note) : null);
 }
+
+// A store with no account yet: what to do about it (every view says the same).
+export function noAccount() {
+  return el("p", { class: "empty-state" }, "No account in the store yet: connect one with `heartkeep auth login`, then ",
+    el("a", { href: "/?view=sync", "data-view": "sync" }, "sync"), " (here or with `heartkeep sync`).");
+}

@@ -26,6 +26,9 @@ async function render() {
     if (link.dataset.view === name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
+  // A control the keyboard was on (next day, Show, a quick span) is rebuilt with the view:
+  // give the focus back to its successor, so Enter can be pressed again.
+  const focused = root.contains(document.activeElement) ? document.activeElement.id : "";
   if (cleanup) { cleanup(); cleanup = null; }
   clear(root);
   const chosen = account();
@@ -36,15 +39,25 @@ async function render() {
     else if (done) done();
   } catch (error) {
     if (mine !== generation) return;
-    clear(root).append(el("p", { class: "error" }, `Could not load this view: ${error.message}`));
+    clear(root).append(failure(`Could not load this view: ${error.message}`, render));
     ready(name);
   }
+  if (mine === generation && focused) document.getElementById(focused)?.focus();
+}
+
+// A failure the person can do something about: the message (the server's, never a trace) and
+// a way to try again once the cause is gone (a sync that held the store, a file put back).
+function failure(message, retry) {
+  return el("div", { class: "failure", role: "alert" },
+    el("p", { class: "error" }, message),
+    el("button", { type: "button", id: "retry", on: { click: retry } }, "Try again"));
 }
 
 function applyTheme(choice) {
   if (choice === "auto") delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = choice;
   themeButton.textContent = { auto: "◐ auto", light: "☀ light", dark: "☾ dark" }[choice];
+  themeButton.setAttribute("aria-label", `Colours: ${choice === "auto" ? "as the system says" : choice}`);
   themeButton.dataset.choice = choice;
 }
 
@@ -75,7 +88,7 @@ async function start() {
     const boot = JSON.parse(document.querySelector('meta[name="heartkeep-boot"]').content);
     setAccounts(boot.accounts.length ? boot.accounts : (await getJSON("/api/accounts")).accounts);
   } catch (error) {
-    clear(root).append(el("p", { class: "error" }, `Could not read the store: ${error.message}`));
+    clear(root).append(failure(`Could not read the store: ${error.message}`, () => location.reload()));
     ready("error");
     return;
   }
@@ -83,7 +96,8 @@ async function start() {
     const label = a.display_name ? `${a.display_name} (${a.key})` : a.key;
     accountSelect.append(el("option", { value: a.key }, label));
   }
-  accountSelect.disabled = accounts().length < 2;
+  // one account (or none): nothing to choose, so no picker (a disabled one reads as broken)
+  accountSelect.closest("label").hidden = accounts().length < 2;
   await render();
 }
 

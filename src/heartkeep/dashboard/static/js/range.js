@@ -7,7 +7,7 @@
 
 import { decodeTimes, getJSON, post, withGaps } from "./api.js";
 import { axes, chart, cssVar, fullTime, pan, wheelZoomPlugin, zoneDate, zoom } from "./chart.js";
-import { clear, el } from "./dom.js";
+import { clear, el, noAccount } from "./dom.js";
 import { shiftDay } from "./day.js";
 import { hooks, navigate, ready, remember } from "./state.js";
 
@@ -64,7 +64,7 @@ function columns(p, shift = 0) {
 
 export async function renderRange(root, { account, params }) {
   if (!account) {
-    root.append(el("p", { class: "muted" }, "No account in the store yet."));
+    root.append(el("h1", {}, "Range"), noAccount());
     ready("range");
     return null;
   }
@@ -82,7 +82,7 @@ export async function renderRange(root, { account, params }) {
   const wholeDays = !from.includes("T") && !to.includes("T");
 
   const status = el("p", { class: "muted", id: "range-resolution" });
-  const exportNote = el("span", { class: "muted", id: "export-status" });
+  const exportNote = el("span", { class: "muted", id: "export-status", role: "status" });
   const format = el("select", { id: "export-format", "aria-label": "Export format" }, el("option", { value: "csv" }, "CSV"), el("option", { value: "parquet" }, "Parquet"));
   const fromInput = el("input", { type: "datetime-local", id: "range-from", value: wholeDays ? `${from}${MIDNIGHT}` : startWall, step: 60, "aria-label": "From" });
   const toInput = el("input", { type: "datetime-local", id: "range-to", value: wholeDays ? `${to}${LAST_MINUTE}` : shownEnd(endWall), step: 60, "aria-label": "To, included" });
@@ -203,10 +203,10 @@ export async function renderRange(root, { account, params }) {
     }, 200);
   }
   zoomBar.append(
-    el("button", { type: "button", title: "Earlier", on: { click: () => pan(u, -0.5) } }, "◀"),
-    el("button", { type: "button", title: "Zoom in", on: { click: () => zoom(u, 0.5) } }, "+"),
-    el("button", { type: "button", title: "Zoom out", on: { click: () => zoom(u, 2) } }, "−"),
-    el("button", { type: "button", title: "Later", on: { click: () => pan(u, 0.5) } }, "▶"),
+    el("button", { type: "button", title: "Earlier", "aria-label": "Earlier", on: { click: () => pan(u, -0.5) } }, "◀"),
+    el("button", { type: "button", title: "Zoom in", "aria-label": "Zoom in", on: { click: () => zoom(u, 0.5) } }, "+"),
+    el("button", { type: "button", title: "Zoom out", "aria-label": "Zoom out", on: { click: () => zoom(u, 2) } }, "−"),
+    el("button", { type: "button", title: "Later", "aria-label": "Later", on: { click: () => pan(u, 0.5) } }, "▶"),
     el("button", { type: "button", on: { click: () => u.setScale("x", { min: main.start_s, max: main.end_s }) } }, "whole range"),
   );
   document.documentElement.dataset.rangeResolution = main.resolution;

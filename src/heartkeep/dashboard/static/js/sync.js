@@ -40,7 +40,7 @@ function logLine(event, streams) {
 }
 
 export async function renderSync(root) {
-  const state = el("p", { id: "sync-state", class: "status" });
+  const state = el("p", { id: "sync-state", class: "status", role: "status" }); // read out as it changes
   const log = el("ol", { id: "sync-log", class: "log" });
   const button = el("button", { type: "button", id: "sync-now", class: "primary" }, "Sync now");
   const history = el("tbody", { id: "sync-runs" });
