@@ -9,6 +9,7 @@ takes the pair the first committed.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import threading
 import time
 
@@ -19,11 +20,13 @@ from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.endpoints import endpoints_for
 from heartkeep.auth.token_client import TokenClient
 from heartkeep.clock import FakeClock
-from heartkeep.errors import ConfigError, StoreError
+from heartkeep.errors import ConfigError, HeartkeepError, StoreError
 from heartkeep.model import TokenSet
 from heartkeep.sandbox.credentials import GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET
 from heartkeep.store import open_postgres_store
 from heartkeep.store.token_cipher import KEYS_VARIABLE, TokenCipher, key_id, new_key
+from heartkeep.study import grant_state
+from heartkeep.study.grant_state import GrantState
 from heartkeep.study.tokens import participant_tokens
 
 KEY = "google-health:111111256096816351"
@@ -96,7 +99,10 @@ def test_no_key_configured_is_a_config_error_that_says_what_to_set(
 @pytest.fixture
 def google_sandbox(sandbox_factory) -> tuple[str, TokenSet, float]:
     """The sandbox and a real grant for its demo user: (URL, expired token pair, now)."""
-    server = sandbox_factory()
+    return _expired_grant(sandbox_factory())
+
+
+def _expired_grant(server) -> tuple[str, TokenSet, float]:
     now = server.state.clock.now_s()
     scopes = endpoints_for("google", server.url).scopes
     issued = server.state.grants.issue_direct(
@@ -182,3 +188,50 @@ def test_two_workers_racing_to_refresh_spend_the_refresh_token_once(
     assert fresh.refresh_token == expired.refresh_token  # Google does not rotate it
     with open_postgres_store(postgres_url, token_cipher=keys) as store:
         assert store.load_tokens(KEY) == fresh  # committed, sealed, for the next job
+
+
+@pytest.mark.parametrize(
+    ("case", "state"),
+    [
+        ("revoked", GrantState.REVOKED),
+        ("wrong client secret", GrantState.CLIENT_REJECTED),
+        ("endpoint unreachable", GrantState.REFRESH_FAILED_TRANSIENT),
+        ("no refresh token", GrantState.NO_REFRESH_TOKEN),
+    ],
+)
+def test_a_refused_refresh_records_why_as_a_code(
+    postgres_url: str, sandbox_factory, case: str, state: GrantState
+) -> None:
+    """The token client's classification (invalid_grant, a rejected client, no answer) is
+    recorded as the participant's grant state, after the refresh's transaction rolled back;
+    the stored pair is unchanged and the failure still reaches the job."""
+    server = sandbox_factory()
+    base_url, expired, now = _expired_grant(server)
+    secret = GOOGLE_CLIENT_SECRET
+    if case == "revoked":
+        server.state.revoke_all_tokens("111111256096816351")
+    elif case == "wrong client secret":
+        secret = "not-the-secret"
+    elif case == "endpoint unreachable":
+        base_url = "http://127.0.0.1:9"  # discard: nothing listens
+    elif case == "no refresh token":
+        expired = dataclasses.replace(expired, refresh_token=None)
+    keys = cipher(new_key())
+    with (
+        open_postgres_store(postgres_url, token_cipher=keys) as store,
+        TokenClient(
+            endpoints_for("google", base_url),
+            ClientCredentials(GOOGLE_CLIENT_ID, secret),
+            clock=FakeClock(now),
+            timeout_s=2.0,
+        ) as client,
+    ):
+        grant_state.ensure(store.connection())
+        store.save_tokens(KEY, expired)
+        with pytest.raises(HeartkeepError):
+            participant_tokens(store, KEY, client)
+        assert store.load_tokens(KEY) == expired
+        recorded = grant_state.states(store.connection())
+        assert list(recorded) == [KEY]
+        assert recorded[KEY][0] is state
+        assert recorded[KEY][1] >= int(now)  # when the client gave up (it retries a while)

@@ -23,7 +23,9 @@ from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.store import open_postgres_store
 from heartkeep.store.protocol import StreamState
 from heartkeep.store.token_cipher import TokenCipher, new_key
+from heartkeep.study import grant_state
 from heartkeep.study.coordinator_auth import check_password
+from heartkeep.study.grant_state import GrantState
 
 DAY_S = 86_400
 ALICE = Account("google-health", "1001", "Alice", "UTC")
@@ -87,6 +89,8 @@ def fill(config: Path, url: str) -> None:
             rate_limit_waits=0,
             error="access was revoked or expired, run `heartkeep auth login` again",
         )
+        # as the worker records what the token client classified (invalid_grant)
+        grant_state.record(store.connection(), CAROL.key, GrantState.REVOKED, "refused", now)
 
 
 def test_init_writes_a_private_config_with_fresh_secrets_and_creates_the_schema(
@@ -179,6 +183,8 @@ def test_status_shows_completeness_stopped_series_and_revoked_grants(
     assert [share for _, share in alice["days"]] == [pytest.approx(1.0, abs=0.01)] * 7
     assert report["stopped"] == [BOB.key]
     assert report["revoked"] == [CAROL.key]
+    assert by_key[CAROL.key]["grant_state"] == "revoked"
+    assert by_key[ALICE.key]["grant_state"] is None
     code, out = run("study", "status", "--config", str(study))
     assert code == 0
     assert "11-19" in out

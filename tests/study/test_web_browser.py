@@ -19,6 +19,8 @@ import pytest
 from study_site import COORDINATOR_PASSWORD, COORDINATOR_USER, study_site
 
 from heartkeep.model import Sample, Source
+from heartkeep.study import grant_state
+from heartkeep.study.grant_state import GrantState
 
 CHOSEN_FOLDER = os.environ.get("HEARTKEEP_STUDY_SCREENSHOTS")
 _CHROMIUM = Path(__file__).resolve().parents[1] / "dashboard" / "headless_chromium.py"
@@ -95,6 +97,8 @@ def _wear(site, key: str, days: int, pattern: int) -> None:
             if failed
             else None,
         )
+        if failed:  # as the worker records what the token client classified
+            grant_state.record(store.connection(), key, GrantState.REVOKED, "refused", now)
 
 
 def _watch(page: Any, problems: list[str]) -> None:

@@ -17,8 +17,10 @@ from heartkeep.errors import NoAccounts, TransientError
 from heartkeep.model import Sample, Source
 from heartkeep.sandbox.credentials import GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
 from heartkeep.study import enrolment_tables as tables
+from heartkeep.study import grant_state
 from heartkeep.study.coordinator_auth import check_password, hash_password
 from heartkeep.study.coordinator_data import overview
+from heartkeep.study.grant_state import GrantState
 from heartkeep.study.queue import apply_schema
 from heartkeep.study.web_signing import new_signing_key
 from heartkeep.study.withdrawal import withdraw
@@ -188,10 +190,27 @@ def test_overview_shows_wear_time_flags_and_history(site) -> None:
     assert "data stopped" in later.text
 
 
-def test_a_participant_whose_grant_was_revoked_is_flagged(site) -> None:
+def test_a_participant_whose_grant_was_revoked_is_flagged_by_its_code(site) -> None:
     key = _enrol(site, "P-012")
     now = int(site.clock.now_s())
+    browser, _ = _login(site)
+    for state, flag in (
+        (GrantState.REVOKED, "grant revoked"),
+        (GrantState.CONSENT_SCOPE_MISSING, "grant consent_scope_missing"),
+    ):
+        with site.store() as store:  # as a worker records what the token client classified
+            grant_state.record(store.connection(), key, state, "refused", now)
+        assert flag in browser.get(site.base + "/coordinator/").text
+
+
+def test_a_database_from_before_the_codes_gets_them_from_its_runs(site, postgres_url) -> None:
+    """An existing study: no `study_grant_state` yet, a participant whose latest run failed
+    with the refresh's old message.  The page still flags them, and the next `apply_schema`
+    (study init, a worker's start) creates the table filled from the runs."""
+    key = _enrol(site, "P-014")
+    now = int(site.clock.now_s())
     with site.store() as store:
+        store.connection().execute("DROP TABLE study_grant_state")
         run = store.begin_run(key, now)
         store.finish_run(
             run,
@@ -203,7 +222,10 @@ def test_a_participant_whose_grant_was_revoked_is_flagged(site) -> None:
             error="access was revoked or expired, run `heartkeep auth login`",
         )
     browser, _ = _login(site)
-    assert "grant revoked" in browser.get(site.base + "/coordinator/").text
+    assert "grant revoked" in browser.get(site.base + "/coordinator/participants/P-014").text
+    apply_schema(postgres_url)
+    with site.store() as store:
+        assert grant_state.states(store.connection()) == {key: (GrantState.REVOKED, now)}
 
 
 def test_withdraw_button_needs_csrf_and_leaves_only_the_audit_record(site) -> None:

@@ -70,3 +70,52 @@ def test_enrolled_on_the_web_then_backfilled_by_a_worker(sandbox_factory, postgr
         assert "2 enrolled" in page
         assert 'class="d w4"' in page  # full days of wear
         assert "every enrolled participant's data is arriving" in page
+
+
+def test_a_grant_revoked_at_google_shows_as_revoked_by_code(sandbox_factory, postgres_url) -> None:
+    """The participant removes the study's access at Google after enrolling; the next sync's
+    API call is refused (401, with a still-fresh access token).  The coordinator page and
+    `study status` say "revoked" from the recorded code — the 401's message ("no longer
+    accepts…") never said "revoked or expired", so the page missed it before."""
+    from heartkeep.study.coordinator_data import overview
+    from heartkeep.study.grant_state import GrantState, states
+    from heartkeep.study.status import study_status
+
+    users = (participant(1, 2, TEST_START_S),)
+    apply_schema(postgres_url)
+    with study_site(sandbox_factory(users=users), postgres_url, on_enrolled=None) as site:
+        state = site.sandbox.state
+        user_id = users[0].health_user_id
+        state.login_user_id = user_id
+        invite = site.invite("P-001")
+        browser = site.browser()
+        done = follow(browser, browser.post(invite.url, data={"decision": "accept"}))
+        assert "You are enrolled" in done.text
+        state.revoke_all_tokens(user_id)
+        run_worker(
+            postgres_url,
+            token_keys=[site.token_key],
+            endpoints=endpoints_for("google", site.sandbox.url),
+            client=ClientCredentials(GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET),
+            clock=state.clock,
+            concurrency=1,
+            wait=False,
+            periodic=False,
+            http_timeout_s=10.0,
+        )
+        key = f"google-health:{user_id}"
+        with site.store() as store:
+            run = store.runs(key)[0]
+            assert run.status == "failed"
+            assert "revoked or expired" not in (run.error or "")  # the API's 401, not a refresh
+            assert states(store.connection())[key][0] is GrantState.REVOKED
+            report = study_status(store, now_s=state.clock.now_s())
+            view = overview(store, now_s=state.clock.now_s())
+        assert [(p.account_key, p.grant_state) for p in report.revoked] == [(key, "revoked")]
+        assert view.participants[0].grant is GrantState.REVOKED
+        coordinator = site.browser()
+        coordinator.post(
+            site.base + "/coordinator/login",
+            data={"user": COORDINATOR_USER, "password": COORDINATOR_PASSWORD},
+        )
+        assert "grant revoked" in coordinator.get(site.base + "/coordinator/").text

@@ -28,7 +28,9 @@ from heartkeep.sandbox.delivery import pump
 from heartkeep.sandbox.server import SandboxServer
 from heartkeep.sandbox.signing import KEYSET_PATH
 from heartkeep.sandbox.subscribers import CLOUD_PLATFORM
-from heartkeep.study import Interval, parse_keyset, webhook_app
+from heartkeep.store import open_postgres_store
+from heartkeep.study import Interval, grant_state, parse_keyset, webhook_app
+from heartkeep.study.grant_state import GrantState
 from heartkeep.study.jobs import retry_stalled_jobs, schedule_incremental
 from heartkeep.study.project_quota import OAUTH_GRANTS, PROJECT_MINUTE
 from heartkeep.study.queue import (
@@ -273,10 +275,20 @@ def test_a_revoked_grant_fails_its_job_without_retries_and_others_go_on(
 ) -> None:
     gone, fine, _ = world.users
     world.state.revoke_all_tokens(gone)
+    with open_postgres_store(world.url) as store:  # an earlier refresh had failed on the way
+        grant_state.record(
+            store.connection(), world.key(fine), GrantState.REFRESH_FAILED_TRANSIENT, "x", 0
+        )
     with open_app(world.url) as app:
         defer_backfill(app, world.key(gone))
         defer_backfill(app, world.key(fine))
     work(world, keep_succeeded_jobs=False)
+    # Why, as a code: the refresh's invalid_grant; the participant whose sync worked is clear.
+    with open_postgres_store(world.url) as store:
+        recorded = grant_state.states(store.connection())
+    assert {key: state for key, (state, _) in recorded.items()} == {
+        world.key(gone): GrantState.REVOKED
+    }
     # The failed job stays for inspection; the succeeded one is gone (sync_run keeps history).
     assert world.jobs() == [(SYNC_TASK, "failed", 1)]
     assert world.stored(gone) == []

@@ -380,13 +380,15 @@ def _completeness(report: Any) -> None:
                 _when(p.last_sync_s),
                 *(f"{share:.0%}" for _, share in p.days),
                 "-" if p.completeness is None else f"{p.completeness:.0%}",
-                "revoked" if p.grant_revoked else "stopped" if p.stopped else "",
+                p.grant_state or ("stopped" if p.stopped else ""),
             )
             for p in report.participants
         ],
     )
     for p in report.revoked:
-        render.warning(f"{p.account_key}: access revoked ({p.last_error}); invite them again")
+        render.warning(
+            f"{p.account_key}: access {p.grant_state} ({p.last_error}); invite them again"
+        )
     for p in report.stopped:
         render.warning(
             f"{p.account_key}: no data since {_when(p.newest_sample_s)} although syncs succeed"

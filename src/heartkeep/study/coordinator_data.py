@@ -4,8 +4,10 @@ Why from the store's day summaries: a heatmap of 14 days × N participants reads
 `hr_day` (wear time kept current with the samples), never a sample.  Nothing here writes.
 
 Flags a coordinator acts on:
-- **grant revoked**: the participant's latest sync failed because Google refused the token
-  (`ReauthorizationNeeded`: "access was revoked or expired"), or no tokens are stored;
+- **grant <state>**: the participant's access failed, by the code recorded where the failure
+  was classified (`grant_state.py`: `revoked`, `consent_scope_missing`, `no_refresh_token`,
+  `client_rejected`, `refresh_failed_transient`, `refresh_failed`) — never by the wording of an
+  error message; **no tokens stored** when the study holds none;
 - **data stopped**: enrolled, but the newest sample is older than `stale_after_s` (2 days);
 - **no data yet**: enrolled more than `stale_after_s` ago and nothing stored;
 - **backfill not queued**: the enrolment committed but handing it to the queue failed.
@@ -19,12 +21,13 @@ from typing import TYPE_CHECKING
 
 from heartkeep.store.protocol import SyncRun
 from heartkeep.study import enrolment_tables as tables
+from heartkeep.study import grant_state
+from heartkeep.study.grant_state import GrantState
 
 if TYPE_CHECKING:
     from heartkeep.store.postgres import PostgresStore
 
 STALE_AFTER_S = 2 * 86_400
-REVOKED_MARK = "revoked or expired"  # heartkeep.auth.token_client's ReauthorizationNeeded text
 QUOTA_TABLE = "study_quota_bucket"  # the task queue's shared token buckets, once they exist
 PER_PAGE = 100
 
@@ -41,6 +44,7 @@ class ParticipantStatus:
     last_run: SyncRun | None = None
     wear_s: dict[dt.date, int] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
+    grant: GrantState | None = None  # why access fails, if it does
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,19 +61,16 @@ def _flags(
     store: PostgresStore,
     row: tables.Enrolment,
     last_sample_s: int | None,
-    last_run: SyncRun | None,
+    grant: GrantState | None,
     now_s: float,
     stale_after_s: int,
 ) -> tuple[str, ...]:
     assert row.account_key is not None
     flags = []
-    revoked = (
-        last_run is not None
-        and last_run.status == "failed"
-        and REVOKED_MARK in (last_run.error or "")
-    )
-    if revoked or store.load_tokens(row.account_key) is None:
-        flags.append("grant revoked")
+    if store.load_tokens(row.account_key) is None:
+        flags.append("no tokens stored")
+    elif grant is not None:
+        flags.append(f"grant {grant.value}")
     if last_sample_s is not None and now_s - last_sample_s > stale_after_s:
         flags.append("data stopped")
     if last_sample_s is None and now_s - (row.enrolled_s or 0) > stale_after_s:
@@ -113,8 +114,12 @@ def participant_status(
         aggregate.day: aggregate.wear_s
         for aggregate in store.day_aggregates(key, days[0], days[-1] + dt.timedelta(days=1))
     }
-    flags = _flags(store, row, last_sample_s, last_run, now_s, stale_after_s)
-    return ParticipantStatus(row.label, status, key, row, last_sample_s, last_run, wear, flags)
+    grant = grant_state.states(tables.connection(store), [key]).get(key)
+    state = None if grant is None else grant[0]
+    flags = _flags(store, row, last_sample_s, state, now_s, stale_after_s)
+    return ParticipantStatus(
+        row.label, status, key, row, last_sample_s, last_run, wear, flags, state
+    )
 
 
 def _plain_status(row: tables.Enrolment, now_s: float) -> str:

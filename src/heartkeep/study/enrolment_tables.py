@@ -12,6 +12,7 @@ withdrawal itself, in the same transaction, so nothing of the participant stays 
   from the state with the key, never written down.
 `study_audit` — who did what to whom, when, with counts; never heart-rate data.
 `study_coordinator_session` — logged-in coordinators (`coordinator_sessions.py`).
+`study_grant_state` — why a participant's access fails, as a code (`grant_state.py`).
 
 Created on first use (`ensure_tables`, idempotent, under an advisory lock), in the store's
 schema.  Every function takes the store's psycopg connection and runs inside the caller's
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from heartkeep.study import coordinator_sessions as sessions
+from heartkeep.study import grant_state
 
 if TYPE_CHECKING:
     import psycopg
@@ -125,6 +127,7 @@ def ensure_tables(conn: psycopg.Connection[Any]) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.study_web'))")
         for statement in (*_SCHEMA, *sessions.SCHEMA):
             conn.execute(statement.encode())
+    grant_state.ensure(conn)
 
 
 def _row(values: tuple[Any, ...] | None) -> Enrolment | None:

@@ -53,6 +53,7 @@ import psycopg
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 
+from heartkeep.study import grant_state
 from heartkeep.study.notifications import Interval, Notification
 
 QUEUE_BACKFILL = "backfill"
@@ -128,6 +129,7 @@ def apply_schema(database_url: str) -> bool:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.queue'))")
         for statement in QUEUE_TABLES:
             conn.execute(statement.encode())
+        grant_state.ensure(conn)
         row = conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
         if row is not None and row[0]:
             return False

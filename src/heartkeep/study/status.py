@@ -3,23 +3,22 @@
 What a coordinator asks each morning: who is enrolled, when each was last synced, how complete
 the last days are (worn seconds out of the day, from the store's day summaries: O(days), not
 O(samples)), whose data stopped arriving although syncs succeed (the watch is off the wrist or
-no longer syncs to the phone), and whose grant is gone (the last sync was refused for want of
-access: revoked at Google, or the Testing week over).  Plain data out; the CLI renders it.
+no longer syncs to the phone), and whose grant is gone (by the code recorded where the
+failure was classified, `grant_state.py`: revoked at Google or the Testing week over, a
+permission unticked, no refresh token).  Plain data out; the CLI renders it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from heartkeep.store.postgres import PostgresStore
+from heartkeep.study import grant_state
 
 HEART_RATE = "heart-rate"  # the sync engine's stream name (sync/planner.py)
 DAY_S = 86_400
-# How a refused refresh reads in a sync run's error (auth/token_client.py's messages).
-_GRANT_GONE = re.compile(r"revoked|invalid_grant|no refresh token|no tokens are stored", re.I)
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,7 @@ class ParticipantStatus:
     stopped: bool
     grant_revoked: bool
     last_error: str | None
+    grant_state: str | None = None  # `grant_state.GrantState`'s code: why access fails
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,9 @@ def study_status(
 ) -> StudyStatus:
     """Each participant's last sync, completeness over `days` days and flags.  `stopped`: the
     newest sample is more than `stopped_days` old (or there is none) although a sync
-    succeeded since; `grant_revoked`: the latest sync failed for want of access."""
+    succeeded since; `grant_revoked`: the participant's grant is gone (`grant_state`)."""
     participants = []
+    grants = grant_state.states(store.connection())
     for account in store.accounts():
         key = account.key
         state = store.stream_state(key, HEART_RATE)
@@ -80,9 +81,8 @@ def study_status(
         newest = None if span is None else span.end_s - 1
         runs = store.runs(key, limit=1)
         last = runs[0] if runs else None
-        grant_revoked = bool(
-            last and last.status == "failed" and last.error and _GRANT_GONE.search(last.error)
-        )
+        grant = grants.get(key)
+        grant_revoked = grant is not None and grant[0].grant_gone
         today = _local_day(now_s, account.time_zone)
         first = today - dt.timedelta(days=days)
         worn = {a.day: a.wear_s for a in store.day_aggregates(key, first, today)}
@@ -109,6 +109,7 @@ def study_status(
                 stopped=stopped and not grant_revoked,
                 grant_revoked=grant_revoked,
                 last_error=None if last is None or last.status != "failed" else last.error,
+                grant_state=None if grant is None else grant[0].value,
             )
         )
     return StudyStatus(int(now_s), days, stopped_days, participants)

@@ -32,6 +32,7 @@ from heartkeep.model import TokenSet, Window
 from heartkeep.providers import get_provider_factory
 from heartkeep.store.postgres import PostgresStore
 from heartkeep.store.token_cipher import TokenCipher
+from heartkeep.study import grant_state
 from heartkeep.study.project_quota import (
     OAUTH_GRANTS,
     BucketLimit,
@@ -217,7 +218,9 @@ def sync_participant(setup: WorkerSetup, account_key: str) -> AccountReport | No
     with _job_resources(setup) as job:
         if not enrolled(job.store, account_key):
             return None
-        return raise_for(_sync(setup, job.store, job.quota, account_key, None))
+        report = _sync(setup, job.store, job.quota, account_key, None)
+        grant_state.after_sync(job.store.connection(), account_key, report, setup.clock.now_s())
+        return raise_for(report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +291,9 @@ def apply_notifications(setup: WorkerSetup, account_key: str) -> NotificationOut
             state = store.stream_state(account_key, HEART_RATE)
             never_synced = state.covered_from_s is None and not state.job_open
             window = None if never_synced else pending.upsert
-            report = raise_for(_sync(setup, store, job.quota, account_key, window))
+            report = _sync(setup, store, job.quota, account_key, window)
+            grant_state.after_sync(store.connection(), account_key, report, setup.clock.now_s())
+            raise_for(report)
         elif deleted:
             store.refresh_aggregates(account_key)
         finish_pending(job.conn, account_key, pending)

@@ -292,6 +292,7 @@ class _AccountSync:
             history_from=None if self.history_from is None else self.history_from.isoformat(),
             error=None if failure is None else redact(str(failure)),
             exit_code=0 if failure is None else failure.exit_code,
+            error_code=None if failure is None else failure.code,
         )
 
 

@@ -45,6 +45,9 @@ class AccountReport:
     """Backward jumps of the legacy API's wall clock read as a trip across zones."""
     samples_reoffset: int = 0
     """Samples stored with the offset such a trip implies instead of the profile zone's."""
+    error_code: str | None = None
+    """The failure's stable code (`HeartkeepError.code`, as in the CLI's JSON): what a program
+    acts on (a study records a revoked grant from it), never the message's wording."""
 
     @property
     def ok(self) -> bool:
