@@ -343,7 +343,13 @@ def _sync_one(
         connection = _open_connection(settings, key, clock=clock)
         factory = _provider_factory(connection.provider)
     except HeartkeepError as failure:
-        report = AccountReport(key, "failed", error=str(failure), exit_code=failure.exit_code)
+        report = AccountReport(
+            key,
+            "failed",
+            error=str(failure),
+            exit_code=failure.exit_code,
+            error_code=failure.code,
+        )
         tally(AccountFinished(key, "failed", 0, 0, report.error))
         return report
     with build_client(
