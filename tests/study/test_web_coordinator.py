@@ -391,3 +391,14 @@ def test_a_sync_still_running_on_a_worker_stops_the_withdrawal(
             with pytest.raises(TransientError, match="still running"):
                 withdraw(store, "P-041", token_client=None, clock=site.clock, actor="cli:x")
             assert store.accounts() != []  # nothing deleted
+
+
+def test_withdrawing_someone_unknown_says_so_with_a_404(site) -> None:
+    browser, _ = _login(site)
+    csrf = _csrf(browser.get(site.base + "/coordinator/").text)
+    answer = browser.post(
+        site.base + "/coordinator/participants/P-404/withdraw", data={"csrf": csrf}
+    )
+    assert answer.status_code == 404
+    assert "no participant P-404" in answer.text
+    assert "Nothing was deleted" in answer.text

@@ -299,3 +299,24 @@ def test_a_queue_failure_still_enrols_and_says_why_in_the_log(
         (row,) = _rows(site)
         assert row.backfill_queued_s is None
     assert "backfill was not queued (ConnectionError: queue database unreachable)" in caplog.text
+
+
+def test_a_database_failure_under_a_page_is_a_page_not_a_traceback(site, postgres_url) -> None:
+    """The invite table is gone (a database restored badly, a schema dropped): the visitor
+    gets a page that says the site is unavailable and nothing changed (503, Retry-After),
+    in the site's own look and headers — not Starlette's bare 500."""
+    invite = site.invite("P-090")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE study_enrolment RENAME TO study_enrolment_away")
+    try:
+        answer = site.browser().get(invite.url)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE study_enrolment_away RENAME TO study_enrolment")
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "60"
+    assert "Temporarily unavailable" in answer.text
+    assert "Nothing was changed" in answer.text
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    assert "Traceback" not in answer.text
+    assert site.browser().get(invite.url).status_code == 200  # back once the table is

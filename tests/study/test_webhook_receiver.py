@@ -292,3 +292,21 @@ def test_a_rotated_signing_key_is_fetched_once_and_made_up_key_ids_fetch_nothing
         state.clock.advance(60)  # a minute later one more fetch is allowed, and finds nothing
         assert [forge(key_id) for key_id in (4, 5)] == [403, 403]
         assert keyset.fetches == 3
+
+
+def test_an_oversized_body_is_refused_without_being_read_whole(study: Study) -> None:
+    """Over 1 MiB: 413, whether the size is declared or the body streams without a length
+    (chunked) — the endpoint stops reading at the limit instead of holding it all first."""
+    auth = {"Authorization": SECRET}
+    big = b"x" * ((1 << 20) + 1)
+    assert post(study, big, auth).status_code == 413
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b"y" * 65_536
+
+    with httpx.Client(verify=False, timeout=30) as client:  # noqa: S501 - test CA on loopback
+        streamed = client.post(study.endpoint, content=chunks(), headers=auth)
+    assert streamed.status_code == 413
+    assert post(study, b'{"type": "verification"}', auth).status_code == 201
+    assert study.inbox.received == []

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from heartkeep.errors import HeartkeepError
+from heartkeep.errors import HeartkeepError, NoAccounts, TransientError
 from heartkeep.store.protocol import SyncRun
 from heartkeep.study import coordinator_pages as pages
 from heartkeep.study import enrolment_tables as tables
@@ -280,6 +280,15 @@ class Coordinator:
                         actor=f"coordinator:{session.user}",
                     )
             except HeartkeepError as failure:
+                # Unknown participant: 404; Google or a running sync not done: 503 (try
+                # again); anything else (the OAuth client refused, …): 502.
+                status = (
+                    404
+                    if isinstance(failure, NoAccounts)
+                    else 503
+                    if isinstance(failure, TransientError)
+                    else 502
+                )
                 return pages.message(
                     site.study_title,
                     "Not withdrawn",
@@ -287,7 +296,7 @@ class Coordinator:
                     prefix=self.prefix,
                     user=session.user,
                     csrf=session.csrf,
-                    status=502,
+                    status=status,
                 )
             deleted = report.details["deleted"].get("samples", 0)
             return pages.message(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -185,7 +186,7 @@ class Enrolment:
                         "your invitation link again.",
                     )
                 retry = site.url(ENROL_PATH + invite_token(site.signer, row.nonce, row.expires_s))
-                if not cookie or cookie != state:
+                if not hmac.compare_digest(cookie.encode(), state.encode()):
                     return pages.callback_problem(
                         title,
                         "Please finish in the same browser where you opened your invitation "

@@ -14,11 +14,13 @@ check, the OAuth redirect URI, absolute links and `Secure` cookies all follow it
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -28,6 +30,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.endpoints import GOOGLE_HEALTH, ProviderEndpoints, endpoints_for
 from heartkeep.clock import Clock, SystemClock
+from heartkeep.errors import StoreError
 from heartkeep.store.token_cipher import TokenCipher
 from heartkeep.study import enrolment_tables as tables
 from heartkeep.study.coordinator import Coordinator
@@ -38,6 +41,8 @@ from heartkeep.study.web_context import StorePool, StudySite
 from heartkeep.study.web_pages import CSS_PATH, esc, page, stylesheet
 from heartkeep.study.web_security import SiteGuard, content_security_policy
 from heartkeep.study.web_signing import Signer
+
+_log = logging.getLogger(__name__)
 
 
 class QueueBackfill:
@@ -149,9 +154,23 @@ def study_app(
         routes.append(Mount("", app=webhook))
     auth_origin = urlsplit(endpoints.auth_uri)
     csp = content_security_policy([f"{auth_origin.scheme}://{auth_origin.netloc}"])
+
+    def unavailable(_request: Request, failure: Exception) -> Response:
+        """The database (or another service) failed under a page: a page that says so, 503,
+        instead of a bare 500 — nothing was half-done (each page's writes are one
+        transaction), and the visitor can simply try again."""
+        _log.warning("a page failed: %s: %s", type(failure).__name__, failure)
+        body = (
+            f"<p class=study>{esc(study_title)}</p><h1>Temporarily unavailable</h1><p>The "
+            "study's site cannot reach its database just now. Nothing was changed. Please try "
+            "again in a few minutes.</p>"
+        )
+        return page(study_title, body, status=503, headers={"Retry-After": "60"})
+
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SiteGuard, hosts=site.hosts, csp=csp, secure=site.secure)],
+        exception_handlers={StoreError: unavailable, psycopg.Error: unavailable},
     )
     app.state.site = site
 

@@ -64,6 +64,22 @@ class WebhookCounts:
             setattr(self, outcome, getattr(self, outcome) + 1)
 
 
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it exceeds `limit` bytes — read no further than that, so an
+    oversized (or endless) body never sits whole in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def webhook_app(
     *,
     authorization: str,
@@ -93,8 +109,8 @@ def webhook_app(
             return refuse("unauthorized", 401)
         if not hmac.compare_digest(header.encode(), expected):
             return refuse("unauthorized", 403)
-        body = await request.body()
-        if len(body) > _MAX_BODY:
+        body = await _body_within(request, _MAX_BODY)
+        if body is None:
             return refuse("malformed", 413)
         if is_verification(body):
             counts.count("verified")
