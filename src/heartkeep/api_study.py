@@ -42,9 +42,14 @@ def study_config(path: Path | None = None) -> StudyConfig:
 def open_study_store(
     config: StudyConfig, *, readonly: bool = False, token_cipher: TokenCipher | None = None
 ) -> PostgresStore:
-    """The study's PostgreSQL store, sealing tokens with the config's keys when they are read."""
-    from heartkeep.store import open_postgres_store
+    """The study's PostgreSQL store, sealing tokens with the config's keys when they are read.
 
+    Only a database `study init` made is opened (`require_study`): a wrong [database] url must
+    not quietly get a study's tables, nor an invite that no `study serve` will ever accept."""
+    from heartkeep.store import open_postgres_store
+    from heartkeep.study.database_check import require_study
+
+    require_study(config.database_url)
     return open_postgres_store(config.database_url, readonly=readonly, token_cipher=token_cipher)
 
 
@@ -68,6 +73,7 @@ def init_study(
     from heartkeep.study import queue
     from heartkeep.study.config import config_path, load_study_config
     from heartkeep.study.config_template import refuse_existing, write_new_study
+    from heartkeep.study.database_check import apply_schema
 
     if sandbox_url and not client_id:  # the sandbox's public web client (not a secret)
         from heartkeep.sandbox.credentials import GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
@@ -75,7 +81,7 @@ def init_study(
         client_id, client_secret = GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
     where = config_path(path)
     refuse_existing(where)  # said before touching the database
-    _apply_schema(queue.apply_schema, database_url)
+    apply_schema(queue.apply_schema, database_url)
     created = write_new_study(
         where,
         name=name,
@@ -132,9 +138,16 @@ def invite(
 ) -> list[Invite]:
     """A single-use, expiring invite link for each study id in `labels` (`P-017`); `UsageError`
     (exit 2) for a malformed id or one already enrolled (no link is made for any after it)."""
+    from heartkeep.errors import UsageError
+    from heartkeep.study.config import MAX_INVITE_VALID_DAYS
     from heartkeep.study.invites import create_invite
 
     days = valid_days or config.invite_valid_days
+    if not 1 <= days <= MAX_INVITE_VALID_DAYS:
+        raise UsageError(
+            f"an invite is valid for 1 to {MAX_INVITE_VALID_DAYS} days, not {days}",
+            hint="Send a new invite when one expires.",
+        )
     with open_study_store(config) as store:
         return [
             create_invite(
@@ -161,23 +174,75 @@ def withdraw(
     (unless `revoke` is False), delete their data and tokens, keep an audit record."""
     from heartkeep.auth.client_secrets import ClientCredentials
     from heartkeep.auth.token_client import TokenClient
+    from heartkeep.errors import NoAccounts, StoreError, TransientError
     from heartkeep.study.withdrawal import withdraw as withdraw_participant
 
     clock = clock or SystemClock()
     with open_study_store(config, token_cipher=config.token_cipher()) as store:
-        if not revoke:
-            return withdraw_participant(
-                store, participant, token_client=None, clock=clock, actor=actor
-            )
-        client_id, client_secret = config.client()
-        with TokenClient(
-            config.endpoints(),
-            ClientCredentials(client_id, client_secret, source=str(config.path)),
-            clock=clock,
-        ) as token_client:
-            return withdraw_participant(
-                store, participant, token_client=token_client, clock=clock, actor=actor
-            )
+        try:
+            if not revoke:
+                return withdraw_participant(
+                    store, participant, token_client=None, clock=clock, actor=actor
+                )
+            client_id, client_secret = config.client()
+            with TokenClient(
+                config.endpoints(),
+                ClientCredentials(client_id, client_secret, source=str(config.path)),
+                clock=clock,
+            ) as token_client:
+                return withdraw_participant(
+                    store, participant, token_client=token_client, clock=clock, actor=actor
+                )
+        except NoAccounts as failure:
+            earlier = _earlier_withdrawal(store, participant)
+            if earlier is None:
+                raise
+            raise NoAccounts(
+                f"no participant {participant} in this study any more: withdrawn already on "
+                f"{earlier[1]} UTC (audit record {earlier[0]}), nothing of them is left",
+                hint="Nothing to do.  To enrol them again, send a new invite "
+                "(`heartkeep study invite`).",
+            ) from failure
+        except TransientError as failure:
+            if "revoke" not in failure.message or "still running" in failure.message:
+                raise
+            raise TransientError(
+                f"{failure.message}; nothing was deleted",
+                hint="Try again in a few minutes.  Only if the participant's grant is known to "
+                "be gone already (they revoked it at Google), `--no-revoke` deletes without "
+                "asking Google.",
+            ) from failure
+        except StoreError as failure:
+            if "sealed with key" not in failure.message and "do not open" not in failure.message:
+                raise
+            raise StoreError(
+                f"cannot revoke {participant}'s grant: {failure.message}; nothing was deleted",
+                hint="Put back the token key that sealed it (after the current one) and run "
+                "the command again; `heartkeep study doctor` checks the keys.",
+            ) from failure
+
+
+def _earlier_withdrawal(store: PostgresStore, participant: str) -> tuple[int, str] | None:
+    """(audit id, UTC time) of the newest withdrawal of `participant` (study id or account
+    key), if it was withdrawn before: a second `withdraw` says so instead of "no such one"."""
+    import datetime as dt
+
+    from heartkeep.study import enrolment_tables as tables
+    from heartkeep.study.withdrawal import WITHDRAWAL
+
+    row = (
+        tables.connection(store)
+        .execute(
+            "SELECT id, at_s FROM study_audit WHERE action = %s AND (label = %s OR "
+            "account_key = %s) ORDER BY id DESC LIMIT 1",
+            (WITHDRAWAL, participant, participant),
+        )
+        .fetchone()
+    )
+    if row is None:
+        return None
+    at = dt.datetime.fromtimestamp(int(row[1]), dt.UTC)
+    return int(row[0]), f"{at:%Y-%m-%d %H:%M}"
 
 
 def study_web_app(
@@ -234,24 +299,6 @@ def study_web_app(
     )
 
 
-def _apply_schema(apply: Callable[[str], bool], database_url: str) -> None:
-    """The store's and the queue's schema; psycopg's failures as `StoreError` (exit 9)."""
-    import psycopg
-
-    from heartkeep.errors import StoreError
-    from heartkeep.store.postgres_failures import describe
-
-    try:
-        apply(database_url)
-    except psycopg.Error as failure:
-        first = (str(failure).strip().splitlines() or [""])[0]
-        raise StoreError(
-            f"could not create the study's schema in PostgreSQL at {describe(database_url)}: "
-            f"{first}",
-            hint="Check that the server runs and the URL (host, port, user, database).",
-        ) from failure
-
-
 def serve_study(config: StudyConfig, *, on_started: Callable[[str], None]) -> None:
     """Serve the study site and the webhook endpoint on `[web] listen_host:listen_port` until
     the server stops (Ctrl-C; the caller turns SIGTERM into it); `on_started(url)` once
@@ -259,19 +306,38 @@ def serve_study(config: StudyConfig, *, on_started: Callable[[str], None]) -> No
 
     Raises `UsageError` (exit 2) when the port is taken, `TransientError` (exit 6) when the
     webhook keyset cannot be fetched, `StoreError` (exit 9) for the database."""
+    import errno
+
     from heartkeep.errors import UsageError
     from heartkeep.loopback import LoopbackServer
     from heartkeep.study import queue
+    from heartkeep.study.database_check import apply_schema, require_study
 
-    _apply_schema(queue.apply_schema, config.database_url)
+    require_study(config.database_url)  # never a study's tables in a wrong database
+    apply_schema(queue.apply_schema, config.database_url)  # upgrades an older study's
     server = LoopbackServer(config.listen_host, config.listen_port, name="study site")
     try:
         server.bind(reuse_address=True)
     except OSError as failure:
+        if failure.errno == errno.EADDRINUSE:
+            hint = (
+                "Another program uses that port: set [web] listen_port (or "
+                "HEARTKEEP_STUDY_LISTEN_PORT) to a free one."
+            )
+        elif failure.errno in (errno.EACCES, errno.EPERM):
+            hint = (
+                "Ports below 1024 need root: listen on a higher [web] listen_port behind "
+                "your HTTPS proxy."
+            )
+        else:
+            hint = (
+                "Set [web] listen_host (or HEARTKEEP_STUDY_LISTEN_HOST) to an address of this "
+                "machine: 127.0.0.1 behind a proxy on the same host, 0.0.0.0 for all."
+            )
         raise UsageError(
-            f"cannot listen on {config.listen_host}:{config.listen_port}: {failure.strerror}",
-            hint="Another program uses that port: set [web] listen_port (or "
-            "HEARTKEEP_STUDY_LISTEN_PORT) to a free one.",
+            f"cannot listen on {config.listen_host}:{config.listen_port}: "
+            f"{failure.strerror or failure}",
+            hint=hint,
         ) from failure
     with queue.open_app(config.database_url) as queue_app:
         app = study_web_app(
@@ -307,22 +373,39 @@ def run_study_worker(
     (whose quota clock runs that much faster)."""
     from heartkeep.auth.client_secrets import ClientCredentials
     from heartkeep.errors import UsageError
+    from heartkeep.study.database_check import first_line, require_study
     from heartkeep.study.worker import run_worker
 
     if quota_speedup != 1.0 and not config.sandbox_url:
         raise UsageError("--quota-speedup is for the sandbox only: Google's quota is real")
     client_id, client_secret = config.client()
-    run_worker(
-        config.database_url,
-        token_keys=config.token_keys(),
-        endpoints=config.endpoints(),
-        client=ClientCredentials(client_id, client_secret, source=str(config.path)),
-        concurrency=concurrency or config.worker_concurrency,
-        app_class=config.app_class,
-        quota_speedup=quota_speedup,
-        wait=not until_idle,
-        name=name,
-    )
+    config.token_cipher()  # the keys, checked before the database is
+    require_study(config.database_url)  # else the queue's pool would retry it forever
+    from procrastinate.exceptions import ConnectorException
+
+    from heartkeep.errors import StoreError
+    from heartkeep.store.postgres_failures import describe
+
+    try:
+        run_worker(
+            config.database_url,
+            token_keys=config.token_keys(),
+            endpoints=config.endpoints(),
+            client=ClientCredentials(client_id, client_secret, source=str(config.path)),
+            concurrency=concurrency or config.worker_concurrency,
+            app_class=config.app_class,
+            quota_speedup=quota_speedup,
+            wait=not until_idle,
+            name=name,
+        )
+    except ConnectorException as failure:  # the database went away under the worker
+        cause = failure.__cause__ or failure
+        raise StoreError(
+            f"the task queue's database at {describe(config.database_url)} failed: "
+            f"{first_line(cause)}",
+            hint="Jobs the worker was running are picked up again by any worker; start this "
+            "one again once the database answers.",
+        ) from failure
 
 
 def study_demo(**options: Any) -> StudyDemoResult:

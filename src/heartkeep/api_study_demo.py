@@ -245,8 +245,10 @@ def _pending_jobs(database_url: str, tasks: tuple[str, ...]) -> int:
 
 @contextmanager
 def _database(given: str | None, *, keep: bool, say: Callable[[str], None]) -> Iterator[str]:
-    """`given`, or a new database on the local server, dropped at the end unless `keep`."""
+    """`given` (checked: reachable and holding no study yet), or a new database on the local
+    server, dropped at the end unless `keep` — also when Ctrl-C lands while it is created."""
     if given:
+        _check_given(given)
         yield given
         return
     import psycopg
@@ -264,15 +266,50 @@ def _database(given: str | None, *, keep: bool, say: Callable[[str], None]) -> I
             keep = False  # a throw-away server goes with the demo: nothing to keep
             say("(the throw-away server stops at the end: --keep keeps nothing)")
         name = f"heartkeep_study_demo_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(server.url(), autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"'.encode())
-        say(f"PostgreSQL: {server.note}, database {name}")
         try:
+            # Inside the `try`: Ctrl-C while the server creates it must still drop it.
+            with psycopg.connect(server.url(), autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{name}"'.encode())
+            say(f"PostgreSQL: {server.note}, database {name}")
             yield server.url(name)
         finally:
             if not keep:
                 with psycopg.connect(server.url(), autocommit=True) as admin:
                     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+
+
+def _check_given(url: str) -> None:
+    """`--database-url` must be a PostgreSQL URL that answers and holds no study yet: the demo
+    enrols P-001… and seals tokens with keys of its own, which would mix with (or trip over) a
+    study already there.  `UsageError` (exit 2) naming the option, `StoreError` (exit 9)."""
+    import psycopg
+
+    from heartkeep.errors import UsageError
+    from heartkeep.store import open_postgres_store
+    from heartkeep.store.failures import NoDatabase
+    from heartkeep.store.postgres_failures import describe
+
+    hint = "Give an empty database (CREATE DATABASE …), or leave --database-url out: the demo "
+    hint += "then makes one of its own on the local server."
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise UsageError(f"--database-url {url!r} is not a postgresql:// URL", hint=hint)
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        raise UsageError(
+            "--database-url is not a PostgreSQL URL libpq can read", hint=hint
+        ) from None
+    try:
+        with open_postgres_store(url, readonly=True) as store:
+            enrolled = len(store.accounts())
+    except NoDatabase:
+        return
+    if enrolled:
+        raise UsageError(
+            f"--database-url: the database at {describe(url)} already holds a study "
+            f"({enrolled} participants)",
+            hint=hint,
+        )
 
 
 @contextmanager

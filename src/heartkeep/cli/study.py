@@ -18,6 +18,7 @@ import typer
 
 from heartkeep.cli import render
 from heartkeep.cli.grouphelp import HelpGroup
+from heartkeep.errors import Interrupted
 
 study_app = typer.Typer(
     cls=HelpGroup,
@@ -143,7 +144,10 @@ def export(
     config: ConfigOption = None,
     participant: Annotated[
         list[str] | None,
-        typer.Option("--participant", help="Only this participant (repeatable); default all."),
+        typer.Option(
+            "--participant",
+            help="Only this participant, by study id or account key (repeatable); default all.",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -156,9 +160,17 @@ def export(
         if not as_json:
             render.info(f"{key}: {samples:,} samples")
 
-    result = api_study.export_study(
-        api_study.study_config(config), destination, participants=participant, progress=progress
-    )
+    settings = api_study.study_config(config)
+    try:
+        result = api_study.export_study(
+            settings, destination, participants=participant, progress=progress
+        )
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"export interrupted: nothing was written to {destination} (the partial dataset "
+            "was removed)",
+            hint="Run the command again to export.",
+        ) from None
     summary = {
         "path": str(result.path),
         "participants": result.participants,
@@ -196,7 +208,10 @@ def invite(
     valid_days: Annotated[
         int | None,
         typer.Option(
-            "--valid-days", min=1, help="Days the link works (default: the config's, 14)."
+            "--valid-days",
+            min=1,
+            max=365,
+            help="Days the link works (default: the config's, 14; at most 365).",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -288,7 +303,11 @@ def worker(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            "--concurrency", min=1, help="Sync jobs at once (default: [worker] concurrency)."
+            "--concurrency",
+            min=1,
+            max=64,
+            help="Sync jobs at once (default: [worker] concurrency; at most 64: start more "
+            "workers for more).",
         ),
     ] = None,
     until_idle: Annotated[
@@ -299,6 +318,7 @@ def worker(
         typer.Option(
             "--quota-speedup",
             min=1.0,
+            max=1000.0,
             hidden=True,
             help="Against the sandbox only: its quota clock runs this much faster.",
         ),
@@ -343,14 +363,26 @@ def demo(
     then the completeness table."""
     from heartkeep import api_study
 
-    result = api_study.study_demo(
-        participants=participants,
-        days=days,
-        workers=workers,
-        database_url=database_url,
-        keep=keep,
-        say=render.info,
-    )
+    try:
+        result = api_study.study_demo(
+            participants=participants,
+            days=days,
+            workers=workers,
+            database_url=database_url,
+            keep=keep,
+            say=render.info,
+        )
+    except KeyboardInterrupt:
+        left = (
+            "the database and the config folder stay (--keep), half made"
+            if keep
+            else "its workers were stopped, and the database and the files it made are gone"
+            if not database_url
+            else "its workers were stopped; the tables it made in --database-url stay"
+        )
+        raise Interrupted(
+            f"study demo interrupted: {left}", hint="Run `heartkeep study demo` again."
+        ) from None
     rate = result.samples / result.sync_s if result.sync_s else 0.0
     render.line(
         f"{result.participants} participants: enrolled in {result.enrol_s:.1f} s, "

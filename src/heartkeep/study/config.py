@@ -34,6 +34,12 @@ from heartkeep.store.token_cipher import KEYS_FILE_VARIABLE, KEYS_VARIABLE, Toke
 CONFIG_VARIABLE = "HEARTKEEP_STUDY_CONFIG"
 ENV_PREFIX = "HEARTKEEP_STUDY_"
 CONFIG_NAME = "study.toml"
+MAX_INVITE_VALID_DAYS = 365
+"""An invite link works a year at most: a link is a key to enrol, and an expiry past what
+dates can hold (year 9999) would fail where the link is made."""
+MAX_WORKER_CONCURRENCY = 64
+"""Sync jobs one worker process runs at once, at most: each slot holds a database connection
+(PostgreSQL allows 100 by default) and a thread; more throughput comes from more processes."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,44 @@ class StudyConfig:
         env = dict(self.token_key_env)
         if not env.get(KEYS_VARIABLE) and not env.get(KEYS_FILE_VARIABLE) and self.token_keys_file:
             env[KEYS_FILE_VARIABLE] = str(self.token_keys_file)
-        return TokenCipher.from_environment(env)
+        try:
+            return TokenCipher.from_environment(env)
+        except ConfigError as failure:
+            raise self._keys_problem(env, failure) from failure
+
+    def _keys_problem(self, env: Mapping[str, str], failure: ConfigError) -> ConfigError:
+        """The cipher's complaint, naming where the keys were read (the variable, or the file
+        and the setting or variable that names it) and what to do: the keys cannot be made
+        again, so the advice is to restore them, never to generate new ones."""
+        if env.get(KEYS_VARIABLE):
+            source = f"the token keys in {KEYS_VARIABLE}"
+        elif env.get(KEYS_FILE_VARIABLE):
+            named_by = (
+                f"{KEYS_FILE_VARIABLE}"
+                if self.token_key_env.get(KEYS_FILE_VARIABLE)
+                else f"[tokens] keys_file in {self.path}"
+            )
+            source = f"the token keys file {env[KEYS_FILE_VARIABLE]} (named by {named_by})"
+        else:
+            return ConfigError(
+                f"{self.path}: no token keys configured",
+                hint="Set [tokens] keys_file (the file `heartkeep study init` wrote), or "
+                f"{KEYS_FILE_VARIABLE} or {KEYS_VARIABLE}.",
+            )
+        cause = failure.__cause__
+        if isinstance(cause, OSError):
+            reason = f"cannot be read ({cause.strerror or cause})"
+        elif "no key" in failure.message:
+            reason = "holds no key"
+        else:
+            reason = failure.message.removeprefix(f"{KEYS_VARIABLE}: ")
+        return ConfigError(
+            f"{source}: {reason}",
+            hint="Restore the keys from your backup: participants' tokens were sealed with "
+            "them and open with nothing else (a new key would leave every participant to be "
+            "invited again).  One base64 key of 32 bytes a line, the sealing one first "
+            '(docs/studies.md, section "Participants\' tokens, sealed").',
+        )
 
     def token_keys(self) -> list[str]:
         """The token keys as base64 text, the sealing one first (what a worker is given);
@@ -285,9 +328,39 @@ def _check(config: StudyConfig) -> None:
             hint="A study keeps its data in PostgreSQL, e.g. "
             "postgresql://heartkeep@db.example.org/study.",
         )
+    if not _parses_as_libpq(config.database_url):
+        raise ConfigError(
+            f"{where}: [database] url ({config.sources.get('database_url', 'file')}) is not a "
+            "PostgreSQL URL libpq can read",
+            hint="The form is postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE (percent-encode "
+            "special characters in the password).",
+        )
     if not 0 <= config.listen_port <= 65_535:
         raise ConfigError(f"{where}: [web] listen_port {config.listen_port} is not a port")
-    if config.invite_valid_days < 1:
-        raise ConfigError(f"{where}: [web] invite_valid_days must be at least 1")
-    if config.worker_concurrency < 1:
-        raise ConfigError(f"{where}: [worker] concurrency must be at least 1")
+    if not 1 <= config.invite_valid_days <= MAX_INVITE_VALID_DAYS:
+        raise ConfigError(
+            f"{where}: [web] invite_valid_days = {config.invite_valid_days} is not between 1 "
+            f"and {MAX_INVITE_VALID_DAYS}",
+            hint="Send a new invite when one expires (`heartkeep study invite` again).",
+        )
+    if not 1 <= config.worker_concurrency <= MAX_WORKER_CONCURRENCY:
+        raise ConfigError(
+            f"{where}: [worker] concurrency = {config.worker_concurrency} is not between 1 and "
+            f"{MAX_WORKER_CONCURRENCY}",
+            hint="Each slot holds a database connection: for more throughput start more "
+            "`heartkeep study worker` processes.",
+        )
+
+
+def _parses_as_libpq(url: str) -> bool:
+    """Whether libpq can read `url` (checked here so that a typo is exit 3 naming the setting,
+    not a connection failure); True when psycopg is missing (the store says so itself)."""
+    try:
+        import psycopg
+    except ImportError:
+        return True
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return False
+    return True

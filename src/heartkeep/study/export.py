@@ -19,16 +19,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from heartkeep.errors import NoAccounts, StoreError, UsageError
 from heartkeep.model import Window
 from heartkeep.store.postgres import PostgresStore
+
+if TYPE_CHECKING:
+    import psycopg
 
 FILE_NAME = "part-0.parquet"
 
@@ -80,10 +85,8 @@ def export_study(
         )
     keys = [account.key for account in store.accounts()]
     if participants:
-        unknown = sorted(set(participants) - set(keys))
-        if unknown:
-            raise UsageError(f"no such participant: {', '.join(unknown)}")
-        keys = [key for key in keys if key in set(participants)]
+        wanted = {_account_key(store, name, keys) for name in participants}
+        keys = [key for key in keys if key in wanted]
     if not keys:
         raise NoAccounts("nobody is enrolled in this study yet: nothing to export")
     files = samples = size = 0
@@ -103,8 +106,10 @@ def export_study(
                     ],
                     schema=schema,
                 )
-                folder = staging / f"participant={partition_value(key)}" / f"month={label}"
-                folder.mkdir(parents=True, mode=0o700)
+                person = staging / f"participant={partition_value(key)}"
+                person.mkdir(mode=0o700, exist_ok=True)  # not `parents=True`: that ignores mode
+                folder = person / f"month={label}"
+                folder.mkdir(mode=0o700)
                 target = folder / FILE_NAME
                 pq.write_table(table, target, compression="zstd")
                 os.chmod(target, 0o600)
@@ -115,6 +120,29 @@ def export_study(
             if progress is not None:
                 progress(key, written)
     return StudyExport(destination, len(keys), files, samples, size)
+
+
+def _account_key(store: PostgresStore, name: str, keys: Sequence[str]) -> str:
+    """The account key of a participant named by account key or by study id (`P-017`, as
+    invited); `UsageError` (exit 2) naming how to find them when it is neither."""
+    if name in keys:
+        return name
+    from heartkeep.study import enrolment_tables as tables
+
+    conn = tables.connection(store)
+    row = tables.enrolled(conn, name) if _has_enrolments(conn) else None
+    if row is not None and row.account_key in keys:
+        return str(row.account_key)
+    raise UsageError(
+        f"no participant {name} with data in this study",
+        hint="Name them by study id (as invited) or by account key, as `heartkeep study "
+        "status` lists them.",
+    )
+
+
+def _has_enrolments(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT to_regclass('study_enrolment') IS NOT NULL").fetchone()
+    return bool(row and row[0])
 
 
 def _months(span: Window | None) -> Iterator[tuple[str, Window]]:
@@ -134,21 +162,57 @@ def _months(span: Window | None) -> Iterator[tuple[str, Window]]:
 
 @contextlib.contextmanager
 def _staging(destination: Path) -> Iterator[Path]:
-    """A private folder beside `destination`, renamed onto it on success, removed otherwise."""
-    parent = destination.parent
+    """A private folder for the dataset, renamed into place on success, removed otherwise.
+
+    A new destination is staged beside it (`.NAME.partial-…`) and renamed onto it.  An
+    existing empty folder is staged inside (`.partial-…`), its contents moved up at the end:
+    the folder may be a mount point (an empty disk mounted for the export), which can be
+    neither removed nor replaced, and its parent may be another, smaller or read-only disk.
+    Either way the staging name says "partial", should the process be killed outright."""
+    inside = destination.is_dir()
+    parent = destination if inside else destination.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
+        prefix = ".partial-" if inside else f".{destination.name}.partial-"
+        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     except OSError as failure:
-        raise StoreError(f"cannot create the export folder in {parent}: {failure}") from failure
+        raise _write_failure(f"cannot create the export folder in {parent}", failure) from failure
     try:
         yield staging
-        if destination.exists():
-            destination.rmdir()  # checked empty above
-        staging.rename(destination)
+        if inside:
+            for part in sorted(staging.iterdir()):
+                part.rename(destination / part.name)
+            staging.rmdir()
+        else:
+            staging.rename(destination)
     except OSError as failure:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise StoreError(f"cannot write the export {destination}: {failure}") from failure
+        _remove(staging, destination if inside else None)
+        raise _write_failure(f"cannot write the export {destination}", failure) from failure
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove(staging, destination if inside else None)
         raise
+
+
+def _remove(staging: Path, moved_into: Path | None) -> None:
+    """Undo a failed export: the staging folder, and what was already moved out of it into
+    `moved_into` (a folder that was empty when the export began: all of it is ours)."""
+    shutil.rmtree(staging, ignore_errors=True)
+    if moved_into is not None:
+        for part in moved_into.glob("participant=*"):
+            shutil.rmtree(part, ignore_errors=True)
+
+
+def _write_failure(what: str, failure: OSError) -> StoreError:
+    """A `StoreError` (exit 9) saying what the operating system refused and what to do."""
+    reason = failure.strerror or str(failure)
+    if failure.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space" in str(failure):
+        hint = "The disk is full: free some space, or export to another disk."
+    elif failure.errno == errno.EROFS:
+        hint = "That file system is read-only: export to a folder on a writable disk."
+    elif failure.errno in (errno.EACCES, errno.EPERM):
+        hint = "You may not write there: export to a folder you own, or fix its permissions."
+    else:
+        hint = "Check the path, its permissions and the free disk space."
+    return StoreError(
+        f"{what}: {reason}; nothing was exported (the partial dataset was removed)", hint=hint
+    )
