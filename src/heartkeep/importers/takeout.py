@@ -27,9 +27,11 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import lzma
 import re
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Generator, Iterator, Sequence
 from typing import IO, Any
 
@@ -88,6 +90,11 @@ def read_members(members: Sequence[Member], zone_name: str) -> Iterator[ImportIt
             UnicodeDecodeError,
         ) as error:
             raise ImportFormatError(f"cannot read the file ({error})", path=member.name) from error
+        except (zlib.error, lzma.LZMAError) as error:  # a zip member's compressed bytes damaged
+            raise ImportFormatError(
+                f"the archive is damaged here ({error}): download or export it again",
+                path=member.name,
+            ) from error
         except LimitExceeded as error:
             raise ImportFormatError(str(error), path=member.name) from error
         except csv.Error as error:
