@@ -74,6 +74,7 @@ def init_study(
     from heartkeep.study.config import config_path, load_study_config
     from heartkeep.study.config_template import refuse_existing, write_new_study
     from heartkeep.study.database_check import apply_schema
+    from heartkeep.study.init_checks import check_init_options
 
     if sandbox_url and not client_id:  # the sandbox's public web client (not a secret)
         from heartkeep.sandbox.credentials import GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
@@ -81,6 +82,7 @@ def init_study(
         client_id, client_secret = GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET
     where = config_path(path)
     refuse_existing(where)  # said before touching the database
+    check_init_options(name, database_url, public_base_url, sandbox_url, consent_file)
     apply_schema(queue.apply_schema, database_url)
     created = write_new_study(
         where,

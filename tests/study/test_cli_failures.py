@@ -446,3 +446,37 @@ def test_ctrl_c_while_the_demo_makes_its_database_drops_it(
     with psycopg.connect(postgres.server.url(), autocommit=True) as admin:
         left = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (made[0],)).fetchall()
     assert left == []
+
+
+# --- init -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--name", " "], "--name"),
+        (["--public-url", "ftp://study.example.org"], "--public-url"),
+        (["--sandbox-url", "localhost:9"], "--sandbox-url"),
+        (["--consent", "/nonexistent/consent.md"], "--consent"),
+        (["--database-url", "mysql://root:hunter2@db/x"], "--database-url"),
+        (["--database-url", "postgresql://u:hunter2@[broken"], "--database-url"),
+    ],
+    ids=["name", "public-url", "sandbox-url", "consent", "not-postgres", "unparsable"],
+)
+def test_init_refuses_a_bad_option_before_writing_anything(
+    home: Path, postgres_url: str, options: list[str], named: str
+) -> None:
+    """It used to create the schema and write a config every later command refused — and that
+    `init` would not replace."""
+    path = home / "study" / "study.toml"
+    args = ["study", "init", "--config", str(path), "--database-url", postgres_url, *options]
+    code, out = run(*args)
+    assert code == 2, out
+    assert named in out
+    assert "hunter2" not in out
+    assert not path.parent.exists()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        made = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+        ).fetchone()
+    assert made == (0,)
