@@ -138,8 +138,9 @@ def invite(
     valid_days: int | None = None,
     clock: Clock | None = None,
 ) -> list[Invite]:
-    """A single-use, expiring invite link for each study id in `labels` (`P-017`); `UsageError`
-    (exit 2) for a malformed id or one already enrolled (no link is made for any after it)."""
+    """A single-use, expiring invite link for each study id in `labels` (`P-017`; one link for an
+    id given twice); `UsageError` (exit 2) for a malformed id or one already enrolled, and then
+    no link is made at all."""
     from heartkeep.errors import UsageError
     from heartkeep.study.config import MAX_INVITE_VALID_DAYS
     from heartkeep.study.invites import create_invite
@@ -150,7 +151,9 @@ def invite(
             f"an invite is valid for 1 to {MAX_INVITE_VALID_DAYS} days, not {days}",
             hint="Send a new invite when one expires.",
         )
-    with open_study_store(config) as store:
+    # All or none, once per id: a link made but never shown (a later id refused, Ctrl-C) would
+    # stay valid with nobody knowing it.
+    with open_study_store(config) as store, store.transaction():
         return [
             create_invite(
                 store,
@@ -160,7 +163,7 @@ def invite(
                 clock=clock or SystemClock(),
                 valid_for_s=days * 86_400,
             )
-            for label in labels
+            for label in dict.fromkeys(labels)
         ]
 
 

@@ -480,3 +480,19 @@ def test_init_refuses_a_bad_option_before_writing_anything(
             "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
         ).fetchone()
     assert made == (0,)
+
+
+# --- invite -----------------------------------------------------------------------------------
+
+
+def test_invite_makes_no_link_at_all_when_one_id_is_refused(study: Path, postgres_url: str) -> None:
+    """The links made before the refused id used to stay valid, never shown to anyone."""
+    code, out = run("study", "invite", "P-001", "P-002", "not an id", "P-003")
+    assert code == 2, out
+    assert "'not an id' is not a usable participant id" in out
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('study_enrolment')").fetchone() != (None,):
+            assert conn.execute("SELECT count(*) FROM study_enrolment").fetchone() == (0,)
+    code, out = run("study", "invite", "P-001", "P-001", "--json")
+    assert code == 0, out
+    assert out.count('"participant"') == 1
