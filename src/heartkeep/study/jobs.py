@@ -12,7 +12,8 @@ module, which tests call directly.  `queue.open_app` registers the blueprint und
 - `apply_notifications(account_key)`: the participant's pending webhook news; same retries.
 - `schedule_incremental` (periodic, hourly): a routine sync for every participant with tokens.
 - `retry_stalled_jobs` (periodic, every minute): jobs still `doing` on a worker whose heartbeat
-  stopped (the process died, its host lost power) go back to `todo`, keeping their lock.
+  stopped (the process died, its host lost power) go back to `todo`, keeping their lock — or,
+  when a job of the same participant already waits, end as failed so that one runs.
 """
 
 from __future__ import annotations
@@ -94,7 +95,18 @@ async def retry_stalled_jobs(
     )
     ids: list[int] = []
     for job in stalled:
-        await app.job_manager.retry_job(job)
+        try:
+            await app.job_manager.retry_job(job)
+        except procrastinate.exceptions.UniqueViolation:
+            # A job of the same participant already waits (the queueing lock): it does this
+            # one's work.  Retrying failed on every sweep and the stalled job, `doing` for
+            # ever, held the participant's lock, so nothing of theirs ran again.  Ended as
+            # failed (kept for inspection), it frees the lock for the waiting one.
+            if job.id is not None:
+                await app.job_manager.finish_job_by_id_async(
+                    job.id, status=procrastinate.jobs.Status.FAILED, delete_job=False
+                )
+            continue
         if job.id is not None:
             ids.append(job.id)
     return ids
