@@ -378,14 +378,16 @@ def run_study_worker(
     (whose quota clock runs that much faster)."""
     from heartkeep.auth.client_secrets import ClientCredentials
     from heartkeep.errors import UsageError
-    from heartkeep.study.database_check import first_line, require_study
+    from heartkeep.study.database_check import first_line, require_keys_open, require_study
     from heartkeep.study.worker import run_worker
 
     if quota_speedup != 1.0 and not config.sandbox_url:
         raise UsageError("--quota-speedup is for the sandbox only: Google's quota is real")
     client_id, client_secret = config.client()
-    config.token_cipher()  # the keys, checked before the database is
+    cipher = config.token_cipher()  # the keys, checked before the database is
     require_study(config.database_url)  # else the queue's pool would retry it forever
+    with open_study_store(config, readonly=True, token_cipher=cipher) as store:
+        require_keys_open(store)  # else every job fails, quietly, six times
     from procrastinate.exceptions import ConnectorException
 
     from heartkeep.errors import StoreError

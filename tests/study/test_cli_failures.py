@@ -496,3 +496,20 @@ def test_invite_makes_no_link_at_all_when_one_id_is_refused(study: Path, postgre
     code, out = run("study", "invite", "P-001", "P-001", "--json")
     assert code == 0, out
     assert out.count('"participant"') == 1
+
+
+def test_a_worker_with_the_wrong_token_keys_refuses_to_start(
+    study: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to start, and every job failed and was retried without a word on its terminal."""
+    from heartkeep.store.token_cipher import new_key
+
+    enrol_dana(study, postgres_url)
+    monkeypatch.setenv("HEARTKEEP_STUDY_TOKEN_KEYS", new_key())
+    code, out = run("study", "worker", "--until-idle")
+    assert code == 3, out
+    assert "the token keys open none of the 1 participants' tokens" in out
+    assert "wrong keys" in out
+    monkeypatch.delenv("HEARTKEEP_STUDY_TOKEN_KEYS")
+    code, out = run("study", "worker", "--until-idle")  # the right keys: it runs
+    assert code == 0, out

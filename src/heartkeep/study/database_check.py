@@ -6,7 +6,9 @@ a typo would quietly get a study's tables (an invite there is one no `study serv
 and a worker started against a server that is down would hang, logging the URL.  `require_study`
 says which it is, as a `StoreError` (exit 9) naming the database without its password and
 what to do; `apply_schema` is `study init`'s and `study serve`'s creation of the schema, its
-failures said the same way.
+failures said the same way.  `require_keys_open` is a worker's check that its token keys are
+the study's: with the wrong ones every job fails (and is retried) without a word on its
+terminal.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from collections.abc import Callable
 
 import psycopg
 
-from heartkeep.errors import StoreError
+from heartkeep.errors import ConfigError, HeartkeepError, StoreError
+from heartkeep.store.postgres import PostgresStore
 from heartkeep.store.postgres_failures import describe
+
+KEY_SAMPLE = 5
 
 
 def require_study(database_url: str) -> None:
@@ -70,3 +75,30 @@ def apply_schema(apply: Callable[[str], bool], database_url: str) -> None:
             f"{first_line(failure)}",
             hint="Check that the server runs and the URL (host, port, user, database).",
         ) from failure
+
+
+def require_keys_open(store: PostgresStore, sample: int = KEY_SAMPLE) -> None:
+    """`ConfigError` (exit 3) when the configured keys open none of the first `sample`
+    participants' sealed tokens (the wrong keys file, or a key dropped too early); quiet when
+    some open (`study doctor` reports the rest) or no one holds tokens yet."""
+    tried = 0
+    first_failure = ""
+    for account in store.accounts():
+        try:
+            if store.load_tokens(account.key) is None:
+                continue
+        except HeartkeepError as failure:
+            tried += 1
+            first_failure = first_failure or failure.message
+            if tried >= sample:
+                break
+            continue
+        return  # one opens: these are the study's keys
+    if tried:
+        raise ConfigError(
+            f"the token keys open none of the {tried} participants' tokens tried "
+            f"(first: {first_failure})",
+            hint="This worker has the wrong keys: give it the study's keys file (the one "
+            "`heartkeep study init` wrote, or the backup), with any older key after the current "
+            "one; `heartkeep study doctor` checks every participant.",
+        )
