@@ -69,9 +69,9 @@ function calendar(info, days) {
   return grid;
 }
 
-// A young history is drawn over at least two weeks (or two weeks of bars): given a single x,
+// A young history is drawn over a week at least (two weeks of bars): given a single x,
 // uPlot spreads its time axis over years around it.
-const MIN_DAYS = 14;
+const MIN_DAYS = 7;
 
 function restingChart(box, info, days) {
   // From the first day with a value: a young history is not squeezed against the right edge.
