@@ -309,6 +309,22 @@ def test_the_hourly_schedule_queues_one_routine_sync_per_participant(world: Stud
         assert world.stored(user) == world.truth(user)
 
 
+def test_the_hourly_schedule_skips_participants_whose_grant_is_gone(world: StudyWorld) -> None:
+    """A revoked grant could only fail again every hour (a token grant and a request each
+    time): the schedule leaves those participants out; a transient refresh failure does not."""
+    revoked, flaky, fine = world.users
+    with open_postgres_store(world.url) as store:
+        grant_state.record(store.connection(), world.key(revoked), GrantState.REVOKED, "x", 0)
+        grant_state.record(
+            store.connection(), world.key(flaky), GrantState.REFRESH_FAILED_TRANSIENT, "x", 0
+        )
+    with open_app(world.url) as app:
+        assert schedule_incremental(app, world.url) == 2
+    with psycopg.connect(world.url, autocommit=True) as conn:
+        queued = conn.execute("SELECT args->>'account_key' FROM procrastinate_jobs").fetchall()
+    assert sorted(row[0] for row in queued) == sorted([world.key(flaky), world.key(fine)])
+
+
 def test_jobs_of_a_participant_without_tokens_leave_no_trace(world: StudyWorld) -> None:
     """A withdrawn participant (tokens gone) or a stranger's webhook: the jobs end quietly and
     write nothing, not even an account row, so withdrawal leaves only its audit record."""

@@ -22,7 +22,7 @@ API's status and reason.  Here it becomes one of a few states a coordinator acts
 `study_grant_state` holds one row per participant with a problem (none: access works), keyed
 by `account_id` so that withdrawal's `forget_account` deletes it with everything else.  A
 sync that succeeds deletes the row.  Created with the queue's tables (`apply_schema`, which
-`study init` and the workers' start run) and the site's, and on first write.  An existing
+`study init` and `study serve` run) and the site's, and on first write.  An existing
 database gets the table on first use, filled from its participants' latest failed runs
 (`migrate_from_runs`: the one place the old messages are read); a reader that finds no table
 yet derives the same from the runs.

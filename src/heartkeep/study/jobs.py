@@ -10,7 +10,8 @@ module, which tests call directly.  `queue.open_app` registers the blueprint und
   reason that may pass (network, provider, quota, database), not when the participant's grant
   is gone (that needs them, not a retry).
 - `apply_notifications(account_key)`: the participant's pending webhook news; same retries.
-- `schedule_incremental` (periodic, hourly): a routine sync for every participant with tokens.
+- `schedule_incremental` (periodic, hourly): a routine sync for every participant with tokens
+  whose grant is not known to be gone.
 - `retry_stalled_jobs` (periodic, every minute): jobs still `doing` on a worker whose heartbeat
   stopped (the process died, its host lost power) go back to `todo`, keeping their lock — or,
   when a job of the same participant already waits, end as failed so that one runs.
@@ -25,6 +26,7 @@ import psycopg
 from procrastinate import JobContext, RetryStrategy
 
 from heartkeep.errors import StoreError
+from heartkeep.study import grant_state
 from heartkeep.study.queue import QUEUE_SYNC, defer_incremental
 from heartkeep.study.worker_sync import (
     RetryableSyncFailed,
@@ -66,13 +68,16 @@ def apply_notifications_task(context: JobContext, account_key: str) -> None:
 
 def participants_with_tokens(database_url: str) -> list[str]:
     """Account keys of every participant whose tokens the study holds (withdrawn ones have
-    none), in account order."""
+    none) and whose grant is not known to be gone (`grant_state`: revoked, a permission
+    missing, no refresh token — an hourly sync of theirs could only fail again, spending a
+    token grant and a request each time), in account order."""
     with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
         rows = conn.execute(
             "SELECT a.key FROM account AS a JOIN participant_token AS t ON t.account_id = a.id "
             "ORDER BY a.id"
         ).fetchall()
-    return [str(row[0]) for row in rows]
+        gone = {key for key, (state, _) in grant_state.states(conn).items() if state.grant_gone}
+    return [str(row[0]) for row in rows if str(row[0]) not in gone]
 
 
 def schedule_incremental(app: procrastinate.App, database_url: str) -> int:
