@@ -402,3 +402,27 @@ def test_withdrawing_someone_unknown_says_so_with_a_404(site) -> None:
     assert answer.status_code == 404
     assert "no participant P-404" in answer.text
     assert "Nothing was deleted" in answer.text
+
+
+def test_an_oversized_form_is_refused_before_any_page_reads_it(site) -> None:
+    """Anyone can POST to the login (and to a consent form): a body over 1 MiB is refused
+    with 413 — declared or streamed — instead of being read whole (fails before: the login
+    read it and answered 401)."""
+    browser = site.browser()
+    big = "user=alice&password=" + "x" * (1 << 20)
+    answer = browser.post(
+        site.base + "/coordinator/login",
+        content=big.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 413
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+
+    def chunks():
+        for _ in range(40):
+            yield b"z" * 65_536
+
+    streamed = browser.post(site.base + "/enrol/anything", content=chunks())
+    assert streamed.status_code == 413
+    _, fine = _login(site)  # an ordinary form still works
+    assert fine.status_code == 303
