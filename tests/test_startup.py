@@ -265,3 +265,47 @@ def test_loading_the_cli_pauses_the_collector_and_gives_it_back() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "True", "False"]
+
+
+# What an up-to-date sync (cron, hourly: one account, nothing new) must not load: HEAVY but for
+# what asking the provider needs (httpx loads hashlib through urllib.request) and the
+# aggregates' upkeep (numpy: wt-ingest's part of issue 11).  csv is the probe's (time_machine).
+_A_FETCH_NEEDS = {"httpx", "hashlib", "heartkeep.auth.vault", "heartkeep.sync.engine", "numpy"}
+UP_TO_DATE_HEAVY = {
+    **{name: why for name, why in HEAVY.items() if name not in {*_A_FETCH_NEEDS, "csv"}},
+    "filelock": "the sync lock is flock(2) (`sync/lock.py`); fresh tokens take no vault lock",
+}
+
+# The probe of a sync on the test's (pinned, ticking) wall clock: the sandbox runs on it too.
+PINNED_PROBE = (
+    "import sys, time_machine\n"
+    "time_machine.travel(float(sys.argv.pop(1)), tick=True).start()\n" + PROBE
+)
+
+
+def test_an_up_to_date_sync_loads_no_oauth_library_or_heavy_module(cli_world, home: Path) -> None:
+    """The hourly cron sync with tokens still good and nothing new: it asks the provider once
+    per stream, so it needs httpx and the store, but not Authlib (only a refresh or a login
+    builds a token request), Rich, pydantic or the charts."""
+    import time
+
+    from typer.testing import CliRunner
+
+    from heartkeep.cli import app
+
+    cli_world(2)
+    assert CliRunner().invoke(app, ["sync", "-q"]).exit_code == 0
+    env = {**os.environ, "COLUMNS": "80"}
+    args = [str(time.time()), "sync", "--trailing-days", "0", "-q"]
+    done = subprocess.run(
+        [sys.executable, "-c", PINNED_PROBE, *args], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(done.stderr.split("\n")[-2].split())
+    assert "httpx" in modules  # it did ask the provider
+    loaded = sorted(
+        name
+        for name in UP_TO_DATE_HEAVY
+        if any(m == name or m.startswith(name + ".") for m in modules)
+    )
+    assert loaded == []

@@ -14,13 +14,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
 import orjson
-from authlib.oauth2.auth import ClientAuth
-from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.endpoints import GOOGLE_HEALTH, ProviderEndpoints
@@ -37,6 +35,9 @@ from heartkeep.errors import (
 from heartkeep.https_trust import SchemeTransport
 from heartkeep.model import TokenSet
 from heartkeep.redaction import redact, register_secret
+
+if TYPE_CHECKING:
+    from authlib.oauth2.auth import ClientAuth
 
 LOGIN_AGAIN = "run `heartkeep auth login` again"
 TESTING_HINT = (
@@ -73,6 +74,14 @@ class _OAuthError:
     status: int
     code: str
     description: str
+
+
+def _token_request(grant_type: str, **fields: str) -> str:
+    """The form body of a token request, by Authlib (imported here: only a grant needs it)."""
+    from authlib.oauth2.rfc6749.parameters import prepare_token_request
+
+    body: str = prepare_token_request(grant_type, **fields)
+    return body
 
 
 def _auth_method(endpoints: ProviderEndpoints, client: ClientCredentials) -> str:
@@ -142,8 +151,8 @@ class TokenClient:
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
         self._rng = rng or random.Random()
-        method = _auth_method(endpoints, client)
-        self._auth = ClientAuth(client.client_id, client.client_secret, method)
+        self._auth_method = _auth_method(endpoints, client)
+        self._client_auth: ClientAuth | None = None
         # The sync's trust, built on the first https request (none for the sandbox's http).
         self._http = httpx.Client(
             transport=SchemeTransport(), timeout=timeout_s, follow_redirects=False
@@ -151,6 +160,18 @@ class TokenClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def _auth(self) -> ClientAuth:
+        """Authlib's client authentication, made on the first POST: a sync whose tokens are
+        still good builds a `TokenClient` it never uses, and Authlib's import (~26 M
+        instructions, 42 modules) was a tenth of that sync's start-up."""
+        if self._client_auth is None:
+            from authlib.oauth2.auth import ClientAuth
+
+            self._client_auth = ClientAuth(
+                self.client.client_id, self.client.client_secret, self._auth_method
+            )
+        return self._client_auth
 
     def __enter__(self) -> TokenClient:
         return self
@@ -172,7 +193,7 @@ class TokenClient:
         fields = {"code": code, "code_verifier": code_verifier}
         if not self.client.client_secret or self.endpoints.provider == GOOGLE_HEALTH:
             fields["client_id"] = self.client.client_id
-        body = prepare_token_request("authorization_code", redirect_uri=redirect_uri, **fields)
+        body = _token_request("authorization_code", redirect_uri=redirect_uri, **fields)
         what = "exchange the authorization code"
         response = self._post(self.endpoints.token_uri, body, what=what)
         if response.status_code == 200:
@@ -207,7 +228,7 @@ class TokenClient:
         fields: dict[str, str] = {"refresh_token": refresh_token}
         if not self.client.client_secret or self.endpoints.provider == GOOGLE_HEALTH:
             fields["client_id"] = self.client.client_id
-        body = prepare_token_request("refresh_token", **fields)
+        body = _token_request("refresh_token", **fields)
         response = self._post(self.endpoints.token_uri, body, what="refresh the access token")
         if response.status_code == 200:
             return self._token_set(response, previous=previous)
@@ -328,7 +349,7 @@ class TokenClient:
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
         }
-        url, headers, body = self._auth.prepare("POST", url, headers, body)
+        url, headers, body = self._auth().prepare("POST", url, headers, body)
         try:
             response = self._http.post(url, content=body.encode(), headers=headers)
         except httpx.TransportError as failure:
