@@ -1,7 +1,8 @@
 """Imports flow one way (STYLE.md): nothing lower imports anything higher.
 
     model, errors, timeline, clock, redaction, daterange, plausibility,
-    aggregates, lazy_names, loopback, web_answers, https_trust ← only each other
+    aggregates, lazy_names, loopback, web_answers, https_trust,
+    http_wire                                   ← only each other
     config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
     doctor                                      ← auth, store, sync and the rows above
@@ -49,6 +50,7 @@ BASE = {
     "loopback",  # uvicorn on a loopback socket: how the sandbox and the dashboard serve
     "web_answers",  # security headers on every answer of the dashboard and the study site
     "https_trust",  # where https trust comes from, for the sync and the token endpoint alike
+    "http_wire",  # HTTP/1.1 on http.client under httpx: the sync's and token endpoint's wire
 }
 ALLOWED: dict[str, set[str]] = {
     **{name: BASE for name in BASE},

@@ -274,6 +274,10 @@ _A_FETCH_NEEDS = {"httpx", "hashlib", "heartkeep.auth.vault", "heartkeep.sync.en
 UP_TO_DATE_HEAVY = {
     **{name: why for name, why in HEAVY.items() if name not in {*_A_FETCH_NEEDS, "csv"}},
     "filelock": "the sync lock is flock(2) (`sync/lock.py`); fresh tokens take no vault lock",
+    "httpcore": "httpx's default transport: the wire is http.client's (`http_wire.py`)",
+    "h11": "httpcore's HTTP/1.1 parser: http.client parses the answers",
+    "anyio": "httpcore's locks: none of its async side is used",
+    "certifi": "plain http builds no trust; https trusts the system directory first",
 }
 
 # The probe of a sync on the test's (pinned, ticking) wall clock: the sandbox runs on it too.

@@ -12,7 +12,7 @@ import os
 import re
 import ssl
 
-import httpx
+from heartkeep.http_wire import WireTransport
 
 _HASHED_NAME = re.compile(r"[0-9a-f]{8}\.[0-9]+")
 
@@ -51,27 +51,12 @@ def trust_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-class SchemeTransport(httpx.BaseTransport):
-    """The plain network transport, one per URL scheme, each built on its first request.
+class SchemeTransport(WireTransport):
+    """The plain network transport of heartkeep's clients (`http_wire.WireTransport`), whose
+    https connections verify against `trust_context()`, made on the first https request.
 
-    Only https gets `trust_context()`.  The http one holds a context with no trust anchors, so
-    TLS through it (it never should: httpx picks TLS by scheme) fails closed instead of trusting
-    anything.
+    Plain http (the sandbox on loopback) never builds any trust.
     """
 
     def __init__(self) -> None:
-        self._by_scheme: dict[str, httpx.HTTPTransport] = {}
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        scheme = request.url.scheme
-        transport = self._by_scheme.get(scheme)
-        if transport is None:
-            verify = (
-                trust_context() if scheme == "https" else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            )
-            transport = self._by_scheme[scheme] = httpx.HTTPTransport(retries=0, verify=verify)
-        return transport.handle_request(request)
-
-    def close(self) -> None:
-        for transport in self._by_scheme.values():
-            transport.close()
+        super().__init__(lambda: trust_context())
