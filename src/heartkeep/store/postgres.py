@@ -33,6 +33,7 @@ from heartkeep.store.dialect import POSTGRES
 from heartkeep.store.failures import NoDatabase
 from heartkeep.store.forgetting import ForgetReport
 from heartkeep.store.ledger import LedgerMixin
+from heartkeep.store.postgres_arrays import fetch_rows
 from heartkeep.store.postgres_deletes import DeletesMixin
 from heartkeep.store.postgres_failures import describe, guarded
 from heartkeep.store.postgres_imports import ImportsMixin
@@ -44,6 +45,22 @@ from heartkeep.store.rows import bounds
 from heartkeep.store.token_cipher import TokenCipher
 
 WRITE_BATCH = 50_000
+
+
+def _batches(samples: Iterable[Sample]) -> Iterator[hours.Table]:
+    """(instant, bpm, offset) int64 tables of up to `WRITE_BATCH` samples, in the order given;
+    `SampleColumns` are sliced without a Python object per sample."""
+    if isinstance(samples, SampleColumns):
+        for start in range(0, len(samples), WRITE_BATCH):
+            part = samples[start : start + WRITE_BATCH]
+            yield np.column_stack([part.instants_s, part.bpm, part.offsets_min]).astype(np.int64)
+        return
+    iterator = iter(samples)
+    while batch := list(islice(iterator, WRITE_BATCH)):
+        try:
+            yield np.array(batch, dtype=np.int64).reshape(-1, 3)
+        except (OverflowError, ValueError, TypeError) as failure:
+            raise StoreError(f"a sample could not be stored: {failure}") from failure
 
 
 class PostgresStore(
@@ -222,12 +239,11 @@ class PostgresStore(
         """Upsert samples (see `Store.write_samples`): within the call the larger reading of a
         second stays, against stored rows the new one wins; identical re-reads write nothing."""
         result = WriteResult()
-        iterator = iter(samples)
         previous_last: int | None = None
         with self.transaction():
             account_id = self._writable_account_id(account_key)
             hours.lock_account(self._conn, account_id)
-            while batch := list(islice(iterator, WRITE_BATCH)):
+            for batch in _batches(samples):
                 written, previous_last = self._write_batch(
                     account_id, batch, source.code, previous_last
                 )
@@ -242,12 +258,8 @@ class PostgresStore(
         return result
 
     def _write_batch(
-        self, account_id: int, batch: list[Sample], code: int, previous_last: int | None
+        self, account_id: int, given: hours.Table, code: int, previous_last: int | None
     ) -> tuple[WriteResult, int]:
-        try:
-            given = np.array(batch, dtype=np.int64).reshape(-1, 3)
-        except (OverflowError, ValueError, TypeError) as failure:
-            raise StoreError(f"a sample could not be stored: {failure}") from failure
         # Sorted by (instant, bpm, offset), the last row of each second is the larger reading.
         given = given[np.lexsort((given[:, 2], given[:, 1], given[:, 0]))]
         last = np.ones(len(given), dtype=bool)
@@ -272,7 +284,7 @@ class PostgresStore(
             days.mark_dirty(
                 self._conn,
                 account_id,
-                new[changed, 0].tolist(),
+                new[changed, 0],
                 (int(offsets.min()), int(offsets.max())),
             )
         return WriteResult(inserted, updated, merged), int(given[-1, 0])
@@ -369,12 +381,13 @@ class PostgresStore(
             return None
         ends = []
         for order in ("", "DESC"):
-            row = self._conn.execute(
+            rows = fetch_rows(
+                self._conn,
                 "SELECT hour, seconds, bpm, offset_min, source FROM hr_hour "  # noqa: S608
-                f"WHERE account_id = %s ORDER BY hour {order} LIMIT 1".encode(),
+                f"WHERE account_id = %s ORDER BY hour {order} LIMIT 1",
                 (account_id,),
-            ).fetchone()
-            if row is None:
+            )
+            if not rows:
                 return None
-            ends.append(hours.unpack([row])[:, 0])
+            ends.append(hours.unpack(rows)[:, 0])
         return Window(int(ends[0][0]), int(ends[1][-1]) + 1)

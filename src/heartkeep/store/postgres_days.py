@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
-from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -31,11 +30,12 @@ from heartkeep.store.aggregate_upkeep import (
     day_row,
     runs,
 )
+from heartkeep.store.postgres_arrays import fetch_rows
 from heartkeep.store.postgres_hours import (
     Conn,
     Table,
     iter_tables,
-    minute_rows,
+    minute_columns,
     neighbour_after,
     neighbour_before,
     replace_minutes,
@@ -49,13 +49,22 @@ _DAY_COLUMNS = (
 
 
 def mark_dirty(
-    conn: Conn, account_id: int, instants: Iterable[int], offsets_min: tuple[int, int]
+    conn: Conn,
+    account_id: int,
+    instants: npt.NDArray[np.int64] | Sequence[int],
+    offsets_min: tuple[int, int],
 ) -> None:
     """Mark the days that changes at these instants may alter (call after the change)."""
     low_offset, high_offset = min(offsets_min[0], -1440), max(offsets_min[1], 1440)
-    minutes = sorted({int(instant) // 60 for instant in instants})
+    minutes = np.unique(np.asarray(instants, dtype=np.int64) // 60)
+    if not len(minutes):
+        return
+    # Runs of minutes at most MINUTE_RUN_GAP apart, as `runs` finds them, at numpy speed.
+    breaks = np.flatnonzero(np.diff(minutes) > MINUTE_RUN_GAP) + 1
+    heads = np.concatenate([[0], breaks]).astype(np.intp)
+    tails = np.concatenate([breaks - 1, [len(minutes) - 1]]).astype(np.intp)
     dirty: set[int] = set()
-    for lo, hi in runs(minutes, MINUTE_RUN_GAP):
+    for lo, hi in zip(minutes[heads].tolist(), minutes[tails].tolist(), strict=True):
         start_s, end_s = lo * 60, (hi + 1) * 60
         dirty.update(
             range((start_s + low_offset * 60) // DAY_S, (end_s - 1 + high_offset * 60) // DAY_S + 1)
@@ -79,7 +88,7 @@ def mark_rows_dirty(conn: Conn, account_id: int, rows: Table) -> None:
     removed; none is a no-op."""
     if len(rows):
         offsets = rows[:, 2]
-        mark_dirty(conn, account_id, rows[:, 0].tolist(), (int(offsets.min()), int(offsets.max())))
+        mark_dirty(conn, account_id, rows[:, 0], (int(offsets.min()), int(offsets.max())))
 
 
 def aggregate_range(
@@ -102,13 +111,12 @@ def aggregate_range(
 
 def _minute_table(table: Table) -> npt.NDArray[np.int64]:
     """(minute since 1970, n, sum, min, max) rows of a table of whole hours."""
-    parts = [
-        np.column_stack(
-            [np.asarray(row[2], dtype=np.int64) + row[1] * 60, *map(np.asarray, row[3:])]
-        )
-        for row in minute_rows(0, table)
-    ]
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 5), dtype=np.int64)
+    hours, starts, columns = minute_columns(table)
+    if not hours:
+        return np.zeros((0, 5), dtype=np.int64)
+    lengths = np.diff([*starts, len(columns[0][0])])
+    minutes = columns[0][0] + np.repeat(np.array(hours, dtype=np.int64) * 60, lengths)
+    return np.column_stack([minutes, *(values for values, _ in columns[1:])]).astype(np.int64)
 
 
 def compute_days(conn: Conn, account_id: int, ordinals: Iterable[int]) -> dict[int, DayAggregate]:
@@ -208,19 +216,16 @@ def stored_minutes(
 ) -> npt.NDArray[np.int64]:
     """Stored (minute, n, sum, min, max) rows with lo_minute <= minute < hi_minute, ascending."""
     low, high = -(2**31), 2**31 - 1
-    rows = conn.execute(
+    rows = fetch_rows(
+        conn,
         "SELECT hour, minute, n, sum_bpm, min_bpm, max_bpm FROM hr_minute WHERE account_id = %s "
         "AND hour >= %s AND hour <= %s ORDER BY hour",
         (account_id, max(low, lo_minute // 60), min(high, (hi_minute - 1) // 60)),
-    ).fetchall()
+    )
     if not rows:
         return np.zeros((0, 5), dtype=np.int64)
     lengths = [len(row[1]) for row in rows]
-    total = sum(lengths)
-    columns = [
-        np.fromiter(chain.from_iterable(row[index] for row in rows), dtype=np.int64, count=total)
-        for index in range(1, 6)
-    ]
+    columns = [np.concatenate([row[index] for row in rows]) for index in range(1, 6)]
     hours = np.repeat(np.array([row[0] for row in rows], dtype=np.int64), lengths)
     columns[0] = columns[0] + hours * 60
     table = np.column_stack(columns)

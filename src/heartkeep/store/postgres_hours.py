@@ -2,7 +2,8 @@
 
 Why whole hours: a row holds an hour's samples as arrays (`postgres_schema.py`), so every change
 — a sync page, an import, an undo — reads the hours it touches, changes them as numpy tables of
-(instant, bpm, offset_min, source) rows, and writes them back: `COPY` of the packed rows into a
+(instant, bpm, offset_min, source) rows, and writes them back: a binary `COPY` of the packed
+rows (`postgres_arrays.py`: numpy in, numpy out, no Python object per sample) into a
 temporary staging table, then one `INSERT … ON CONFLICT DO UPDATE` into `hr_hour` (and the same
 for the hours' per-minute summaries in `hr_minute`, recomputed from the new arrays, so they are
 current in the writer's transaction).  Read-modify-write needs one writer per account at a time:
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ import numpy.typing as npt
 import psycopg
 
 from heartkeep.errors import StoreError
+from heartkeep.store.postgres_arrays import INT2, INT4, copy_rows, fetch_rows
 
 HOUR_S = 3600
 INT16 = (-(2**15), 2**15 - 1)
@@ -32,11 +33,12 @@ READ_HOURS = 200
 Table = npt.NDArray[np.int64]  # n × 4: instant, bpm, offset_min, source; ascending, distinct
 Conn = psycopg.Connection[tuple[Any, ...]]
 
+# Both in one round trip (a simple query may hold several statements).
 _STAGING = (
-    "CREATE TEMP TABLE IF NOT EXISTS hk_stage_hour (account_id integer, hour integer, "
-    "seconds smallint[], bpm smallint[], offset_min smallint[], source integer[])",
-    "CREATE TEMP TABLE IF NOT EXISTS hk_stage_minute (account_id integer, hour integer, "
-    "minute smallint[], n smallint[], sum_bpm integer[], min_bpm smallint[], max_bpm smallint[])",
+    b"CREATE TEMP TABLE IF NOT EXISTS hk_stage_hour (account_id integer, hour integer, "
+    b"seconds smallint[], bpm smallint[], offset_min smallint[], source integer[]); "
+    b"CREATE TEMP TABLE IF NOT EXISTS hk_stage_minute (account_id integer, hour integer, "
+    b"minute smallint[], n smallint[], sum_bpm integer[], min_bpm smallint[], max_bpm smallint[])"
 )
 
 
@@ -53,16 +55,14 @@ def lock_account(conn: Conn, account_id: int) -> None:
 
 
 def unpack(rows: Sequence[Sequence[Any]]) -> Table:
-    """(hour, seconds, bpm, offset_min, source) rows, ascending by hour, as one table."""
+    """(hour, seconds, bpm, offset_min, source) rows, ascending by hour, as one table (the
+    arrays as `fetch_rows` reads them: numpy, or plain lists)."""
     if not rows:
         return empty()
     lengths = np.array([len(row[1]) for row in rows], dtype=np.int64)
-    total = int(lengths.sum())
 
     def column(index: int) -> Table:
-        return np.fromiter(
-            chain.from_iterable(row[index] for row in rows), dtype=np.int64, count=total
-        )
+        return np.concatenate([np.asarray(row[index], dtype=np.int64) for row in rows])
 
     gaps = column(1)
     running = np.cumsum(gaps)
@@ -73,42 +73,43 @@ def unpack(rows: Sequence[Sequence[Any]]) -> Table:
     return np.column_stack([instants, column(2), column(3), column(4)])
 
 
-def pack(account_id: int, table: Table) -> Iterator[tuple[Any, ...]]:
-    """`hr_hour` rows of a table (ascending, distinct instants)."""
+def hour_columns(table: Table) -> tuple[list[int], list[int], list[tuple[Table, str]]]:
+    """`hr_hour` rows of a table (ascending, distinct instants) for `copy_rows`: the hours,
+    where each starts in the table, and the columns (seconds as gaps, bpm, offset, source)."""
     instants = table[:, 0]
     hours = instants // HOUR_S
     seconds = instants - hours * HOUR_S
     gaps = np.diff(seconds, prepend=0)
-    _, heads = np.unique(hours, return_index=True)
+    starts, heads = np.unique(hours, return_index=True)
     gaps[heads] = seconds[heads]
-    bounds = [*heads.tolist(), len(table)]
-    columns = [gaps, table[:, 1], table[:, 2], table[:, 3]]
-    for start, end in pairwise(bounds):
-        yield (
-            account_id,
-            int(hours[start]),
-            *(column[start:end].tolist() for column in columns),
-        )
+    columns = [(gaps, INT2), (table[:, 1], INT2), (table[:, 2], INT2), (table[:, 3], INT4)]
+    return starts.tolist(), heads.tolist(), columns
+
+
+def minute_columns(table: Table) -> tuple[list[int], list[int], list[tuple[Table, str]]]:
+    """`hr_minute` rows (per hour: minutes with samples, n, sum, min, max) of a table of whole
+    hours, for `copy_rows`, as `hour_columns` gives them."""
+    if len(table) == 0:
+        return [], [], []
+    minutes, heads, counts = np.unique(table[:, 0] // 60, return_index=True, return_counts=True)
+    bpm = table[:, 1]
+    columns = [
+        (minutes % 60, INT2),
+        (counts, INT2),
+        (np.add.reduceat(bpm, heads), INT4),
+        (np.minimum.reduceat(bpm, heads), INT2),
+        (np.maximum.reduceat(bpm, heads), INT2),
+    ]
+    hours, starts = np.unique(minutes // 60, return_index=True)
+    return hours.tolist(), starts.tolist(), columns
 
 
 def minute_rows(account_id: int, table: Table) -> Iterator[tuple[Any, ...]]:
-    """`hr_minute` rows (per hour: minutes with samples, n, sum, min, max) of a table."""
-    if len(table) == 0:
-        return
-    minutes, heads, counts = np.unique(table[:, 0] // 60, return_index=True, return_counts=True)
-    bpm = table[:, 1]
-    values = [
-        minutes % 60,
-        counts,
-        np.add.reduceat(bpm, heads),
-        np.minimum.reduceat(bpm, heads),
-        np.maximum.reduceat(bpm, heads),
-    ]
-    hours = minutes // 60
-    _, starts = np.unique(hours, return_index=True)
-    bounds = [*starts.tolist(), len(minutes)]
-    for start, end in pairwise(bounds):
-        yield (account_id, int(hours[start]), *(v[start:end].tolist() for v in values))
+    """`hr_minute` rows as tuples of (account_id, hour, minute, n, sum, min, max) arrays."""
+    hours, starts, columns = minute_columns(table)
+    ends = [*starts[1:], len(columns[0][0]) if columns else 0]
+    for hour, start, end in zip(hours, starts, ends, strict=True):
+        yield (account_id, hour, *(values[start:end] for values, _ in columns))
 
 
 def load(conn: Conn, account_id: int, hours: Iterable[int]) -> Table:
@@ -116,11 +117,12 @@ def load(conn: Conn, account_id: int, hours: Iterable[int]) -> Table:
     wanted = sorted(set(hours))
     if not wanted:
         return empty()
-    rows = conn.execute(
+    rows = fetch_rows(
+        conn,
         "SELECT hour, seconds, bpm, offset_min, source FROM hr_hour WHERE account_id = %s "
         "AND hour >= %s AND hour <= %s AND hour = ANY(%s) ORDER BY hour",
         (account_id, wanted[0], wanted[-1], wanted),
-    ).fetchall()
+    )
     return unpack(rows)
 
 
@@ -136,11 +138,12 @@ def iter_tables(
     """The samples of [start_s, end_s) as tables of up to `hours` hours each, ascending."""
     lo, hi = _hour_bounds(start_s, end_s)
     while lo <= hi:
-        rows = conn.execute(
+        rows = fetch_rows(
+            conn,
             "SELECT hour, seconds, bpm, offset_min, source FROM hr_hour WHERE account_id = %s "
             "AND hour >= %s AND hour <= %s ORDER BY hour LIMIT %s",
             (account_id, lo, hi, hours),
-        ).fetchall()
+        )
         if not rows:
             return
         table = unpack(rows)
@@ -161,11 +164,12 @@ def _hour_bounds(start_s: int, end_s: int) -> tuple[int, int]:
 def neighbour_before(conn: Conn, account_id: int, instant_s: int) -> tuple[int, int] | None:
     """(instant, offset) of the last sample before `instant_s`, if any."""
     _, hour = _hour_bounds(instant_s, instant_s + 1)
-    rows = conn.execute(
+    rows = fetch_rows(
+        conn,
         "SELECT hour, seconds, bpm, offset_min, source FROM hr_hour WHERE account_id = %s "
         "AND hour <= %s ORDER BY hour DESC LIMIT 2",
         (account_id, hour),
-    ).fetchall()
+    )
     table = unpack(rows[::-1])
     table = table[table[:, 0] < instant_s]
     return None if len(table) == 0 else (int(table[-1, 0]), int(table[-1, 2]))
@@ -174,11 +178,12 @@ def neighbour_before(conn: Conn, account_id: int, instant_s: int) -> tuple[int, 
 def neighbour_after(conn: Conn, account_id: int, instant_s: int) -> tuple[int, int] | None:
     """(instant, offset) of the first sample at or after `instant_s`, if any."""
     hour, _ = _hour_bounds(instant_s, instant_s + 1)
-    rows = conn.execute(
+    rows = fetch_rows(
+        conn,
         "SELECT hour, seconds, bpm, offset_min, source FROM hr_hour WHERE account_id = %s "
         "AND hour >= %s ORDER BY hour LIMIT 2",
         (account_id, hour),
-    ).fetchall()
+    )
     table = unpack(rows)
     table = table[table[:, 0] >= instant_s]
     return None if len(table) == 0 else (int(table[0, 0]), int(table[0, 2]))
@@ -270,14 +275,12 @@ def replace_hours(conn: Conn, account_id: int, hours: Iterable[int], table: Tabl
         return
     check_values(table)
     ensure_partitions(conn, present.tolist())
-    for statement in _STAGING:
-        conn.execute(statement)
     _copy_upsert(
         conn,
         "hk_stage_hour",
         "hr_hour",
         ("account_id", "hour", "seconds", "bpm", "offset_min", "source"),
-        pack(account_id, table),
+        copy_rows(account_id, *hour_columns(table)),
     )
     replace_minutes(conn, account_id, table)
 
@@ -299,26 +302,25 @@ def rewrite(conn: Conn, account_id: int, hours: Iterable[int], kept: Table, adde
 
 def replace_minutes(conn: Conn, account_id: int, table: Table) -> None:
     """Write the per-minute rows of the whole hours in `table` (staging table, one upsert)."""
-    for statement in _STAGING:
-        conn.execute(statement)
     _copy_upsert(
         conn,
         "hk_stage_minute",
         "hr_minute",
         ("account_id", "hour", "minute", "n", "sum_bpm", "min_bpm", "max_bpm"),
-        minute_rows(account_id, table),
+        copy_rows(account_id, *minute_columns(table)),
     )
 
 
 def _copy_upsert(
-    conn: Conn, stage: str, target: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+    conn: Conn, stage: str, target: str, columns: Sequence[str], stream: bytes
 ) -> None:
+    """`stream` (a binary COPY of `columns`) into the staging table, then one upsert."""
     names = ", ".join(columns)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
     with conn.cursor() as cursor:
-        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN".encode()) as copy:
-            for row in rows:
-                copy.write_row(row)
+        cursor.execute(_STAGING)
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN (FORMAT BINARY)".encode()) as copy:
+            copy.write(stream)
         cursor.execute(
             f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} "  # noqa: S608
             f"ON CONFLICT (account_id, hour) DO UPDATE SET {updates}".encode()
