@@ -33,7 +33,10 @@ def plausible(bpm: float) -> bool:
 
 
 def keep_plausible(samples: Sequence[Sample]) -> tuple[Sequence[Sample], int]:
-    """The samples with plausible bpm (the same sequence when all are), and how many were not."""
+    """The samples with plausible bpm (the same sequence when all are), and how many were not.
+    Columns stay columns (`keep_plausible_columns`): a study's pages arrive as columns."""
+    if isinstance(samples, SampleColumns):
+        return keep_plausible_columns(samples)
     # Two passes at C speed (a sync page is 10,000 samples; the usual answer is "all good").
     if not samples or (min(map(_BPM, samples)) >= MIN_BPM and max(map(_BPM, samples)) <= MAX_BPM):
         return samples, 0

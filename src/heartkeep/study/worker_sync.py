@@ -29,7 +29,7 @@ from heartkeep.auth.token_client import TokenClient
 from heartkeep.clock import Clock
 from heartkeep.https_trust import SchemeTransport
 from heartkeep.model import TokenSet, Window
-from heartkeep.providers import get_provider_factory
+from heartkeep.providers import Provider, get_provider_factory, google_health
 from heartkeep.store.postgres import PostgresStore
 from heartkeep.store.token_cipher import TokenCipher
 from heartkeep.study import grant_state
@@ -194,7 +194,7 @@ def _sync(
             inner=ProjectQuotaTransport(SchemeTransport(), quota),
         ) as client:
             return sync_account(
-                get_provider_factory(provider)(client, clock=setup.clock),
+                _provider(provider, client, setup.clock),
                 store,
                 account_key=account_key,
                 clock=setup.clock,
@@ -202,6 +202,14 @@ def _sync(
                 on_event=tally,
                 window=window,
             )
+
+
+def _provider(name: str, client: httpx.Client, clock: Clock) -> Provider:
+    """The participant's provider; Google's hands its pages over as numpy columns, which the
+    PostgreSQL store writes without a Python object per sample."""
+    if name == google_health.NAME:
+        return google_health.GoogleHealthProvider(client, clock=clock, columns=True)
+    return get_provider_factory(name)(client, clock=clock)
 
 
 def enrolled(store: PostgresStore, account_key: str) -> bool:
