@@ -30,7 +30,7 @@ from heartkeep.sandbox.pagetokens import PageTokens
 from heartkeep.sandbox.physiology import Physiology
 from heartkeep.sandbox.rpc import deadline_exceeded
 from heartkeep.sandbox.state import SampleArrays, SandboxState
-from heartkeep.sandbox.wire import date_json, heart_rate_points
+from heartkeep.sandbox.wire import date_json, heart_rate_points_bytes
 
 DAY_S = 86_400
 # UTC offsets lie within [-12 h, +14 h]: the widest civil-to-physical slack a filter needs.
@@ -82,14 +82,15 @@ def list_page(
     return b"{}"  # a valid type the synthetic user has no data of
 
 
-def _body(points: str, next_token: str | None) -> bytes:
+def _body(points: str | bytes, next_token: str | None) -> bytes:
     """`{"dataPoints":[...],"nextPageToken":"..."}`, each part only when present."""
-    parts: list[str] = []
+    parts: list[bytes] = []
     if points:
-        parts.append(f'"dataPoints":[{points}]')
+        joined = points.encode() if isinstance(points, str) else points
+        parts.append(b'"dataPoints":[' + joined + b"]")
     if next_token:
-        parts.append(f'"nextPageToken":"{next_token}"')
-    return ("{" + ",".join(parts) + "}").encode()
+        parts.append(f'"nextPageToken":"{next_token}"'.encode())
+    return b"{" + b",".join(parts) + b"}"
 
 
 # --- heart rate -------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def _heart_rate_page(
     if more:
         next_token = tokens.encode(query.key(), {"t": oldest, "n": page_number + 1})
     bpm = spoil_bpm(instants, bpm, state.config.implausible_bpm_every_s)
-    points = heart_rate_points(
+    points = heart_rate_points_bytes(
         instants[::-1], bpm[::-1], offsets[::-1], reconciled=query.reconciled
     )
     return _body(points, next_token)
