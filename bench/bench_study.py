@@ -16,9 +16,19 @@ The sandbox's quotas run `--speedup` times faster than Google's (`quota_speedup`
 sides), so that per-participant pacing (2.5 requests/s unverified) does not make the run last
 N × D / 5 minutes: what is measured is heartkeep's and PostgreSQL's throughput, and the sandbox's
 (one process: it serves every page, and with several workers it is what limits the run).
-CPU seconds are printed for the sandbox (this process), the workers (its children) and the
-whole machine (/proc/stat: PostgreSQL and everyone else's jobs too) against what the cores
-offered in the run's wall time, to say what limited it.
+CPU seconds are printed for the sandbox (this process's threads but the main one), the workers
+(its children) and the whole machine (/proc/stat: PostgreSQL and everyone else's jobs too)
+against what the cores offered in the run's wall time, to say what limited it.
+
+A second table gives each component's CPU per sample stored, in µs: the sandbox, the workers,
+PostgreSQL's backends serving the workers (their connections carry an `application_name` of
+the run; /proc/PID/stat read every poll, so a backend's last fraction of a poll interval before
+its connection closed is missed: a lower bound), PostgreSQL's background processes (WAL writer,
+checkpointer, background writer, autovacuum: shared with any other database user), and the rest
+of the machine (busy CPU minus all of those: other jobs, the kernel, and the backends' missed
+ends).  From them, the throughput each part allows: all cores over the total, one core over
+the sandbox's (one process), W cores over the workers' — what to extrapolate from, rather than
+the wall clock of a shared machine.
 `--project-per-minute` lowers the project's limit on both sides to show it is never exceeded.
 
 Prints figures; asserts nothing.  Usage:
@@ -131,12 +141,64 @@ def enrol(sandbox: SandboxServer, url: str, key: str) -> None:
             )
 
 
-def job_counts(url: str) -> dict[str, int]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT status::text, count(*) FROM procrastinate_jobs GROUP BY status"
-        ).fetchall()
+def job_counts(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT status::text, count(*) FROM procrastinate_jobs GROUP BY status"
+    ).fetchall()
     return {str(status): int(count) for status, count in rows}
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a live process (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class PostgresCpu:
+    """CPU of PostgreSQL's processes during a run, sampled at every `poll`: the backends whose
+    connections carry `tag` as `application_name` (the workers'), and the server's background
+    processes (as deltas from the first poll)."""
+
+    BACKGROUND = (
+        "walwriter",
+        "checkpointer",
+        "background writer",
+        "autovacuum launcher",
+        "autovacuum worker",
+    )
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.backends: dict[int, float] = {}
+        self.background: dict[int, tuple[float, float]] = {}  # pid: (first seen, last seen)
+
+    def poll(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        rows = conn.execute(
+            "SELECT pid, application_name = %s, backend_type FROM pg_stat_activity "
+            "WHERE application_name = %s OR backend_type = ANY(%s)",
+            (self.tag, self.tag, list(self.BACKGROUND)),
+        ).fetchall()
+        for pid, ours, kind in rows:
+            used = process_cpu_s(int(pid))
+            if used is None:
+                continue
+            if ours:
+                self.backends[int(pid)] = max(self.backends.get(int(pid), 0.0), used)
+            else:
+                # A worker that appears mid-run started from zero; the others from their start.
+                start = 0.0 if kind == "autovacuum worker" else used
+                first, _ = self.background.get(int(pid), (start, 0.0))
+                self.background[int(pid)] = (first, used)
+
+    def backends_s(self) -> float:
+        return sum(self.backends.values())
+
+    def background_s(self) -> float:
+        return sum(last - first for first, last in self.background.values())
 
 
 def storage(url: str) -> dict[str, int]:
@@ -201,11 +263,17 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, float]:
             for user in sorted(state.users):
                 defer_backfill(app, f"google-health:{user}")
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
+        tag = f"hk-bench-{uuid.uuid4().hex[:8]}"
+        worker_url = f"{url}&application_name={tag}"
+        monitor = psycopg.connect(url, autocommit=True)
+        postgres = PostgresCpu(tag)
+        postgres.poll(monitor)
         started = time.perf_counter()
-        busy, ours, theirs = (
+        busy, ours, theirs, main = (
             machine_busy_s(),
             cpu_s(resource.RUSAGE_SELF),
             cpu_s(resource.RUSAGE_CHILDREN),
+            time.thread_time(),
         )
         children = [
             subprocess.Popen(
@@ -213,7 +281,7 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, float]:
                     sys.executable,
                     "-c",
                     WORKER,
-                    url,
+                    worker_url,
                     sandbox.url,
                     key,
                     str(args.concurrency),
@@ -228,10 +296,11 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, float]:
         ]
         try:
             while True:
-                counts = job_counts(url)
+                postgres.poll(monitor)
+                counts = job_counts(monitor)
                 if not counts.get("todo") and not counts.get("doing"):
                     break
-                time.sleep(0.2)
+                time.sleep(0.1)
             elapsed = time.perf_counter() - started
         finally:
             for child in children:
@@ -242,8 +311,11 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, float]:
                 except subprocess.TimeoutExpired:
                     child.kill()
                     child.wait()
+        postgres.poll(monitor)
+        monitor.close()
         busy = machine_busy_s() - busy
-        sandbox_cpu = cpu_s(resource.RUSAGE_SELF) - ours  # this process: the sandbox's threads
+        main = time.thread_time() - main  # this loop's polling, not the sandbox's work
+        sandbox_cpu = cpu_s(resource.RUSAGE_SELF) - ours - main  # the sandbox's threads
         workers_cpu = cpu_s(resource.RUSAGE_CHILDREN) - theirs
         statuses = [record.status for record in state.request_log]
         sizes = storage(url)
@@ -264,7 +336,35 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, float]:
         "cpu_sandbox": sandbox_cpu,
         "cpu_workers": workers_cpu,
         "cpu_machine": busy,
+        "cpu_bench": main,
+        "cpu_pg": postgres.backends_s(),
+        "cpu_pg_background": postgres.background_s(),
     }
+
+
+def cpu_table(runs: list[dict[str, float]]) -> None:
+    """Each component's CPU per stored sample, and the throughput each part allows."""
+    cores = os.cpu_count() or 1
+    print(
+        f"\nCPU µs per sample stored ({cores} cores; PostgreSQL backends a lower bound, see the "
+        "module's docstring)"
+    )
+    print(
+        f"{'workers':>7} {'sandbox':>8} {'workers':>8} {'PG':>8} {'PG bg':>8} {'rest':>8} "
+        f"{'total':>8}   samples/s allowed by: {'all cores':>10} {'sandbox':>10} {'workers':>10}"
+    )
+    for run in runs:
+        samples = max(run["samples"], 1)
+        parts = [run["cpu_sandbox"], run["cpu_workers"], run["cpu_pg"], run["cpu_pg_background"]]
+        rest = run["cpu_machine"] - sum(parts) - run["cpu_bench"]
+        micro = [1e6 * part / samples for part in [*parts, rest]]
+        ours = sum(micro[:4])  # the rest is not the study's (other jobs), bar the backends' ends
+        print(
+            f"{run['workers']:>7.0f} "
+            + " ".join(f"{value:>8.2f}" for value in micro)
+            + f" {ours:>8.2f}   {'':>21} {cores * 1e6 / ours:>10,.0f} "
+            f"{1e6 / micro[0]:>10,.0f} {run['workers'] * 1e6 / micro[1]:>10,.0f}"
+        )
 
 
 def main() -> None:
@@ -291,8 +391,10 @@ def main() -> None:
     )
     print(header)
     base = None
+    runs = []
     for workers in [int(w) for w in args.workers.split(",")]:
         run = one_run(args, workers)
+        runs.append(run)
         rate = run["samples"] / run["seconds"]
         base = base or rate
         part = args.participants
@@ -307,6 +409,7 @@ def main() -> None:
             f"{run['cpu_machine']:>7.1f}    {run['seconds'] * (os.cpu_count() or 1):>5.0f}",
             flush=True,
         )
+    cpu_table(runs)
     with open("/proc/loadavg") as loadavg:
         print(f"load average at end: {loadavg.read().split()[:3]}")
 
