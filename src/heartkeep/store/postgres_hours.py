@@ -2,11 +2,11 @@
 
 Why whole hours: a row holds an hour's samples as arrays (`postgres_schema.py`), so every change
 — a sync page, an import, an undo — reads the hours it touches, changes them as numpy tables of
-(instant, bpm, offset_min, source) rows, and writes them back: a binary `COPY` of the packed
-rows (`postgres_arrays.py`: numpy in, numpy out, no Python object per sample) into a
-temporary staging table, then one `INSERT … ON CONFLICT DO UPDATE` into `hr_hour` (and the same
-for the hours' per-minute summaries in `hr_minute`, recomputed from the new arrays, so they are
-current in the writer's transaction).  Read-modify-write needs one writer per account at a time:
+(instant, bpm, offset_min, source) rows, and writes them back: one `DELETE` of the hours' rows,
+then a binary `COPY` of the packed rows (`postgres_arrays.py`: numpy in, numpy out, no Python
+object per sample) straight into `hr_hour` (and the same for the hours' per-minute summaries in
+`hr_minute`, recomputed from the new arrays, so they are current in the writer's
+transaction).  Read-modify-write needs one writer per account at a time:
 `lock_account` takes a transaction-level advisory lock that a second writer of the same
 account (another worker) waits on; writers of different accounts never wait for each other.
 
@@ -33,13 +33,8 @@ READ_HOURS = 200
 Table = npt.NDArray[np.int64]  # n × 4: instant, bpm, offset_min, source; ascending, distinct
 Conn = psycopg.Connection[tuple[Any, ...]]
 
-# Both in one round trip (a simple query may hold several statements).
-_STAGING = (
-    b"CREATE TEMP TABLE IF NOT EXISTS hk_stage_hour (account_id integer, hour integer, "
-    b"seconds smallint[], bpm smallint[], offset_min smallint[], source integer[]); "
-    b"CREATE TEMP TABLE IF NOT EXISTS hk_stage_minute (account_id integer, hour integer, "
-    b"minute smallint[], n smallint[], sum_bpm integer[], min_bpm smallint[], max_bpm smallint[])"
-)
+_HOUR_COLUMNS = "account_id, hour, seconds, bpm, offset_min, source"
+_MINUTE_COLUMNS = "account_id, hour, minute, n, sum_bpm, min_bpm, max_bpm"
 
 
 def empty() -> Table:
@@ -259,30 +254,18 @@ def ensure_partitions(conn: Conn, hours: Iterable[int]) -> None:
 
 
 def replace_hours(conn: Conn, account_id: int, hours: Iterable[int], table: Table) -> None:
-    """Make `table` the whole content of `hours` (each row of it lies in one of them): hours
-    left without samples are deleted, the rest written through the staging tables."""
+    """Make `table` the whole content of `hours` (each row of it lies in one of them): the
+    hours' rows (and their minutes) are deleted, then those with samples copied in."""
     touched = np.unique(np.fromiter(hours, dtype=np.int64))
     present = np.unique(table[:, 0] // HOUR_S) if len(table) else np.zeros(0, dtype=np.int64)
-    gone = np.setdiff1d(touched, present).tolist()
-    if gone:
-        for name in ("hr_hour", "hr_minute"):
-            conn.execute(
-                f"DELETE FROM {name} WHERE account_id = %s AND hour >= %s AND hour <= %s "  # noqa: S608
-                "AND hour = ANY(%s)".encode(),
-                (account_id, gone[0], gone[-1], gone),
-            )
+    if len(table):
+        check_values(table)
+    _delete_hours(conn, account_id, np.union1d(touched, present).tolist(), both=True)
     if not len(table):
         return
-    check_values(table)
     ensure_partitions(conn, present.tolist())
-    _copy_upsert(
-        conn,
-        "hk_stage_hour",
-        "hr_hour",
-        ("account_id", "hour", "seconds", "bpm", "offset_min", "source"),
-        copy_rows(account_id, *hour_columns(table)),
-    )
-    replace_minutes(conn, account_id, table)
+    _copy(conn, "hr_hour", _HOUR_COLUMNS, copy_rows(account_id, *hour_columns(table)))
+    _copy(conn, "hr_minute", _MINUTE_COLUMNS, copy_rows(account_id, *minute_columns(table)))
 
 
 def match(old: Table, instants: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.intp], Any]:
@@ -301,28 +284,30 @@ def rewrite(conn: Conn, account_id: int, hours: Iterable[int], kept: Table, adde
 
 
 def replace_minutes(conn: Conn, account_id: int, table: Table) -> None:
-    """Write the per-minute rows of the whole hours in `table` (staging table, one upsert)."""
-    _copy_upsert(
-        conn,
-        "hk_stage_minute",
-        "hr_minute",
-        ("account_id", "hour", "minute", "n", "sum_bpm", "min_bpm", "max_bpm"),
-        copy_rows(account_id, *minute_columns(table)),
+    """Write the per-minute rows of the whole hours in `table`, instead of what they held."""
+    hours, _, _ = minute_columns(table)
+    _delete_hours(conn, account_id, hours, both=False)
+    _copy(conn, "hr_minute", _MINUTE_COLUMNS, copy_rows(account_id, *minute_columns(table)))
+
+
+def _delete_hours(conn: Conn, account_id: int, hours: list[int], *, both: bool) -> None:
+    """Delete these hours' `hr_minute` rows (and `hr_hour` rows when `both`), one statement."""
+    if not hours:
+        return
+    where = "account_id = %(a)s AND hour >= %(lo)s AND hour <= %(hi)s AND hour = ANY(%(hours)s)"
+    statement = f"DELETE FROM hr_minute WHERE {where}"  # noqa: S608 - constant text
+    if both:
+        statement = f"WITH h AS (DELETE FROM hr_hour WHERE {where}) {statement}"  # noqa: S608
+    conn.execute(
+        statement.encode(), {"a": account_id, "lo": hours[0], "hi": hours[-1], "hours": hours}
     )
 
 
-def _copy_upsert(
-    conn: Conn, stage: str, target: str, columns: Sequence[str], stream: bytes
-) -> None:
-    """`stream` (a binary COPY of `columns`) into the staging table, then one upsert."""
-    names = ", ".join(columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+def _copy(conn: Conn, target: str, columns: str, stream: bytes) -> None:
+    """`stream`, a binary COPY of `columns`, into `target`.  Straight in, no staging table
+    and upsert: the writer holds the account's lock (`lock_account`) and has just deleted
+    the rows these replace, so nothing can conflict."""
     with conn.cursor() as cursor:
-        cursor.execute(_STAGING)
-        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN (FORMAT BINARY)".encode()) as copy:
+        statement = f"COPY {target} ({columns}) FROM STDIN (FORMAT BINARY)"
+        with cursor.copy(statement.encode()) as copy:
             copy.write(stream)
-        cursor.execute(
-            f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} "  # noqa: S608
-            f"ON CONFLICT (account_id, hour) DO UPDATE SET {updates}".encode()
-        )
-        cursor.execute(f"TRUNCATE {stage}".encode())
