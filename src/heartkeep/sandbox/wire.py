@@ -182,7 +182,8 @@ def heart_rate_points_bytes(
         if hole is not None:
             parts.append(hole.view(np.uint8).reshape(count, hole.dtype.itemsize))
     matrix = np.concatenate(parts, axis=1).ravel()
-    return matrix[matrix != 0].tobytes()[:-1]  # the last point's separating comma
+    body: bytes = matrix[matrix != 0].tobytes()
+    return body[:-1]  # the last point's separating comma
 
 
 def _utc_date_text(day: int) -> str:
