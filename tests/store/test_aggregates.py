@@ -165,8 +165,9 @@ def test_a_writer_killed_before_its_refresh_leaves_answers_exact(backend) -> Non
     with backend.open(where) as store:
         store.write_samples(KEY, day, Source.GOOGLE_HEALTH)
         store.refresh_aggregates(KEY)
-        with store.transaction():  # a later page, whose refresh the kill prevents
-            store.write_samples(KEY, [Sample(T0 + 150_000, 99, 120)], Source.GOOGLE_HEALTH)
+        with store.transaction():  # a page re-read changed, whose refresh the kill prevents
+            changed = [Sample(T0 + 7_200 + 500, 140, 120), Sample(T0 + 150_000, 99, 120)]
+            store.write_samples(KEY, changed, Source.GOOGLE_HEALTH)
     with backend.open(where, readonly=True) as reader:
         assert reader.dirty_day_count(KEY) > 0
         assert_exact(reader)

@@ -14,7 +14,9 @@ Why these rules (docs/schema.md, "Aggregates"):
   so an answer is exact even after a writer was killed between its commit and the refresh.
 
 Functions here take the connection and leave transactions to the caller (`SqliteStore`, or the
-upgrade in `opening.py`).  numpy loads with this module, which only writers and summaries need.
+upgrade in `opening.py`).  numpy loads with this module, which only large writes, refreshes and
+summaries need; the half of the rules that needs no numpy (SQL, dirty marks, `hr_day` rows) is
+`upkeep_sql.py`, re-exported here.
 """
 
 from __future__ import annotations
@@ -22,80 +24,31 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
 
-from heartkeep.aggregates import Aggregator, DayAggregate, day_of_ordinal, ordinal_of_day
-from heartkeep.store.day_range import FIRST_ORDINAL, MAX_OFFSET_MIN, check_days, check_offsets
+from heartkeep.aggregates import Aggregator, DayAggregate, ordinal_of_day
 from heartkeep.store.sample_tables import sample_tables
-
-DAY_S = 86_400
-# Touched minutes closer than this are recomputed by one statement (re-reading the few samples
-# between them is cheaper than another statement).
-MINUTE_RUN_GAP = 60
-# Dirty days this close are computed in one pass over the samples (each pass reads a day more
-# on either side).
-DAY_RUN_GAP = 3
-# Dirty days refreshed per transaction: a month is well under a second, so a sync waiting for
-# the write lock never waits long.
-REFRESH_CHUNK_DAYS = 31
-
-# An instant's UTC minute, rounded down as numpy's `// 60` does: SQLite's `/` truncates toward
-# zero, which put each second before 1970 in the wrong minute.
-MINUTE_OF_INSTANT_SQL = "((instant - ((instant % 60) + 60) % 60) / 60)"
-_MINUTES_SQL = (
-    "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "  # noqa: S608
-    f"SELECT account_id, {MINUTE_OF_INSTANT_SQL}, count(*), sum(bpm), min(bpm), max(bpm) "
-    "FROM heart_rate WHERE account_id = ? AND instant >= ? AND instant < ? "
-    f"GROUP BY {MINUTE_OF_INSTANT_SQL}"
+from heartkeep.store.upkeep_sql import (
+    DAY_COLUMNS,
+    DAY_RUN_GAP,
+    DAY_S,
+    MINUTE_OF_INSTANT_SQL,
+    MINUTE_RUN_GAP,
+    MINUTES_ADD_SQL,
+    REFRESH_CHUNK_DAYS,
+    aggregate_from_row,
+    chunks,
+    day_row,
+    dirty_days,
+    mark_dirty,
+    ordinal_of,
+    runs,
+    samples_changed,
+    store_days,
 )
-_DAY_COLUMNS = (
-    "day, samples, sum_bpm, min_bpm, max_bpm, wear_s, first_s, first_offset_min, last_s, "
-    "last_offset_min, previous_s, previous_offset_min, resting_estimate, seconds_by_bpm"
-)
-
-
-def runs(values: Sequence[int], gap: int) -> list[tuple[int, int]]:
-    """Sorted integers as [lo, hi] runs, neighbours at most `gap` apart in one run."""
-    found: list[tuple[int, int]] = []
-    for value in values:
-        if found and value - found[-1][1] <= gap:
-            found[-1] = (found[-1][0], value)
-        else:
-            found.append((value, value))
-    return found
-
-
-def _iso(ordinal: int) -> str:
-    return day_of_ordinal(ordinal).isoformat()
-
-
-def _ordinal(day: str) -> int:
-    return ordinal_of_day(dt.date.fromisoformat(day))
-
-
-# --- the write side: inside the writer's transaction ---------------------------------------------
-
-
-def samples_changed(
-    db: sqlite3.Connection,
-    account_id: int,
-    minutes: Iterable[int],
-    offsets_min: tuple[int, int] = (0, 0),
-) -> None:
-    """Recompute `hr_minute` for the UTC `minutes` whose samples were just written or deleted,
-    and mark the days they may change dirty.  `offsets_min` is the (lowest, highest) offset of
-    the rows written or deleted, for days beyond the usual one either side of UTC."""
-    ordered = sorted(set(minutes))
-    for lo, hi in runs(ordered, MINUTE_RUN_GAP):
-        db.execute(
-            "DELETE FROM hr_minute WHERE account_id = ? AND minute >= ? AND minute <= ?",
-            (account_id, lo, hi),
-        )
-        db.execute(_MINUTES_SQL, (account_id, lo * 60, (hi + 1) * 60))
-    mark_dirty(db, account_id, ordered, offsets_min)
 
 
 def samples_added(
@@ -114,11 +67,9 @@ def samples_added(
     minutes = of_sample[heads]
     counts = np.diff(heads, append=len(of_sample))
     db.executemany(
-        "INSERT INTO hr_minute (account_id, minute, n, sum_bpm, min_bpm, max_bpm) "  # noqa: S608
-        f"VALUES ({int(account_id)}, ?, ?, ?, ?, ?) ON CONFLICT (account_id, minute) DO UPDATE "
-        "SET n = n + excluded.n, sum_bpm = sum_bpm + excluded.sum_bpm, "
-        "min_bpm = min(min_bpm, excluded.min_bpm), max_bpm = max(max_bpm, excluded.max_bpm)",
+        MINUTES_ADD_SQL,
         zip(
+            repeat(account_id, len(minutes)),
             minutes.tolist(),
             counts.tolist(),
             np.add.reduceat(bpm, heads).tolist(),
@@ -128,52 +79,6 @@ def samples_added(
         ),
     )
     mark_dirty(db, account_id, minutes.tolist(), offsets_min)
-
-
-def mark_dirty(
-    db: sqlite3.Connection,
-    account_id: int,
-    minutes: Sequence[int],
-    offsets_min: tuple[int, int],
-) -> None:
-    """Mark the days that samples in these (ascending) UTC minutes may change dirty (their
-    offsets, in `offsets_min`, within a day of UTC: see `MAX_OFFSET_MIN`)."""
-    check_offsets(offsets_min)
-    low_offset, high_offset = -MAX_OFFSET_MIN, MAX_OFFSET_MIN
-    dirty: set[int] = set()
-    for lo, hi in runs(minutes, MINUTE_RUN_GAP):
-        start_s, end_s = lo * 60, (hi + 1) * 60
-        first = (start_s + low_offset * 60) // DAY_S
-        last = (end_s - 1 + high_offset * 60) // DAY_S
-        check_days(first, last, start_s if first < FIRST_ORDINAL else hi * 60)
-        dirty.update(range(first, last + 1))
-        for neighbour in _neighbours(db, account_id, start_s, end_s):
-            day = (neighbour[0] + neighbour[1] * 60) // DAY_S
-            check_days(day, day, neighbour[0])
-            dirty.add(day)
-    db.executemany(
-        "INSERT OR IGNORE INTO hr_day_dirty (account_id, day) VALUES (?, ?)",
-        [(account_id, _iso(ordinal)) for ordinal in sorted(dirty)],
-    )
-
-
-def _neighbours(
-    db: sqlite3.Connection, account_id: int, start_s: int, end_s: int
-) -> list[tuple[int, int]]:
-    """The samples just before `start_s` and at or after `end_s`, (instant, offset), if any."""
-    found = [
-        db.execute(
-            "SELECT instant, offset_min FROM heart_rate WHERE account_id = ? AND instant < ? "
-            "ORDER BY instant DESC LIMIT 1",
-            (account_id, start_s),
-        ).fetchone(),
-        db.execute(
-            "SELECT instant, offset_min FROM heart_rate WHERE account_id = ? AND instant >= ? "
-            "ORDER BY instant LIMIT 1",
-            (account_id, end_s),
-        ).fetchone(),
-    ]
-    return [(int(row[0]), int(row[1])) for row in found if row is not None]
 
 
 # --- computing days from samples ----------------------------------------------------------------
@@ -251,47 +156,13 @@ def compute_days(
 # --- hr_day rows ----------------------------------------------------------------------------------
 
 
-def day_row(account_id: int, aggregate: DayAggregate) -> tuple[Any, ...]:
-    previous = aggregate.previous or (None, None)
-    return (
-        account_id,
-        aggregate.day.isoformat(),
-        aggregate.samples,
-        aggregate.sum_bpm,
-        aggregate.min_bpm,
-        aggregate.max_bpm,
-        aggregate.wear_s,
-        *aggregate.first,
-        *aggregate.last,
-        *previous,
-        aggregate.resting_estimate,
-        aggregate.seconds_by_bpm,
-    )
-
-
-def aggregate_from_row(row: Sequence[Any]) -> DayAggregate:
-    return DayAggregate(
-        day=dt.date.fromisoformat(row[0]),
-        samples=row[1],
-        sum_bpm=row[2],
-        min_bpm=row[3],
-        max_bpm=row[4],
-        wear_s=row[5],
-        first=(row[6], row[7]),
-        last=(row[8], row[9]),
-        previous=None if row[10] is None else (row[10], row[11]),
-        resting_estimate=row[12],
-        seconds_by_bpm=bytes(row[13]),
-    )
-
-
 def stored_days(
     db: sqlite3.Connection, account_id: int, start: dt.date | None, end: dt.date | None
 ) -> tuple[dict[str, DayAggregate], list[str]]:
     """`hr_day` rows and dirty days with start <= day < end (either end open)."""
     span = (account_id, start.isoformat() if start else "", end.isoformat() if end else "~")
     rows = db.execute(
-        f"SELECT {_DAY_COLUMNS} FROM hr_day "  # noqa: S608 - our own column list
+        f"SELECT {DAY_COLUMNS} FROM hr_day "  # noqa: S608 - our own column list
         "WHERE account_id = ? AND day >= ? AND day < ? ORDER BY day",
         span,
     ).fetchall()
@@ -312,46 +183,17 @@ def current_days(
     """Exact aggregates for start <= day < end: stored rows, dirty days from the samples."""
     stored, dirty = stored_days(db, account_id, start, end)
     if dirty:
-        fresh = compute_days(db, account_id, map(_ordinal, dirty))
+        fresh = compute_days(db, account_id, map(ordinal_of, dirty))
         for day in dirty:
             stored.pop(day, None)
         stored.update({aggregate.day.isoformat(): aggregate for aggregate in fresh.values()})
     return [stored[day] for day in sorted(stored)]
 
 
-def dirty_days(db: sqlite3.Connection, account_id: int) -> list[str]:
-    return [
-        day
-        for (day,) in db.execute(
-            "SELECT day FROM hr_day_dirty WHERE account_id = ? ORDER BY day", (account_id,)
-        )
-    ]
-
-
 def refresh_days(db: sqlite3.Connection, account_id: int, days: Sequence[str]) -> None:
     """Recompute these (dirty) days' rows from the samples and clear their dirty marks; call in
     one transaction so a reader sees either the old row and the mark or the new row alone."""
-    store_days(db, account_id, days, compute_days(db, account_id, map(_ordinal, days)).values())
-
-
-def store_days(
-    db: sqlite3.Connection, account_id: int, days: Sequence[str], fresh: Iterable[DayAggregate]
-) -> None:
-    """Replace these days' rows by `fresh` (exact aggregates of all their samples; a day
-    without one has no samples) and clear their dirty marks."""
-    keys = [(account_id, day) for day in days]
-    db.executemany("DELETE FROM hr_day WHERE account_id = ? AND day = ?", keys)
-    db.executemany(
-        f"INSERT INTO hr_day (account_id, {_DAY_COLUMNS}) "  # noqa: S608 - our own column list
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [day_row(account_id, aggregate) for aggregate in fresh],
-    )
-    db.executemany("DELETE FROM hr_day_dirty WHERE account_id = ? AND day = ?", keys)
-
-
-def chunks(days: Sequence[str]) -> Iterator[Sequence[str]]:
-    for index in range(0, len(days), REFRESH_CHUNK_DAYS):
-        yield days[index : index + REFRESH_CHUNK_DAYS]
+    store_days(db, account_id, days, compute_days(db, account_id, map(ordinal_of, days)).values())
 
 
 def refresh_all(db: sqlite3.Connection) -> int:
@@ -389,8 +231,35 @@ def rebuild(db: sqlite3.Connection, account_id: int) -> int:
             part.tolist(),
         )
     db.executemany(
-        f"INSERT INTO hr_day (account_id, {_DAY_COLUMNS}) "  # noqa: S608 - our own column list
+        f"INSERT INTO hr_day (account_id, {DAY_COLUMNS}) "  # noqa: S608 - our own column list
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     return len(rows)
+
+
+__all__ = [
+    "DAY_COLUMNS",
+    "DAY_RUN_GAP",
+    "DAY_S",
+    "MINUTE_OF_INSTANT_SQL",
+    "MINUTE_RUN_GAP",
+    "REFRESH_CHUNK_DAYS",
+    "aggregate_from_row",
+    "aggregate_range",
+    "chunks",
+    "compute_days",
+    "current_days",
+    "day_row",
+    "dirty_days",
+    "mark_dirty",
+    "minute_rows",
+    "rebuild",
+    "refresh_all",
+    "refresh_days",
+    "runs",
+    "samples_added",
+    "samples_changed",
+    "store_days",
+    "stored_days",
+]

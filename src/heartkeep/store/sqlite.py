@@ -291,6 +291,8 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
         if previous_last is not None and previous_last == first:
             merged += 1  # the same second ended the previous batch
         before = self._count_range(account_id, first, last + 1)
+        # A small write keeps the days current by itself when it only appends (appended_days.py)
+        newest = self._newest_sample(account_id) if table is None else None
         changes = self._db.total_changes
         try:
             self._db.executemany(sql, batch)
@@ -299,9 +301,18 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
         except sqlite3.DatabaseError as failure:
             raise store_failure(failure, self.path) from failure
         changed = self._db.total_changes - changes
-        inserted = self._count_range(account_id, first, last + 1) - before
+        # Into a stretch that held nothing every distinct second is a new row: no second count.
+        inserted = (
+            distinct if before == 0 else self._count_range(account_id, first, last + 1) - before
+        )
+        # A backfill's pages (a first sync's first one, or one continuing the run) are
+        # aggregated from the pages themselves (backfill_days.py), small or not.
+        paged = inserted == len(batch) and before == 0
+        paged = paged and (newest is None or self._backfill is not None)
         if changed:  # identical re-reads change no sample, hence no aggregate
-            if inserted == len(batch):  # all new (a backfill page): add, re-read nothing
+            if table is None and not paged:  # a few new minutes (an hourly sync): no numpy
+                self._small_write(account_id, batch, offsets, newest, changed, inserted)
+            elif inserted == len(batch):  # all new (a backfill page): add, re-read nothing
                 # Into a stretch that held nothing, its days can come from the pages too.
                 self._samples_added(account_id, batch, offsets, backfill=before == 0, table=table)
             else:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from heartkeep.aggregates import DayAggregate, MinuteSeries
+    from heartkeep.store.appended_days import Row
     from heartkeep.store.backfill_days import BackfillRun
 
 
@@ -73,13 +74,65 @@ class AggregatesMixin:
         """Samples at these instants, with offsets in this (lowest, highest) range, were just
         written or deleted: keep the aggregates in step, in the writer's transaction (see
         `aggregate_upkeep.samples_changed`)."""
-        from heartkeep.store.aggregate_upkeep import samples_changed
+        from heartkeep.store.upkeep_sql import samples_changed
 
         self._backfill = None  # a write of its own: the run no longer knows the samples
         minutes = {instant // 60 for instant in instants}
         if minutes:
             with self._guarded():
                 samples_changed(self._db, account_id, minutes, offsets_min)
+
+    def _newest_sample(self, account_id: int) -> Row | None:
+        """The account's newest sample, looked up before a small write (`_small_write`)."""
+        from heartkeep.store.appended_days import newest_sample
+
+        with self._guarded():
+            return newest_sample(self._db, account_id)
+
+    def _small_write(
+        self,
+        account_id: int,
+        batch: Sequence[Sample],
+        offsets_min: tuple[int, int],
+        newest: Row | None,
+        changed: int,
+        inserted: int,
+    ) -> None:
+        """The upkeep of a small write (`batch` sorted; `changed` rows changed, `inserted` of
+        them new; `newest` the newest sample stored before it), in plain Python: samples only
+        appended after `newest` keep their days current at once (`appended_days.py`), any
+        other write marks its days dirty for the refresh.  Loads no numpy: an hourly sync
+        writes a few hundred samples, and loading numpy cost more than the work."""
+        from heartkeep.store.appended_days import days_appended
+        from heartkeep.store.day_range import check_offsets
+        from heartkeep.store.upkeep_sql import (
+            MINUTES_ADD_SQL,
+            mark_dirty,
+            minutes_added,
+            minutes_of_rows,
+            samples_changed,
+        )
+
+        self._backfill = None  # a write of its own: a backfill run no longer knows the samples
+        check_offsets(offsets_min)
+        rows: list[Row] = []
+        for row in batch:  # the rows after `newest`, one per second (the stored one: the last)
+            if newest is None or row[0] > newest[0]:
+                if rows and rows[-1][0] == row[0]:
+                    rows[-1] = row
+                else:
+                    rows.append(row)
+        with self._guarded():
+            if changed == inserted == len(rows):  # nothing but new rows after the newest
+                minutes = minutes_of_rows(account_id, rows)
+                self._db.executemany(MINUTES_ADD_SQL, minutes)
+                if not days_appended(self._db, account_id, newest, rows):
+                    mark_dirty(self._db, account_id, [m[1] for m in minutes], offsets_min)
+            elif inserted == len(batch):  # all new, somewhere before the newest
+                minutes_added(self._db, account_id, batch, offsets_min)
+            else:
+                touched = {row[0] // 60 for row in batch}
+                samples_changed(self._db, account_id, touched, offsets_min)
 
     def _samples_added(
         self,
