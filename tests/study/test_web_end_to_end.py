@@ -17,6 +17,22 @@ from heartkeep.study.queue import apply_schema
 from heartkeep.study.worker import run_worker
 
 
+def run_site_worker(postgres_url: str, site, *, concurrency: int) -> None:
+    """One pass of a study worker over what the site queued, on the sandbox's clock, with the
+    site's web client (the one participants granted)."""
+    run_worker(
+        postgres_url,
+        token_keys=[site.token_key],
+        endpoints=endpoints_for("google", site.sandbox.url),
+        client=ClientCredentials(GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET),
+        clock=site.sandbox.state.clock,
+        concurrency=concurrency,
+        wait=False,
+        periodic=False,
+        http_timeout_s=10.0,
+    )
+
+
 def test_enrolled_on_the_web_then_backfilled_by_a_worker(sandbox_factory, postgres_url) -> None:
     users = (participant(1, 3, TEST_START_S), participant(2, 2, TEST_START_S))
     apply_schema(postgres_url)
@@ -32,17 +48,7 @@ def test_enrolled_on_the_web_then_backfilled_by_a_worker(sandbox_factory, postgr
             state.set_last_sync(spec.health_user_id, state.now_s() - state.config.sync_lag_s)
 
         for _ in range(5):
-            run_worker(
-                postgres_url,
-                token_keys=[site.token_key],
-                endpoints=endpoints_for("google", site.sandbox.url),
-                client=ClientCredentials(GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET),
-                clock=state.clock,
-                concurrency=2,
-                wait=False,
-                periodic=False,
-                http_timeout_s=10.0,
-            )
+            run_site_worker(postgres_url, site, concurrency=2)
             with site.store() as store:
                 if all(store.runs(f"google-health:{s.health_user_id}") for s in users):
                     break
@@ -92,17 +98,7 @@ def test_a_grant_revoked_at_google_shows_as_revoked_by_code(sandbox_factory, pos
         done = follow(browser, browser.post(invite.url, data={"decision": "accept"}))
         assert "You are enrolled" in done.text
         state.revoke_all_tokens(user_id)
-        run_worker(
-            postgres_url,
-            token_keys=[site.token_key],
-            endpoints=endpoints_for("google", site.sandbox.url),
-            client=ClientCredentials(GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET),
-            clock=state.clock,
-            concurrency=1,
-            wait=False,
-            periodic=False,
-            http_timeout_s=10.0,
-        )
+        run_site_worker(postgres_url, site, concurrency=1)
         key = f"google-health:{user_id}"
         with site.store() as store:
             run = store.runs(key)[0]
