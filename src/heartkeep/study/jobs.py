@@ -99,9 +99,13 @@ async def retry_stalled_jobs(
         seconds_since_heartbeat=seconds_since_heartbeat
     )
     ids: list[int] = []
+    # Due at the database's own now, the clock the queue fetches by: procrastinate's default
+    # is this process's clock, and a worker whose clock runs ahead of the database's would put
+    # the job back due in the future, idle for the skew.
+    row = await app.connector.execute_query_one_async("SELECT now() AS now")
     for job in stalled:
         try:
-            await app.job_manager.retry_job(job)
+            await app.job_manager.retry_job(job, retry_at=row["now"])
         except procrastinate.exceptions.UniqueViolation:
             # A job of the same participant already waits (the queueing lock): it does this
             # one's work.  Retrying failed on every sweep and the stalled job, `doing` for
