@@ -20,8 +20,8 @@ from heartkeep.analysis.max_hr import DEFAULT_MAX_HR, check_max_hr
 from heartkeep.auth import connected_accounts as _connected_accounts
 from heartkeep.config import Settings
 from heartkeep.daterange import check_order
-from heartkeep.errors import ConfigError, HeartkeepError, NoAccounts
-from heartkeep.exporters import ExportFormat, ExportReport
+from heartkeep.errors import ConfigError, HeartkeepError, NoAccounts, UsageError
+from heartkeep.exporters import ExportFormat, ExportReport, export_format
 from heartkeep.exporters import export as _export
 from heartkeep.model import Account, Window
 from heartkeep.output_target import OutputTarget
@@ -117,9 +117,10 @@ def export(
     Either end may also be a naive `datetime`, a wall time in the account's zone: the range
     then starts (or stops, exclusive) at that instant, as the dashboard's Range view does.
 
-    Raises `NoAccounts` (also "no data yet" before the first sync), `ConfigError` (unknown
-    format, ambiguous account), `UsageError` (`until` before `since`).
+    Raises `NoAccounts` (also "no data yet" before the first sync), `ConfigError` (ambiguous
+    account), `UsageError` (unknown format, `until` before `since`) — usage before the store.
     """
+    export_format(fmt)
     check_order(since, until)
     with _reading(settings) as store:
         target = _output_account(store, account, settings)
@@ -233,8 +234,9 @@ def plot_day(
     max_hr: int = DEFAULT_MAX_HR,
 ) -> pathlib.Path:
     """Draw one local day's heart rate with zones and gaps; PNG or SVG by `output`'s suffix."""
-    from heartkeep.charts import save
+    from heartkeep.charts import image_format, save
 
+    image_format(output)
     check_max_hr(max_hr)
     with _reading(settings) as store:
         target = _output_account(store, account, settings)
@@ -268,7 +270,10 @@ def _heatmap_figure(
             title="Resting heart rate per day",
             cmap="magma_r",
         )
-    raise ConfigError(f"unknown heatmap metric {metric!r} (choose coverage or resting)")
+    raise AssertionError(metric)  # plot_heatmap checked it
+
+
+HEATMAP_METRICS = ("coverage", "resting")
 
 
 def plot_heatmap(
@@ -282,8 +287,11 @@ def plot_heatmap(
     max_hr: int = DEFAULT_MAX_HR,
 ) -> pathlib.Path:
     """Calendar heatmap of coverage or resting HR; default range: the last 365 days with data."""
-    from heartkeep.charts import save
+    from heartkeep.charts import image_format, save
 
+    image_format(output)
+    if metric not in HEATMAP_METRICS:
+        raise UsageError(f"unknown heatmap metric {metric!r} (choose coverage or resting)")
     check_max_hr(max_hr)
     with _reading(settings) as store:
         _, start, end, stats = _period_stats(settings, store, account, since, until, 365, max_hr)
@@ -300,9 +308,10 @@ def plot_trend(
     max_hr: int = DEFAULT_MAX_HR,
 ) -> pathlib.Path:
     """Resting-HR trend (provider, estimate, 7-day mean); default: the last 365 days with data."""
-    from heartkeep.charts import save
+    from heartkeep.charts import image_format, save
     from heartkeep.charts.trend import trend_figure
 
+    image_format(output)
     check_max_hr(max_hr)
     with _reading(settings) as store:
         _, start, end, stats = _period_stats(settings, store, account, since, until, 365, max_hr)

@@ -17,7 +17,7 @@ from heartkeep.charts import save
 from heartkeep.charts.calendar import calendar_figure, calendar_grid
 from heartkeep.charts.day import curve, day_figure
 from heartkeep.charts.trend import trend_figure, trend_series
-from heartkeep.errors import ConfigError
+from heartkeep.errors import UsageError
 from heartkeep.model import Account, Daily, DailyKind, Sample, Source
 from heartkeep.store import open_store
 
@@ -93,7 +93,7 @@ def test_svg_output_names_the_zones_and_png_is_a_png(tmp_path: Path):
         assert f'id="zone-{name}"' in svg
     assert 'id="heart-rate"' in svg
     assert save(figure, tmp_path / "day.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with pytest.raises(ConfigError, match=r"\.png or \.svg"):
+    with pytest.raises(UsageError, match=r"\.png or \.svg"):
         save(figure, tmp_path / "day.gif")
 
 

@@ -75,13 +75,38 @@ def test_other_plots_write_png_files(tmp_path: Path, args: list[str]):
 
 @pytest.mark.usefixtures("imported")
 def test_plot_rejects_unknown_formats_and_metrics(tmp_path: Path):
+    """A value the command cannot take is a usage error (exit 2), and nothing is written."""
     result = runner.invoke(app, ["plot", "trend", "--output", str(tmp_path / "t.jpg")])
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert ".png or .svg" in result.output
     result = runner.invoke(
         app, ["plot", "heatmap", "--metric", "steps", "-o", str(tmp_path / "h.png")]
     )
-    assert result.exit_code == 3
+    assert result.exit_code == 2
+    assert "choose coverage or resting" in result.output
+    assert not (tmp_path / "t.jpg").exists()
+    assert not (tmp_path / "h.png").exists()
+
+
+@pytest.mark.usefixtures("home")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plot", "day", "2026-06-01", "-o", "day.gif"],
+        ["plot", "heatmap", "-o", "calendar.jpeg"],
+        ["plot", "heatmap", "--metric", "steps", "-o", "calendar.png"],
+        ["plot", "trend", "-o", "trend.pdf"],
+    ],
+)
+def test_a_wrong_plot_value_is_reported_before_the_store_is_looked_at(
+    tmp_path: Path, args: list[str]
+):
+    """Without any data yet, the usage mistake is what the person hears about first (exit 2,
+    not "no accounts yet"), so fixing it is not a second round trip."""
+    result = runner.invoke(app, [*args[:-1], str(tmp_path / args[-1])])
+    assert result.exit_code == 2, result.output
+    assert "no accounts" not in result.output
+    assert list(tmp_path.glob(args[-1])) == []
 
 
 @pytest.mark.usefixtures("imported")

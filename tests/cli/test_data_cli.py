@@ -119,13 +119,20 @@ def test_export_every_format(home: Path, tmp_path: Path):
 
 
 def test_export_errors_are_clear(home: Path, tmp_path: Path):
+    result = invoke("export", "--format", "xml", "--output", str(tmp_path / "x.xml"))
+    assert result.exit_code == 2  # the usage mistake first, before "no accounts yet"
+    assert "unknown export format 'xml' (choose one of csv, parquet, jsonl, fhir, omh)" in (
+        result.output
+    )
     result = invoke("export", "--format", "csv", "--output", str(tmp_path / "x.csv"))
     assert result.exit_code == 10
     assert "no accounts yet" in result.output
     invoke("import", "takeout", str(make_archive(tmp_path)), "--time-zone", "Europe/Berlin")
     result = invoke("export", "--format", "xlsx", "--output", str(tmp_path / "x.xlsx"))
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "unknown export format" in result.output
+    assert not (tmp_path / "x.xlsx").exists()
+    assert not (tmp_path / "x.xml").exists()
     result = invoke(
         "export", "--format", "csv", "--output", str(tmp_path / "x.csv"), "--since", "26/10/2026"
     )

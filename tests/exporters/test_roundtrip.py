@@ -16,7 +16,7 @@ from fhir.resources.R4B.observation import Observation
 
 from heartkeep import api
 from heartkeep.config import Settings
-from heartkeep.errors import ConfigError, HeartkeepError, NoAccounts
+from heartkeep.errors import HeartkeepError, NoAccounts, UsageError
 from heartkeep.exporters import export
 from heartkeep.model import Account, Sample, Source
 from heartkeep.store import open_store
@@ -238,7 +238,7 @@ def test_an_empty_range_writes_a_valid_empty_file(settings, filled, tmp_path):
 
 
 def test_unknown_format_and_account_are_user_errors(settings, filled, tmp_path):
-    with pytest.raises(ConfigError, match="unknown export format"):
+    with pytest.raises(UsageError, match="unknown export format"):
         api.export(settings, "xml", tmp_path / "x.xml")
     with pytest.raises(NoAccounts):
         api.export(settings, "csv", tmp_path / "x.csv", account="google-health:nobody")
@@ -249,7 +249,7 @@ def test_a_failed_export_keeps_the_previous_file_and_leaves_no_partial(settings,
     out = tmp_path / "out"
     out.mkdir()
     (out / "hr.csv").write_text("previous export\n")
-    with open_store(settings.database) as store, pytest.raises(ConfigError):
+    with open_store(settings.database) as store, pytest.raises(UsageError):
         export(store, "nope", out / "hr.csv", account_key=ACCOUNT.key)
     with pytest.raises(NoAccounts):
         api.export(settings, "csv", out / "hr.csv", account="google-health:nobody")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from heartkeep.errors import ConfigError, NoAccounts
+from heartkeep.errors import ConfigError, NoAccounts, UsageError
 from heartkeep.exporters.source import SampleSource
 from heartkeep.model import Window
 from heartkeep.output_target import OutputTarget, Sink
@@ -28,6 +28,16 @@ class ExportFormat(StrEnum):
     JSONL = "jsonl"
     FHIR = "fhir"
     OMH = "omh"
+
+
+def export_format(fmt: ExportFormat | str) -> ExportFormat:
+    """The format `fmt` names; `UsageError` (exit 2) naming the choices for anything else, so a
+    command can refuse `--format xml` before it opens the store."""
+    try:
+        return ExportFormat(fmt)
+    except ValueError as error:
+        names = ", ".join(f.value for f in ExportFormat)
+        raise UsageError(f"unknown export format {fmt!r} (choose one of {names})") from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +76,14 @@ def export(
     `dest` is written as `heartkeep.output_target` says: `-` is standard output; a symlink, FIFO
     or device is written through; a regular file is replaced atomically (temporary name next
     to it, renamed at the end), so a failed export never leaves a half file under the requested
-    name.  Raises `NoAccounts` for an unknown account, `ConfigError` for an unknown format and
+    name.  Raises `NoAccounts` for an unknown account, `UsageError` for an unknown format and
     `StoreError` (exit 9) when the destination cannot be written or the store cannot be read.
 
     The samples are read from the store's SQLite file in batches of `batch_size` rows, in one
     read transaction (one snapshot, even while a sync writes), without a Python object per
     sample: see `sqltext.py` (text formats) and `parquet.py`.
     """
-    try:
-        chosen = ExportFormat(fmt)
-    except ValueError as error:
-        names = ", ".join(f.value for f in ExportFormat)
-        raise ConfigError(f"unknown export format {fmt!r} (choose one of {names})") from error
+    chosen = export_format(fmt)
     account = store.account(account_key)
     if account is None:
         raise NoAccounts(f"no account {account_key!r} in the store")
