@@ -22,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from heartkeep.sandbox.fitbit_api import FitbitResourceApi, LegacyUser
+from heartkeep.sandbox.fitbit_api import FitbitResourceApi
+from heartkeep.sandbox.fitbit_heart_days import LegacyUser
 from heartkeep.sandbox.fitbit_oauth import FitbitAuthServer
 from heartkeep.sandbox.fitbit_quota import HourlyQuota
 from heartkeep.sandbox.fitbit_wire import gone_response
