@@ -363,3 +363,25 @@ def test_a_store_that_cannot_be_read_says_why_and_can_be_tried_again(
         page.get_by_role("button", name="Try again").click()
         ready(page, "overview")
         assert page.locator("section.account-card h2").inner_text() == "Ada"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_every_chart_fits_inside_its_card(browser, ada, viewport) -> None:
+    """A chart's canvas ends inside its card's padding: it used to be as wide as the card
+    including the padding, so the card (overflow hidden) clipped the last x label ("19 Nov")."""
+    for view in ("overview", "day", "range"):
+        page = open_page(browser, ada, f"view={view}&day={DAY}", view, viewport=viewport)
+        outside = page.evaluate(
+            """() => [...document.querySelectorAll('.chart')].flatMap((card) => {
+                const style = getComputedStyle(card);
+                const inner = card.getBoundingClientRect().right - parseFloat(style.paddingRight)
+                    - parseFloat(style.borderRightWidth);
+                return [...card.querySelectorAll('canvas')]
+                    .filter((c) => c.getBoundingClientRect().right > inner + 0.5)
+                    .map((c) => `${card.id}: ${c.getBoundingClientRect().right} > ${inner}`);
+            })"""
+        )
+        assert page.evaluate("() => document.querySelectorAll('.chart canvas').length") > 0, view
+        assert outside == [], view
+        assert page.problems == []
+        page.context.close()

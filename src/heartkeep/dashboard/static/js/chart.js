@@ -101,12 +101,21 @@ export function wheelZoomPlugin(minSpanS = 10) {
   };
 }
 
+// The width inside `container`'s padding: clientWidth includes it, and a canvas that wide
+// overflowed the card (whose overflow is hidden) by the padding, clipping the last x label.
+function innerWidth(container) {
+  const style = getComputedStyle(container);
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return Math.max(280, Math.floor(container.clientWidth - padding));
+}
+
 // Create a chart that fills `container` and resizes with it.
 export function chart(container, opts, data, height = 320) {
-  const width = Math.max(280, container.clientWidth);
-  const u = new uPlot({ width, height, ...opts }, data, container);
+  // Room on the right for half of the last time label ("19 Nov" under the day's end), which
+  // uPlot centres on the plot's right edge.
+  const u = new uPlot({ width: innerWidth(container), height, padding: [null, 28, null, null], ...opts }, data, container);
   const observer = new ResizeObserver(() => {
-    const w = Math.max(280, container.clientWidth);
+    const w = innerWidth(container);
     if (Math.abs(w - u.width) > 1) u.setSize({ width: w, height });
   });
   observer.observe(container);
