@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from heartkeep import http_client
 from heartkeep.auth import login, open_connection
 from heartkeep.config import load_settings
 from heartkeep.sandbox.config import TEST_START_S, SandboxConfig
@@ -57,12 +58,12 @@ def main() -> None:
         connection = open_connection(settings, key, clock=clock)
         token = connection.auth.tokens().access_token
 
-        with httpx.Client(base_url=server.url) as plain:
+        with http_client.Client(base_url=server.url) as plain:
             started = time.perf_counter()
             for _ in range(args.requests):
                 plain.get(IDENTITY, headers={"Authorization": f"Bearer {token}"})
             plain_s = time.perf_counter() - started
-        with httpx.Client(base_url=server.url, auth=connection.auth) as authed:
+        with http_client.Client(base_url=server.url, auth=connection.auth) as authed:
             started = time.perf_counter()
             for _ in range(args.requests):
                 authed.get(IDENTITY)
@@ -84,7 +85,7 @@ def main() -> None:
         racers = [open_connection(settings, key, clock=clock) for _ in range(8)]
 
         def work(index: int) -> None:
-            with httpx.Client(base_url=server.url, auth=racers[index].auth) as client:
+            with http_client.Client(base_url=server.url, auth=racers[index].auth) as client:
                 for _ in range(25):
                     client.get(IDENTITY)
 

@@ -2,7 +2,7 @@
 
     model, errors, timeline, clock, redaction, daterange, plausibility,
     aggregates, lazy_names, loopback, web_answers, https_trust,
-    http_wire                                   ← only each other
+    http_client, http_wire                      ← only each other
     config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
     doctor                                      ← auth, store, sync and the rows above
@@ -22,7 +22,9 @@
     study                                       ← the research-study engine (issue 13): config,
                                                   auth, providers, store, sync and the rows above
     sandbox                                     ← model, errors and loopback (how a server
-                                                  starts) at most; never the client side
+                                                  starts), http_client and http_wire (how its
+                                                  webhooks are delivered) at most; never the
+                                                  client side of the API
 
 The sandbox stays separate on purpose: if the emulator shared our parsing, a misreading of the
 API would be copied onto both sides and every test would still pass.
@@ -50,7 +52,8 @@ BASE = {
     "loopback",  # uvicorn on a loopback socket: how the sandbox and the dashboard serve
     "web_answers",  # security headers on every answer of the dashboard and the study site
     "https_trust",  # where https trust comes from, for the sync and the token endpoint alike
-    "http_wire",  # HTTP/1.1 on http.client under httpx: the sync's and token endpoint's wire
+    "http_client",  # heartkeep's HTTP client (requests, responses, errors): every request's
+    "http_wire",  # HTTP/1.1 on http.client under http_client: the sync's and token endpoint's wire
 }
 ALLOWED: dict[str, set[str]] = {
     **{name: BASE for name in BASE},
@@ -95,7 +98,8 @@ ALLOWED: dict[str, set[str]] = {
     # research studies: webhooks now; enrolment, queue and workers to come over the same layers
     "study": BASE | {"config", "auth", "providers", "store", "sync", "study"},
     # loopback serves an ASGI app and knows nothing of the client side
-    "sandbox": {"model", "errors", "loopback", "sandbox"},
+    # and delivers webhooks with heartkeep's HTTP client: HTTP, not the API's parsing
+    "sandbox": {"model", "errors", "loopback", "sandbox", "http_client", "http_wire"},
     "__init__": BASE,
     "__main__": {"cli"},
 }

@@ -30,8 +30,9 @@ HEAVY = {
     "uvicorn": "the sandbox and dashboard servers only",
     "heartkeep.sandbox.server": "the emulator: `sandbox serve`, `demo` and the tests",
     "heartkeep.dashboard": "`heartkeep dashboard` only",
-    "httpx": "a sync that fetches, login, logout, doctor: 0.1 s with its CLI's imports",
+    "httpx": "not heartkeep's client (`http_client.py`): ~300 M instructions, 0.15 s, to import",
     "authlib": "the OAuth flows of `auth login` only",
+    "heartkeep.http_client": "a sync that fetches, login, logout, doctor",
     "heartkeep.auth.vault": "reading or writing tokens (a sync that fetches, login, logout); "
     "which accounts are connected is `auth/accounts.py`",
     "pydantic": "typer coerces values with it; a string, digits or a path need none of it "
@@ -78,8 +79,7 @@ def _loaded(args: list[str], home: Path, watch: dict[str, str]) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, check=True
     )
-    # The stand-in for httpx's own CLI (`cli.app._skip_httpx_cli`) is not httpx.
-    modules = set(done.stderr.split("\n")[-2].split()) - {"httpx._main"}
+    modules = set(done.stderr.split("\n")[-2].split())
     return sorted(
         name for name in watch if any(m == name or m.startswith(name + ".") for m in modules)
     )
@@ -201,23 +201,6 @@ def test_the_report_draws_its_charts_without_matplotlib(home: Path, tmp_path: Pa
     assert output.read_text().count("<svg") == 3
 
 
-def test_a_command_that_makes_requests_loads_no_cli_of_httpx(home: Path) -> None:
-    """httpx imports its own command-line tool (click, Rich, pygments: 0.07 s) whenever they
-    are installed; heartkeep's CLI keeps it out, and httpx still works."""
-    probe = (
-        "import sys\n"
-        "from heartkeep.cli.app import _skip_httpx_cli\n"
-        "_skip_httpx_cli()\n"
-        "import httpx\n"
-        "assert httpx.Client and httpx.MockTransport\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    modules = set(done.stdout.split())
-    assert "httpx" in modules
-    assert sorted(m for m in modules if m.split(".")[0] in {"click", "pygments", "rich"}) == []
-
-
 def test_help_piped_into_head_exits_quietly_with_0(home: Path) -> None:
     """`heartkeep --help | head -1`: the reader leaves early; that is no failure."""
     reader = subprocess.Popen(["head", "-c", "0"], stdin=subprocess.PIPE)
@@ -268,13 +251,19 @@ def test_loading_the_cli_pauses_the_collector_and_gives_it_back() -> None:
 
 
 # What an up-to-date sync (cron, hourly: one account, nothing new) must not load: HEAVY but for
-# what asking the provider needs (httpx loads hashlib through urllib.request) and the
-# aggregates' upkeep (numpy: wt-ingest's part of issue 11).  csv is the probe's (time_machine).
-_A_FETCH_NEEDS = {"httpx", "hashlib", "heartkeep.auth.vault", "heartkeep.sync.engine", "numpy"}
+# what asking the provider needs (heartkeep's own HTTP client, not httpx) and the aggregates'
+# upkeep (numpy: wt-ingest's part of issue 11).  csv is the probe's (time_machine).
+_A_FETCH_NEEDS = {
+    "heartkeep.http_client",
+    "hashlib",
+    "heartkeep.auth.vault",
+    "heartkeep.sync.engine",
+    "numpy",
+}
 UP_TO_DATE_HEAVY = {
     **{name: why for name, why in HEAVY.items() if name not in {*_A_FETCH_NEEDS, "csv"}},
     "filelock": "the sync lock is flock(2) (`sync/lock.py`); fresh tokens take no vault lock",
-    "httpcore": "httpx's default transport: the wire is http.client's (`http_wire.py`)",
+    "httpcore": "httpx's transport: the wire is http.client's (`http_wire.py`)",
     "h11": "httpcore's HTTP/1.1 parser: http.client parses the answers",
     "anyio": "httpcore's locks: none of its async side is used",
     "certifi": "plain http builds no trust; https trusts the system directory first",
@@ -289,8 +278,9 @@ PINNED_PROBE = (
 
 def test_an_up_to_date_sync_loads_no_oauth_library_or_heavy_module(cli_world, home: Path) -> None:
     """The hourly cron sync with tokens still good and nothing new: it asks the provider once
-    per stream, so it needs httpx and the store, but not Authlib (only a refresh or a login
-    builds a token request), Rich, pydantic or the charts."""
+    per stream, so it needs heartkeep's HTTP client and the store, but not httpx (issue 11: its
+    import alone was ~300 M instructions), Authlib (only a refresh or a login builds a token
+    request), Rich, pydantic or the charts."""
     import time
 
     from typer.testing import CliRunner
@@ -306,7 +296,7 @@ def test_an_up_to_date_sync_loads_no_oauth_library_or_heavy_module(cli_world, ho
     )
     assert done.returncode == 0, done.stderr
     modules = set(done.stderr.split("\n")[-2].split())
-    assert "httpx" in modules  # it did ask the provider
+    assert "heartkeep.http_wire" in modules  # it did ask the provider
     loaded = sorted(
         name
         for name in UP_TO_DATE_HEAVY

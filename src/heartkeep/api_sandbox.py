@@ -109,9 +109,9 @@ DEMO_QUOTA_SPEEDUP = 10.0
 def _sandbox_browser(url: str) -> bool:
     """Play the person's browser against the sandbox: open the consent address and follow the
     redirect back to heartkeep's loopback callback (the sandbox approves consent by itself)."""
-    import httpx
+    from heartkeep import http_client
 
-    with httpx.Client(follow_redirects=True, timeout=30.0) as browser:
+    with http_client.Client(follow_redirects=True, timeout=30.0) as browser:
         browser.get(url)
     return True
 

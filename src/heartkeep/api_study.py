@@ -262,8 +262,7 @@ def study_web_app(
 
     `keyset`: the webhook signatures' public keys (default: fetched from Google, or from the
     sandbox when the config names one, and fetched again when Google rotates its key)."""
-    import httpx
-
+    from heartkeep import http_client
     from heartkeep.auth.client_secrets import ClientCredentials
     from heartkeep.errors import TransientError
     from heartkeep.study.coordinator_auth import CoordinatorLogin
@@ -278,7 +277,7 @@ def study_web_app(
             url = config.sandbox_url.rstrip("/") + "/" + GOOGLE_KEYSET_URL.split("/", 3)[3]
         try:
             keyset = RefreshingKeyset(fetch_keyset_from(url))
-        except (KeysetError, httpx.HTTPError) as failure:
+        except (KeysetError, http_client.HTTPError) as failure:
             raise TransientError(
                 f"cannot fetch the webhook signatures' public keyset from {url}: {failure}",
                 hint="Check this host's outbound HTTPS (or [provider] sandbox_url).",

@@ -1,26 +1,24 @@
-"""HTTP/1.1 on the standard library's `http.client`, under httpx's client: heartkeep's wire.
+"""HTTP/1.1 on the standard library's `http.client`: the wire under every heartkeep HTTP client.
 
-httpx's own transport sends through httpcore and h11 (with anyio and certifi imported beside
-them): about 80 M instructions of imports, a sixth of an up-to-date cron sync, for what
-`http.client` (which httpx imports anyway, through `urllib.request`) already does.  The requests
+httpx's own transport sent through httpcore and h11 (with anyio and certifi imported beside
+them), and httpx itself cost ~300 M instructions to import; `http.client` does the wire and
+`http_client` the small layer above (URLs, headers, bodies, `Response`, errors).  The requests
 heartkeep makes are small JSON calls whose whole body is wanted, so this transport sends one
-request on a kept-alive connection per origin and reads the whole answer; httpx still does
-everything above the wire (URLs, headers, auth flows, redirects off, content decoding).
+request on a kept-alive connection per origin and reads the whole answer.
 
-What users relied on stays as httpcore gave it, and `tests/sync/test_http_wire.py` checks it on
-real loopback servers:
+What users relied on (from the httpcore days) stays, and `tests/sync/test_http_wire.py` checks
+it on real loopback servers:
 
-- each phase has its own timeout from the request (`connect`, `write`, `read`), and expiring
-  raises httpx's `ConnectTimeout` / `WriteTimeout` / `ReadTimeout`;
-- failures raise httpx's classes as httpcore maps them: `ConnectError` for anything while
-  connecting (a refused port, a certificate that does not verify), `WriteError` / `ReadError`
-  for a socket error later, `RemoteProtocolError` for a connection closed before or during the
-  answer (a body shorter than its Content-Length or its chunks) or an answer that is not HTTP;
-  `retry.transient_reason` and the token client judge them exactly as before;
-- an idle connection the server has closed is noticed before reuse (as httpcore does: a socket
-  readable while idle is at its end) and replaced; a request is never sent twice;
-- no proxy is taken from the environment: httpx did not either, since heartkeep always hands
-  its client a transport (`trust_env` only applies to httpx's default one).
+- each phase has its own timeout from the request (connect, write, read: `Request.timeout_s`
+  each), and expiring raises `ConnectTimeout` / `WriteTimeout` / `ReadTimeout`;
+- failures raise `http_client`'s classes: `ConnectError` for anything while connecting (a
+  refused port, a certificate that does not verify), `WriteError` / `ReadError` for a socket
+  error later, `RemoteProtocolError` for a connection closed before or during the answer (a
+  body shorter than its Content-Length or its chunks) or an answer that is not HTTP;
+  `retry.transient_reason` and the token client judge them;
+- an idle connection the server has closed is noticed before reuse (a socket readable while
+  idle is at its end) and replaced; a request is never sent twice;
+- no proxy is taken from the environment.
 """
 
 from __future__ import annotations
@@ -29,9 +27,23 @@ import http.client
 import select
 import ssl
 import threading
+import zlib
 from collections.abc import Callable
 
-import httpx
+from heartkeep.http_client import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    Request,
+    Response,
+    Transport,
+    UnsupportedProtocol,
+    WriteError,
+    WriteTimeout,
+    decoded_body,
+)
 
 Origin = tuple[str, str, int]
 
@@ -49,7 +61,7 @@ def _is_stale(connection: http.client.HTTPConnection) -> bool:
     return bool(readable)
 
 
-class WireTransport(httpx.BaseTransport):
+class WireTransport(Transport):
     """One kept-alive `http.client` connection per origin and in-flight request.
 
     `https_context` makes the TLS context on the first https request only (never for plain
@@ -63,17 +75,16 @@ class WireTransport(httpx.BaseTransport):
         self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: Request) -> Response:
         url = request.url
         if url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+            raise UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
         origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
-        timeouts = request.extensions.get("timeout", {})
         connection = self._take(origin)
         if connection is None:
-            connection = self._connect(origin, timeouts.get("connect"))
+            connection = self._connect(origin, request.timeout_s)
         try:
-            response, body = self._exchange(connection, request, timeouts)
+            response, body = self._exchange(connection, request)
         except BaseException:
             connection.close()
             raise
@@ -81,16 +92,19 @@ class WireTransport(httpx.BaseTransport):
             connection.close()
         else:
             self._give_back(origin, connection)
-        return httpx.Response(
+        # As received: http.client decoded the header lines as latin-1.
+        headers = response.getheaders()
+        encoding = response.getheader("Content-Encoding")
+        try:
+            content = decoded_body(body, encoding) if encoding else body
+        except zlib.error as failure:
+            raise RemoteProtocolError(f"a body that does not decode ({failure})") from failure
+        return Response(
             response.status,
-            # As received: http.client decoded the header lines as latin-1.
-            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders()],
-            stream=httpx.ByteStream(body),
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": response.reason.encode("latin-1", "replace"),
-            },
+            headers=headers,
+            content=content,
             request=request,
+            reason_phrase=response.reason,
         )
 
     def _take(self, origin: Origin) -> http.client.HTTPConnection | None:
@@ -122,46 +136,41 @@ class WireTransport(httpx.BaseTransport):
             connection.connect()
         except TimeoutError as failure:  # socket.timeout is TimeoutError
             connection.close()
-            raise httpx.ConnectTimeout(str(failure) or "connect timed out") from failure
+            raise ConnectTimeout(str(failure) or "connect timed out") from failure
         except OSError as failure:  # refused, unreachable, DNS, TLS (ssl.SSLError is OSError)
             connection.close()
-            raise httpx.ConnectError(str(failure)) from failure
+            raise ConnectError(str(failure)) from failure
         return connection
 
     def _exchange(
-        self,
-        connection: http.client.HTTPConnection,
-        request: httpx.Request,
-        timeouts: dict[str, float | None],
+        self, connection: http.client.HTTPConnection, request: Request
     ) -> tuple[http.client.HTTPResponse, bytes]:
         """Send `request` and read the whole answer: the response and its (still encoded) body."""
         sock = connection.sock
         assert sock is not None
-        target = request.url.raw_path.decode("ascii")
-        body = request.read()
-        chunked = request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        timeout_s = request.timeout_s
         try:
-            sock.settimeout(timeouts.get("write"))
-            connection.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
+            sock.settimeout(timeout_s)
+            connection.putrequest(request.method, request.url.target, skip_accept_encoding=True)
             for name, value in request.headers.raw:
-                connection.putheader(name.decode("latin-1"), value.decode("latin-1"))
-            connection.endheaders(body or None, encode_chunked=chunked)
+                connection.putheader(name, value)
+            connection.endheaders(request.content or None)
         except TimeoutError as failure:
-            raise httpx.WriteTimeout(str(failure) or "write timed out") from failure
+            raise WriteTimeout(str(failure) or "write timed out") from failure
         except OSError as failure:
-            raise httpx.WriteError(str(failure)) from failure
+            raise WriteError(str(failure)) from failure
         try:
-            sock.settimeout(timeouts.get("read"))
+            sock.settimeout(timeout_s)
             response = connection.getresponse()
             content = response.read()
         except TimeoutError as failure:
-            raise httpx.ReadTimeout(str(failure) or "read timed out") from failure
+            raise ReadTimeout(str(failure) or "read timed out") from failure
         except (http.client.RemoteDisconnected, http.client.IncompleteRead) as failure:
-            raise httpx.RemoteProtocolError(_dropped(failure)) from failure
+            raise RemoteProtocolError(_dropped(failure)) from failure
         except http.client.HTTPException as failure:  # not HTTP: a bad status line, headers
-            raise httpx.RemoteProtocolError(repr(failure)) from failure
+            raise RemoteProtocolError(repr(failure)) from failure
         except OSError as failure:  # reset, broken pipe
-            raise httpx.ReadError(str(failure)) from failure
+            raise ReadError(str(failure)) from failure
         return response, content
 
     def close(self) -> None:

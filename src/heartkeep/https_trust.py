@@ -31,10 +31,10 @@ def _hashed_dir(path: str | None) -> bool:
 def trust_context() -> ssl.SSLContext:
     """The verifying TLS context of https requests: hostname checked, certificate required.
 
-    Where trust comes from, first match wins: `SSL_CERT_FILE` or `SSL_CERT_DIR` (as httpx honours
-    them); the system's hashed certificate directory (`/etc/ssl/certs` on Debian and most
-    Linux), which OpenSSL reads lazily, one issuer per handshake; otherwise certifi's bundle, as
-    httpx does by default.  A bundle is parsed whole when the context is made (~280 M
+    Where trust comes from, first match wins: `SSL_CERT_FILE` or `SSL_CERT_DIR` (as curl and
+    httpx honour them); the system's hashed certificate directory (`/etc/ssl/certs` on Debian
+    and most Linux), which OpenSSL reads lazily, one issuer per handshake; otherwise certifi's
+    bundle, as httpx does by default.  A bundle is parsed whole when the context is made (~280 M
     instructions, more than the rest of an up-to-date sync); the directory costs nothing until a
     handshake needs an issuer.  The system store is the one curl and the OS trust, so a CA an
     administrator added (or removed) counts here too.  Verification is never turned off.

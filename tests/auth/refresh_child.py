@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import sys
 
-import httpx
-
+from heartkeep import http_client
 from heartkeep.auth import open_connection
 from heartkeep.clock import FakeClock
 from heartkeep.config import load_settings
@@ -28,7 +27,7 @@ def main(argv: list[str]) -> int:
         connection.auth.refresh()
         return 0
     path, times = argv[3], int(argv[4])
-    with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
+    with http_client.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
         for _ in range(times):
             if client.get(path).status_code != 200:
                 return 3

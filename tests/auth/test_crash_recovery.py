@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 from sandbox_login import LoginFn, settings_for
 
+from heartkeep import http_client
 from heartkeep.auth import auth_status, open_connection
 from heartkeep.auth.crashpoints import CRASH_ENV, STEPS
 from heartkeep.auth.vault import Vault
@@ -106,7 +106,7 @@ def test_refresh_killed_at_any_step_is_continued_by_the_next_run_without_a_login
         (status,) = auth_status(settings_for(settings, server), clock=server.state.clock)
         assert any("refresh was interrupted" in warning for warning in status.warnings)
     connection = open_connection(settings_for(settings, server), key, clock=server.state.clock)
-    with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
+    with http_client.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
         assert client.get(path).status_code == 200
         connection.auth.refresh()  # the refresh token on disk is still good to spend
         assert client.get(path).status_code == 200

@@ -9,10 +9,12 @@ import orjson
 import pytest
 from sandbox_login import LoginFn, settings_for
 
+from heartkeep import http_client
 from heartkeep.auth import auth_status, connected_accounts, logout, open_connection
 from heartkeep.auth.vault import Vault
 from heartkeep.config import Settings
 from heartkeep.errors import NoAccounts, ProviderGone, ReauthorizationNeeded, TransientError
+from heartkeep.https_trust import SchemeTransport
 from heartkeep.sandbox.fitbit import fitbit_sandbox
 from heartkeep.sandbox.server import SandboxServer
 
@@ -34,7 +36,7 @@ def test_access_token_is_refreshed_lazily_just_before_expiry(
     key = login_to(sandbox).account_key
     connection = open_connection(settings_for(settings, sandbox), key, clock=sandbox.state.clock)
     before = saved(settings, sandbox, key)
-    with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
+    with http_client.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
         assert client.get(IDENTITY).status_code == 200
         posts = token_posts(sandbox)
         sandbox.state.clock.advance(1800)
@@ -65,7 +67,7 @@ def test_fresh_tokens_are_used_without_taking_the_vault_lock(
         return real_lock(vault)
 
     monkeypatch.setattr(Vault, "lock", counted)
-    with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
+    with http_client.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
         assert client.get(IDENTITY).status_code == 200
         assert locks == []
         sandbox.state.clock.advance(3400)  # within 5 minutes of expiry
@@ -82,14 +84,16 @@ def test_rotated_refresh_token_is_on_disk_before_the_new_access_token_is_used(
     connection = open_connection(settings_for(settings, server), key, clock=server.state.clock)
     seen_on_disk: list[str] = []
 
-    def check_disk(request: httpx.Request) -> None:
-        seen_on_disk.append(saved(settings, server, key)["tokens"]["refresh_token"])
+    class CheckDisk(SchemeTransport):
+        """Looks at the vault on disk as each request leaves."""
+
+        def handle_request(self, request: http_client.Request) -> http_client.Response:
+            seen_on_disk.append(saved(settings, server, key)["tokens"]["refresh_token"])
+            return super().handle_request(request)
 
     server.state.clock.advance(3500)
-    with httpx.Client(
-        base_url=connection.endpoints.api_base,
-        auth=connection.auth,
-        event_hooks={"request": [check_disk]},
+    with http_client.Client(
+        base_url=connection.endpoints.api_base, auth=connection.auth, transport=CheckDisk()
     ) as client:
         assert client.get(IDENTITY).status_code == 200
     new = saved(settings, server, key)["tokens"]["refresh_token"]
@@ -104,7 +108,7 @@ def test_a_401_triggers_one_refresh_and_the_request_is_replayed(
 ) -> None:
     key = login_to(sandbox).account_key
     connection = open_connection(settings_for(settings, sandbox), key, clock=sandbox.state.clock)
-    with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
+    with http_client.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
         assert client.get(IDENTITY).status_code == 200
         sandbox.state.expire_access_tokens()
         posts = token_posts(sandbox)
@@ -122,7 +126,7 @@ def test_revoked_access_asks_for_a_new_login_and_keeps_the_vault(
     connection = open_connection(sandboxed, key, clock=sandbox.state.clock)
     sandbox.state.revoke_all_tokens(sandbox.state.login_user_id)
     with (
-        httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client,
+        http_client.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client,
         pytest.raises(ReauthorizationNeeded) as caught,
     ):
         client.get(IDENTITY)
@@ -169,7 +173,7 @@ def test_token_endpoint_outage_keeps_the_tokens_and_the_next_run_finishes_the_re
     assert during["pending_refresh"] is not None  # the interrupted refresh is journaled
     sandbox.state.faults.clear()
     again = open_connection(sandboxed, key, clock=sandbox.state.clock)
-    with httpx.Client(base_url=again.endpoints.api_base, auth=again.auth) as client:
+    with http_client.Client(base_url=again.endpoints.api_base, auth=again.auth) as client:
         assert client.get(IDENTITY).status_code == 200
     after = saved(settings, sandbox, key)
     assert after["pending_refresh"] is None
@@ -192,7 +196,7 @@ def test_two_connections_in_one_process_spend_a_rotating_refresh_token_once(
     def work() -> None:
         connection = open_connection(sandboxed, key, clock=server.state.clock)
         try:
-            with httpx.Client(
+            with http_client.Client(
                 base_url=connection.endpoints.api_base, auth=connection.auth
             ) as client:
                 for _ in range(3):
@@ -219,7 +223,7 @@ def test_fitbit_refresh_rotates_and_spends_each_refresh_token_once(
     auth = fitbit_sandbox(sandbox.state).auth
     first = saved(settings, sandbox, key)["tokens"]["refresh_token"]
     connection = open_connection(sandboxed, key, clock=sandbox.state.clock)
-    with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
+    with http_client.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
         assert client.get(FITBIT_PROFILE).status_code == 200
         auth.expire_access_tokens()  # 401 expired_token → refresh → replay
         assert client.get(FITBIT_PROFILE).status_code == 200
@@ -302,6 +306,6 @@ def test_a_lost_refresh_answer_is_recovered_by_repeating_the_same_request(
     assert fresh.refresh_token != spent
     assert saved(settings, server, key)["tokens"]["refresh_token"] == fresh.refresh_token
     path = FITBIT_PROFILE if provider == "fitbit" else IDENTITY
-    with httpx.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
+    with http_client.Client(base_url=connection.endpoints.api_base, auth=connection.auth) as client:
         assert client.get(path).status_code == 200
     assert connection.auth.refresh().refresh_token != fresh.refresh_token  # still spendable

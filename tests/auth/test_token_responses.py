@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from heartkeep import http_client
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.endpoints import endpoints_for
 from heartkeep.auth.token_client import TokenClient, _parse_error
@@ -28,7 +28,7 @@ PREVIOUS = TokenSet(
 
 @pytest.fixture(scope="module", autouse=True)
 def token_client() -> Iterator[TokenClient]:
-    """One real TokenClient (an httpx client, SSL context included: ~0.1 s to build) at
+    """One real TokenClient (its HTTP client; TLS trust is made on the first https request) at
     now = 1000 s, shared by every example: reading an answer does not change the client."""
     with TokenClient(
         endpoints_for("google", "http://127.0.0.1:9"),
@@ -46,7 +46,9 @@ _CLIENT: list[TokenClient] = []
 def parse(payload: dict, previous: TokenSet | None = PREVIOUS) -> TokenSet:
     """The token set the shared client (now = 1000 s) reads from a 200 answer carrying `payload`."""
     (client,) = _CLIENT
-    return client._token_set(httpx.Response(200, content=orjson.dumps(payload)), previous=previous)
+    return client._token_set(
+        http_client.Response(200, content=orjson.dumps(payload)), previous=previous
+    )
 
 
 # No deadline: on a loaded machine (the suite under xdist beside other jobs) an example can
@@ -95,12 +97,14 @@ def test_testing_mode_lifetime_is_recorded_from_the_exchange() -> None:
 
 def test_both_error_dialects_are_understood_and_echoed_tokens_masked() -> None:
     google = _parse_error(
-        httpx.Response(400, json={"error": "invalid_grant", "error_description": "Bad Request"})
+        http_client.Response(
+            400, json={"error": "invalid_grant", "error_description": "Bad Request"}
+        )
     )
     assert (google.code, google.description) == ("invalid_grant", "Bad Request")
     echoed = "f" * 64
     fitbit = _parse_error(
-        httpx.Response(
+        http_client.Response(
             400,
             json={
                 "errors": [
@@ -112,5 +116,5 @@ def test_both_error_dialects_are_understood_and_echoed_tokens_masked() -> None:
     )
     assert fitbit.code == "invalid_grant"
     assert echoed not in fitbit.description
-    garbage = _parse_error(httpx.Response(502, content=b"<html>Bad gateway</html>"))
+    garbage = _parse_error(http_client.Response(502, content=b"<html>Bad gateway</html>"))
     assert (garbage.status, garbage.code) == (502, "")

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heartkeep import timeline
+from heartkeep import http_client, timeline
 from heartkeep.errors import (
     ProviderError,
     ProviderGone,
@@ -180,8 +179,10 @@ def test_any_recorded_day_round_trips_through_wall_times(
         assert offsets.tolist() == offsets_min.tolist()
 
 
-def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, content=body, headers=headers or {})
+def _response(
+    status: int, body: bytes, headers: dict[str, str] | None = None
+) -> http_client.Response:
+    return http_client.Response(status, content=body, headers=headers or {})
 
 
 def test_410_becomes_the_migration_message() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fitbit_session import login
+from fitbit_session import heartkeep_login
 from heartkeep import timeline
 from heartkeep.clock import FakeClock
 from heartkeep.errors import ProviderGone
@@ -42,7 +42,7 @@ def walk(sandbox_factory: Any) -> Iterator[Any]:
         seed=3,
     )
     server = sandbox_factory(users=(spec,))
-    with httpx.Client(base_url=server.url) as http, login(http) as client:
+    with httpx.Client(base_url=server.url) as http, heartkeep_login(http) as client:
         yield server, make_provider(client, clock=FakeClock(TEST_START_S))
 
 

@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
+from heartkeep import http_client
 from heartkeep.https_trust import SchemeTransport
 from loopback_asgi import Served, serve_app
 
@@ -71,8 +71,8 @@ def _serve(handler: Handler, conn: socket.socket, number: int) -> None:
         handler(conn, number)
 
 
-def _client(**kwargs: Any) -> httpx.Client:
-    return httpx.Client(transport=SchemeTransport(), **kwargs)
+def _client(**kwargs: Any) -> http_client.Client:
+    return http_client.Client(transport=SchemeTransport(), **kwargs)
 
 
 def _answer(body: bytes, *extra: bytes) -> bytes:
@@ -121,7 +121,7 @@ def test_a_body_shorter_than_its_length_is_a_dropped_connection(
         conn.sendall(_answer(b'{"samples": [1, 2, 3]}')[:-8])
 
     url = raw_server(cut)
-    with _client() as client, pytest.raises(httpx.RemoteProtocolError, match="complete"):
+    with _client() as client, pytest.raises(http_client.RemoteProtocolError, match="complete"):
         client.get(f"{url}/x")
 
 
@@ -132,7 +132,7 @@ def test_a_connection_closed_without_an_answer_is_a_protocol_error(
         _read_request(conn)
 
     url = raw_server(hang_up)
-    with _client() as client, pytest.raises(httpx.RemoteProtocolError):
+    with _client() as client, pytest.raises(http_client.RemoteProtocolError):
         client.get(f"{url}/x")
 
 
@@ -145,7 +145,7 @@ def test_a_silent_server_times_out_on_read(raw_server: Callable[[Handler], str])
 
     url = raw_server(silent)
     try:
-        with _client(timeout=0.3) as client, pytest.raises(httpx.ReadTimeout):
+        with _client(timeout=0.3) as client, pytest.raises(http_client.ReadTimeout):
             client.get(f"{url}/x")
     finally:
         stop.set()
@@ -154,7 +154,7 @@ def test_a_silent_server_times_out_on_read(raw_server: Callable[[Handler], str])
 def test_a_closed_port_is_a_connect_error() -> None:
     with socket.create_server(("127.0.0.1", 0)) as spare:
         port = spare.getsockname()[1]
-    with _client() as client, pytest.raises(httpx.ConnectError):
+    with _client() as client, pytest.raises(http_client.ConnectError):
         client.get(f"http://127.0.0.1:{port}/x")
 
 
@@ -195,8 +195,8 @@ def echo() -> Iterator[Served]:
 
 
 def test_requests_and_answers_arrive_whole(echo: Served) -> None:
-    """Method, path, query, form body and headers go out as httpx built them; status, repeated
-    headers and a chunked, gzipped body come back as httpx reads them."""
+    """Method, path, query, form body and headers go out as the client built them; status, repeated
+    headers and a chunked, gzipped body come back as the client reads them."""
     with _client(headers={"User-Agent": "heartkeep/test"}) as client:
         sent = client.post(
             f"{echo.url}/token", params={"a": "1 2"}, data={"grant": "x&y"},

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from heartkeep import https_trust
+from heartkeep import http_client, https_trust
 from heartkeep.https_trust import SchemeTransport, trust_context
 from loopback_asgi import Served, Tls, make_tls, serve_app
 
@@ -70,8 +69,8 @@ def _hashed_dir(folder: Path, ca_file: Path) -> Path:
     return folder
 
 
-def _get(client: SchemeTransport, url: str) -> httpx.Response:
-    response = client.handle_request(httpx.Request("GET", url))
+def _get(client: SchemeTransport, url: str) -> http_client.Response:
+    response = client.handle_request(http_client.Request("GET", url))
     response.read()
     return response
 
@@ -105,7 +104,7 @@ def test_https_with_an_unknown_issuer_fails_closed(
     other = make_tls(tmp_path / "other")
     _system_dir(monkeypatch, _hashed_dir(tmp_path / "certs", other.ca_file))
     client = SchemeTransport()
-    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(http_client.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         _get(client, https.url + "/x")
     client.close()
 
@@ -128,7 +127,7 @@ def test_without_a_hashed_directory_certifi_is_the_trust(
 def test_ssl_cert_file_overrides_the_system(
     https: Served, tls: Tls, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As httpx honours it: a private CA for a proxy that inspects TLS, say."""
+    """As httpx and curl honour it: a private CA for a proxy that inspects TLS, say."""
     (tmp_path / "empty").mkdir()
     _system_dir(monkeypatch, tmp_path / "empty")
     monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_file))

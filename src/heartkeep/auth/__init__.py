@@ -1,4 +1,4 @@
-"""Authorization: OAuth flows, the token vault and the `httpx.Auth` that keeps tokens fresh.
+"""Authorization: OAuth flows, the token vault and the `http_client.Auth` that keeps tokens fresh.
 
 The sync side needs only `open_connection` and `connected_accounts`; `api.py` wires `login`,
 `auth_status` and `logout` for the CLI.  Invariant kept here: a valid refresh token is durable on

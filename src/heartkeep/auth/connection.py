@@ -1,4 +1,4 @@
-"""An open connection to one account: its endpoints and the `httpx.Auth` to call them with.
+"""An open connection to one account: its endpoints and the `http_client.Auth` to call them with.
 
 This is what the sync side uses: `open_connection(settings, key, clock=...)` returns a frozen
 `Connection` whose `auth` is a `VaultAuth`, so every provider request carries a fresh access token
@@ -20,7 +20,8 @@ from heartkeep.errors import NoAccounts, ReauthorizationNeeded, legacy_fitbit_go
 
 @dataclass(frozen=True, slots=True)
 class Connection:
-    """One account, ready for requests: pass `auth` to an `httpx.Client` on `endpoints.api_base`."""
+    """One account, ready for requests: pass `auth` to an `http_client.Client` on
+    `endpoints.api_base`."""
 
     account_key: str
     provider: str

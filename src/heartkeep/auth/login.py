@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import orjson
 
+from heartkeep import http_client
 from heartkeep.auth.client_secrets import ClientCredentials, resolve_client
 from heartkeep.auth.endpoints import (
     FITBIT_LEGACY,
@@ -75,8 +75,8 @@ class LoginResult:
 def _check_not_shut_down(endpoints: ProviderEndpoints, timeout_s: float) -> None:
     """Fitbit's consent page answers 410 since the 2026-11-02 shutdown: say so before waiting."""
     try:
-        response = httpx.get(endpoints.auth_uri, timeout=timeout_s)
-    except httpx.TransportError:
+        response = http_client.get(endpoints.auth_uri, timeout=timeout_s)
+    except http_client.TransportError:
         return  # the browser will show the real problem; nothing to conclude here
     if response.status_code == 410:
         raise legacy_fitbit_gone()
@@ -88,8 +88,8 @@ def google_user_id(endpoints: ProviderEndpoints, tokens: TokenSet, timeout_s: fl
     headers = {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
     for _attempt in range(3):
         try:
-            response = httpx.get(url, headers=headers, timeout=timeout_s)
-        except httpx.TransportError:
+            response = http_client.get(url, headers=headers, timeout=timeout_s)
+        except http_client.TransportError:
             continue
         if response.status_code >= 500:
             continue

@@ -1,4 +1,4 @@
-"""The refresh policy and `VaultAuth`, the `httpx.Auth` every provider request goes through.
+"""The refresh policy and `VaultAuth`, the `http_client.Auth` every provider request goes through.
 
 Policy, in the order a request meets it:
 
@@ -13,7 +13,7 @@ Policy, in the order a request meets it:
    minutes, and the journal makes the next run use that window.
 5. On a 401 the request is replayed once after a refresh (unless a peer refreshed meanwhile).
 
-The blocking lock and token request run inside the auth flow, also under `httpx.AsyncClient`;
+The blocking lock and token request run inside the auth flow, also under `http_client.AsyncClient`;
 refreshes happen about once an hour, so that brief block is accepted.
 """
 
@@ -23,8 +23,7 @@ import threading
 from collections.abc import Generator
 from dataclasses import replace
 
-import httpx
-
+from heartkeep import http_client
 from heartkeep.auth.crashpoints import crash_point
 from heartkeep.auth.endpoints import FITBIT_LEGACY, ProviderEndpoints
 from heartkeep.auth.token_client import LOGIN_AGAIN, RetryHook, RetryPolicy, TokenClient
@@ -169,14 +168,12 @@ def _still_good(
     return tokens.access_token != stale_access_token
 
 
-class VaultAuth(httpx.Auth):
+class VaultAuth(http_client.Auth):
     """Bearer authentication backed by the vault: lazy refresh before expiry, one replay on 401.
 
     Thread-safe; several `VaultAuth` objects (in one process or many) may share an account, the
     vault lock serialises their refreshes and none spends a refresh token another already spent.
     """
-
-    requires_request_body = True
 
     def __init__(
         self,
@@ -230,7 +227,9 @@ class VaultAuth(httpx.Auth):
         """Spend the refresh token now, whatever the expiry says (used by tests and `--force`)."""
         return self.tokens(force=True)
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(
+        self, request: http_client.Request
+    ) -> Generator[http_client.Request, http_client.Response, None]:
         tokens = self.tokens()
         request.headers["Authorization"] = f"Bearer {tokens.access_token}"
         response = yield request

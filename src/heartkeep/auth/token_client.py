@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import httpx
 import orjson
 
+from heartkeep import http_client
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.endpoints import GOOGLE_HEALTH, ProviderEndpoints
 from heartkeep.clock import Clock
@@ -92,7 +92,7 @@ def _auth_method(endpoints: ProviderEndpoints, client: ClientCredentials) -> str
     return "client_secret_post" if endpoints.provider == GOOGLE_HEALTH else "client_secret_basic"
 
 
-def _parse_error(response: httpx.Response) -> _OAuthError:
+def _parse_error(response: http_client.Response) -> _OAuthError:
     code = ""
     description = ""
     try:
@@ -154,7 +154,7 @@ class TokenClient:
         self._auth_method = _auth_method(endpoints, client)
         self._client_auth: ClientAuth | None = None
         # The sync's trust, built on the first https request (none for the sandbox's http).
-        self._http = httpx.Client(
+        self._http = http_client.Client(
             transport=SchemeTransport(), timeout=timeout_s, follow_redirects=False
         )
 
@@ -257,7 +257,7 @@ class TokenClient:
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    def _token_set(self, response: httpx.Response, *, previous: TokenSet | None) -> TokenSet:
+    def _token_set(self, response: http_client.Response, *, previous: TokenSet | None) -> TokenSet:
         try:
             payload: Mapping[str, Any] = orjson.loads(response.content)
             access_token = str(payload["access_token"])
@@ -317,7 +317,7 @@ class TokenClient:
             provider_code=error.code or None,
         )
 
-    def _post(self, url: str, body: str, *, what: str) -> httpx.Response:
+    def _post(self, url: str, body: str, *, what: str) -> http_client.Response:
         """POST a form, retrying transient failures; returns the first definitive response."""
         waited_s = 0.0
         attempt = 0
@@ -344,7 +344,7 @@ class TokenClient:
                 self.clock.sleep(delay_s)
                 waited_s += delay_s
 
-    def _post_once(self, url: str, body: str) -> httpx.Response:
+    def _post_once(self, url: str, body: str) -> http_client.Response:
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
@@ -352,7 +352,7 @@ class TokenClient:
         url, headers, body = self._auth().prepare("POST", url, headers, body)
         try:
             response = self._http.post(url, content=body.encode(), headers=headers)
-        except httpx.TransportError as failure:
+        except http_client.TransportError as failure:
             raise _Transient(type(failure).__name__) from None
         if response.status_code == 429 or response.status_code >= 500:
             raise _Transient(

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import gc
 import importlib
-import sys
 import traceback
-import types
 from typing import Any
 
 import typer
@@ -170,25 +168,6 @@ def _build_module(name: str, wanted: str) -> dict[str, _click.Command]:
     return dict(built)
 
 
-def _skip_httpx_cli() -> None:
-    """Keep httpx from loading its own command-line tool into ours.
-
-    httpx's `__init__` imports `httpx._main` (its `httpx` command: click, Rich, pygments)
-    whenever those are installed — and with uvicorn (click) and Rich they always are here — so
-    every command that makes a request paid about 0.07 s of CPU for a tool it never runs.  A
-    stand-in module takes its place in this process only (the library itself changes nothing
-    for Python users); `httpx.main` then says where the real one is."""
-    if "httpx" in sys.modules or "httpx._main" in sys.modules:
-        return
-    stand_in = types.ModuleType("httpx._main", "heartkeep's CLI does not load httpx's own.")
-
-    def httpx_cli() -> None:
-        raise SystemExit("run httpx's command-line tool as `httpx`, not inside heartkeep")
-
-    stand_in.main = httpx_cli  # type: ignore[attr-defined]
-    sys.modules["httpx._main"] = stand_in
-
-
 def main() -> None:
     """Console-script entry point.
 
@@ -196,6 +175,5 @@ def main() -> None:
     `gc.freeze()` moves it out of the collector's sight, so a long `sync` or `watch` never walks
     it again and the collection at exit skips it (about 0.01 s of every short command's CPU).
     """
-    _skip_httpx_cli()
     gc.freeze()
     app()

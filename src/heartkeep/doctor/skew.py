@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import email.utils
 
-import httpx
-
+from heartkeep import http_client
 from heartkeep.auth.endpoints import GOOGLE_HEALTH, endpoints_for
 from heartkeep.auth.status import auth_status
 from heartkeep.clock import Clock
@@ -33,9 +32,9 @@ def check_clock(settings: Settings, *, clock: Clock) -> list[Finding]:
 def _compare(base: str, timeout_s: float, clock: Clock) -> Finding:
     try:
         sent_s = clock.now_s()
-        answer = httpx.head(base + "/", timeout=timeout_s)
+        answer = http_client.head(base + "/", timeout=timeout_s)
         received_s = clock.now_s()
-    except httpx.HTTPError as failure:
+    except http_client.HTTPError as failure:
         return Finding(
             CHECK,
             "warning",

@@ -1,8 +1,8 @@
 """What a provider is: something that turns time windows into pages of samples and dailies.
 
 Providers know one API's wire format and nothing about storage, retries or quotas: they are
-handed an `httpx.Client` whose transport already applies the quota, retry and auth policy (built
-in `sync/` and `auth/`, wired in `api.py`).  The engine relies on one ordering rule:
+handed an `http_client.Client` whose transport already applies the quota, retry and auth policy
+(built in `sync/` and `auth/`, wired in `api.py`).  The engine relies on one ordering rule:
 
 `sample_pages(window)` yields pages **newest first**, and their `covers` windows tile the requested
 window without gaps from `window.end_s` down to `window.start_s`.  Once a page is committed,
@@ -18,8 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import httpx
-
+from heartkeep import http_client
 from heartkeep.clock import Clock
 from heartkeep.errors import ConfigError
 from heartkeep.model import Account, Daily, Sample, Source, Window
@@ -80,7 +79,7 @@ class Provider(Protocol):
 class ProviderFactory(Protocol):
     """`make_provider(client, *, clock)`: `client` already carries base URL, auth and quota."""
 
-    def __call__(self, client: httpx.Client, *, clock: Clock) -> Provider: ...
+    def __call__(self, client: http_client.Client, *, clock: Clock) -> Provider: ...
 
 
 _FACTORY_MODULES = {

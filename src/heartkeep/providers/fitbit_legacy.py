@@ -13,7 +13,7 @@ a fall-back day's repeated hour the dataset, which is in time order, runs backwa
 samples before that step are the first pass (summer time, PEP 495 fold 0), samples after it the
 second (fold 1).
 
-Quota, retries and auth belong to the `httpx.Client` handed in (see `sync.transport` and
+Quota, retries and auth belong to the `http_client.Client` handed in (see `sync.transport` and
 `auth.refresh`); this module only turns windows into requests and responses into data, and maps
 the API's refusals onto heartkeep's errors — above all 410 Gone, the API's state since
 2026-11-02, onto one `ProviderGone` that tells the user what to do instead.
@@ -26,11 +26,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-import httpx
 import numpy as np
 import orjson
 
-from heartkeep import timeline
+from heartkeep import http_client, timeline
 from heartkeep.clock import Clock
 from heartkeep.errors import (
     AuthError,
@@ -184,7 +183,7 @@ class FitbitLegacyProvider:
     name = NAME
     source = Source.FITBIT_LEGACY
 
-    def __init__(self, client: httpx.Client, *, clock: Clock) -> None:
+    def __init__(self, client: http_client.Client, *, clock: Clock) -> None:
         self.client = client
         self.clock = clock
         self._account: Account | None = None
@@ -292,7 +291,7 @@ class FitbitLegacyProvider:
     def _get_json(self, path: str) -> Any:
         try:
             response = self.client.get(path)
-        except httpx.HTTPError as error:
+        except http_client.HTTPError as error:
             raise TransientError(
                 f"Could not reach the Fitbit API ({type(error).__name__}).",
                 hint="Check the network connection and run the sync again.",
@@ -302,7 +301,7 @@ class FitbitLegacyProvider:
         return response_json(response)
 
 
-def error_for(response: httpx.Response) -> Exception:
+def error_for(response: http_client.Response) -> Exception:
     """The heartkeep error for a refusal of the legacy API (its message redacted: Fitbit echoes
     tokens in error messages)."""
     status = response.status_code
@@ -341,7 +340,7 @@ def error_for(response: httpx.Response) -> Exception:
     )
 
 
-def _first_error(response: httpx.Response) -> tuple[str | None, str | None]:
+def _first_error(response: http_client.Response) -> tuple[str | None, str | None]:
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
@@ -356,6 +355,6 @@ def _first_error(response: httpx.Response) -> tuple[str | None, str | None]:
     return None, None
 
 
-def make_provider(client: httpx.Client, *, clock: Clock) -> FitbitLegacyProvider:
+def make_provider(client: http_client.Client, *, clock: Clock) -> FitbitLegacyProvider:
     """The provider factory the sync engine looks up by the name "fitbit-legacy"."""
     return FitbitLegacyProvider(client, clock=clock)

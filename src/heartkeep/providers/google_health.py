@@ -27,9 +27,9 @@ import zoneinfo
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import msgspec
 
+from heartkeep import http_client
 from heartkeep.clock import Clock
 from heartkeep.errors import ProviderError, ReauthorizationNeeded, ScopeMissing
 from heartkeep.model import Account, Daily, DailyKind, Sample, SampleColumns, Source, Window, Zone
@@ -75,7 +75,7 @@ class GoogleHealthProvider:
 
     def __init__(
         self,
-        client: httpx.Client,
+        client: http_client.Client,
         *,
         clock: Clock,
         page_size: int = MAX_PAGE_SIZE,
@@ -172,7 +172,7 @@ class GoogleHealthProvider:
                 yield DailyPage(dailies=dailies, start=start, end=end)
 
     # wire ---------------------------------------------------------------------------------------
-    def _sized_request(self, path: str, params: dict[str, str]) -> httpx.Response:
+    def _sized_request(self, path: str, params: dict[str, str]) -> http_client.Response:
         """A listing page at the sizer's `pageSize`, halved while the page times out."""
         sizer = self.sizer
         while True:
@@ -188,7 +188,7 @@ class GoogleHealthProvider:
             sizer.succeeded()
             return response
 
-    def _request(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+    def _request(self, path: str, params: dict[str, str] | None = None) -> http_client.Response:
         response = self.client.get(path, params=params)
         if response.status_code != 200:
             raise error_from_response(response)
@@ -207,7 +207,7 @@ def _oldest_s(samples: Sequence[Sample]) -> int:
     return min(samples)[0]  # min() over the tuples compares instants first, in C
 
 
-def make_provider(client: httpx.Client, *, clock: Clock) -> GoogleHealthProvider:
+def make_provider(client: http_client.Client, *, clock: Clock) -> GoogleHealthProvider:
     """The provider factory `heartkeep.providers.get_provider_factory("google-health")` returns."""
     return GoogleHealthProvider(client, clock=clock)
 
@@ -441,7 +441,7 @@ def _valid_zone(name: Any) -> str:
 
 
 def error_from_response(
-    response: httpx.Response,
+    response: http_client.Response,
 ) -> ProviderError | ReauthorizationNeeded | ScopeMissing:
     """Turn a non-200 answer into the error a user can act on (google-health-api.md §9)."""
     status = response.status_code
@@ -473,7 +473,7 @@ def error_from_response(
     )
 
 
-def _google_error(response: httpx.Response) -> tuple[str, str | None]:
+def _google_error(response: http_client.Response) -> tuple[str, str | None]:
     """(message, ErrorInfo.reason) from a `google.rpc.Status` body, tolerant of anything else."""
     try:
         body = response.json()

@@ -18,17 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 
+from heartkeep import http_client
 from heartkeep.errors import ProviderError
 
-# httpx request extension read by the sync transport: a listing page that can be asked again
+# Request extension read by the sync transport: a listing page that can be asked again
 # smaller gets its 504 DEADLINE_EXCEEDED back after this many in a row, instead of more retries.
 SHRINK_AFTER_504S = "heartkeep.shrink_after_504s"
 
 
-def response_json(response: httpx.Response) -> Any:
+def response_json(response: http_client.Response) -> Any:
     """The parsed JSON body; `ProviderError` if it is not JSON."""
     try:
         return orjson.loads(response.content)

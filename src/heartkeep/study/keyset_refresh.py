@@ -14,8 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import httpx
-
+from heartkeep import http_client
 from heartkeep.clock import Clock, SystemClock
 from heartkeep.study.keyset import GOOGLE_KEYSET_URL, Keyset, KeysetError, parse_keyset
 from heartkeep.study.keyset import signing_key_id as _key_id
@@ -25,7 +24,8 @@ class RefreshingKeyset:
     """A `Keyset` that refetches itself on an unknown key id (see the module docstring).
 
     `fetch` returns the keyset document's bytes; `fetch_keyset_from(url)` makes one.  The first
-    fetch happens here, so a misconfigured URL fails at start-up (KeysetError, httpx errors).
+    fetch happens here, so a misconfigured URL fails at start-up (KeysetError,
+    `http_client` errors).
     """
 
     def __init__(
@@ -65,18 +65,18 @@ class RefreshingKeyset:
             self.fetches += 1
             try:
                 self._keyset = parse_keyset(self._fetch())
-            except (KeysetError, httpx.HTTPError):
+            except (KeysetError, http_client.HTTPError):
                 return None
             return self._keyset
 
 
 def fetch_keyset_from(
-    url: str = GOOGLE_KEYSET_URL, *, client: httpx.Client | None = None
+    url: str = GOOGLE_KEYSET_URL, *, client: http_client.Client | None = None
 ) -> Callable[[], bytes]:
     """A `fetch` for `RefreshingKeyset`: GET `url` (Google's keyset by default)."""
 
     def fetch() -> bytes:
-        http = client or httpx.Client(timeout=10)
+        http = client or http_client.Client(timeout=10)
         try:
             response = http.get(url)
             response.raise_for_status()

@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import psycopg
 
+from heartkeep import http_client
 from heartkeep.clock import Clock
 
 PROJECT_MINUTE = "project-requests-minute"
@@ -183,15 +183,15 @@ class SharedQuota:
         return {str(name): int(count) for name, count in rows}
 
 
-class ProjectQuotaTransport(httpx.BaseTransport):
+class ProjectQuotaTransport(http_client.Transport):
     """Charges every request (each retry too) to the project's buckets before sending it."""
 
-    def __init__(self, inner: httpx.BaseTransport, quota: SharedQuota) -> None:
+    def __init__(self, inner: http_client.Transport, quota: SharedQuota) -> None:
         self.inner = inner
         self.quota = quota
         self.names = [name for name in quota.limits if name != OAUTH_GRANTS]
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: http_client.Request) -> http_client.Response:
         self.quota.take(self.names)
         return self.inner.handle_request(request)
 

@@ -20,9 +20,9 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import psycopg
 
+from heartkeep import http_client
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.endpoints import ProviderEndpoints
 from heartkeep.auth.token_client import TokenClient
@@ -109,7 +109,7 @@ class GrantCountingTokenClient(TokenClient):
         return super().refresh(refresh_token, previous=previous)
 
 
-class ParticipantAuth(httpx.Auth):
+class ParticipantAuth(http_client.Auth):
     """Bearer tokens from the study database, refreshed by one worker at a time.
 
     On a 401 the pair is read again (another worker may have refreshed it) and the request
@@ -130,7 +130,9 @@ class ParticipantAuth(httpx.Auth):
             self._tokens = tokens
         return tokens
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(
+        self, request: http_client.Request
+    ) -> Generator[http_client.Request, http_client.Response, None]:
         tokens = self._current()
         request.headers["Authorization"] = f"Bearer {tokens.access_token}"
         response = yield request
@@ -204,7 +206,7 @@ def _sync(
             )
 
 
-def _provider(name: str, client: httpx.Client, clock: Clock) -> Provider:
+def _provider(name: str, client: http_client.Client, clock: Clock) -> Provider:
     """The participant's provider; Google's hands its pages over as numpy columns, which the
     PostgreSQL store writes without a Python object per sample."""
     if name == google_health.NAME:

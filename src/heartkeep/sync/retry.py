@@ -19,7 +19,7 @@ import email.utils
 import random
 from dataclasses import dataclass
 
-import httpx
+from heartkeep import http_client
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -57,11 +57,11 @@ class RetryPolicy:
 
 def transient_reason(error: BaseException) -> str | None:
     """A short reason if `error` is a network failure worth retrying, else None."""
-    if isinstance(error, httpx.TimeoutException):
+    if isinstance(error, http_client.TimeoutException):
         return "timeout"
-    if isinstance(error, httpx.RemoteProtocolError):
+    if isinstance(error, http_client.RemoteProtocolError):
         return "connection dropped mid-response"
-    if isinstance(error, httpx.NetworkError):
+    if isinstance(error, http_client.NetworkError):
         return "connection error"
     return None
 

@@ -1,6 +1,6 @@
 """The HTTP client every provider talks through: quota first, then retries, all on our Clock.
 
-`build_client` returns a plain `httpx.Client` (base URL, auth, timeout) whose transport
+`build_client` returns a plain `http_client.Client` (base URL, auth, timeout) whose transport
 
 1. waits until the account's budget allows a request (`quota.RequestBudget`),
 2. sends it and reads the whole body, so a connection dropped mid-body surfaces here,
@@ -13,7 +13,7 @@
    `SHRINK_AFTER_504S`), hands the 504 back after that many in a row, so the caller can ask for
    a smaller page instead of repeating one that times out.
 
-Auth sits above the transport (httpx runs `Auth` flows in the client), so a 401 is handed to
+Auth sits above the transport (the `http_client.Client` runs `Auth` flows), so a 401 is handed to
 the connection's `VaultAuth`, which refreshes once through the vault and replays — and the
 replay passes through this transport again, quota and all.
 
@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import random
 
-import httpx
 import msgspec
 
-from heartkeep import __version__
+from heartkeep import __version__, http_client
 from heartkeep.clock import Clock
 from heartkeep.errors import RateLimited, TransientError
 from heartkeep.https_trust import SchemeTransport
@@ -46,12 +45,12 @@ from heartkeep.sync.retry import (
 _JSON_CHECK = msgspec.json.Decoder(msgspec.Raw)
 
 
-class QuotaRetryTransport(httpx.BaseTransport):
+class QuotaRetryTransport(http_client.Transport):
     """Wraps a real transport with the account's budget and the retry policy."""
 
     def __init__(
         self,
-        inner: httpx.BaseTransport,
+        inner: http_client.Transport,
         *,
         clock: Clock,
         policy: QuotaPolicy,
@@ -70,7 +69,7 @@ class QuotaRetryTransport(httpx.BaseTransport):
         if self.on_event is not None:
             self.on_event(event)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: http_client.Request) -> http_client.Response:
         waited_s = 0.0
         attempt = failures = refusals = deadlines = 0
         path = request.url.path
@@ -120,12 +119,14 @@ class QuotaRetryTransport(httpx.BaseTransport):
             self.clock.sleep(delay_s)
             waited_s += delay_s
 
-    def _attempt(self, request: httpx.Request) -> tuple[httpx.Response | None, str | None]:
+    def _attempt(
+        self, request: http_client.Request
+    ) -> tuple[http_client.Response | None, str | None]:
         """Send once and read the body; return the response (if any) and a retry reason."""
         try:
             response = self.inner.handle_request(request)
             response.read()
-        except httpx.TransportError as failure:
+        except http_client.TransportError as failure:
             reason = transient_reason(failure)
             if reason is None:
                 raise
@@ -141,7 +142,7 @@ class QuotaRetryTransport(httpx.BaseTransport):
 
     def _give_up(
         self,
-        request: httpx.Request,
+        request: http_client.Request,
         reason: str,
         status: int | None,
         attempts: int,
@@ -167,16 +168,16 @@ class QuotaRetryTransport(httpx.BaseTransport):
 def build_client(
     *,
     base_url: str,
-    auth: httpx.Auth | None,
+    auth: http_client.Auth | None,
     clock: Clock,
     policy: QuotaPolicy,
     on_event: EventHandler | None = None,
     timeout_s: float = 30.0,
     retry: RetryPolicy | None = None,
     rng: random.Random | None = None,
-    inner: httpx.BaseTransport | None = None,
-) -> httpx.Client:
-    """An `httpx.Client` for one account: base URL, auth, quota, retries, events.
+    inner: http_client.Transport | None = None,
+) -> http_client.Client:
+    """An `http_client.Client` for one account: base URL, auth, quota, retries, events.
 
     Requests that still fail after the retry bounds raise `TransientError` (network, 5xx) or
     `RateLimited` (429); other statuses come back as responses for the provider to judge.
@@ -191,7 +192,7 @@ def build_client(
         on_event=on_event,
         rng=rng,
     )
-    return httpx.Client(
+    return http_client.Client(
         base_url=base_url,
         auth=auth,
         transport=transport,
