@@ -81,10 +81,11 @@ def study_site(
     *,
     signing_key: str | None = None,
     password_hash: str = PASSWORD_HASH,
+    coordinator_user: str = COORDINATOR_USER,
     **app_options: Any,
 ) -> Iterator[StudySite]:
-    """The site on a free loopback port; `signing_key` and `password_hash` let a test restart
-    "the same" study with a changed configuration."""
+    """The site on a free loopback port; `signing_key`, `password_hash` and `coordinator_user`
+    let a test restart "the same" study with a changed configuration."""
     server = LoopbackServer("127.0.0.1", 0, name="study site")
     port = server.bind()
     base = f"http://127.0.0.1:{port}"
@@ -99,7 +100,7 @@ def study_site(
         signing_key=site.signing_key,
         consent_text=CONSENT,
         google_client=ClientCredentials(GOOGLE_WEB_CLIENT_ID, GOOGLE_WEB_CLIENT_SECRET),
-        coordinator=CoordinatorLogin(COORDINATOR_USER, password_hash),
+        coordinator=CoordinatorLogin(coordinator_user, password_hash),
         endpoints=endpoints_for("google", sandbox.url),
         token_cipher=cipher,
         study_title="Heart Study",

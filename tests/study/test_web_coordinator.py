@@ -157,6 +157,24 @@ def test_a_changed_password_ends_every_session(sandbox_factory, postgres_url) ->
         assert fresh.get(after.base + "/coordinator/").status_code == 200
 
 
+def test_a_changed_user_name_ends_every_session(sandbox_factory, postgres_url) -> None:
+    """Renaming the coordinator account (same password) is a new login: the old cookie no
+    longer opens the pages, and the session row is gone."""
+    sandbox = sandbox_factory()
+    key = new_signing_key()
+    with study_site(sandbox, postgres_url, signing_key=key) as before:
+        browser, _ = _login(before)
+        cookie = browser.cookies["heartkeep_study_session"]
+        assert browser.get(before.base + "/coordinator/").status_code == 200
+    with study_site(sandbox, postgres_url, signing_key=key, coordinator_user="bob") as after:
+        with psycopg.connect(after.store_url, autocommit=True) as conn:
+            rows = conn.execute("SELECT count(*) FROM study_coordinator_session").fetchone()
+        assert rows == (0,)
+        stale = after.browser()
+        stale.cookies.set("heartkeep_study_session", cookie)
+        assert stale.get(after.base + "/coordinator/").status_code == 303
+
+
 def test_repeated_wrong_passwords_lock_the_login_for_a_while(site) -> None:
     for _ in range(10):
         assert _login(site, "guess")[1].status_code == 401

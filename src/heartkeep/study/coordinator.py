@@ -55,7 +55,7 @@ class Coordinator:
     def __init__(self, site: StudySite, login: CoordinatorLogin) -> None:
         self.site = site
         self.login_ = login
-        self.sessions = Sessions(site.signer, login.password_hash)
+        self.sessions = Sessions(site.signer, login)
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 

@@ -5,10 +5,12 @@ the server does — a coordinator who logs out on a shared computer (or whose co
 would leave a working session behind for hours.  Here the cookie holds only a random session
 id (signed, so a forged one is refused before any query); the database keeps its sha256 (a
 copy of the table opens no session), who, since when, until when, and a keyed fingerprint of
-the password hash in force at login.  A session is good while its row exists, it has not
-expired (the injected clock), and the password has not changed since: logout deletes the row,
-a changed password (the study's configuration, then `study serve` restarted) ends every
-session at once.  Each session's CSRF token is a keyed hash of its id.
+the coordinator's user name and password hash in force at login.  A session is good while
+its row exists, it has not expired (the injected clock), and neither the user name nor the
+password has changed since: logout deletes the row, and a changed password or user name (the
+study's configuration, then `study serve` restarted) ends every session at once — a renamed
+coordinator account is a different login, whatever the old cookie says.  Each session's CSRF
+token is a keyed hash of its id.
 
 `study_coordinator_session` lives in the store's schema beside the enrolment tables, created
 on first use; expired rows are purged at each login.
@@ -25,6 +27,8 @@ from heartkeep.study.web_signing import Signer, random_token
 if TYPE_CHECKING:
     import psycopg
 
+    from heartkeep.study.coordinator_auth import CoordinatorLogin
+
 SESSION_S = 8 * 3600
 _PURPOSE = "coordinator-session"
 
@@ -35,7 +39,7 @@ SCHEMA = (
         user_name       text NOT NULL,
         created_s       bigint NOT NULL,
         expires_s       bigint NOT NULL,
-        password_stamp  text NOT NULL       -- keyed hash of the password hash at login
+        password_stamp  text NOT NULL       -- keyed hash of user name + password hash at login
     )
     """,
 )
@@ -57,12 +61,14 @@ def _digest(session_id: str) -> str:
 class Sessions:
     """Starts, reads and ends coordinator sessions in the study's database.
 
-    `password_hash`: the coordinator's current hash (`CoordinatorLogin.password_hash`); a
-    session started under another one is refused and deleted."""
+    `login`: the coordinator's current user name and password hash (`CoordinatorLogin`); a
+    session started under another name or password is refused and deleted."""
 
-    def __init__(self, signer: Signer, password_hash: str, *, lifetime_s: int = SESSION_S):
+    def __init__(self, signer: Signer, login: CoordinatorLogin, *, lifetime_s: int = SESSION_S):
         self._signer = signer
-        self._stamp = signer.digest("password-stamp", password_hash)
+        # The name is part of the stamp, length first so that no two (name, hash) pairs collide.
+        pair = f"{len(login.user)}:{login.user}{login.password_hash}"
+        self._stamp = signer.digest("password-stamp", pair)
         self.lifetime_s = lifetime_s
 
     def _session_id(self, cookie: str | None) -> str | None:
@@ -94,7 +100,7 @@ class Sessions:
         self, conn: psycopg.Connection[Any], cookie: str | None, now_s: float
     ) -> Session | None:
         """The session `cookie` names, or None: missing, forged, logged out, expired, or
-        started under a password since changed (that row is deleted)."""
+        started under a password or user name since changed (that row is deleted)."""
         session_id = self._session_id(cookie)
         if session_id is None:
             return None
@@ -125,8 +131,9 @@ class Sessions:
         return deleted > 0
 
     def end_stale(self, conn: psycopg.Connection[Any], now_s: float) -> int:
-        """Delete every expired session and every one started under another password (what
-        `study serve` does when it starts: a changed password ends every session); how many."""
+        """Delete every expired session and every one started under another user name or
+        password (what `study serve` does when it starts: a changed login ends every session);
+        how many."""
         return conn.execute(
             "DELETE FROM study_coordinator_session WHERE expires_s <= %s OR password_stamp <> %s",
             (int(now_s), self._stamp),

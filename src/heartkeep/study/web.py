@@ -128,10 +128,8 @@ def study_app(
     site.hosts = site.hosts | {host.lower() for host in extra_hosts}
     with stores.store() as store:
         tables.ensure_tables(tables.connection(store))
-        # A changed password (the configuration's hash) ends every session started before.
-        Sessions(site.signer, coordinator.password_hash).end_stale(
-            tables.connection(store), site.clock.now_s()
-        )
+        # A changed password or user name (the configuration) ends every session started before.
+        Sessions(site.signer, coordinator).end_stale(tables.connection(store), site.clock.now_s())
 
     def home(_request: Request) -> Response:
         body = (
