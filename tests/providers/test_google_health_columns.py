@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 
 from heartkeep.errors import ProviderError
 from heartkeep.model import Sample, SampleColumns
-from heartkeep.providers.google_health import parse_heart_rate_columns, parse_heart_rate_page
+from heartkeep.providers.google_health import (
+    COLUMNS_FROM,
+    parse_heart_rate_columns,
+    parse_heart_rate_page,
+)
 
 
 def _body(points: list[dict]) -> bytes:
@@ -101,3 +105,25 @@ def test_an_impossible_stamp_is_the_same_error_as_point_by_point(stamp: str) -> 
     with pytest.raises(ProviderError) as by_column:
         parse_heart_rate_columns(body)
     assert str(by_column.value) == str(by_point.value)
+
+
+def _plain_page(count: int) -> bytes:
+    start = int(dt.datetime(2026, 9, 25, tzinfo=dt.UTC).timestamp())
+    stamps = [
+        dt.datetime.fromtimestamp(start - 3 * i, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for i in range(count)
+    ]
+    return _body([_point(stamp, str(60 + i % 90), 7_200) for i, stamp in enumerate(stamps)])
+
+
+@pytest.mark.parametrize("count", [0, 1, 999, 1_000, 2_500])
+def test_a_personal_sync_reads_large_pages_as_columns_and_small_ones_as_samples(count) -> None:
+    """What a personal sync asks for (`smallest=COLUMNS_FROM`): a backfill's large page comes
+    as columns, an hourly sync's small one (or an empty one) as the list, with the same
+    samples either way."""
+    body = _plain_page(count)
+    samples, _ = parse_heart_rate_page(body)
+    read, token = parse_heart_rate_columns(body, smallest=COLUMNS_FROM)
+    assert token == "next"
+    assert isinstance(read, SampleColumns) == (count >= COLUMNS_FROM)
+    assert list(read) == samples

@@ -21,7 +21,7 @@ from test_aggregates import ACTIONS, KEY, OFFSETS, T0, apply, assert_exact, asse
 
 from heartkeep.model import Sample, Source
 from heartkeep.store import SqliteStore
-from heartkeep.store.sqlite import COLUMNS_FROM
+from heartkeep.store.sample_batches import COLUMNS_FROM
 
 
 @st.composite

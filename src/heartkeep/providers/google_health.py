@@ -55,6 +55,10 @@ NAME = "google-health"
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 MAX_PAGE_SIZE = 10_000
 MIN_PAGE_SIZE = 250
+# A heart-rate page this large reaches the store as columns (the store's own threshold,
+# `store.sample_batches.COLUMNS_FROM`, for the same reason: below it numpy costs more than it
+# saves, and an up-to-date sync's pages stay below it).
+COLUMNS_FROM = 1_000
 # 504s in a row on one page before it is asked again with half the page size.
 DEADLINES_BEFORE_SHRINKING = 2
 HEART_RATE_PATH = "/v4/users/me/dataTypes/heart-rate/dataPoints"
@@ -81,9 +85,10 @@ class GoogleHealthProvider:
         page_size: int = MAX_PAGE_SIZE,
         columns: bool = False,
     ):
-        """`columns`: pages carry `SampleColumns` (`parse_heart_rate_columns`) for a store that
-        writes columns (a study's PostgreSQL); loads numpy, which a personal sync's small
-        runs do without."""
+        """`columns`: every page carries `SampleColumns` (`parse_heart_rate_columns`), for a
+        store that writes columns (a study's PostgreSQL); otherwise only pages of at least
+        `COLUMNS_FROM` points do (a backfill's), and a personal sync's small runs never load
+        numpy."""
         self.client = client
         self.clock = clock
         self.page_size = page_size
@@ -137,11 +142,12 @@ class GoogleHealthProvider:
         while paginator.has_next:
             params = {"filter": query, "dataSourceFamily": WEARABLES, **paginator.params()}
             response = self._sized_request(HEART_RATE_PATH, params)
-            samples: Sequence[Sample]
-            if self.columns:
-                samples, token = parse_heart_rate_columns(response.content)
-            else:
-                samples, token = parse_heart_rate_page(response.content)
+            # A large page (a backfill's) as columns: no `Sample` per reading, and the store
+            # sorts, counts and aggregates it in numpy; a small one (an hourly sync's) as a
+            # list, so an up-to-date sync never loads numpy.
+            samples, token = parse_heart_rate_columns(
+                response.content, smallest=0 if self.columns else COLUMNS_FROM
+            )
             paginator.advance(token)
             if paginator.done:
                 lower = window.start_s
@@ -246,11 +252,14 @@ def parse_heart_rate_page(content: bytes) -> tuple[list[Sample], str]:
     return _parse_points(rates), token
 
 
-def parse_heart_rate_columns(content: bytes) -> tuple[SampleColumns | list[Sample], str]:
+def parse_heart_rate_columns(
+    content: bytes, *, smallest: int = 0
+) -> tuple[SampleColumns | list[Sample], str]:
     """`parse_heart_rate_page` as numpy columns: the same samples in the same order, the same
     errors.  Columns whenever the page allows (stamps in UTC, as Google and the sandbox send
-    them); a page with a numeric offset in a stamp or a value beyond int64 comes back as the
-    list instead.
+    them) and holds at least `smallest` points; a page with a numeric offset in a stamp or a
+    value beyond int64, or a smaller one, comes back as the list instead (a list of fewer than
+    `smallest` points loads no numpy).
 
     Why: a study worker stores hundreds of millions of samples a day, and its store wants
     columns; building a `Sample` per point and then an array from them was a third of its
@@ -262,6 +271,8 @@ def parse_heart_rate_columns(content: bytes) -> tuple[SampleColumns | list[Sampl
     without it).
     """
     rates, token = _heart_rates(content)
+    if len(rates) < smallest:
+        return _parse_points(rates), token
     if not rates:
         return _no_samples(), token
     columns = _fast_columns(rates)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import chain, islice
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ from heartkeep.store.ledger import LedgerMixin
 from heartkeep.store.opening import integrity_problems, open_empty, open_reader, open_writer
 from heartkeep.store.protocol import WriteResult
 from heartkeep.store.rows import bounds
+from heartkeep.store.sample_batches import sample_batches
 from heartkeep.store.sqlite_aggregates import AggregatesMixin
 from heartkeep.store.sqlite_imports import ImportRunsMixin
 
@@ -42,14 +43,8 @@ if TYPE_CHECKING:
     from heartkeep.store.backfill_days import BackfillRun
     from heartkeep.store.fresh_days import FreshRun
 
-# Rows per executemany: large enough to amortise the Python overhead, small enough that memory
-# stays flat however long the iterable is.
-WRITE_BATCH = 10_000
 # A load this large (about six weeks of one-second data) is followed by a VACUUM.
 COMPACT_AFTER_ROWS = 1_000_000
-# A batch this large is also read into numpy columns (merges, offsets and the aggregates come
-# from them); a smaller one (a sync that finds a few new minutes) never loads numpy.
-COLUMNS_FROM = 1_000
 _by_instant = itemgetter(0)
 _by_offset = itemgetter(2)
 
@@ -88,7 +83,7 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
         self._fresh_run: FreshRun | None = None  # see sqlite_imports.py
         self._backfill: BackfillRun | None = None  # see sqlite_aggregates.py
         self._account_ids: dict[str, int] = {}
-        self._upsert_sql: dict[tuple[int, int], str] = {}
+        self._upsert_sql: dict[tuple[int, int, bool], str] = {}
 
     # lifecycle --------------------------------------------------------------------------------
     def close(self) -> None:
@@ -225,13 +220,11 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
         Input sorted by instant has its merges counted across batch boundaries too.
         """
         account_id = self._writable_account_id(account_key)
-        sql = self._upsert_statement(account_id, source.code)
         result = WriteResult()
-        iterator = iter(samples)
         previous_last: int | None = None
         with self.transaction():
-            while batch := list(islice(iterator, WRITE_BATCH)):
-                result += self._write_batch(account_id, sql, batch, previous_last)
+            for batch, table in sample_batches(samples):
+                result += self._write_batch(account_id, source.code, batch, table, previous_last)
                 previous_last = batch[-1][0]
             if result.merged:
                 self._execute(
@@ -254,32 +247,40 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
         ).fetchone()
         return int(merged)
 
-    def _upsert_statement(self, account_id: int, source_code: int) -> str:
+    def _upsert_statement(self, account_id: int, source_code: int, *, new: bool = False) -> str:
         # The account id and source code are the same for a whole batch; baking them into the
         # statement (they are our own integers, never user text) lets executemany take the
-        # Sample tuples as they are, with no per-row copy.
-        key = (account_id, source_code)
+        # rows as they are, with no per-row copy.  `new`: the rows are distinct and their
+        # stretch holds nothing (a backfill page), so a plain INSERT does, without the
+        # conflict check the upsert pays for on every row.
+        key = (account_id, source_code, new)
         sql = self._upsert_sql.get(key)
         if sql is None:
             sql = (
                 "INSERT INTO heart_rate (account_id, instant, bpm, offset_min, source) "  # noqa: S608
-                f"VALUES ({int(account_id)}, ?, ?, ?, {int(source_code)}) "
-                "ON CONFLICT (account_id, instant) DO UPDATE SET "
-                "bpm = excluded.bpm, offset_min = excluded.offset_min, source = excluded.source "
-                "WHERE bpm != excluded.bpm OR offset_min != excluded.offset_min "
-                "OR source != excluded.source"
+                f"VALUES ({int(account_id)}, ?, ?, ?, {int(source_code)})"
             )
+            if not new:
+                sql += (
+                    " ON CONFLICT (account_id, instant) DO UPDATE SET "
+                    "bpm = excluded.bpm, offset_min = excluded.offset_min, "
+                    "source = excluded.source "
+                    "WHERE bpm != excluded.bpm OR offset_min != excluded.offset_min "
+                    "OR source != excluded.source"
+                )
             self._upsert_sql[key] = sql
         return sql
 
     def _write_batch(
-        self, account_id: int, sql: str, batch: list[Sample], previous_last: int | None
+        self,
+        account_id: int,
+        source_code: int,
+        batch: Sequence[Sample],
+        table: npt.NDArray[np.int64] | None,
+        previous_last: int | None,
     ) -> WriteResult:
-        # Sorting whole tuples puts readings of one second in bpm order, so the upsert (last
-        # wins) keeps the larger bpm whatever order they came in.
-        batch.sort()
+        """Write one batch (`sample_batches`: sorted, with its table when large)."""
         first, last = batch[0][0], batch[-1][0]
-        table = _table_of(batch) if len(batch) >= COLUMNS_FROM else None
         if table is None:
             distinct = len(set(map(_by_instant, batch)))
             offsets = (min(map(_by_offset, batch)), max(map(_by_offset, batch)))
@@ -293,6 +294,7 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
         before = self._count_range(account_id, first, last + 1)
         # A small write keeps the days current by itself when it only appends (appended_days.py)
         newest = self._newest_sample(account_id) if table is None else None
+        sql = self._upsert_statement(account_id, source_code, new=before == 0 and merged == 0)
         changes = self._db.total_changes
         try:
             self._db.executemany(sql, batch)
@@ -396,15 +398,3 @@ class SqliteStore(ImportRunsMixin, AggregatesMixin, LedgerMixin, AccountsMixin):
             "SELECT max(instant) FROM heart_rate WHERE account_id = ?", (account_id,)
         ).fetchone()
         return Window(int(first), int(last) + 1)
-
-
-def _table_of(batch: list[Sample]) -> npt.NDArray[np.int64] | None:
-    """The batch as an n x 3 int64 table, or None if a value does not fit (`executemany` then
-    refuses the batch with the reason)."""
-    import numpy as np  # here: start-up and small writes never pay for numpy
-
-    try:
-        flat = np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=3 * len(batch))
-    except (OverflowError, TypeError, ValueError):
-        return None
-    return flat.reshape(-1, 3)
