@@ -140,13 +140,19 @@ def test_sessions_are_stored_hashed_and_each_has_its_own_csrf(site) -> None:
     assert second.get(site.base + "/coordinator/").status_code == 200
 
 
+def _session_cookie_of_a_first_run(sandbox, postgres_url, key: str) -> str:
+    """A logged-in coordinator's cookie from a site run that then stops (`study serve`
+    restarted with a changed configuration next)."""
+    with study_site(sandbox, postgres_url, signing_key=key) as before:
+        browser, _ = _login(before)
+        assert browser.get(before.base + "/coordinator/").status_code == 200
+        return str(browser.cookies["heartkeep_study_session"])
+
+
 def test_a_changed_password_ends_every_session(sandbox_factory, postgres_url) -> None:
     sandbox = sandbox_factory()
     key = new_signing_key()
-    with study_site(sandbox, postgres_url, signing_key=key) as before:
-        browser, _ = _login(before)
-        cookie = browser.cookies["heartkeep_study_session"]
-        assert browser.get(before.base + "/coordinator/").status_code == 200
+    cookie = _session_cookie_of_a_first_run(sandbox, postgres_url, key)
     changed = hash_password("a new passphrase", n=2**10)
     with study_site(sandbox, postgres_url, signing_key=key, password_hash=changed) as after:
         stale = after.browser()
@@ -162,10 +168,7 @@ def test_a_changed_user_name_ends_every_session(sandbox_factory, postgres_url) -
     longer opens the pages, and the session row is gone."""
     sandbox = sandbox_factory()
     key = new_signing_key()
-    with study_site(sandbox, postgres_url, signing_key=key) as before:
-        browser, _ = _login(before)
-        cookie = browser.cookies["heartkeep_study_session"]
-        assert browser.get(before.base + "/coordinator/").status_code == 200
+    cookie = _session_cookie_of_a_first_run(sandbox, postgres_url, key)
     with study_site(sandbox, postgres_url, signing_key=key, coordinator_user="bob") as after:
         with psycopg.connect(after.store_url, autocommit=True) as conn:
             rows = conn.execute("SELECT count(*) FROM study_coordinator_session").fetchone()
