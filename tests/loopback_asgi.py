@@ -110,3 +110,13 @@ def serve_app(app: Any, *, tls: Tls | None = None) -> Iterator[Served]:
         yield Served(f"{'https' if tls else 'http'}://127.0.0.1:{port}")
     finally:
         server.stop()
+
+
+async def request_body(receive: Any) -> bytes:
+    """The whole body of the request an ASGI app is serving (all its `http.request` messages)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body

@@ -2,7 +2,7 @@
 
     model, errors, timeline, clock, redaction, daterange, plausibility,
     aggregates, lazy_names, loopback, web_answers, https_trust,
-    http_client, http_wire                      ← only each other
+    http_client, http_message, http_wire        ← only each other
     config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
     doctor                                      ← auth, store, sync and the rows above
@@ -22,7 +22,7 @@
     study                                       ← the research-study engine (issue 13): config,
                                                   auth, providers, store, sync and the rows above
     sandbox                                     ← model, errors and loopback (how a server
-                                                  starts), http_client and http_wire (how its
+                                                  starts), http_client/_message/_wire (how its
                                                   webhooks are delivered) at most; never the
                                                   client side of the API
 
@@ -53,6 +53,7 @@ BASE = {
     "web_answers",  # security headers on every answer of the dashboard and the study site
     "https_trust",  # where https trust comes from, for the sync and the token endpoint alike
     "http_client",  # heartkeep's HTTP client (requests, responses, errors): every request's
+    "http_message",  # its requests, responses and errors
     "http_wire",  # HTTP/1.1 on http.client under http_client: the sync's and token endpoint's wire
 }
 ALLOWED: dict[str, set[str]] = {
@@ -99,7 +100,15 @@ ALLOWED: dict[str, set[str]] = {
     "study": BASE | {"config", "auth", "providers", "store", "sync", "study"},
     # loopback serves an ASGI app and knows nothing of the client side
     # and delivers webhooks with heartkeep's HTTP client: HTTP, not the API's parsing
-    "sandbox": {"model", "errors", "loopback", "sandbox", "http_client", "http_wire"},
+    "sandbox": {
+        "model",
+        "errors",
+        "loopback",
+        "sandbox",
+        "http_client",
+        "http_message",
+        "http_wire",
+    },
     "__init__": BASE,
     "__main__": {"cli"},
 }

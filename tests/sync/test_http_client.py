@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from heartkeep import http_client
-from loopback_asgi import Served, serve_app
+from loopback_asgi import Served, request_body, serve_app
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -21,12 +21,7 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     bearer token "good", `/teapot` answers 418."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await request_body(receive)
     headers = {k.decode(): v.decode() for k, v in scope["headers"]}
     path = scope["path"]
     status, out = 200, [(b"content-type", b"application/json; charset=utf-8")]

@@ -15,7 +15,7 @@ import pytest
 
 from heartkeep import http_client
 from heartkeep.https_trust import SchemeTransport
-from loopback_asgi import Served, serve_app
+from loopback_asgi import Served, request_body, serve_app
 
 Handler = Callable[[socket.socket, int], None]
 
@@ -163,12 +163,7 @@ async def _echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
     when asked to."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await request_body(receive)
     headers = dict(scope["headers"])
     import orjson
 
