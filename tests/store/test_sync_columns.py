@@ -3,6 +3,8 @@ same rows, counts, merges and summaries, on both backends, whatever the order an
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,28 +27,33 @@ page = st.lists(
 @against_a_store
 @given(page, page, st.randoms())
 def test_columns_write_what_their_samples_write(backend, first, second, rng) -> None:
-    outcomes = []
-    for as_columns in (False, True):
-        with backend.fresh() as store:
-            counts = []
-            for rows in (first, second, first):
-                samples = [Sample(T0 + i, b, o) for i, b, o in rows]
-                rng.shuffle(samples)
-                batch = SampleColumns.from_samples(samples) if as_columns else samples
-                with store.transaction():
-                    counts.append(store.write_samples(KEY, batch, Source.GOOGLE_HEALTH))
-            store.refresh_aggregates(KEY)
-            outcomes.append(
-                (
-                    counts,
-                    store.merged_samples(KEY),
-                    [s for chunk in store.iter_samples(KEY) for s in chunk],
-                    store.day_aggregates(KEY),
-                    store.aggregate_problems(KEY, full=True),
-                )
-            )
+    pages = []
+    for rows in (first, second, first):
+        samples = [Sample(T0 + i, b, o) for i, b, o in rows]
+        rng.shuffle(samples)
+        pages.append(samples)
+    outcomes = [outcome(backend, pages, as_columns) for as_columns in (False, True)]
     assert outcomes[0] == outcomes[1]
     assert outcomes[1][-1] == []
+
+
+def outcome(backend, pages: list[list[Sample]], as_columns: bool) -> tuple[Any, ...]:
+    """Everything a reader can see after `pages` were written (each as columns or not) into a
+    fresh store and refreshed: counts, merges, samples, days and the aggregates' check."""
+    with backend.fresh() as store:
+        counts = []
+        for page in pages:
+            batch = SampleColumns.from_samples(page) if as_columns else page
+            with store.transaction():
+                counts.append(store.write_samples(KEY, batch, Source.GOOGLE_HEALTH))
+        store.refresh_aggregates(KEY)
+        return (
+            counts,
+            store.merged_samples(KEY),
+            [s for chunk in store.iter_samples(KEY) for s in chunk],
+            store.day_aggregates(KEY),
+            store.aggregate_problems(KEY, full=True),
+        )
 
 
 @st.composite
@@ -80,24 +87,7 @@ def test_large_column_pages_write_what_their_samples_write(backend, pages) -> No
     """A backfill's pages as the columnar parse hands them over (sorted, counted and
     aggregated in numpy, the new ones inserted without an upsert) store exactly what the
     same samples store, and the aggregates equal a recomputation."""
-    outcomes = []
-    for as_columns in (False, True):
-        with backend.fresh() as store:
-            counts = []
-            for page in pages:
-                batch = SampleColumns.from_samples(page) if as_columns else page
-                with store.transaction():
-                    counts.append(store.write_samples(KEY, batch, Source.GOOGLE_HEALTH))
-            store.refresh_aggregates(KEY)
-            outcomes.append(
-                (
-                    counts,
-                    store.merged_samples(KEY),
-                    [s for chunk in store.iter_samples(KEY) for s in chunk],
-                    store.day_aggregates(KEY),
-                    store.aggregate_problems(KEY, full=True),
-                )
-            )
+    outcomes = [outcome(backend, pages, as_columns) for as_columns in (False, True)]
     assert outcomes[0] == outcomes[1]
     assert outcomes[1][-1] == []
     assert outcomes[1][0][0].inserted == len(pages[0])
