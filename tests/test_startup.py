@@ -303,3 +303,22 @@ def test_an_up_to_date_sync_loads_no_oauth_library_or_heavy_module(cli_world, ho
         if any(m == name or m.startswith(name + ".") for m in modules)
     )
     assert loaded == []
+
+
+def test_start_up_compiles_none_of_heartkeeps_patterns(home: Path) -> None:
+    """Redaction's patterns compile on the first message that needs them, and the exit-code
+    names and option values need no regular expression at all: compiling them was a few per
+    cent of every `--help` (issue 11)."""
+    probe = PROBE.replace(
+        "print(",
+        "import heartkeep.redaction as r\n"
+        "assert r._patterns.cache_info().currsize == 0, 'redaction compiled at start-up'\n"
+        "print(",
+        1,
+    )
+    for args in (["--help"], ["sync", "--help"]):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    from heartkeep.redaction import redact
+
+    assert redact("Authorization: Bearer abcdefghijkl") == "Authorization: Bearer [redacted]"

@@ -29,7 +29,6 @@ test holds README's copy to it.  Each class also has a `code`, its snake_case na
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar, NamedTuple
 
 
@@ -135,7 +134,9 @@ EXIT_CODES: tuple[ExitCode, ...] = (
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """`RateLimited` → `rate_limited`: an underscore before each capital but the first.  No
+    regular expression: every command defines these classes at start-up (issue 11)."""
+    return "".join("_" + c if "A" <= c <= "Z" and i else c for i, c in enumerate(name)).lower()
 
 
 class HeartkeepError(Exception):

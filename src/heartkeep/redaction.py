@@ -10,33 +10,38 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import cache
 
 MASK = "[redacted]"
 
-# Patterns for secrets we have not been told about.  Each names what it catches.
-PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("bearer header", re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")),
-    ("basic header", re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}")),
+# Patterns for secrets we have not been told about.  Each names what it catches.  Compiled on
+# the first `redact` (`_patterns`): every command imports this module, few print a message, and
+# compiling them at import was a few per cent of `--help` (issue 11).
+PATTERN_SOURCES: tuple[tuple[str, str], ...] = (
+    ("bearer header", r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    ("basic header", r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}"),
     (
         "token field",
-        re.compile(
-            r"(?i)((?:access_token|refresh_token|id_token|client_secret|code_verifier|code|token)"
-            r"[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]{6,}"
-        ),
+        r"(?i)((?:access_token|refresh_token|id_token|client_secret|code_verifier|code|token)"
+        r"[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]{6,}",
     ),
     (
         # Fitbit echoes the offending credential in its error messages ("Refresh token invalid:
         # 3bb4….", "Authorization code invalid: …", "Code verifier invalid: …").
         "fitbit error echo",
-        re.compile(
-            r"(?i)((?:refresh token|access token|authorization code|code verifier)"
-            r" invalid:\s*)[^\s]+"
-        ),
+        r"(?i)((?:refresh token|access token|authorization code|code verifier)"
+        r" invalid:\s*)[^\s]+",
     ),
-    ("google access token", re.compile(r"ya29\.[A-Za-z0-9._-]+")),
-    ("google refresh token", re.compile(r"1//[A-Za-z0-9._-]{10,}")),
-    ("jwt", re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")),
+    ("google access token", r"ya29\.[A-Za-z0-9._-]+"),
+    ("google refresh token", r"1//[A-Za-z0-9._-]{10,}"),
+    ("jwt", r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
 )
+
+
+@cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((name, re.compile(source)) for name, source in PATTERN_SOURCES)
+
 
 _known: set[str] = set()
 _lock = threading.Lock()
@@ -67,7 +72,7 @@ def redact(text: str) -> str:
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
-    for _name, pattern in PATTERNS:
+    for _name, pattern in _patterns():
         if pattern.groups:
             text = pattern.sub(lambda match: match.group(1) + MASK, text)
         else:

@@ -26,15 +26,22 @@ typer behaves as it always does, only slower at start; `tests/test_startup.py` n
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from typer import _click  # typer vendors click; its classes are what the command tree is made of
 
 _UNSURE = object()  # "typer must judge this value"
-_DIGITS = re.compile(r"[0-9]{1,15}")
-_DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
+
+
+def _plain_digits(text: str, fraction: bool) -> bool:
+    """`text` is 1–15 ASCII digits, or with `fraction` also two such runs joined by one dot.
+    String methods, not a regular expression: compiling one is part of every `--help`."""
+    whole, dot, part = text.partition(".") if fraction else (text, "", "")
+    return all(
+        0 < len(run) <= 15 and run.isascii() and run.isdigit()
+        for run in ((whole, part) if dot else (whole,))
+    )
 
 
 def _number(annotation: type, info: Any, value: Any) -> Any:
@@ -43,7 +50,7 @@ def _number(annotation: type, info: Any, value: Any) -> Any:
         return _UNSURE
     if type(value) is annotation:
         number = value
-    elif type(value) is str and (_DIGITS if annotation is int else _DECIMAL).fullmatch(value):
+    elif type(value) is str and _plain_digits(value, fraction=annotation is not int):
         number = annotation(value)
     else:
         return _UNSURE
