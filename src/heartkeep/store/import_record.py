@@ -10,15 +10,17 @@ Samples are each backend's own (`sqlite_imports.py` works row by row on the tabl
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from heartkeep.model import Daily, DailyKind, Source
 from heartkeep.store import precedence
 from heartkeep.store.dialect import SharedStatements
-from heartkeep.store.protocol import ImportFile, ImportRun, ImportWrite, Provenance
 from heartkeep.store.rows import daily_from_row, zones_json
+
+if TYPE_CHECKING:
+    from heartkeep.store.import_rows import ImportRun, ImportWrite, Provenance
 
 _RUN_COLUMNS = (
     "r.id, a.key, r.imported_s, r.kind, r.time_zone, r.files, r.digest, r.samples_read, "
@@ -129,6 +131,8 @@ class ImportRecordMixin(SharedStatements):
                     "source = excluded.source, import_id = excluded.import_id",
                     (*key, daily.value, zones, source.code, import_id),
                 )
+        from heartkeep.store.import_rows import ImportWrite  # see import_rows.py
+
         return ImportWrite(inserted, replaced, kept, 0, conflicts)
 
     # undo -------------------------------------------------------------------------------------
@@ -159,6 +163,8 @@ class ImportRecordMixin(SharedStatements):
 
 
 def _run_from_row(row: Sequence[Any]) -> ImportRun:
+    from heartkeep.store.import_rows import ImportFile, ImportRun, ImportWrite
+
     files = tuple(
         ImportFile(str(f["name"]), str(f["sha256"]), int(f["bytes"])) for f in orjson.loads(row[5])
     )

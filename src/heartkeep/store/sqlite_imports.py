@@ -25,13 +25,13 @@ from heartkeep.model import Daily, Sample, SampleColumns, Source
 from heartkeep.store import precedence
 from heartkeep.store.import_record import ImportRecordMixin
 from heartkeep.store.precedence import IMPORT_STRIDE
-from heartkeep.store.protocol import ImportWrite, UndoResult
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
     from heartkeep.store.fresh_days import FreshRun
+    from heartkeep.store.import_rows import ImportWrite, UndoResult
 
 
 class ImportRunsMixin(ImportRecordMixin):
@@ -99,6 +99,8 @@ class ImportRunsMixin(ImportRecordMixin):
         read of what is stored and one `executemany`, with no Python object per reading but
         the row tuple `executemany` binds.
         """
+        from heartkeep.store.import_rows import ImportWrite  # see import_rows.py
+
         if not samples:
             return ImportWrite()
         import numpy as np  # here, not at the top: the start-up of every command loads this module
@@ -188,6 +190,8 @@ class ImportRunsMixin(ImportRecordMixin):
         Rows it replaced come back only where the second or day is free again (a sync since
         may have filled it).  Raises `NoAccounts` for an unknown import id.
         """
+        from heartkeep.store.import_rows import UndoResult  # see import_rows.py
+
         with self.transaction():
             row = self._execute(
                 "SELECT account_id, first_s, last_s FROM import_run WHERE id = ?", (import_id,)
