@@ -24,9 +24,17 @@ from heartkeep.errors import EXIT_CODES
 DOCUMENTED = {row.status for row in EXIT_CODES}
 
 # Commands whose happy path never returns (a server, a loop), waits for a person (a browser's
-# consent) or takes long (a demo backfill): their examples always carry one unknown flag, so
-# they end at the parser.
-NEVER_RETURN = {("sandbox", "serve"), ("watch",), ("demo",), ("auth", "login"), ("dashboard",)}
+# consent) or takes long (a demo backfill; `study demo` runs a whole study with two worker
+# processes, ~2 minutes an example, and tests/study/test_study_cli_run.py covers it): their
+# examples always carry one unknown flag, so they end at the parser.
+NEVER_RETURN = {
+    ("sandbox", "serve"),
+    ("watch",),
+    ("demo",),
+    ("study", "demo"),
+    ("auth", "login"),
+    ("dashboard",),
+}
 
 
 HOSTILE_VALUES = [
