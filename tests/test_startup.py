@@ -254,16 +254,16 @@ def test_loading_the_cli_pauses_the_collector_and_gives_it_back() -> None:
 
 # What an up-to-date sync (cron, hourly: one account, nothing new) must not load: HEAVY but for
 # what asking the provider needs (heartkeep's own HTTP client, not httpx) and the aggregates'
-# upkeep (numpy: wt-ingest's part of issue 11).  csv is the probe's (time_machine).
+# upkeep (numpy: wt-ingest's part of issue 11).  csv and hashlib are the probe's (time_machine):
+# `test_the_vault_loads_no_hashlib_until_a_refresh` keeps hashlib out of heartkeep's side.
 _A_FETCH_NEEDS = {
     "heartkeep.http_client",
-    "hashlib",
     "heartkeep.auth.vault",
     "heartkeep.sync.engine",
     "numpy",
 }
 UP_TO_DATE_HEAVY = {
-    **{name: why for name, why in HEAVY.items() if name not in {*_A_FETCH_NEEDS, "csv"}},
+    **{name: why for name, why in HEAVY.items() if name not in {*_A_FETCH_NEEDS, "csv", "hashlib"}},
     "filelock": "the sync lock is flock(2) (`sync/lock.py`); fresh tokens take no vault lock",
     "httpcore": "httpx's transport: the wire is http.client's (`http_wire.py`)",
     "h11": "httpcore's HTTP/1.1 parser: http.client parses the answers",
@@ -324,3 +324,16 @@ def test_start_up_compiles_none_of_heartkeeps_patterns(home: Path) -> None:
     from heartkeep.redaction import redact
 
     assert redact("Authorization: Bearer abcdefghijkl") == "Authorization: Bearer [redacted]"
+
+
+def test_the_vault_loads_no_hashlib_until_a_refresh() -> None:
+    """A sync with good tokens reads the vault but fingerprints no refresh token, so it loads
+    neither hashlib (OpenSSL) nor `secrets` (hmac) for the vault (issue 11)."""
+    probe = (
+        "import sys\n"
+        "from heartkeep.auth.vault import fingerprint\n"
+        "print(sorted({'hashlib', 'hmac', 'secrets'} & set(sys.modules)))\n"
+        "print(len(fingerprint('a-refresh-token')), 'hashlib' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "16 True"]

@@ -15,9 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import hashlib
 import os
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,6 +47,8 @@ FORMAT_VERSION = 1
 
 def fingerprint(token: str) -> str:
     """A short, non-reversible name for a token, safe to store beside it and to compare."""
+    import hashlib  # here: only a refresh needs it, and its import (OpenSSL) is a cron sync's
+
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
@@ -295,7 +295,8 @@ class Vault:
         """The atomic replace: after any failure or crash the old file is still in place."""
         self._ensure_directory()
         self._remove_stale_temporaries()
-        temporary = self.path.with_name(f"{self.path.name}.{secrets.token_hex(4)}.tmp")
+        # os.urandom, as `secrets.token_hex` does, without loading `secrets` (hmac, hashlib) for it
+        temporary = self.path.with_name(f"{self.path.name}.{os.urandom(4).hex()}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(descriptor, "wb") as handle:
