@@ -263,5 +263,4 @@ def test_no_secret_ever_reaches_output_or_logs(
 
 
 def fitbit_tokens(sandbox: SandboxServer) -> set[str]:
-    auth = fitbit_sandbox(sandbox.state).auth
-    return {*auth._access, *auth._refresh, *auth._codes}
+    return fitbit_sandbox(sandbox.state).auth.issued_secrets()

@@ -18,8 +18,8 @@ months or loses it "every day or so" (reference §2, §10.4), so it is emulated 
   answers `active` true/false.
 
 Test hooks (methods of `FitbitAuthServer`): `sign_in`, `withhold_scopes`, `revoke_all_tokens`,
-`expire_access_tokens`, and the counters `refresh_spends` / `refresh_replays` that let a test
-prove no refresh token was ever spent twice.
+`expire_access_tokens`, `issued_secrets`, and the counters `refresh_spends` / `refresh_replays`
+that let a test prove no refresh token was ever spent twice.
 """
 
 from __future__ import annotations
@@ -132,6 +132,10 @@ class FitbitAuthServer:
     def active_refresh_tokens(self, user_id: str) -> list[str]:
         """The refresh tokens a client could still spend (at most one per app)."""
         return self._ledger.active_refresh_tokens(user_id)
+
+    def issued_secrets(self) -> set[str]:
+        """Every code, access token and refresh token ever issued."""
+        return self._ledger.issued_secrets()
 
     # --- resource-side checks -----------------------------------------------------------------
 

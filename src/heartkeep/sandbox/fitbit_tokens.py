@@ -154,6 +154,12 @@ class TokenLedger:
                 if r.user_id == user_id and r.status == "active"
             ]
 
+    def issued_secrets(self) -> set[str]:
+        """Every code, access token and refresh token ever issued (a test proves none of them
+        reaches a client's output or logs)."""
+        with self.lock:
+            return {*self._codes, *self._access, *self._refresh}
+
     # --- changes --------------------------------------------------------------------------------
 
     def expire_access_tokens(self, user_id: str | None) -> None:
