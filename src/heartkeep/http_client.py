@@ -1,8 +1,8 @@
 """heartkeep's HTTP client: requests, responses, errors and a `Client`, on the wire of `http_wire`.
 
-Why our own: importing httpx cost about 300 M instructions (callgrind: the stdlib an up-to-date
-sync needs anyway 261 M, plus httpx 563 M), roughly 0.15 s of CPU on every cron sync, a third of
-one that has nothing new to fetch.  heartkeep already sent every request through `http_wire`
+Why our own: httpx's import was the largest single cost of a cron sync with nothing new to fetch
+(callgrind on an up-to-date sync: 795 M → 722 M instructions without it, about 0.1 s of CPU on
+every run; docs/development.md).  heartkeep already sent every request through `http_wire`
 (the standard library's `http.client`); httpx only built URLs, headers and bodies above it and
 handed back its `Response` and exceptions.  This module is that layer, cut to what heartkeep uses:
 
