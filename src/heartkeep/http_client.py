@@ -24,6 +24,7 @@ in `http_message` and are re-exported here, so callers name everything `http_cli
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Generator, Mapping
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -89,13 +90,15 @@ __all__ = [
 MAX_REDIRECTS = 20
 
 
-class Transport:
-    """Sends one request, returns its answer or raises a `TransportError`."""
+class Transport(ABC):
+    """Sends one request, returns its answer or raises a `TransportError` (the wire:
+    `http_wire.WireTransport`; wrappers add pacing, retries or a project's quota)."""
 
+    @abstractmethod
     def handle_request(self, request: Request) -> Response:
-        raise NotImplementedError
+        """The answer to `request`, read whole."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a wrapper without connections keeps it
         """Release connections (default: nothing to release)."""
 
 
