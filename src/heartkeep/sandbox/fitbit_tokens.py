@@ -202,10 +202,8 @@ class TokenLedger:
         if not code_value:
             return invalid_request("code")
         lifetime = self._requested_lifetime(params)
-        if lifetime is None:
-            return error_response(
-                400, "invalid_request", f"Invalid expires_in parameter value. {DOCS_HINT}"
-            )
+        if isinstance(lifetime, Response):
+            return lifetime
         with self.lock:
             code = self._codes.get(code_value)
             if (
@@ -253,10 +251,8 @@ class TokenLedger:
         if not token:
             return invalid_request("refresh_token")
         lifetime = self._requested_lifetime(params)
-        if lifetime is None:
-            return error_response(
-                400, "invalid_request", f"Invalid expires_in parameter value. {DOCS_HINT}"
-            )
+        if isinstance(lifetime, Response):
+            return lifetime
         invalid = error_response(
             400, "invalid_grant", f"Refresh token invalid: {token}. {DOCS_HINT}"
         )
@@ -290,14 +286,17 @@ class TokenLedger:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _requested_lifetime(self, params: Mapping[str, str]) -> float | None:
-        """`expires_in` may only be 28800 (or the historical 3600); absent → the configured one."""
+    def _requested_lifetime(self, params: Mapping[str, str]) -> float | Response:
+        """`expires_in` may only be 28800 (or the historical 3600); absent → the configured one;
+        anything else → Fitbit's 400, which both grants answer alike."""
         asked = params.get("expires_in")
         if asked is None or asked == "":
             return self.access_lifetime_s()
         if asked in ("28800", "3600"):
             return float(asked)
-        return None
+        return error_response(
+            400, "invalid_request", f"Invalid expires_in parameter value. {DOCS_HINT}"
+        )
 
     def _issue_pair(
         self,
