@@ -124,6 +124,7 @@ def test_the_progress_bar_counts_samples_days_requests_and_waits(
     from rich.console import Console
 
     from heartkeep.cli import render
+    from heartkeep.cli.sync_progress import SyncBars, sync_progress
     from heartkeep.model import Window
     from heartkeep.sync import (
         AccountFinished,
@@ -139,12 +140,12 @@ def test_the_progress_bar_counts_samples_days_requests_and_waits(
     # `--quiet`) on this worker may have left behind: this test is about the bars.
     monkeypatch.setattr(render, "_json", False)
     monkeypatch.setattr(render, "_verbosity", render.NORMAL)
-    with render.sync_progress(interactive=True) as handler:  # real columns, fake terminal
-        assert isinstance(handler, render.SyncBars)
+    with sync_progress(interactive=True) as handler:  # real columns, fake terminal
+        assert isinstance(handler, SyncBars)
         progress = handler.progress
         handler(RequestSent("GET", "/v4/users/me/identity", 200, 1))
         screen.print(progress.get_renderable())  # drawable before any job has started
-    bars = render.SyncBars(progress)
+    bars = SyncBars(progress)
     key = "google-health:1"
     job = Window(0, 4 * 86_400)
     progress.remove_task(progress.tasks[0].id)

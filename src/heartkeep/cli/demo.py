@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from heartkeep.cli import render
+from heartkeep.cli.sync_progress import sync_progress
 
 
 def demo_command(
@@ -27,7 +28,7 @@ def demo_command(
     from heartkeep import api
 
     render.narrate()
-    with render.sync_progress() as on_event:
+    with sync_progress() as on_event:
         result = api.demo(directory, days=days, on_stage=render.stage, on_event=on_event)
     render.demo_summary(result)
 

@@ -2,22 +2,18 @@
 
 Command modules build values and hand them here.  Helpers stay small and generic; a command
 with special output keeps its rendering function beside its command but prints only through
-`console` / `err_console` (made on first use) / `print_json` defined here.
+`console` / `err_console` (made on first use) / `print_json` defined here.  A sync's progress
+display (bars, throttled log lines) is `sync_progress.py`, which prints through this module too.
 """
 
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # Rich loads where it draws (a terminal, a table, progress), not at start-up
     from rich.console import Console
-    from rich.progress import Progress, TaskID
-
-    from heartkeep.sync import events
 
     # Made on first use by `__getattr__` below; tests may replace them.
     console: Console
@@ -47,6 +43,12 @@ def _console(*, stderr: bool = False) -> Console:
     """The Rich console on stdout (or stderr), made if it is not yet."""
     made: Console = getattr(sys.modules[__name__], "err_console" if stderr else "console")
     return made
+
+
+def progress_console() -> Console:
+    """The console progress bars draw on (stderr, so stdout stays clean for the data), made
+    if it is not yet: `cli/sync_progress.py` draws the sync's bars there."""
+    return _console(stderr=True)
 
 
 def _print(text: str, *, stderr: bool = False) -> None:
@@ -224,6 +226,12 @@ def implausible(count: int) -> None:
     )
 
 
+def progress_line(text: str) -> None:
+    """A line of a progress log on stderr, for a handler that has already decided to speak
+    (`cli/sync_progress.py`'s log off a terminal, which throttles itself)."""
+    _print(text, stderr=True)
+
+
 def stage(text: str) -> None:
     """A step of a longer job, on stderr: the console the progress bars draw on, so the line
     lands above a live bar instead of tearing it.  Shown only where progress is
@@ -300,120 +308,3 @@ def demo_summary(result: Any) -> None:
     line(f"Report       {result.report}")
     query = "'SELECT * FROM heart_rate_readable LIMIT 5'"
     line(f"Try          sqlite3 {result.database} {query}")
-
-
-# --- sync progress ---------------------------------------------------------------------------
-
-
-class SyncBars:
-    """One Rich progress bar per account, fed by sync events (accounts sync one after another):
-    days fetched of the days planned, samples added, requests and rate-limit waits."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task: TaskID | None = None
-        self.days_total = 0.0
-        self.samples = self.requests = self.waits = 0
-
-    def __call__(self, event: events.SyncEvent) -> None:
-        from heartkeep.sync import events
-
-        if self.task is None:
-            self.samples = self.requests = self.waits = 0
-            self.days_total = 0.0
-            self.task = self.progress.add_task(
-                "connecting", total=0.0, samples=0, requests=0, waits=0
-            )
-        task = self.task
-        if isinstance(event, events.RequestSent):
-            self.requests += 1
-        elif isinstance(event, events.RateLimitWait):
-            self.waits += 1
-        elif isinstance(event, events.JobStarted) and event.stream == "heart-rate":
-            self.days_total += event.window.seconds / 86_400
-            self.progress.update(task, description=event.account_key, total=self.days_total)
-        elif isinstance(event, events.PageCommitted):
-            self.samples += event.inserted
-            self.progress.update(task, advance=event.covers.seconds / 86_400)
-        elif isinstance(event, events.AccountFinished):
-            mark = "done" if event.status == "ok" else "FAILED"
-            total = self.days_total or 1.0
-            self.progress.update(
-                task, description=f"{event.account_key} {mark}", total=total, completed=total
-            )
-            self.task = None
-        self.progress.update(task, samples=self.samples, requests=self.requests, waits=self.waits)
-
-
-class SyncLog:
-    """Off a terminal (cron, systemd, pipes): quiet plain lines on stderr — one per job start,
-    retry, rate-limit wait and finished account, and per committed page at most every few
-    seconds — so stdout stays clean for `--json` and logs stay short."""
-
-    def __init__(self, *, every_s: float = 5.0) -> None:
-        self.every_s = every_s
-        self.last_line_s = 0.0
-        self.current: str | None = None
-        self.samples: dict[str, int] = {}
-
-    def _log(self, text: str, *, throttle: bool = False) -> None:
-        now = time.monotonic()
-        if throttle and now - self.last_line_s < self.every_s:
-            return
-        self.last_line_s = now
-        _print(text, stderr=True)
-
-    def __call__(self, event: events.SyncEvent) -> None:
-        from heartkeep.sync import events
-
-        if isinstance(event, events.JobStarted):
-            self.current = event.account_key
-            self._log(f"{event.account_key}: fetching {event.stream} ({event.kind})")
-        elif isinstance(event, events.RateLimitWait):
-            if event.wait_s >= 1:  # sub-second pacing is routine, not news
-                self._log(f"{self.current}: waiting {event.wait_s:.0f} s for quota ({event.cause})")
-        elif isinstance(event, events.RetryScheduled):
-            self._log(f"retrying {event.path} in {event.wait_s:.1f} s: {event.reason}")
-        elif isinstance(event, events.PageCommitted):
-            key = event.account_key
-            self.samples[key] = self.samples.get(key, 0) + event.inserted
-            self._log(
-                f"{key}: {event.stream} {event.fraction_done:.0%}, "
-                f"{self.samples[key]:,} samples added",
-                throttle=True,
-            )
-        elif isinstance(event, events.AccountFinished):
-            outcome = "done" if event.status == "ok" else f"failed: {event.error}"
-            self._log(
-                f"{event.account_key}: {outcome}, {event.samples_added:,} samples added, "
-                f"{event.requests} requests"
-            )
-
-
-@contextmanager
-def sync_progress(
-    *, enabled: bool = True, interactive: bool | None = None
-) -> Iterator[Callable[[events.SyncEvent], None] | None]:
-    """The handler that shows a sync's progress: bars on a terminal, plain lines on stderr
-    off a terminal with `--verbose`, nothing otherwise (cron, `--quiet`, `--json`, or not
-    `enabled`).  Bars close when the block ends."""
-    live = is_interactive() if interactive is None else interactive
-    if not enabled or not (live or shows_progress()) or _json or _verbosity == QUIET:
-        yield None
-        return
-    if not live:
-        yield SyncLog()
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.1f}/{task.total:.1f} days"),
-        TextColumn("{task.fields[samples]:,} samples · {task.fields[requests]} requests"),
-        TextColumn("· {task.fields[waits]} rate-limit waits"),
-        TimeElapsedColumn(),
-        console=_console(stderr=True),
-    )
-    with progress:
-        yield SyncBars(progress)

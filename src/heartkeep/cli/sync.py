@@ -18,6 +18,7 @@ import typer
 
 from heartkeep.cli import options, render
 from heartkeep.cli.data import day_range
+from heartkeep.cli.sync_progress import sync_progress
 from heartkeep.errors import HeartkeepError
 from heartkeep.redaction import redact
 
@@ -88,7 +89,7 @@ def _run_sync(
 ) -> SyncReport:
     from heartkeep import api
 
-    with render.sync_progress(enabled=not as_json) as on_event:
+    with sync_progress(enabled=not as_json) as on_event:
         report = api.sync(
             settings,
             accounts=accounts,
