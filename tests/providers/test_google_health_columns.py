@@ -12,11 +12,8 @@ from hypothesis import strategies as st
 
 from heartkeep.errors import ProviderError
 from heartkeep.model import Sample, SampleColumns
-from heartkeep.providers.google_health import (
-    COLUMNS_FROM,
-    parse_heart_rate_columns,
-    parse_heart_rate_page,
-)
+from heartkeep.providers.google_health import COLUMNS_FROM
+from heartkeep.providers.google_heart_rate import parse_heart_rate_columns, parse_heart_rate_page
 
 
 def _body(points: list[dict]) -> bytes:

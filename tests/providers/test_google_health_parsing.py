@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from heartkeep.errors import ProviderError
 from heartkeep.model import Sample
-from heartkeep.providers.google_health import parse_heart_rate_page
+from heartkeep.providers.google_heart_rate import parse_heart_rate_page
 
 
 def parse_heart_rate_points(points: list[dict]) -> list[Sample]:

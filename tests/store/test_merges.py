@@ -122,7 +122,7 @@ def test_a_store_written_by_the_previous_schema_is_upgraded_with_its_data(
 
 def test_google_times_with_fractions_are_merged_and_counted(backend) -> None:
     """A Google Health page with two readings in one second, as the live API can serve them."""
-    from heartkeep.providers.google_health import parse_heart_rate_page
+    from heartkeep.providers.google_heart_rate import parse_heart_rate_page
 
     def point(stamp: str, bpm: int) -> dict[str, object]:
         return {
