@@ -13,6 +13,7 @@
     api_study                                   ← the study's front door (`heartkeep study`):
                                                   config, auth, store, sync, study
     api_study_demo                              ← `study demo`: also the sandbox and api_study
+    api_study_participants                      ← invite, withdraw: what api_study wires, by job
     cli                                         ← api, api_study, its own modules, plain types,
                                                   sync events and output_target (a closed
                                                   standard output);
@@ -79,7 +80,18 @@ ALLOWED: dict[str, set[str]] = {
     # sandbox for `study demo`
     # study demo is re-exported as `api_study.study_demo`, loaded on use
     "api_study": BASE
-    | {"config", "auth", "store", "sync", "study", "sandbox.credentials", "api_study_demo"},
+    | {
+        "config",
+        "auth",
+        "store",
+        "sync",
+        "study",
+        "sandbox.credentials",
+        "api_study_demo",
+        "api_study_participants",
+    },
+    # invite and withdraw, re-exported as `api_study.invite` / `.withdraw`, loaded on use
+    "api_study_participants": BASE | {"config", "auth", "store", "sync", "study", "api_study"},
     "api_study_demo": BASE | {"config", "auth", "store", "sync", "study", "sandbox", "api_study"},
     # sync events are the plain data render.py shows; the sandbox's public demo credentials are
     # printed by `heartkeep sandbox serve`

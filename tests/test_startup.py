@@ -43,6 +43,7 @@ HEAVY = {
     "heartkeep.doctor": "`heartkeep doctor` only",
     "rich": "a terminal, a table or progress bars: plain lines and click's help need none of it",
     "heartkeep.api_study": "research studies: `heartkeep study …` only",
+    "heartkeep.api_study_participants": "`heartkeep study invite` and `study withdraw` only",
     "heartkeep.study": "research studies: `heartkeep study …` only",
     "psycopg": "the PostgreSQL store of a study only (an optional extra)",
     "tomllib": "reading config.toml, only when there is one (none here)",

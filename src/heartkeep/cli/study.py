@@ -8,7 +8,6 @@ loads until one of these commands runs, so personal commands start as fast as be
 
 from __future__ import annotations
 
-import datetime as dt
 import signal
 from pathlib import Path
 from types import FrameType
@@ -16,8 +15,9 @@ from typing import Annotated, Any
 
 import typer
 
-from heartkeep.cli import render
+from heartkeep.cli import render, study_participants
 from heartkeep.cli.grouphelp import HelpGroup
+from heartkeep.cli.study_options import ConfigOption, JsonOption, when
 from heartkeep.errors import Interrupted
 
 study_app = typer.Typer(
@@ -27,16 +27,6 @@ study_app = typer.Typer(
     "workers (docs/studies.md).  Start with `heartkeep study init`.",
     no_args_is_help=True,
 )
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="The study's config file (default: $HEARTKEEP_STUDY_CONFIG, else study.toml in "
-        "heartkeep's config folder).",
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 
 
 @study_app.command("init")
@@ -199,76 +189,7 @@ def doctor(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     show_report(api_study.study_doctor(api_study.study_config(config)), as_json=as_json)
 
 
-@study_app.command("invite")
-def invite(
-    participants: Annotated[
-        list[str], typer.Argument(help="The study's own id of each participant (e.g. P-017).")
-    ],
-    config: ConfigOption = None,
-    valid_days: Annotated[
-        int | None,
-        typer.Option(
-            "--valid-days",
-            min=1,
-            max=365,
-            help="Days the link works (default: the config's, 14; at most 365).",
-        ),
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Make a personal invite link for each participant: signed, single use, expiring.  Send
-    each link to its participant only; it leads to the consent page and Google's sign-in."""
-    from heartkeep import api_study
-
-    invites = api_study.invite(api_study.study_config(config), participants, valid_days=valid_days)
-    if as_json:
-        render.print_json(
-            [{"participant": i.label, "url": i.url, "expires_s": i.expires_s} for i in invites]
-        )
-        return
-    for made in invites:
-        render.address(f"{made.label}  {made.url}  (until {_when(made.expires_s)} UTC)")
-
-
-@study_app.command("withdraw")
-def withdraw(
-    participant: Annotated[
-        str, typer.Argument(help="The participant's study id (as invited) or account key.")
-    ],
-    config: ConfigOption = None,
-    no_revoke: Annotated[
-        bool,
-        typer.Option(
-            "--no-revoke",
-            help="Do not ask Google to revoke the grant (it is known to be gone already).",
-        ),
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Withdraw a participant: revoke the study's access at Google, delete all their data and
-    tokens, and keep an audit record (who, when, what was deleted; no heart-rate data)."""
-    from heartkeep import api_study
-
-    report = api_study.withdraw(
-        api_study.study_config(config), participant, revoke=not no_revoke, actor="cli"
-    )
-    if as_json:
-        render.print_json(
-            {
-                "participant": report.label,
-                "account_key": report.account_key,
-                "grant": report.revoked,
-                "audit_id": report.audit_id,
-                "details": report.details,
-            }
-        )
-        return
-    deleted = report.details.get("deleted") or {}
-    what = ", ".join(f"{count:,} {name}" for name, count in deleted.items() if count)
-    render.line(
-        f"Withdrew {report.label}: grant {report.revoked}; deleted {what or 'nothing stored'}; "
-        f"audit record {report.audit_id}."
-    )
+study_participants.register(study_app)  # invite, withdraw: listed after doctor
 
 
 @study_app.command("serve")
@@ -409,7 +330,7 @@ def _completeness(report: Any) -> None:
         [
             (
                 p.account_key,
-                _when(p.last_sync_s),
+                when(p.last_sync_s),
                 *(f"{share:.0%}" for _, share in p.days),
                 "-" if p.completeness is None else f"{p.completeness:.0%}",
                 p.grant_state or ("stopped" if p.stopped else ""),
@@ -423,14 +344,8 @@ def _completeness(report: Any) -> None:
         )
     for p in report.stopped:
         render.warning(
-            f"{p.account_key}: no data since {_when(p.newest_sample_s)} although syncs succeed"
+            f"{p.account_key}: no data since {when(p.newest_sample_s)} although syncs succeed"
         )
-
-
-def _when(instant_s: int | None) -> str:
-    if instant_s is None:
-        return "never"
-    return dt.datetime.fromtimestamp(instant_s, dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def register(app: typer.Typer) -> None:
