@@ -380,3 +380,27 @@ def test_the_first_data_request_is_preloaded_and_the_static_files_cached(
     assert data == [[endpoint, "link", data[0][2]]]  # the preload, used; nothing else asked
     files = [(path.rsplit("/", 1)[1], size) for path, _, size in entries if "/static/" in path]
     assert files == [("app.css", 0), ("app.js", 0)]  # one of each, from the browser's cache
+
+
+def test_a_range_typed_right_after_the_view_is_drawn_is_the_one_shown(
+    page, dashboard, world
+) -> None:
+    """The boxes follow the chart's range at once, not after the re-fetch's pause: a person
+    who types a new range as soon as the view appears (or a test) used to see the boxes put
+    back to the old range 200 ms later, and "Show" draw the old hour again."""
+    middle = local_days(world)[1]
+    open_view(page, dashboard, f"view=range&from={middle}T14:00&to={middle}T15:00", "range")
+    typed = (f"{middle - dt.timedelta(days=1)}T06:30", f"{middle}T18:00")
+    page.fill("#range-from", typed[0])
+    page.fill("#range-to", typed[1])
+    page.wait_for_timeout(600)  # longer than the re-fetch's pause after a change of scale
+    assert (page.input_value("#range-from"), page.input_value("#range-to")) == typed
+    page.click("#range-show")
+    ready(page, "range")
+    assert f"from={typed[0].replace(':', '%3A')}" in page.url
+    assert page.locator("html").get_attribute("data-range-resolution") == "minutes"
+    # leaving the hour's chart behind: it asks for nothing more once the new view is drawn
+    page.evaluate("() => performance.clearResourceTimings()")
+    page.wait_for_timeout(600)
+    assert page.evaluate("() => performance.getEntriesByType('resource').length") == 0
+    assert page.locator("html").get_attribute("data-range-resolution") == "minutes"

@@ -113,11 +113,14 @@ function innerWidth(container) {
 export function chart(container, opts, data, height = 320) {
   // Room on the right for half of the last time label ("19 Nov" under the day's end), which
   // uPlot centres on the plot's right edge.
-  const u = new uPlot({ width: innerWidth(container), height, padding: [null, 28, null, null], ...opts }, data, container);
+  // The resize watcher ends with the chart: a view left behind must not redraw, or re-fetch.
   const observer = new ResizeObserver(() => {
     const w = innerWidth(container);
     if (Math.abs(w - u.width) > 1) u.setSize({ width: w, height });
   });
+  const watched = { hooks: { destroy: [() => observer.disconnect()] } };
+  const u = new uPlot({ width: innerWidth(container), height, padding: [null, 28, null, null], ...opts,
+    plugins: [...(opts.plugins || []), watched] }, data, container);
   observer.observe(container);
   return u;
 }

@@ -164,7 +164,8 @@ export async function renderRange(root, { account, params }) {
     { label: "min", stroke: band, width: 1, points: { show: false } },
     { label: "max", stroke: band, width: 1, points: { show: false } }];
   if (other) series.push({ label: `from ${wallTime(other.start_s, zone).replace("T", " ")}`, stroke: cssVar("--accent"), width: 1, points: { show: false } });
-  let pending = null, seq = 0;
+  // `loaded`: the span the drawn data was fetched for; `seq` drops a re-fetch overtaken by another
+  let pending = null, seq = 0, loaded = { lo: main.start_s, hi: main.end_s };
   const u = chart(box, {
     tzDate: toDate,
     scales: { x: { time: true } },
@@ -173,34 +174,40 @@ export async function renderRange(root, { account, params }) {
     bands: [{ series: [3, 2], fill: band }],
     cursor: { drag: { x: true, y: false, setScale: true } },
     plugins: [wheelZoomPlugin(60)],
-    hooks: { setScale: [(self, key) => { if (key === "x") refetchSoon(self); }] },
+    hooks: { setScale: [(self, key) => { if (key === "x") followScale(self); }] },
   }, tables(main, other), 340);
   u.setScale("x", { min: main.start_s, max: main.end_s });
   status.textContent = `Drawn from ${describe(main)}.`;
 
-  function refetchSoon(self) {
+  // The boxes and the export name the range in view at once: a person may type a new range
+  // as soon as the view is drawn, and a late update would put the old one back under "Show".
+  // Only the address and the re-fetch wait for the zoom or pan to settle.
+  function followScale(self) {
+    const { min, max } = self.scales.x;
+    const lo = Math.max(main.start_s, Math.floor(min)), hi = Math.min(main.end_s, Math.ceil(max));
+    if (!(hi > lo)) return;
+    const whole = lo <= main.start_s && hi >= main.end_s;
+    selected = whole ? { ...shown } : { since: wallTime(lo, zone), until: wallTime(hi + 59, zone) };
+    describeExport();
+    fromInput.value = whole ? (wholeDays ? `${from}${MIDNIGHT}` : startWall) : selected.since;
+    toInput.value = whole ? (wholeDays ? `${to}${LAST_MINUTE}` : shownEnd(endWall)) : shownEnd(selected.until);
     clearTimeout(pending);
-    pending = setTimeout(async () => {
-      const mine = ++seq;
-      const { min, max } = self.scales.x;
-      const lo = Math.max(main.start_s, Math.floor(min)), hi = Math.min(main.end_s, Math.ceil(max));
-      if (hi <= lo) return;
-      const whole = lo <= main.start_s && hi >= main.end_s;
-      selected = whole ? { ...shown } : { since: wallTime(lo, zone), until: wallTime(hi + 59, zone) };
-      describeExport();
-      // the boxes name the range in view, as the address and the export do
-      fromInput.value = whole ? (wholeDays ? `${from}${MIDNIGHT}` : startWall) : selected.since;
-      toInput.value = whole ? (wholeDays ? `${to}${LAST_MINUTE}` : shownEnd(endWall)) : shownEnd(selected.until);
-      if (!whole) remember({ from: selected.since, to: selected.until });
-      if (whole && mine === 1) return; // the first draw: already at this resolution
-      const m = await getJSON("/api/range", { ...base, start_s: lo, end_s: hi });
-      const o = other ? await getJSON("/api/range", { ...base, start_s: lo - shiftS, end_s: hi - shiftS }) : null;
-      if (mine !== seq) return;
-      self.setData(tables(m, o), false);
-      status.textContent = `Drawn from ${describe(m)}.`;
-      if (hooks) hooks.payloads.rangeVisible = m;
-      document.documentElement.dataset.rangeResolution = m.resolution;
-    }, 200);
+    // back where the data drawn was fetched for (the first draw; a resize): nothing to fetch
+    if (lo === loaded.lo && hi === loaded.hi) return;
+    pending = setTimeout(() => refetch(self, lo, hi, whole), 200);
+  }
+
+  async function refetch(self, lo, hi, whole) {
+    const mine = ++seq;
+    loaded = { lo, hi };
+    remember(whole ? { from, to } : { from: selected.since, to: selected.until });
+    const m = await getJSON("/api/range", { ...base, start_s: lo, end_s: hi });
+    const o = other ? await getJSON("/api/range", { ...base, start_s: lo - shiftS, end_s: hi - shiftS }) : null;
+    if (mine !== seq) return;
+    self.setData(tables(m, o), false);
+    status.textContent = `Drawn from ${describe(m)}.`;
+    if (hooks) hooks.payloads.rangeVisible = m;
+    document.documentElement.dataset.rangeResolution = m.resolution;
   }
   zoomBar.append(
     el("button", { type: "button", title: "Earlier", "aria-label": "Earlier", on: { click: () => pan(u, -0.5) } }, "◀"),
