@@ -1,7 +1,7 @@
 """Imports flow one way (STYLE.md): nothing lower imports anything higher.
 
     model, errors, timeline, clock, redaction, daterange, plausibility,
-    aggregates, lazy_names, loopback, web_answers, https_trust,
+    aggregates, day_aggregator, lazy_names, loopback, web_answers, https_trust,
     http_client, http_message, http_wire        ← only each other
     config, auth, providers, store, output_target  ← the row above (+ config)
     sync                                        ← providers, store, auth and the rows above
@@ -49,6 +49,7 @@ BASE = {
     "daterange",
     "plausibility",
     "aggregates",
+    "day_aggregator",  # samples streamed into the days of `aggregates`
     "lazy_names",  # the PEP 562 `__getattr__` of api.py, auth/ and sync/
     "loopback",  # uvicorn on a loopback socket: how the sandbox and the dashboard serve
     "web_answers",  # security headers on every answer of the dashboard and the study site

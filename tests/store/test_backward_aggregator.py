@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heartkeep.aggregates import Aggregator, BackwardAggregator, DayAggregate
+from heartkeep.aggregates import DayAggregate
+from heartkeep.day_aggregator import Aggregator, BackwardAggregator
 
 T0 = 1_790_200_800
 OFFSETS = (-1440, -300, 0, 60, 120, 540, 1440)

@@ -10,8 +10,8 @@ of the local day as lived (`timeline.lived_day_window`: 23 or 25 hours on DST ch
 max and mean are over samples (not time-weighted) and include every sample of the day.
 
 Two steps, each done in one place: a day's samples become a `DayAggregate`
-(`heartkeep.aggregates`, the same code the store uses to keep its `hr_day` table current), and
-`finish_day` turns an aggregate plus the provider's values into `DayStats`.  `stats` and the
+(`heartkeep.day_aggregator`, the same code the store uses to keep its `hr_day` table current),
+and `finish_day` turns an aggregate plus the provider's values into `DayStats`.  `stats` and the
 charts read the store's aggregates (`stats_from_aggregates`, O(days)); `daily_stats` does both
 steps over a stream of samples, with flat memory.
 """
@@ -26,8 +26,9 @@ from itertools import chain
 import numpy as np
 
 from heartkeep import timeline
-from heartkeep.aggregates import GAP_CAP_S, Aggregator, DayAggregate
+from heartkeep.aggregates import GAP_CAP_S, DayAggregate
 from heartkeep.analysis.zones import DEFAULT_MAX_HR, ZONE_NAMES, zone_minutes, zones_for_day
+from heartkeep.day_aggregator import Aggregator
 from heartkeep.model import Daily, DailyKind, Sample
 
 

@@ -29,7 +29,8 @@ from itertools import repeat
 import numpy as np
 import numpy.typing as npt
 
-from heartkeep.aggregates import Aggregator, DayAggregate, ordinal_of_day
+from heartkeep.aggregates import DayAggregate, ordinal_of_day
+from heartkeep.day_aggregator import Aggregator
 from heartkeep.store.sample_tables import sample_tables
 from heartkeep.store.upkeep_sql import (
     DAY_COLUMNS,

@@ -6,7 +6,7 @@ samples with numpy — loading numpy alone was a fifth of an up-to-date sync's C
 ≤ 0.15 s).  Samples appended after the newest stored one `last` change only the days they
 fall on and the day of `last` (the gap to the first new sample now weighs `last`), so those
 days' stored rows, exact when none of them is dirty, are brought up to date by adding the new
-samples — the rules of `aggregates.Aggregator`, sample for sample:
+samples — the rules of `day_aggregator.Aggregator`, sample for sample:
 
 - each new sample weighs the gap to the next one (capped at `GAP_CAP_S`), the newest nothing;
 - counts, sums, extremes, wear and the histogram add up; `last` moves to the newest of the day;

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from heartkeep.aggregates import BackwardAggregator, DayAggregate, day_of_ordinal, ordinal_of_day
+from heartkeep.aggregates import DayAggregate, day_of_ordinal, ordinal_of_day
+from heartkeep.day_aggregator import BackwardAggregator
 from heartkeep.store.aggregate_upkeep import DAY_S, store_days
 from heartkeep.store.day_range import FIRST_ORDINAL, LAST_ORDINAL, MAX_OFFSET_MIN
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from heartkeep.aggregates import Aggregator, DayAggregate, day_of_ordinal, ordinal_of_day
+from heartkeep.aggregates import DayAggregate, day_of_ordinal, ordinal_of_day
+from heartkeep.day_aggregator import Aggregator
 from heartkeep.model import SampleColumns
 from heartkeep.store.aggregate_upkeep import DAY_S, store_days
 from heartkeep.store.day_range import FIRST_ORDINAL, LAST_ORDINAL, MAX_OFFSET_MIN

@@ -19,7 +19,8 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from heartkeep.aggregates import Aggregator, DayAggregate, day_of_ordinal, ordinal_of_day
+from heartkeep.aggregates import DayAggregate, day_of_ordinal, ordinal_of_day
+from heartkeep.day_aggregator import Aggregator
 from heartkeep.store.aggregate_check import CheckReads, check, minute_tables_differ
 from heartkeep.store.aggregate_upkeep import (
     DAY_RUN_GAP,
