@@ -8,8 +8,8 @@
     doctor                                      ← auth, store, sync and the rows above
     importers, exporters, analysis, charts      ← store, model and the rows above (not sync)
     api                                         ← everything above; the only place parts are wired
-    api_outputs, api_imports, api_sandbox       ← the parts of the front door api.py re-exports:
-                                                  each wires only what its job needs
+    api_sync, api_outputs, api_imports,         ← the parts of the front door api.py re-exports:
+    api_sandbox                                   each wires only what its job needs
     api_study                                   ← the study's front door (`heartkeep study`):
                                                   config, auth, store, sync, study
     api_study_demo                              ← `study demo`: also the sandbox and api_study
@@ -73,6 +73,7 @@ ALLOWED: dict[str, set[str]] = {
     "doctor": BASE | {"config", "auth", "store", "sync", "doctor"},
     "api": {"*"},
     # api.py re-exports these on first use; the CLI reaches them only through `api`
+    "api_sync": BASE | {"config", "auth", "providers", "store", "sync"},
     "api_outputs": BASE
     | {"config", "auth", "store", "analysis", "charts", "exporters", "output_target"},
     "api_imports": BASE | {"config", "store", "importers"},

@@ -56,6 +56,7 @@ HEAVY = {
 # Also kept out of `--help`: it prints the commands' help, it runs none of them.
 HELP_ONLY = {
     "heartkeep.api": "the front door: a command's work, not its help",
+    "heartkeep.api_sync": "the sync's wiring (sync, watch, status): a command's work, not its help",
     "heartkeep.store": "the database: a command's work, not its help",
     "sqlite3": "the database (`cli/failures.py` asks for it only once something loaded it)",
     "heartkeep.config": "the settings (platformdirs, config.toml): a command's, not its help",
