@@ -26,14 +26,22 @@ def invite(
     labels: Sequence[str],
     *,
     valid_days: int | None = None,
+    reconnect: bool = False,
+    force: bool = False,
     clock: Clock | None = None,
 ) -> list[Invite]:
     """A single-use, expiring invite link for each study id in `labels` (`P-017`; one link for an
     id given twice); `UsageError` (exit 2) for a malformed id or one already enrolled, and then
-    no link is made at all."""
+    no link is made at all.
+
+    `reconnect`: links for enrolled participants whose Google grant is gone, which keep their
+    data (`study/reconnect.py`); `NoAccounts` (exit 10) for an id not enrolled (unknown,
+    withdrawn, invite not finished), `UsageError` (exit 2) for one whose grant is not known
+    to be gone, unless `force`."""
     from heartkeep.errors import UsageError
     from heartkeep.study.config import MAX_INVITE_VALID_DAYS
     from heartkeep.study.invites import create_invite
+    from heartkeep.study.reconnect import create_reconnect_invite
 
     days = valid_days or config.invite_valid_days
     if not 1 <= days <= MAX_INVITE_VALID_DAYS:
@@ -41,20 +49,38 @@ def invite(
             f"an invite is valid for 1 to {MAX_INVITE_VALID_DAYS} days, not {days}",
             hint="Send a new invite when one expires.",
         )
+    if force and not reconnect:
+        raise UsageError(
+            "--force goes with --reconnect (a reconnect link despite a working grant)",
+            hint="A plain invite needs no --force.",
+        )
+    clock = clock or SystemClock()
+    signing_key, base_url, valid_for_s = config.invite_signing_key, config.public_base_url, days
+
+    def make(store: PostgresStore, label: str) -> Invite:
+        if reconnect:
+            return create_reconnect_invite(
+                store,
+                label,
+                signing_key=signing_key,
+                public_base_url=base_url,
+                clock=clock,
+                valid_for_s=valid_for_s * 86_400,
+                force=force,
+            )
+        return create_invite(
+            store,
+            label,
+            signing_key=signing_key,
+            public_base_url=base_url,
+            clock=clock,
+            valid_for_s=valid_for_s * 86_400,
+        )
+
     # All or none, once per id: a link made but never shown (a later id refused, Ctrl-C) would
     # stay valid with nobody knowing it.
     with open_study_store(config) as store, store.transaction():
-        return [
-            create_invite(
-                store,
-                label,
-                signing_key=config.invite_signing_key,
-                public_base_url=config.public_base_url,
-                clock=clock or SystemClock(),
-                valid_for_s=days * 86_400,
-            )
-            for label in dict.fromkeys(labels)
-        ]
+        return [make(store, label) for label in dict.fromkeys(labels)]
 
 
 def withdraw(
@@ -70,6 +96,7 @@ def withdraw(
     from heartkeep.auth.client_secrets import ClientCredentials
     from heartkeep.auth.token_client import TokenClient
     from heartkeep.errors import NoAccounts, StoreError, TransientError
+    from heartkeep.study.withdrawal import earlier_withdrawal
     from heartkeep.study.withdrawal import withdraw as withdraw_participant
 
     clock = clock or SystemClock()
@@ -89,7 +116,7 @@ def withdraw(
                     store, participant, token_client=token_client, clock=clock, actor=actor
                 )
         except NoAccounts as failure:
-            earlier = _earlier_withdrawal(store, participant)
+            earlier = earlier_withdrawal(store.connection(), participant)
             if earlier is None:
                 raise
             raise NoAccounts(
@@ -115,26 +142,3 @@ def withdraw(
                 hint="Put back the token key that sealed it (after the current one) and run "
                 "the command again; `heartkeep study doctor` checks the keys.",
             ) from failure
-
-
-def _earlier_withdrawal(store: PostgresStore, participant: str) -> tuple[int, str] | None:
-    """(audit id, UTC time) of the newest withdrawal of `participant` (study id or account
-    key), if it was withdrawn before: a second `withdraw` says so instead of "no such one"."""
-    import datetime as dt
-
-    from heartkeep.study import enrolment_tables as tables
-    from heartkeep.study.withdrawal import WITHDRAWAL
-
-    row = (
-        tables.connection(store)
-        .execute(
-            "SELECT id, at_s FROM study_audit WHERE action = %s AND (label = %s OR "
-            "account_key = %s) ORDER BY id DESC LIMIT 1",
-            (WITHDRAWAL, participant, participant),
-        )
-        .fetchone()
-    )
-    if row is None:
-        return None
-    at = dt.datetime.fromtimestamp(int(row[1]), dt.UTC)
-    return int(row[0]), f"{at:%Y-%m-%d %H:%M}"

@@ -333,15 +333,23 @@ def _completeness(report: Any) -> None:
                 when(p.last_sync_s),
                 *(f"{share:.0%}" for _, share in p.days),
                 "-" if p.completeness is None else f"{p.completeness:.0%}",
-                p.grant_state or ("stopped" if p.stopped else ""),
+                "; ".join(
+                    filter(None, (p.grant_state or ("stopped" if p.stopped else ""), p.reconnect))
+                ),
             )
             for p in report.participants
         ],
     )
     for p in report.revoked:
-        render.warning(
-            f"{p.account_key}: access {p.grant_state} ({p.last_error}); invite them again"
-        )
+        who = p.account_key if p.label is None else f"{p.label} ({p.account_key})"
+        if p.reconnect is not None:
+            todo = f"{p.reconnect}, link until {when(p.reconnect_expires_s)} UTC"
+        else:
+            todo = (
+                "send a reconnect link, which keeps their data: "
+                f"`heartkeep study invite --reconnect {p.label or p.account_key}`"
+            )
+        render.warning(f"{who}: access {p.grant_state} ({p.last_error}); {todo}")
     for p in report.stopped:
         render.warning(
             f"{p.account_key}: no data since {when(p.newest_sample_s)} although syncs succeed"

@@ -31,20 +31,62 @@ def invite(
             help="Days the link works (default: the config's, 14; at most 365).",
         ),
     ] = None,
+    reconnect: Annotated[
+        bool,
+        typer.Option(
+            "--reconnect",
+            help="Links for enrolled participants whose Google access is gone: they sign in "
+            "again with the same Google account and keep their data.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="With --reconnect: make the link although no loss of the participant's grant "
+            "is recorded (they removed the study's access and no sync has noticed yet).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Make a personal invite link for each participant: signed, single use, expiring.  Send
-    each link to its participant only; it leads to the consent page and Google's sign-in."""
+    each link to its participant only; it leads to the consent page and Google's sign-in.
+
+    With --reconnect, for an enrolled participant whose grant is gone (revoked,
+    consent_scope_missing, no_refresh_token, or no tokens stored: `study status` shows it),
+    the link reconnects them instead: the new tokens replace the old, their data is kept, and
+    the next sync fetches what was missed.  Only the Google account they enrolled with is
+    accepted; a new link replaces an earlier reconnect link.
+
+    Exit codes: 2 a malformed id, a plain invite for someone enrolled, or --reconnect for a
+    participant whose grant works (add --force if you know it is gone); 10 --reconnect for
+    someone not enrolled (unknown, withdrawn, or their invite not finished: send a plain
+    invite).  No link is made at all when one id is refused."""
     from heartkeep import api_study
 
-    invites = api_study.invite(api_study.study_config(config), participants, valid_days=valid_days)
+    invites = api_study.invite(
+        api_study.study_config(config),
+        participants,
+        valid_days=valid_days,
+        reconnect=reconnect,
+        force=force,
+    )
     if as_json:
         render.print_json(
-            [{"participant": i.label, "url": i.url, "expires_s": i.expires_s} for i in invites]
+            [
+                {
+                    "participant": i.label,
+                    "url": i.url,
+                    "expires_s": i.expires_s,
+                    "reconnect": i.reconnect,
+                }
+                for i in invites
+            ]
         )
         return
     for made in invites:
-        render.address(f"{made.label}  {made.url}  (until {when(made.expires_s)} UTC)")
+        kind = "  reconnect" if made.reconnect else ""
+        render.address(f"{made.label}{kind}  {made.url}  (until {when(made.expires_s)} UTC)")
 
 
 def withdraw(

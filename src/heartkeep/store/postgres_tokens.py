@@ -71,6 +71,17 @@ class TokensMixin:
             return None
         return self._token_cipher().open(account_key, row[0], bytes(row[1]))
 
+    def has_tokens(self, account_key: str) -> bool:
+        """Whether the account has a pair stored, without opening it (no key needed: what
+        `study invite --reconnect` asks before it makes a link)."""
+        account_id = self._account_id(account_key, create=False)
+        if account_id is None:
+            return False
+        row = self._sql(
+            "SELECT 1 FROM participant_token WHERE account_id = %s", (account_id,)
+        ).fetchone()
+        return row is not None
+
     def refresh_tokens(
         self,
         account_key: str,

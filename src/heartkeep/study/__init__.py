@@ -3,7 +3,8 @@
 The webhook half: verify and parse Google Health notifications (`parse_keyset`,
 `Keyset.verify`, `parse_notification`), merge bursts per participant (`Coalescer`), and the
 endpoint `study serve` mounts (`webhook_app`); see docs/webhooks.md.  The web half: the
-enrolment and coordinator site (`study_app`), invite links (`create_invite`), withdrawal
+enrolment and coordinator site (`study_app`), invite links (`create_invite`) and links that
+reconnect an enrolled participant whose grant is gone (`create_reconnect_invite`), withdrawal
 (`withdraw`) and the coordinator's password hash (`hash_password`); see docs/studies.md.
 """
 
@@ -28,6 +29,7 @@ from heartkeep.study.notifications import (
     is_verification,
     parse_notification,
 )
+from heartkeep.study.reconnect import create_reconnect_invite
 from heartkeep.study.web import study_app
 from heartkeep.study.web_signing import new_signing_key
 from heartkeep.study.webhook_app import DEFAULT_PATH, SignatureCheck, WebhookCounts, webhook_app
@@ -51,6 +53,7 @@ __all__ = [
     "WebhookCounts",
     "WithdrawalReport",
     "create_invite",
+    "create_reconnect_invite",
     "fetch_keyset_from",
     "hash_password",
     "is_verification",

@@ -10,7 +10,12 @@ Flags a coordinator acts on:
   error message; **no tokens stored** when the study holds none;
 - **data stopped**: enrolled, but the newest sample is older than `stale_after_s` (2 days);
 - **no data yet**: enrolled more than `stale_after_s` ago and nothing stored;
-- **backfill not queued**: the enrolment committed but handing it to the queue failed.
+- **backfill not queued**: the enrolment committed but handing it to the queue failed;
+- **reconnect invited until …** / **reconnect under way** / **reconnect link expired** /
+  **reconnect declined**: the participant's newest reconnect invite (`reconnect.py`), while it
+  is not done.  An enrolled participant is listed by their enrolled row, never by a newer
+  reconnect invite: their status stays `enrolled`, and a pending reconnect is shown beside it
+  (and counted as `reconnect invited`), never as a fresh `invited`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ from heartkeep.store.protocol import SyncRun
 from heartkeep.study import enrolment_tables as tables
 from heartkeep.study import grant_state
 from heartkeep.study.grant_state import GrantState
+from heartkeep.study.reconnect import (
+    RECONNECT_INVITED,
+    Participant,
+    participants,
+    reconnect_state,
+)
 
 if TYPE_CHECKING:
     from heartkeep.store.postgres import PostgresStore
@@ -45,6 +56,15 @@ class ParticipantStatus:
     wear_s: dict[dt.date, int] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
     grant: GrantState | None = None  # why access fails, if it does
+    reconnect: tables.Enrolment | None = None  # the newest reconnect invite, if not done
+    reconnect_state: str | None = None  # what it says (`reconnect_state`)
+
+    @property
+    def shown_status(self) -> str:
+        """The status column: `enrolled`, with a reconnect invite that is not done beside it."""
+        if self.reconnect_state is None:
+            return self.status
+        return f"{self.status}; {self.reconnect_state}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +77,10 @@ class Overview:
     pages: int = 1
 
 
+def _when(instant_s: int) -> str:
+    return dt.datetime.fromtimestamp(instant_s, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _flags(
     store: PostgresStore,
     row: tables.Enrolment,
@@ -64,6 +88,7 @@ def _flags(
     grant: GrantState | None,
     now_s: float,
     stale_after_s: int,
+    reconnect: tables.Enrolment | None,
 ) -> tuple[str, ...]:
     assert row.account_key is not None
     flags = []
@@ -77,6 +102,11 @@ def _flags(
         flags.append("no data yet")
     if row.backfill_queued_s is None:
         flags.append("backfill not queued")
+    if reconnect is not None:
+        said = reconnect_state(reconnect, now_s)
+        if said == RECONNECT_INVITED:
+            said += f" until {_when(reconnect.expires_s)}"
+        flags.append(said)
     return tuple(flags)
 
 
@@ -85,12 +115,10 @@ def _span(now_s: float, days: int) -> tuple[dt.date, ...]:
     return tuple(today - dt.timedelta(days=n) for n in range(days - 1, -1, -1))
 
 
-def newest_invites(store: PostgresStore) -> dict[str, tables.Enrolment]:
-    """Each participant's newest invite, by label (sorted)."""
-    newest: dict[str, tables.Enrolment] = {}
-    for row in tables.all_enrolments(tables.connection(store)):
-        newest.setdefault(row.label, row)  # rows come newest first per label
-    return dict(sorted(newest.items()))
+def newest_invites(store: PostgresStore) -> dict[str, Participant]:
+    """Each participant by label (sorted): their enrolled row if they are enrolled (else
+    their newest invite), with their newest reconnect invite while it is not done."""
+    return participants(tables.all_enrolments(tables.connection(store)))
 
 
 def participant_status(
@@ -100,6 +128,7 @@ def participant_status(
     now_s: float,
     days: tuple[dt.date, ...],
     stale_after_s: int = STALE_AFTER_S,
+    reconnect: tables.Enrolment | None = None,
 ) -> ParticipantStatus:
     """One participant: status, newest sample, last sync, wear per day of `days`, flags."""
     status = _plain_status(row, now_s)
@@ -116,9 +145,10 @@ def participant_status(
     }
     grant = grant_state.states(tables.connection(store), [key]).get(key)
     state = None if grant is None else grant[0]
-    flags = _flags(store, row, last_sample_s, state, now_s, stale_after_s)
+    flags = _flags(store, row, last_sample_s, state, now_s, stale_after_s, reconnect)
+    said = None if reconnect is None else reconnect_state(reconnect, now_s)
     return ParticipantStatus(
-        row.label, status, key, row, last_sample_s, last_run, wear, flags, state
+        row.label, status, key, row, last_sample_s, last_run, wear, flags, state, reconnect, said
     )
 
 
@@ -145,14 +175,24 @@ def overview(
     span = _span(now_s, days)
     rows = list(newest_invites(store).values())
     counts: dict[str, int] = {}
-    for row in rows:
-        status = _plain_status(row, now_s)
+    for person in rows:
+        status = _plain_status(person.row, now_s)
         counts[status] = counts.get(status, 0) + 1
+        pending = person.reconnect
+        if pending is not None and reconnect_state(pending, now_s) == RECONNECT_INVITED:
+            counts[RECONNECT_INVITED] = counts.get(RECONNECT_INVITED, 0) + 1
     pages = max(1, -(-len(rows) // per_page))
     page = min(max(1, page), pages)
     listed = [
-        participant_status(store, row, now_s=now_s, days=span, stale_after_s=stale_after_s)
-        for row in rows[(page - 1) * per_page : page * per_page]
+        participant_status(
+            store,
+            person.row,
+            now_s=now_s,
+            days=span,
+            stale_after_s=stale_after_s,
+            reconnect=person.reconnect,
+        )
+        for person in rows[(page - 1) * per_page : page * per_page]
     ]
     return Overview(span, tuple(listed), counts, quota_use(store), page, pages)
 
@@ -160,12 +200,17 @@ def overview(
 def one_participant(
     store: PostgresStore, label: str, *, now_s: float, days: int = 30
 ) -> tuple[ParticipantStatus, tuple[dt.date, ...]] | None:
-    """The participant `label` (newest invite) with `days` of wear, or None if unknown."""
+    """The participant `label` (enrolled row, else newest invite) with `days` of wear, or
+    None if unknown."""
     rows = [row for row in tables.all_enrolments(tables.connection(store)) if row.label == label]
     if not rows:
         return None
+    person = participants(rows)[label]
     span = _span(now_s, days)
-    return participant_status(store, rows[0], now_s=now_s, days=span), span
+    found = participant_status(
+        store, person.row, now_s=now_s, days=span, reconnect=person.reconnect
+    )
+    return found, span
 
 
 @dataclass(frozen=True, slots=True)

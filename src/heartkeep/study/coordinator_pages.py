@@ -98,12 +98,15 @@ def _status_row(person: ParticipantStatus, prefix: str) -> str:
         name = f'<a href="{esc(prefix)}{BASE}/participants/{name}">{name}</a>'
     flags = ", ".join(person.flags)
     run = person.last_run
+    link = person.reconnect or row  # the expiry of the link that is out, if any
+    expires = "—" if link.enrolled_s else when(link.expires_s)
     return (
-        f"<tr><td>{name}</td><td>{esc(person.status)}</td><td>{esc(when(row.enrolled_s))}</td>"
+        f"<tr><td>{name}</td><td>{esc(person.shown_status)}</td>"
+        f"<td>{esc(when(row.enrolled_s))}</td>"
         f"<td>{esc(when(person.last_sample_s))}</td>"
         f"<td>{esc(run.status if run else '—')} {esc(when(run.started_s) if run else '')}</td>"
         f"<td class=warn>{esc(flags)}</td>"
-        f"<td class=note>{esc('—' if row.enrolled_s else when(row.expires_s))}</td></tr>"
+        f"<td class=note>{esc(expires)}</td></tr>"
     )
 
 
@@ -209,9 +212,12 @@ def participant(
         f"<tr><th>Consented</th><td>{esc(when(row.consent_s))}</td></tr>"
         f"<tr><th>Enrolled</th><td>{esc(when(row.enrolled_s))}</td></tr>"
         f"<tr><th>Backfill queued</th><td>{esc(when(row.backfill_queued_s))}</td></tr>"
+        f"<tr><th>Status</th><td>{esc(person.shown_status)}</td></tr>"
         f"<tr><th>Newest sample</th><td>{esc(when(person.last_sample_s))}</td></tr>"
         f"<tr><th>Flags</th><td class=warn>{esc(', '.join(person.flags) or 'none')}</td></tr>"
-        "</table><h2>Sync history</h2>"
+        "</table>"
+        + _reconnect_note(person)
+        + "<h2>Sync history</h2>"
         + _runs(runs)
         + "<h2>Wear time by local day</h2>"
         + (f"<table><tr><th>Day</th><th class=num>Hours</th></tr>{days}</table>")
@@ -224,6 +230,17 @@ def participant(
         "<button class=danger type=submit>Withdraw and delete</button></form>"
     )
     return page(f"{study}: {person.label}", body, wide=True, nav=_nav(prefix, user, csrf))
+
+
+def _reconnect_note(person: ParticipantStatus) -> str:
+    """What to do about a grant that is gone: a reconnect link keeps the data."""
+    if person.grant is None or not person.grant.grant_gone or person.reconnect_state:
+        return ""
+    return (
+        "<p class=note>Their access at Google is gone. To get it back and keep their data, "
+        "send them a reconnect link: <b>heartkeep study invite --reconnect "
+        f"{esc(person.label)}</b></p>"
+    )
 
 
 def audit(

@@ -14,6 +14,9 @@ callback cannot enrol twice), checks the cookie, exchanges the code (`auth.Token
 unticked heart rate is told so, the partial grant is revoked, and they can retry — learns the
 `healthUserId`, seals the tokens into the store, marks the invite `enrolled` in the same
 transaction, and only then hands the account to `on_enrolled` (the backfill job).
+
+A reconnect invite (`reconnect.py`) takes the same path: its consent page says the participant
+is reconnecting, and at the callback only the enrolled Google account may replace its tokens.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from heartkeep.errors import (
 )
 from heartkeep.study import enrolment_pages as pages
 from heartkeep.study import enrolment_tables as tables
+from heartkeep.study import reconnect
 from heartkeep.study.invites import ENROL_PATH, check_invite, invite_token
 from heartkeep.study.web_context import CALLBACK_PATH, StudySite
 from heartkeep.study.web_signing import random_token
@@ -48,6 +52,7 @@ from heartkeep.study.web_signing import random_token
 if TYPE_CHECKING:
     import psycopg
 
+    from heartkeep.model import TokenSet
     from heartkeep.store.postgres import PostgresStore
 
 STATE_COOKIE = "heartkeep_study_oauth"
@@ -97,9 +102,15 @@ class Enrolment:
         site = self.site
         with site.stores.store() as store:
             check = check_invite(tables.connection(store), site.signer, token, site.clock.now_s())
-        if check.problem is not None:
-            return pages.invite_problem(site.study_title, check.problem)
-        return pages.consent(site.study_title, site.consent_text, site.url(ENROL_PATH + token))
+        if check.problem is not None or check.enrolment is None:
+            return pages.invite_problem(site.study_title, check.problem or "invalid")
+        return self._consent(check.enrolment, token)
+
+    def _consent(self, row: tables.Enrolment, token: str) -> Response:
+        site = self.site
+        action = site.url(ENROL_PATH + token)
+        reconnecting = row.label if row.reconnect_of is not None else None
+        return pages.consent(site.study_title, site.consent_text, action, reconnecting)
 
     def _decide(self, token: str, decision: str) -> Response:
         site = self.site
@@ -114,11 +125,11 @@ class Enrolment:
                 tables.update(
                     conn, row.invite_id, status=tables.DECLINED, declined_s=now_s, state_digest=None
                 )
+                if row.reconnect_of is not None:
+                    return pages.reconnect_declined(site.study_title, row.label)
                 return pages.declined(site.study_title)
             if decision != "accept":
-                return pages.consent(
-                    site.study_title, site.consent_text, site.url(ENROL_PATH + token)
-                )
+                return self._consent(row, token)
             state = random_token(24)
             consent = {}
             if row.status == tables.INVITED:
@@ -210,6 +221,8 @@ class Enrolment:
                     return outcome
                 account_key = outcome
         self._queue_backfill(row.invite_id, account_key)
+        if row.reconnect_of is not None:
+            return pages.reconnected(title, row.label)
         return pages.thanks(title, row.label)
 
     def _connect(
@@ -262,6 +275,8 @@ class Enrolment:
                 title, "Google did not say which account signed in. Please try again.", retry
             )
         account_key = f"{site.endpoints.provider}:{user_id}"
+        if row.reconnect_of is not None:
+            return self._reconnect(conn, store, row, account_key, tokens, retry)
         other = tables.enrolled(conn, account_key)
         if other is not None and other.invite_id != row.invite_id:
             return pages.callback_problem(
@@ -278,6 +293,34 @@ class Enrolment:
             account_key=account_key,
             enrolled_s=int(site.clock.now_s()),
         )
+        return account_key
+
+    def _reconnect(
+        self,
+        conn: psycopg.Connection[Any],
+        store: PostgresStore,
+        row: tables.Enrolment,
+        account_key: str,
+        tokens: TokenSet,
+        retry: str,
+    ) -> str | Response:
+        """A reconnect invite's end (`reconnect.py`): the enrolled account only."""
+        site = self.site
+        enrolled = reconnect.enrolled_row(conn, row)
+        if enrolled is None:  # withdrawn since the link was made
+            return pages.invite_problem(site.study_title, "invalid")
+        done = reconnect.reconnect(
+            conn,
+            store,
+            row,
+            enrolled,
+            account_key=account_key,
+            tokens=tokens,
+            client=site.token_client(),
+            now_s=int(site.clock.now_s()),
+        )
+        if not done:
+            return pages.other_account(site.study_title, row.label, retry)
         return account_key
 
     def _queue_backfill(self, invite_id: int, account_key: str) -> None:

@@ -30,16 +30,34 @@ def _head(study: str, title: str) -> str:
     return f"<p class=study>{esc(study)}</p><h1>{esc(title)}</h1>"
 
 
-def consent(study: str, consent_text: str, action: str) -> HTMLResponse:
-    """The study's consent text and the two choices; the form posts back to the invite."""
+def consent(
+    study: str, consent_text: str, action: str, reconnecting: str | None = None
+) -> HTMLResponse:
+    """The study's consent text and the two choices; the form posts back to the invite.
+    `reconnecting`: the participant's id when the invite reconnects an enrolled participant."""
+    if reconnecting is None:
+        head = _head(study, "Taking part in this study")
+        intro = ""
+        agree, refuse = "I agree, continue", "I do not wish to take part"
+    else:
+        head = _head(study, "Reconnecting your participation")
+        intro = (
+            f"<p>You already take part in this study as participant <b>{esc(reconnecting)}</b>"
+            ", but the study can no longer read your data at Google (access was removed, or it "
+            "has expired). Reconnecting keeps everything collected so far and lets the study "
+            "collect again, starting where it stopped.</p><p>Please read the consent text again. "
+            "Then sign in with <b>the same Google account</b> you used when you enrolled.</p>"
+        )
+        agree, refuse = "I agree, reconnect", "Not now"
     body = (
-        _head(study, "Taking part in this study")
+        head
+        + intro
         + f"<div class=consent>{paragraphs(consent_text)}</div>"
         + f'<form method=post action="{esc(action)}">'
         + "<p>If you agree, you will next sign in with Google and allow the study to read your "
         "heart rate, time zone and profile. You can withdraw at any time.</p>"
-        + "<button class=primary type=submit name=decision value=accept>I agree, continue</button>"
-        + "<button type=submit name=decision value=decline>I do not wish to take part</button>"
+        + f"<button class=primary type=submit name=decision value=accept>{agree}</button>"
+        + f"<button type=submit name=decision value=decline>{refuse}</button>"
         + "</form>"
     )
     return page(f"{study}: consent", body)
@@ -67,6 +85,39 @@ def thanks(study: str, label: str) -> HTMLResponse:
     return page(f"{study}: enrolled", body)
 
 
+def reconnect_declined(study: str, label: str) -> HTMLResponse:
+    body = _head(study, "Nothing was changed") + (
+        f"<p>You are still participant <b>{esc(label)}</b> and the data collected so far is "
+        "kept, but the study cannot collect anything new until you reconnect. If you change "
+        "your mind, ask the study team for a new link. To leave the study, tell the study "
+        "team.</p>"
+    )
+    return page(f"{study}: not reconnected", body)
+
+
+def reconnected(study: str, label: str) -> HTMLResponse:
+    body = _head(study, "You are reconnected — thank you") + (
+        f"<p>The study can read your heart rate again as participant <b>{esc(label)}</b>. "
+        "Everything collected before is kept, and what your watch recorded while the "
+        "connection was lost will be collected over the next hours. Keep wearing your watch "
+        "and syncing it with the app as usual.</p><p>You can close this page.</p>"
+    )
+    return page(f"{study}: reconnected", body)
+
+
+def other_account(study: str, label: str, retry_action: str) -> HTMLResponse:
+    """Another Google account signed in than the enrolled one: nothing changed."""
+    body = (
+        _head(study, "A different Google account")
+        + "<p>You signed in with a different Google account from the one taking part in the "
+        f"study as participant <b>{esc(label)}</b>. Nothing was changed. Please try again and "
+        "choose the Google account you used when you enrolled.</p>"
+        + _retry(retry_action, "Try again")
+        + "<p class=note>If you no longer have that account, tell the study team.</p>"
+    )
+    return page(f"{study}: different account", body, status=409)
+
+
 def invite_problem(study: str, problem: str) -> HTMLResponse:
     """The page for an invite that cannot be used, by `invites.Problem`."""
     title, text, status = {
@@ -86,6 +137,18 @@ def invite_problem(study: str, problem: str) -> HTMLResponse:
             "This invitation has been used: the participant "
             "it was made for is enrolled. There is nothing more to do. If you did not "
             "enrol yourself, tell the study team.",
+            410,
+        ),
+        "reconnected": (
+            "You are reconnected",
+            "This link has been used: your account is connected to the study again. There is "
+            "nothing more to do.",
+            410,
+        ),
+        "replaced": (
+            "This link was replaced",
+            "The study team sent you a newer link to reconnect. Please use the newest link "
+            "they sent; this one no longer works.",
             410,
         ),
         "declined": (

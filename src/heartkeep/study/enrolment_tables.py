@@ -7,7 +7,12 @@ withdrawal itself, in the same transaction, so nothing of the participant stays 
 
 `study_enrolment` — one invite and what became of it:
   status `invited` → `consented` (the consent page was accepted, OAuth under way) → `enrolled`
-  (tokens stored), or `declined`.  No secret is stored: the invite's `nonce` is useless without
+  (tokens stored), or `declined`.  A reconnect invite (`reconnect.py`) is a row of its own
+  whose `reconnect_of` names the enrolled row it restores: `invited` → `consented` →
+  `reconnected` (the same Google account's new tokens replaced the old), or `declined`, or
+  `replaced` (a newer reconnect link was made before this one was used); it
+  never becomes `enrolled`, so the enrolled row stays the participant's one identity.
+  No secret is stored: the invite's `nonce` is useless without
   the signing key, the OAuth `state` is kept as a keyed hash, and the PKCE verifier is derived
   from the state with the key, never written down.
 `study_audit` — who did what to whom, when, with counts; never heart-rate data.
@@ -35,6 +40,8 @@ if TYPE_CHECKING:
     from heartkeep.store.postgres import PostgresStore
 
 INVITED, CONSENTED, DECLINED, ENROLLED = "invited", "consented", "declined", "enrolled"
+RECONNECTED = "reconnected"  # a reconnect invite's end (`reconnect.py`)
+REPLACED = "replaced"  # a reconnect invite a newer one replaced before it was used
 
 _SCHEMA = (
     """
@@ -45,6 +52,7 @@ _SCHEMA = (
         created_s         bigint NOT NULL,
         expires_s         bigint NOT NULL,
         status            text NOT NULL,     -- invited | consented | declined | enrolled
+                                             -- | reconnected | replaced
         consent_s         bigint,
         consent_sha256    text,              -- the consent text the participant accepted
         declined_s        bigint,
@@ -53,7 +61,8 @@ _SCHEMA = (
         scope_refusals    integer NOT NULL DEFAULT 0,
         account_key       text,              -- provider:user_id once enrolled
         enrolled_s        bigint,
-        backfill_queued_s bigint
+        backfill_queued_s bigint,
+        reconnect_of      bigint             -- a reconnect invite: the enrolled row's invite_id
     )
     """,
     "CREATE INDEX IF NOT EXISTS study_enrolment_by_label ON study_enrolment (label)",
@@ -76,7 +85,7 @@ _SCHEMA = (
 _COLUMNS = (
     "invite_id, label, nonce, created_s, expires_s, status, consent_s, consent_sha256, "
     "declined_s, state_digest, oauth_started_s, scope_refusals, account_key, enrolled_s, "
-    "backfill_queued_s"
+    "backfill_queued_s, reconnect_of"
 )
 
 
@@ -97,8 +106,9 @@ class Enrolment:
     oauth_started_s: int | None
     scope_refusals: int
     account_key: str | None
-    enrolled_s: int | None
+    enrolled_s: int | None  # enrolled, or (a reconnect invite) reconnected
     backfill_queued_s: int | None
+    reconnect_of: int | None = None  # a reconnect invite: the enrolled row's invite_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +137,21 @@ def ensure_tables(conn: psycopg.Connection[Any]) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.study_web'))")
         for statement in (*_SCHEMA, *sessions.SCHEMA):
             conn.execute(statement.encode())
+        if not current(conn):  # a study made before reconnect invites (an ALTER only then:
+            # it takes the table's strongest lock even when the column is there)
+            conn.execute("ALTER TABLE study_enrolment ADD COLUMN reconnect_of bigint")
     grant_state.ensure(conn)
+
+
+def current(conn: psycopg.Connection[Any]) -> bool:
+    """Whether `study_enrolment` exists with every column this module reads (a read-only
+    `study status` on an older study, which nobody has served or invited to since, reads
+    nothing from it)."""
+    row = conn.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'study_enrolment' AND column_name = 'reconnect_of'"
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _row(values: tuple[Any, ...] | None) -> Enrolment | None:
@@ -135,12 +159,18 @@ def _row(values: tuple[Any, ...] | None) -> Enrolment | None:
 
 
 def insert_invite(
-    conn: psycopg.Connection[Any], label: str, nonce: str, created_s: int, expires_s: int
+    conn: psycopg.Connection[Any],
+    label: str,
+    nonce: str,
+    created_s: int,
+    expires_s: int,
+    *,
+    reconnect_of: int | None = None,
 ) -> Enrolment:
     row = conn.execute(
-        f"INSERT INTO study_enrolment (label, nonce, created_s, expires_s, status) "  # noqa: S608
-        f"VALUES (%s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
-        (label, nonce, created_s, expires_s, INVITED),
+        "INSERT INTO study_enrolment (label, nonce, created_s, expires_s, status, "  # noqa: S608
+        f"reconnect_of) VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
+        (label, nonce, created_s, expires_s, INVITED, reconnect_of),
     ).fetchone()
     assert row is not None
     enrolment = _row(row)
@@ -167,8 +197,13 @@ def enrolled(conn: psycopg.Connection[Any], label_or_key: str) -> Enrolment | No
     return _row(conn.execute(query, (label_or_key, label_or_key)).fetchone())
 
 
+def by_invite_id(conn: psycopg.Connection[Any], invite_id: int) -> Enrolment | None:
+    query = f"SELECT {_COLUMNS} FROM study_enrolment WHERE invite_id = %s"  # noqa: S608
+    return _row(conn.execute(query, (invite_id,)).fetchone())
+
+
 def all_enrolments(conn: psycopg.Connection[Any]) -> list[Enrolment]:
-    """Every invite, newest first."""
+    """Every invite (reconnect invites too), by label, newest first."""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM study_enrolment ORDER BY label, invite_id DESC"  # noqa: S608
     ).fetchall()

@@ -8,7 +8,8 @@ its participant has enrolled or declined (single use), never after its expiry.
 
 `check_invite` says which, so the web page can tell the participant what to do instead of
 showing an error: ask the study team for a new link (expired, unknown), nothing (already
-enrolled), or that their decision was recorded (declined).
+enrolled, or reconnected), or that their decision was recorded (declined).  Reconnect invites
+(`reconnect.py`) are links of the same kind, on rows that name the enrolled row they restore.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ ENROL_PATH = "/enrol/"
 _PURPOSE = "invite"
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
-Problem = Literal["invalid", "expired", "used", "declined"]
+Problem = Literal["invalid", "expired", "used", "declined", "reconnected", "replaced"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class Invite:
     url: str
     expires_s: int
     invite_id: int
+    reconnect: bool = False  # a reconnect invite for an enrolled participant (`reconnect.py`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +78,7 @@ def create_invite(
 
     Raises `UsageError` (exit 2) for a malformed label or a participant already enrolled.
     """
-    if not _LABEL.fullmatch(label):
-        raise UsageError(
-            f"{label!r} is not a usable participant id",
-            hint="Use letters, digits and _ . : - (at most 64, starting with a letter or digit).",
-        )
-    if valid_for_s <= 0:
-        raise UsageError("an invite must be valid for a positive time")
+    check_label(label, valid_for_s)
     signer = Signer(signing_key)
     conn = tables.connection(store)
     tables.ensure_tables(conn)
@@ -91,11 +87,24 @@ def create_invite(
         if tables.enrolled(conn, label) is not None:
             raise UsageError(
                 f"participant {label} is already enrolled",
-                hint="Withdraw them first (`heartkeep study withdraw`) to enrol them again.",
+                hint="If their Google access is gone, send a reconnect link, which keeps their "
+                f"data: `heartkeep study invite --reconnect {label}`.  To enrol them afresh, "
+                "withdraw them first (`heartkeep study withdraw`, which deletes their data).",
             )
         row = tables.insert_invite(conn, label, random_token(), now_s, now_s + valid_for_s)
     token = invite_token(signer, row.nonce, row.expires_s)
     return Invite(label, invite_url(public_base_url, token), row.expires_s, row.invite_id)
+
+
+def check_label(label: str, valid_for_s: int) -> None:
+    """`UsageError` (exit 2) for a label that cannot be a participant's id, or no validity."""
+    if not _LABEL.fullmatch(label):
+        raise UsageError(
+            f"{label!r} is not a usable participant id",
+            hint="Use letters, digits and _ . : - (at most 64, starting with a letter or digit).",
+        )
+    if valid_for_s <= 0:
+        raise UsageError("an invite must be valid for a positive time")
 
 
 def check_invite(
@@ -121,6 +130,10 @@ def check_invite(
         return InviteCheck(enrolment, "used")
     if enrolment.status == tables.DECLINED:
         return InviteCheck(enrolment, "declined")
+    if enrolment.status == tables.RECONNECTED:
+        return InviteCheck(enrolment, "reconnected")
+    if enrolment.status == tables.REPLACED:
+        return InviteCheck(enrolment, "replaced")
     if now_s >= min(enrolment.expires_s, int(expires)):
         return InviteCheck(enrolment, "expired")
     return InviteCheck(enrolment, None)

@@ -5,7 +5,8 @@ the last days are (worn seconds out of the day, from the store's day summaries: 
 O(samples)), whose data stopped arriving although syncs succeed (the watch is off the wrist or
 no longer syncs to the phone), and whose grant is gone (by the code recorded where the
 failure was classified, `grant_state.py`: revoked at Google or the Testing week over, a
-permission unticked, no refresh token).  Plain data out; the CLI renders it.
+permission unticked, no refresh token) — with the study id each was invited as and a
+reconnect invite out for them (`reconnect.py`).  Plain data out; the CLI renders it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from heartkeep.store.postgres import PostgresStore
+from heartkeep.study import enrolment_tables as tables
 from heartkeep.study import grant_state
+from heartkeep.study.reconnect import Participant, participants, reconnect_state
 
 HEART_RATE = "heart-rate"  # the sync engine's stream name (sync/planner.py)
 DAY_S = 86_400
@@ -37,6 +40,9 @@ class ParticipantStatus:
     grant_revoked: bool
     last_error: str | None
     grant_state: str | None = None  # `grant_state.GrantState`'s code: why access fails
+    label: str | None = None  # the study's id for them (as invited), when enrolled on the web
+    reconnect: str | None = None  # a reconnect invite not done: `reconnect.reconnect_state`
+    reconnect_expires_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ def study_status(
     succeeded since; `grant_revoked`: the participant's grant is gone (`grant_state`)."""
     participants = []
     grants = grant_state.states(store.connection())
+    invited = _by_account(store)
     for account in store.accounts():
         key = account.key
         state = store.stream_state(key, HEART_RATE)
@@ -110,9 +117,32 @@ def study_status(
                 grant_revoked=grant_revoked,
                 last_error=None if last is None or last.status != "failed" else last.error,
                 grant_state=None if grant is None else grant[0].value,
+                **_invitation(invited.get(key), now_s),
             )
         )
     return StudyStatus(int(now_s), days, stopped_days, participants)
+
+
+def _by_account(store: PostgresStore) -> dict[str, Participant]:
+    """Enrolled participants' invite rows by account key ({} before the site's tables, or on
+    an older study's that nobody has served or invited to since: read-only, nothing is
+    upgraded here)."""
+    conn = store.connection()
+    if not tables.current(conn):
+        return {}
+    found = participants(tables.all_enrolments(conn)).values()
+    return {p.row.account_key: p for p in found if p.row.account_key is not None}
+
+
+def _invitation(person: Participant | None, now_s: float) -> dict[str, Any]:
+    if person is None:
+        return {}
+    pending = person.reconnect
+    return {
+        "label": person.row.label,
+        "reconnect": None if pending is None else reconnect_state(pending, now_s),
+        "reconnect_expires_s": None if pending is None else pending.expires_s,
+    }
 
 
 def _local_day(now_s: float, zone: str) -> dt.date:

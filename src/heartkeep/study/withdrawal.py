@@ -114,6 +114,23 @@ def withdraw(
     return WithdrawalReport(label, account_key, revoked, audit_id, details)
 
 
+def earlier_withdrawal(conn: psycopg.Connection[Any], participant: str) -> tuple[int, str] | None:
+    """(audit id, UTC time) of the newest withdrawal of `participant` (study id or account
+    key), if it was withdrawn before: a second `withdraw`, or a reconnect link asked for
+    someone withdrawn, says so instead of "no such one"."""
+    import datetime as dt
+
+    row = conn.execute(
+        "SELECT id, at_s FROM study_audit WHERE action = %s AND (label = %s OR "
+        "account_key = %s) ORDER BY id DESC LIMIT 1",
+        (WITHDRAWAL, participant, participant),
+    ).fetchone()
+    if row is None:
+        return None
+    at = dt.datetime.fromtimestamp(int(row[1]), dt.UTC)
+    return int(row[0]), f"{at:%Y-%m-%d %H:%M}"
+
+
 def _has_table(conn: psycopg.Connection[Any], name: str) -> bool:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
     return bool(row and row[0])
