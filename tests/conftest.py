@@ -189,7 +189,7 @@ import httpx  # noqa: E402
 
 from heartkeep import api  # noqa: E402
 from heartkeep.auth import login  # noqa: E402
-from heartkeep.model import Sample, Window  # noqa: E402
+from heartkeep.model import Sample, SampleColumns, Window  # noqa: E402
 from heartkeep.sandbox.config import TEST_START_S as _TEST_START_S  # noqa: E402
 from heartkeep.sandbox.config import SandboxConfig as _SandboxConfig  # noqa: E402
 from heartkeep.sandbox.physiology import UserSpec  # noqa: E402
@@ -261,6 +261,43 @@ class World:
     def truth(self, window: Window) -> list[Sample]:
         rows = self.state.ground_truth_samples(self.user_id, window.start_s, window.end_s)
         return [Sample(i, b, o // 60) for i, b, o in rows]
+
+    def stored_columns(self, window: Window) -> SampleColumns:
+        """`stored(window)` as numpy columns (one SELECT, no `Sample` per row): for windows
+        of millions of samples, where building the objects cost more than the comparison."""
+        with self.store() as store:
+            return store.sample_columns(self.account_key, window)
+
+    def truth_columns(self, window: Window) -> SampleColumns:
+        """`truth(window)` as numpy columns, straight from the sandbox's arrays."""
+        instants, bpm, offsets_s = self.state.visible_samples(
+            self.user_id, window.start_s, window.end_s
+        )
+        return SampleColumns(instants, bpm, offsets_s // 60)
+
+    def assert_stored_is_truth(self, window: Window) -> int:
+        """`assert stored(window) == truth(window)`, row for row (instant, bpm, offset), on
+        numpy columns instead of a `Sample` per row; a failure names the first row that
+        differs.  Returns how many samples the window holds."""
+        import numpy as np
+
+        stored, truth = self.stored_columns(window), self.truth_columns(window)
+        columns = ("instants_s", "bpm", "offsets_min")
+        if len(stored) == len(truth) and all(
+            np.array_equal(getattr(stored, name), getattr(truth, name)) for name in columns
+        ):
+            return len(truth)
+        common = min(len(stored), len(truth))
+        differs = np.zeros(common, dtype=bool)
+        for name in columns:
+            differs |= getattr(stored, name)[:common] != getattr(truth, name)[:common]
+        first = int(np.argmax(differs)) if differs.any() else common
+        raise AssertionError(
+            f"stored samples differ from the truth in {window}: {len(stored)} stored, "
+            f"{len(truth)} true; first difference at row {first}: "
+            f"stored {stored[first] if first < len(stored) else None}, "
+            f"true {truth[first] if first < len(truth) else None}"
+        )
 
     def use_timeout(self, timeout_s: float) -> None:
         self.settings = replace(self.settings, http_timeout_s=timeout_s)
