@@ -15,6 +15,8 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import numpy as np
+import numpy.typing as npt
 import pytest
 from typer.testing import CliRunner
 
@@ -29,6 +31,8 @@ from heartkeep.sandbox.fitbit import fitbit_sandbox
 from heartkeep.sandbox.physiology import UserSpec
 from heartkeep.store import open_store
 from heartkeep.sync.events import PageCommitted
+
+Rows = npt.NDArray[np.int64]
 
 START_DAY = dt.datetime.fromtimestamp(TEST_START_S, dt.UTC).date()
 
@@ -70,21 +74,31 @@ def world(sandbox_factory: Any, settings: Settings) -> Any:
     return make
 
 
-def stored(settings: Settings, key: str) -> list[tuple[int, int, int]]:
+def stored(settings: Settings, key: str) -> Rows:
+    """Every stored sample as an n x 3 array of (instant_s, bpm, offset_s) rows, read as
+    numpy columns: a backfill's million samples cost no `Sample` object each."""
     with open_store(settings.database) as store:
-        return [
-            (s.instant_s, s.bpm, s.offset_min * 60)
-            for batch in store.iter_samples(key)
-            for s in batch
-        ]
+        columns = store.sample_columns(key)
+    return np.column_stack([columns.instants_s, columns.bpm, columns.offsets_min * 60])
 
 
-def truth(server: Any) -> list[tuple[int, int, int]]:
+def truth(server: Any) -> Rows:
+    """What the API serves now, from the local day of joining, as `stored` gives it."""
     state = server.state
     (health_id,) = state.users
     spec = state.users[health_id]
     start_s, _ = state.physiology[health_id].local_day_bounds(spec.member_since)
-    return state.ground_truth_samples(health_id, start_s, int(state.now_s()) + 1)
+    return np.column_stack(state.visible_samples(health_id, start_s, int(state.now_s()) + 1))
+
+
+def rows(samples: list[tuple[int, int, int]]) -> Rows:
+    """(instant_s, bpm, offset_s) tuples as `stored` gives them."""
+    return np.array(samples, dtype=np.int64).reshape(-1, 3)
+
+
+def assert_same_rows(actual: Rows, expected: Rows) -> None:
+    """Row for row equal, as two lists of tuples would be; a failure shows where they differ."""
+    np.testing.assert_array_equal(actual, expected, strict=True)
 
 
 def pin_last_sync(server: Any, seconds_ago: int) -> None:
@@ -93,12 +107,12 @@ def pin_last_sync(server: Any, seconds_ago: int) -> None:
 
 
 def test_a_backfill_is_the_ground_truth_one_request_a_day_and_never_a_429(world: Any) -> None:
-    """45 days against a server allowing 20 calls an hour: heartkeep's own budget (150 an hour)
-    never binds, so zero 429s proves it reads `Fitbit-Rate-Limit-Remaining/-Reset` and waits
-    for the top of the hour.  (A full year at 150 an hour: bench/bench_fitbit_backfill.py.)
-    Two resets need only ~46 requests at 20 an hour: 100 days at 40 an hour proved the same
-    at twice the cost."""
-    server, settings, key = world(45, fitbit_per_user_per_hour=20)
+    """30 days (back past the 2026-10-25 fall-back day) against a server allowing 12 calls an
+    hour: heartkeep's own budget (150 an hour) never binds, so zero 429s proves it reads
+    `Fitbit-Rate-Limit-Remaining/-Reset` and waits for the top of the hour.  (A full year at
+    150 an hour: bench/bench_fitbit_backfill.py.)  Two resets need only ~33 requests at 12 an
+    hour: 45 days at 20 an hour, and 100 days at 40 before that, proved the same at more cost."""
+    server, settings, key = world(30, fitbit_per_user_per_hour=12)
     assert key == "fitbit-legacy:YR2026"
     pin_last_sync(server, 15 * 60)  # data visible up to a fixed instant, whatever the clock does
     started_s = server.state.now_s()
@@ -107,14 +121,14 @@ def test_a_backfill_is_the_ground_truth_one_request_a_day_and_never_a_429(world:
 
     (account,) = report.accounts
     assert account.ok, account.error
-    assert stored(settings, key) == truth(server)  # includes the 2026-10-25 fall-back day
-    days = 46  # from the local day of joining through today
+    assert_same_rows(stored(settings, key), truth(server))  # includes the 2026-10-25 fall-back day
+    days = 31  # from the local day of joining through today
     assert server.state.requests_to("/activities/heart/") == days
     assert account.requests <= days + 5  # + profile and devices
     statuses = [status for _method, path, status in server.state.request_log if "/1/" in path]
     assert 429 not in statuses
     assert fitbit_sandbox(server.state).quota.rejected == 0
-    # 20 calls an hour: the backfill waits out two resets, on the simulated clock.
+    # 12 calls an hour: the backfill waits out two resets, on the simulated clock.
     assert account.rate_limit_waits >= 2
     assert server.state.now_s() - started_s >= 2 * 3600 - 40 * 60
     # Each complete day's zones and resting HR came with its sample page.
@@ -144,7 +158,7 @@ def test_the_spring_forward_day_is_repaired_exactly(world: Any) -> None:
     _, end_s = physiology.local_day_bounds(dt.date(2026, 3, 30))
     assert end_s - start_s == 3 * 86_400 - 3600  # the 23-hour day
     expected = server.state.ground_truth_samples(health_id, start_s, end_s)
-    assert stored(settings, key) == expected
+    assert_same_rows(stored(settings, key), rows(expected))
     offsets = {offset for _i, _b, offset in expected}
     assert offsets == {3600, 7200}
 
@@ -166,7 +180,7 @@ def test_an_access_token_expiring_mid_sync_is_refreshed_once_and_nothing_is_lost
     report = api.sync(settings, clock=server.state.clock, on_event=expire_after_third_page)
 
     assert report.accounts[0].ok, report.accounts[0].error
-    assert stored(settings, key) == truth(server)
+    assert_same_rows(stored(settings, key), truth(server))
     statuses = [status for _m, path, status in server.state.request_log if "/1/user/" in path]
     assert statuses.count(401) == 1  # expired_token, then the refreshed token is replayed
     assert sum(auth.refresh_spends.values()) == 1
@@ -200,13 +214,13 @@ def test_today_is_read_again_until_the_device_has_synced_it(world: Any) -> None:
     pin_last_sync(server, 5 * 3600)
     first = api.sync(settings, clock=server.state.clock)
     assert first.accounts[0].ok
-    assert stored(settings, key) == truth(server)
+    assert_same_rows(stored(settings, key), truth(server))
     server.state.clock.advance(3600)
     pin_last_sync(server, 60)  # the watch synced the afternoon
     second = api.sync(settings, clock=server.state.clock)
     assert second.accounts[0].ok
     assert second.accounts[0].samples_added > 0
-    assert stored(settings, key) == truth(server)
+    assert_same_rows(stored(settings, key), truth(server))
 
 
 def test_after_the_shutdown_sync_gives_one_clear_migration_message(
@@ -236,12 +250,12 @@ def test_days_the_tracker_has_not_synced_cost_no_request_and_arrive_later(world:
     first = api.sync(settings, clock=server.state.clock)
     assert first.accounts[0].ok, first.accounts[0].error
     assert server.state.requests_to("/activities/heart/") == 11 - 2  # not the last two days
-    assert stored(settings, key) == truth(server)
+    assert_same_rows(stored(settings, key), truth(server))
     (health_id,) = server.state.users
     server.state.set_last_sync(health_id, None)  # it syncs again: data up to 15 minutes ago
     second = api.sync(settings, clock=server.state.clock, trailing_days=3)
     assert second.accounts[0].ok, second.accounts[0].error
-    assert stored(settings, key) == truth(server)
+    assert_same_rows(stored(settings, key), truth(server))
 
 
 def test_server_errors_resets_and_cut_bodies_on_the_way_still_end_in_the_ground_truth(
@@ -263,7 +277,7 @@ def test_server_errors_resets_and_cut_bodies_on_the_way_still_end_in_the_ground_
     assert account.ok, account.error
     assert account.retries == len(faults.fired) == 5
     assert {kind for kind, _path in faults.fired} == {"error_503", "reset", "truncate", "error_500"}
-    assert stored(settings, key) == truth(server)
+    assert_same_rows(stored(settings, key), truth(server))
 
 
 def test_a_trip_abroad_is_stored_shifted_by_the_zone_difference_as_documented(
@@ -292,7 +306,7 @@ def test_a_trip_abroad_is_stored_shifted_by_the_zone_difference_as_documented(
     assert {offset for _i, _b, offset in truth_there} == {-4 * 3600}  # EDT
     berlin_s = 2 * 3600  # early October in Berlin: CEST
     expected = [(instant - 6 * 3600, bpm, berlin_s) for instant, bpm, _offset in truth_there]
-    assert stored(local, key) == expected
+    assert_same_rows(stored(local, key), rows(expected))
 
 
 def test_a_fitbit_code_older_than_ten_minutes_is_explained_and_nothing_is_saved(
@@ -332,4 +346,4 @@ def test_an_app_without_intraday_access_is_told_so_instead_of_storing_empty_days
     assert account.exit_code == 5
     assert "no intraday access" in (account.error or "")
     assert "Personal" in (account.error or "")
-    assert stored(settings, key) == []
+    assert len(stored(settings, key)) == 0
