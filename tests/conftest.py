@@ -182,10 +182,11 @@ def sandbox(sandbox_factory: Callable[..., SandboxServer]) -> SandboxServer:
 
 from collections.abc import Callable as _Callable  # noqa: E402 - this section's own imports
 from collections.abc import Iterator as _Iterator  # noqa: E402
-from dataclasses import dataclass, field, replace  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
+from msgspec.structs import replace  # noqa: E402
 
 from heartkeep import api  # noqa: E402
 from heartkeep.auth import login  # noqa: E402

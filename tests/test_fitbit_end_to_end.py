@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import msgspec
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -65,7 +66,7 @@ def world(sandbox_factory: Any, settings: Settings) -> Any:
 
     def make(days: int, **config: Any) -> tuple[Any, Settings, str]:
         server = sandbox_factory(users=(person(days),), **config)
-        local = dataclasses.replace(settings, sandbox_url=server.url, http_timeout_s=30.0)
+        local = msgspec.structs.replace(settings, sandbox_url=server.url, http_timeout_s=30.0)
         result = api.login(
             local, provider="fitbit", open_browser=browser, clock=server.state.clock, timeout_s=10
         )
@@ -291,7 +292,7 @@ def test_a_trip_abroad_is_stored_shifted_by_the_zone_difference_as_documented(
         travel=((away, "America/New_York"), (away + dt.timedelta(days=10), "Europe/Berlin")),
     )
     server = sandbox_factory(users=(home,))
-    local = dataclasses.replace(settings, sandbox_url=server.url)
+    local = msgspec.structs.replace(settings, sandbox_url=server.url)
     key = api.login(
         local, provider="fitbit", open_browser=browser, clock=server.state.clock
     ).account_key
@@ -320,7 +321,7 @@ def test_a_fitbit_code_older_than_ten_minutes_is_explained_and_nothing_is_saved(
         httpx.get(consent.headers["location"], timeout=10)
         return True
 
-    local = dataclasses.replace(settings, sandbox_url=sandbox.url)
+    local = msgspec.structs.replace(settings, sandbox_url=sandbox.url)
     with pytest.raises(AuthorizationFailed) as caught:
         api.login(local, provider="fitbit", open_browser=slow_browser, clock=sandbox.state.clock)
     assert "10 minutes" in str(caught.value)

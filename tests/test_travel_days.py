@@ -8,13 +8,13 @@ Google Health API reports an offset with every sample: its travel days stay exac
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import numpy as np
 import pytest
 from hypothesis import given
@@ -80,7 +80,7 @@ def sync_one_day(
 ) -> tuple[Any, Settings, str, api.SyncReport]:
     """Log in and sync `day` (and `days_before` days before it) as the account's zone sees it."""
     server = sandbox_factory(users=(spec,))
-    local = dataclasses.replace(settings, sandbox_url=server.url, http_timeout_s=30.0)
+    local = msgspec.structs.replace(settings, sandbox_url=server.url, http_timeout_s=30.0)
     key = api.login(
         local, provider=provider, open_browser=browser, clock=server.state.clock, timeout_s=10
     ).account_key

@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
+
+import msgspec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -91,8 +92,7 @@ def resting_estimate(minute_means: Sequence[float] | npt.NDArray[np.float64]) ->
     return round(float(lowest.mean()), 1)
 
 
-@dataclass(frozen=True, slots=True)
-class DayAggregate:
+class DayAggregate(msgspec.Struct, frozen=True):
     """One local day's samples, summarised.  Plain values, so two aggregates compare with ==.
 
     `first`, `last` and `previous` are (instant_s, offset_min); `previous` is the sample just

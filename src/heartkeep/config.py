@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import platformdirs
 
 from heartkeep.errors import ConfigError
@@ -20,8 +20,7 @@ from heartkeep.errors import ConfigError
 APP = "heartkeep"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """Everything configurable.  Paths are absolute once loaded."""
 
     data_dir: Path
@@ -95,7 +94,7 @@ def load_settings(
     """Merge the four layers.  Unknown keys in the TOML file are an error, not a silent typo."""
     env = os.environ if env is None else env
     data_dir, config_dir = default_dirs(env)
-    names = {f.name for f in fields(Settings)} - _DERIVED_FIELDS
+    names = {f.name for f in msgspec.structs.fields(Settings)} - _DERIVED_FIELDS
     values: dict[str, Any] = {}
     app_class_source = "default"
 
@@ -130,7 +129,7 @@ def load_settings(
 
     coerced = {name: _coerce(name, value) for name, value in values.items()}
     settings = Settings(data_dir=data_dir, config_dir=config_dir)
-    settings = replace(settings, **coerced, app_class_source=app_class_source)
+    settings = msgspec.structs.replace(settings, **coerced, app_class_source=app_class_source)
     if settings.app_class not in APP_CLASSES:
         raise ConfigError(
             f"setting app_class = {settings.app_class!r} ({app_class_source}) is not valid",
@@ -138,7 +137,9 @@ def load_settings(
             "'verified' (an app that passed Google's verification).",
         )
     if not settings.database:
-        settings = replace(settings, database=str(settings.data_dir / "heartkeep.sqlite"))
+        settings = msgspec.structs.replace(
+            settings, database=str(settings.data_dir / "heartkeep.sqlite")
+        )
     return settings
 
 

@@ -22,7 +22,8 @@ lives in, its today is never refused, and the machine's own time zone does not m
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+
+import msgspec
 
 from heartkeep.errors import UsageError
 
@@ -30,8 +31,7 @@ from heartkeep.errors import UsageError
 _LATEST_OFFSET = dt.timedelta(hours=14)
 
 
-@dataclass(frozen=True, slots=True)
-class DateRange:
+class DateRange(msgspec.Struct, frozen=True):
     """Inclusive local days [since, until], either open; `note` says what was clipped, if any.
     With `times`, either end may be a naive `datetime`: a local wall time, `until` exclusive."""
 

@@ -18,8 +18,9 @@ per-minute sums (at most ~1,800 minutes).  numpy loads when a table is fed, not 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from heartkeep.aggregates import (
     BINS,
@@ -41,11 +42,10 @@ def _zeros(size: int) -> npt.NDArray[np.int64]:
     return np.zeros(size, dtype=np.int64)
 
 
-@dataclass(slots=True)
-class _Day:
+class _Day(msgspec.Struct):
     """A day in progress: everything additive, plus the per-minute sums of the resting estimate."""
 
-    seconds_by_bpm: npt.NDArray[np.int64] = field(default_factory=lambda: _zeros(BINS))
+    seconds_by_bpm: npt.NDArray[np.int64] = msgspec.field(default_factory=lambda: _zeros(BINS))
     count: int = 0
     total_bpm: int = 0
     min_bpm: int = 10**6
@@ -54,7 +54,7 @@ class _Day:
     first: tuple[int, int] | None = None
     last: tuple[int, int] = (0, 0)
     previous: tuple[int, int] | None = None
-    minute_parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = field(
+    minute_parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = msgspec.field(
         default_factory=list
     )
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
+
+import msgspec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -128,8 +129,7 @@ class DailyKind(StrEnum):
     ZONES = "zones"
 
 
-@dataclass(frozen=True, slots=True)
-class Zone:
+class Zone(msgspec.Struct, frozen=True):
     """A heart-rate zone of one day: its name, bounds in bpm, and minutes spent if known."""
 
     name: str
@@ -138,8 +138,7 @@ class Zone:
     minutes: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Daily:
+class Daily(msgspec.Struct, frozen=True):
     """One per-day value keyed by the user's *local* date: resting HR (value) or zones."""
 
     day: dt.date
@@ -148,8 +147,7 @@ class Daily:
     zones: tuple[Zone, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(msgspec.Struct, frozen=True):
     """A closed-open span of UTC instants [start_s, end_s)."""
 
     start_s: int
@@ -167,8 +165,7 @@ class Window:
         return self.start_s <= instant_s < self.end_s
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
+class Account(msgspec.Struct, frozen=True):
     """A connected provider account.  `key` ("google-health:4809…") names it everywhere."""
 
     provider: str
@@ -182,18 +179,29 @@ class Account:
         return f"{self.provider}:{self.user_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class TokenSet:
+def repr_without(value: msgspec.Struct, hidden: tuple[str, ...]) -> str:
+    """A struct's usual repr with the `hidden` fields left out: how types that hold a secret
+    (a token, a client secret) show themselves in logs and tracebacks."""
+    shown = ", ".join(
+        f"{name}={getattr(value, name)!r}" for name in value.__struct_fields__ if name not in hidden
+    )
+    return f"{type(value).__name__}({shown})"
+
+
+class TokenSet(msgspec.Struct, frozen=True):
     """An OAuth token pair.  Its repr never shows a token (secrets never leave the vault)."""
 
-    access_token: str = field(repr=False)
-    refresh_token: str | None = field(repr=False)
+    access_token: str
+    refresh_token: str | None
     expires_at_s: float
     scopes: tuple[str, ...] = ()
     token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
     obtained_at_s: float = 0.0
     refresh_expires_at_s: float | None = None
     user_id: str | None = None
+
+    def __repr__(self) -> str:
+        return repr_without(self, ("access_token", "refresh_token"))
 
     def expires_within(self, now_s: float, leeway_s: float) -> bool:
         return self.expires_at_s - leeway_s <= now_s

@@ -4,11 +4,10 @@ when nothing can renew it — never "expired" an hour early, never "expired" whe
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from heartkeep import api
 from heartkeep.auth import open_connection

@@ -104,7 +104,7 @@ def test_without_any_client_heartkeep_explains_how_to_get_one(settings: Settings
 def test_the_sandbox_demo_client_is_used_when_nothing_else_is_configured(
     settings: Settings,
 ) -> None:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     sandboxed = replace(settings, sandbox_url="http://127.0.0.1:9")
     assert resolve_client(sandboxed, "google").client_id == credentials.GOOGLE_CLIENT_ID

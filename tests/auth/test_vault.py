@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import stat
-from dataclasses import replace
 from pathlib import Path
 
 import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from heartkeep.auth.client_secrets import ClientCredentials
 from heartkeep.auth.vault import PendingRefresh, Vault, VaultRecord, split_account_key, vault_files

@@ -8,12 +8,12 @@ heartkeep stores for it.  Only the library's endpoint constants are pointed at t
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
 import fitbit
 import httpx
+import msgspec
 import pytest
 from fitbit import exceptions as fitbit_errors
 
@@ -79,7 +79,7 @@ def test_python_fitbit_logs_in_and_reads_what_heartkeep_stores(
     theirs = client.intraday_time_series("activities/heart", base_date=day, detail_level="1sec")
     assert theirs["activities-heart-intraday"]["datasetType"] == "second"
 
-    local = dataclasses.replace(settings, sandbox_url=sandbox.url)
+    local = msgspec.structs.replace(settings, sandbox_url=sandbox.url)
 
     def browser(url: str) -> bool:
         consent = httpx.get(url, follow_redirects=False)

@@ -120,7 +120,7 @@ def test_a_changed_small_write_still_marks_its_days(tmp_path: Path) -> None:
 # An up-to-date sync as cron runs it: a fresh interpreter, a few new minutes to fetch.
 CRON_SYNC = """
 import sys
-from dataclasses import replace
+from msgspec.structs import replace
 from heartkeep import api
 from heartkeep.clock import FakeClock
 from heartkeep.config import load_settings

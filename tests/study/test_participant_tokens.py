@@ -9,10 +9,10 @@ takes the pair the first committed.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import threading
 import time
 
+import msgspec
 import psycopg
 import pytest
 
@@ -215,7 +215,7 @@ def test_a_refused_refresh_records_why_as_a_code(
     elif case == "endpoint unreachable":
         base_url = "http://127.0.0.1:9"  # discard: nothing listens
     elif case == "no refresh token":
-        expired = dataclasses.replace(expired, refresh_token=None)
+        expired = msgspec.structs.replace(expired, refresh_token=None)
     keys = cipher(new_key())
     with (
         open_postgres_store(postgres_url, token_cipher=keys) as store,

@@ -3,9 +3,8 @@ both sides on one SimClock, the sandbox enforcing the app class's rate without `
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from heartkeep import api
 

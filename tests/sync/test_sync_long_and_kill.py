@@ -54,7 +54,7 @@ def test_a_year_of_history_is_synced_sample_for_sample_at_the_request_floor(
 
 CHILD = """
 import os, sys, time
-from dataclasses import replace
+from msgspec.structs import replace
 from heartkeep import api
 from heartkeep.clock import FakeClock
 from heartkeep.config import load_settings

@@ -9,24 +9,27 @@ a `ClientCredentials` whose repr hides it, and is registered for redaction the m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 import orjson
 
 from heartkeep.auth.endpoints import GOOGLE_HEALTH, provider_name
 from heartkeep.config import Settings
 from heartkeep.errors import ConfigError
+from heartkeep.model import repr_without
 from heartkeep.redaction import register_secret
 
 
-@dataclass(frozen=True, slots=True)
-class ClientCredentials:
+class ClientCredentials(msgspec.Struct, frozen=True):
     """An OAuth client: its id and secret.  `source` says where they came from, for messages."""
 
     client_id: str
-    client_secret: str | None = field(repr=False)
+    client_secret: str | None
     source: str = "settings"
+
+    def __repr__(self) -> str:
+        return repr_without(self, ("client_secret",))
 
     def __post_init__(self) -> None:
         register_secret(self.client_secret)

@@ -7,7 +7,7 @@ and every refresh follows the vault's rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from heartkeep.auth.endpoints import ProviderEndpoints, endpoints_for
 from heartkeep.auth.refresh import DEFAULT_LEEWAY_S, VaultAuth
@@ -18,8 +18,7 @@ from heartkeep.config import Settings
 from heartkeep.errors import NoAccounts, ReauthorizationNeeded, legacy_fitbit_gone
 
 
-@dataclass(frozen=True, slots=True)
-class Connection:
+class Connection(msgspec.Struct, frozen=True):
     """One account, ready for requests: pass `auth` to an `http_client.Client` on
     `endpoints.api_base`."""
 

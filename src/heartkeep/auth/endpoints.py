@@ -8,7 +8,7 @@ the settings that carry the user's time zone, and the profile that carries their
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from heartkeep.errors import ConfigError
 
@@ -33,8 +33,7 @@ GOOGLE_SCOPES: tuple[str, ...] = (
 FITBIT_SCOPES: tuple[str, ...] = ("heartrate", "profile", "settings")
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderEndpoints:
+class ProviderEndpoints(msgspec.Struct, frozen=True):
     """The URLs of one provider.  `api_base` has no trailing slash.  (URLs, not secrets: the
     `noqa: S106` marks below silence bandit's guess from the word "token".)"""
 

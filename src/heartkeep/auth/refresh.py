@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Generator
-from dataclasses import replace
+
+import msgspec
 
 from heartkeep import http_client
 from heartkeep.auth.crashpoints import crash_point
@@ -57,7 +58,7 @@ def _spend(
         refresh_token
     )
     if not replaying:
-        record = replace(
+        record = msgspec.structs.replace(
             record, pending_refresh=PendingRefresh(fingerprint(refresh_token), clock.now_s())
         )
         vault.save(record, crash_step="during-journal-write")
@@ -75,7 +76,9 @@ def _spend(
     except ReauthorizationNeeded as refused:
         now_s = clock.now_s()
         vault.save(
-            replace(record, pending_refresh=None, last_error="invalid_grant", last_error_at_s=now_s)
+            msgspec.structs.replace(
+                record, pending_refresh=None, last_error="invalid_grant", last_error_at_s=now_s
+            )
         )
         if replaying and pending is not None and endpoints.provider == FITBIT_LEGACY:
             late_s = now_s - pending.started_at_s
@@ -89,7 +92,7 @@ def _spend(
         raise
     except ProviderGone:
         vault.save(
-            replace(
+            msgspec.structs.replace(
                 record,
                 pending_refresh=None,
                 last_error="gone",
@@ -100,7 +103,7 @@ def _spend(
     crash_point("after-response")
     now_s = clock.now_s()
     rotated = tokens.refresh_token != refresh_token
-    updated = replace(
+    updated = msgspec.structs.replace(
         record,
         tokens=tokens,
         pending_refresh=None,

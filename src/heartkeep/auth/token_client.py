@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import msgspec
 import orjson
 
 from heartkeep import http_client
@@ -46,8 +46,7 @@ TESTING_HINT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     """Bounds on retrying the token endpoint: attempts *and* total waiting, both finite."""
 
     attempts: int = 5
@@ -69,8 +68,7 @@ class _Transient(Exception):
         self.retry_after_s = retry_after_s
 
 
-@dataclass(frozen=True, slots=True)
-class _OAuthError:
+class _OAuthError(msgspec.Struct, frozen=True):
     status: int
     code: str
     description: str

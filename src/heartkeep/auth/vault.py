@@ -18,10 +18,10 @@ import errno
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import orjson
 
 # Which accounts have a vault: in a light module of its own (`status` and cron's `sync` ask).
@@ -52,8 +52,7 @@ def fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True, slots=True)
-class PendingRefresh:
+class PendingRefresh(msgspec.Struct, frozen=True):
     """Journal of a refresh request that was sent (or about to be) but whose answer is not saved.
 
     If the process dies, the next run repeats the same refresh request before anything else:
@@ -65,8 +64,7 @@ class PendingRefresh:
     started_at_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class VaultRecord:
+class VaultRecord(msgspec.Struct, frozen=True):
     """Everything the vault keeps for one account."""
 
     account_key: str
@@ -79,7 +77,7 @@ class VaultRecord:
     pending_refresh: PendingRefresh | None = None
     last_error: str | None = None
     last_error_at_s: float | None = None
-    display_name: str = field(default="")
+    display_name: str = msgspec.field(default="")
     # The sandbox these tokens came from (None: the real provider), so later commands that are
     # not told about a sandbox still talk to the server that issued the tokens.
     sandbox_url: str | None = None

@@ -9,12 +9,13 @@ the same sync lock as the CLI: when cron (or a terminal) already syncs, `api.syn
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 from heartkeep.api import SyncEvent, SyncReport
 from heartkeep.errors import AlreadyRunning, HeartkeepError
@@ -27,11 +28,11 @@ def event_json(event: SyncEvent) -> dict[str, Any]:
     """A sync event as plain JSON: `event` (its class name) and its fields, windows as
     [start_s, end_s]."""
     out: dict[str, Any] = {"event": type(event).__name__}
-    for field in dataclasses.fields(event):
-        value = getattr(event, field.name)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            value = list(dataclasses.astuple(value))
-        out[field.name] = redact(value) if isinstance(value, str) else value
+    for name in event.__struct_fields__:
+        value = getattr(event, name)
+        if isinstance(value, msgspec.Struct):
+            value = list(msgspec.structs.astuple(value))
+        out[name] = redact(value) if isinstance(value, str) else value
     return out
 
 

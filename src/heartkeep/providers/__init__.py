@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from heartkeep import http_client
 from heartkeep.clock import Clock
@@ -26,8 +27,7 @@ from heartkeep.model import Account, Daily, Sample, Source, Window
 PROVIDER_NAMES = ("google-health", "fitbit-legacy")
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
+class Page(msgspec.Struct, frozen=True):
     """One unit of fetched data and the span of time it proves complete."""
 
     samples: Sequence[Sample]
@@ -40,8 +40,7 @@ class Page:
     """Samples given an inferred offset instead of the one the account zone's rules give."""
 
 
-@dataclass(frozen=True, slots=True)
-class DailyPage:
+class DailyPage(msgspec.Struct, frozen=True):
     """Dailies for local days in [start, end)."""
 
     dailies: Sequence[Daily]

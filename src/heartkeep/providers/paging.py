@@ -15,9 +15,9 @@ settings, dailies); the heart-rate hot path decodes straight into typed structs 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import orjson
 
 from heartkeep import http_client
@@ -39,14 +39,13 @@ def response_json(response: http_client.Response) -> Any:
         ) from failure
 
 
-@dataclass
-class TokenPaginator:
+class TokenPaginator(msgspec.Struct):
     """Page-token state for one listing: `params()` for the next request, `update()` after it."""
 
     token: str | None = None
     pages: int = 0
     done: bool = False
-    _seen: set[str] = field(default_factory=set)
+    _seen: set[str] = msgspec.field(default_factory=set)
 
     @property
     def has_next(self) -> bool:
@@ -77,8 +76,7 @@ class TokenPaginator:
         self.token = token
 
 
-@dataclass
-class PageSizer:
+class PageSizer(msgspec.Struct):
     """The `pageSize` to ask for: halved after a page timed out, doubled after `grow_after`
     successes in a row.  When a grown size times out again, the next growth waits twice as
     long (up to `max_grow_after`), so a size that never works is probed ever more rarely."""

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import replace
+
+import msgspec
 
 from heartkeep.aggregates import (
     BINS,
@@ -133,7 +134,7 @@ def days_appended(
         sure, resting = _resting_estimate(db, account_id, day)
         if not sure:
             return False
-        fresh.append(replace(day, resting_estimate=resting))
+        fresh.append(msgspec.structs.replace(day, resting_estimate=resting))
     store_days(db, account_id, names, fresh)
     return True
 
@@ -161,7 +162,7 @@ def _updated(before: DayAggregate | None, change: _Change, ordinal: int) -> DayA
             resting_estimate=None,
             seconds_by_bpm=bytes(seconds),
         )
-    return replace(
+    return msgspec.structs.replace(
         before,
         samples=before.samples + change.samples,
         sum_bpm=before.sum_bpm + change.sum_bpm,

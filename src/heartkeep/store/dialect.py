@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -50,8 +51,7 @@ class SharedStatements:
         def _writable_account_id(self, key: str) -> int: ...
 
 
-@dataclass(frozen=True)
-class Dialect:
+class Dialect(msgspec.Struct, frozen=True):
     """One database's spelling of the shared statements (see the module's docstring)."""
 
     name: str

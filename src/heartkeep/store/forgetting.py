@@ -13,7 +13,8 @@ not linger on disk.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+
+import msgspec
 
 # Table → what the report calls its rows.
 _TABLES = (
@@ -26,8 +27,7 @@ _TABLES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ForgetReport:
+class ForgetReport(msgspec.Struct, frozen=True):
     """How many rows of each kind `forget_account` deleted (all zero: nothing was stored)."""
 
     account_key: str

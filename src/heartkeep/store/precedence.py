@@ -20,8 +20,9 @@ stores call them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from heartkeep.model import Daily, DailyKind, SampleColumns, Source
 
@@ -58,8 +59,7 @@ def samples_win(new_bpm: Any, new_offset: Any, old_bpm: Any, old_offset: Any) ->
     return (new_bpm > old_bpm) | ((new_bpm == old_bpm) & (new_offset > old_offset))
 
 
-@dataclass(frozen=True)
-class SampleContest:
+class SampleContest(msgspec.Struct, frozen=True):
     """How an import's readings fare against stored rows of the same seconds (masks over
     those pairs, and the counts an `ImportWrite` reports)."""
 

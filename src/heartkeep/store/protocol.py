@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+import msgspec
 
 from heartkeep.lazy_names import on_first_use
 from heartkeep.model import Account, Daily, DailyKind, Sample, SampleColumns, Source, Window
@@ -35,8 +36,7 @@ __getattr__, __dir__ = on_first_use(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class WriteResult:
+class WriteResult(msgspec.Struct, frozen=True):
     """What a write changed: rows that were new, existing rows whose values changed, and
     readings `merged` into another of the same whole second (the store keeps one per second)."""
 
@@ -153,8 +153,7 @@ class Store(Protocol):
 # of samples and the state that says "this span is fetched" commit in one transaction.
 
 
-@dataclass(frozen=True, slots=True)
-class StreamState:
+class StreamState(msgspec.Struct, frozen=True):
     """How far one stream ("heart-rate", "daily-resting-heart-rate", …) of an account is synced.
 
     `covered_from_s`..`complete_until_s` is the span known complete (everything the provider had
@@ -176,8 +175,7 @@ class StreamState:
         return self.job_lo_s is not None and self.job_hi_s is not None
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
+class LedgerEntry(msgspec.Struct, frozen=True):
     """One committed fetch: what span was fetched when, with how many requests and rows."""
 
     stream: str
@@ -190,8 +188,7 @@ class LedgerEntry:
     updated: int
 
 
-@dataclass(frozen=True, slots=True)
-class SyncRun:
+class SyncRun(msgspec.Struct, frozen=True):
     """One sync of one account, from start to its outcome ("running", "ok" or "failed")."""
 
     run_id: int

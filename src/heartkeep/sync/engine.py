@@ -15,8 +15,9 @@ failed with its exit code — and the caller goes on with the next account.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
+
+import msgspec
 
 from heartkeep.clock import Clock
 from heartkeep.errors import HeartkeepError, ProviderError, StoreError
@@ -50,8 +51,7 @@ from heartkeep.sync.planner import (
 from heartkeep.sync.report import AccountReport
 
 
-@dataclasses.dataclass
-class _Counts:
+class _Counts(msgspec.Struct):
     received: int = 0
     inserted: int = 0
     updated: int = 0
@@ -95,7 +95,7 @@ class _AccountSync:
     def run_sample_job(self, job: SampleJob) -> None:
         state = self.store.stream_state(self.key, HEART_RATE)
         if job.kind != "resume":
-            state = dataclasses.replace(
+            state = msgspec.structs.replace(
                 state,
                 job_lo_s=job.bounds.start_s,
                 job_hi_s=job.bounds.end_s,
@@ -121,7 +121,7 @@ class _AccountSync:
                         self.key, page.dailies, self.provider.source
                     )
                     self.counts.dailies += daily_written.inserted
-                state = dataclasses.replace(state, job_frontier_s=covers.start_s)
+                state = msgspec.structs.replace(state, job_frontier_s=covers.start_s)
                 self.store.save_stream_state(self.key, HEART_RATE, state)
                 self.store.record_fetch(
                     self.key,
@@ -175,7 +175,7 @@ class _AccountSync:
             # away from its phone: the next run's trailing window starts below this point.
             delivered_end_s = self.delivered_until_s + 1
             complete_until_s = max(covered_from_s, min(complete_until_s, delivered_end_s))
-        done = dataclasses.replace(
+        done = msgspec.structs.replace(
             state,
             covered_from_s=covered_from_s,
             complete_until_s=complete_until_s,

@@ -10,14 +10,14 @@ global state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from heartkeep.model import Window
 
 
-@dataclass(frozen=True, slots=True)
-class RequestSent:
+class RequestSent(msgspec.Struct, frozen=True):
     """One HTTP attempt finished (any status, including ones that will be retried)."""
 
     method: str
@@ -26,8 +26,7 @@ class RequestSent:
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class RetryScheduled:
+class RetryScheduled(msgspec.Struct, frozen=True):
     """A transient failure; the transport waits `wait_s` on the clock and tries again."""
 
     method: str
@@ -37,16 +36,14 @@ class RetryScheduled:
     wait_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimitWait:
+class RateLimitWait(msgspec.Struct, frozen=True):
     """Waiting for quota: our own budget, the provider's limit headers, or a 429's Retry-After."""
 
     cause: Literal["budget", "headers", "429"]
     wait_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class JobStarted:
+class JobStarted(msgspec.Struct, frozen=True):
     """The engine starts fetching `window` of a stream, newest first (`kind` says why)."""
 
     account_key: str
@@ -55,8 +52,7 @@ class JobStarted:
     kind: Literal["backfill", "resume", "incremental", "repair", "dailies"]
 
 
-@dataclass(frozen=True, slots=True)
-class PageCommitted:
+class PageCommitted(msgspec.Struct, frozen=True):
     """A page and the cursor covering it are committed; `job` is done from `frontier_s` up."""
 
     account_key: str
@@ -76,8 +72,7 @@ class PageCommitted:
         return min(1.0, max(0.0, (self.job.end_s - self.frontier_s) / self.job.seconds))
 
 
-@dataclass(frozen=True, slots=True)
-class AccountFinished:
+class AccountFinished(msgspec.Struct, frozen=True):
     """An account's sync ended; `status` is "ok" or "failed" (then `error` says why)."""
 
     account_key: str

@@ -19,8 +19,9 @@ distant range never pretends the days between are complete.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from heartkeep.model import Window
 from heartkeep.store.protocol import StreamState
@@ -35,8 +36,7 @@ DEFAULT_HISTORY_DAYS = 365
 JobKind = Literal["backfill", "resume", "incremental", "repair"]
 
 
-@dataclass(frozen=True, slots=True)
-class SampleJob:
+class SampleJob(msgspec.Struct, frozen=True):
     """Fetch `fetch` newest first; the job recorded in the state spans `bounds`."""
 
     kind: JobKind
@@ -44,8 +44,7 @@ class SampleJob:
     bounds: Window
 
 
-@dataclass(frozen=True, slots=True)
-class DailyJob:
+class DailyJob(msgspec.Struct, frozen=True):
     """Fetch dailies for local days in [start, end)."""
 
     kind: JobKind

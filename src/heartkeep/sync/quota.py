@@ -22,8 +22,9 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from heartkeep.clock import Clock
 
@@ -38,8 +39,7 @@ DECREASE_FACTOR = 0.5
 INCREASE_SHARE = 0.02
 
 
-@dataclass(frozen=True, slots=True)
-class QuotaPolicy:
+class QuotaPolicy(msgspec.Struct, frozen=True):
     """How many requests an account may send: `limit` per `window_s`, and whether to obey the
     provider's rate-limit headers (`header_prefix`, e.g. "Fitbit-Rate-Limit").
 
@@ -178,8 +178,7 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class QuotaAssumption:
+class QuotaAssumption(msgspec.Struct, frozen=True):
     """Which Google quota heartkeep paces to, and why: shown by `auth status` and `doctor`,
     because a wrong class is either slow (verified app paced as unverified) or a 429 storm."""
 

@@ -9,14 +9,14 @@ the first account that failed, so a cron job or systemd unit can tell "try later
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import msgspec
 
 from heartkeep.timeline import format_rfc3339
 
 
-@dataclass(frozen=True, slots=True)
-class AccountReport:
+class AccountReport(msgspec.Struct, frozen=True):
     """One account's sync: what it added, what it cost, and how it ended."""
 
     account_key: str
@@ -54,7 +54,7 @@ class AccountReport:
         return self.status == "ok"
 
     def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = msgspec.structs.asdict(self)  # every field is a scalar: shallow is whole
         out["account"] = out.pop("account_key")
         out["seconds"] = round(self.seconds, 3)
         out["rate_limit_wait_s"] = round(self.rate_limit_wait_s, 3)
@@ -65,11 +65,10 @@ class AccountReport:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class SyncReport:
+class SyncReport(msgspec.Struct, frozen=True):
     """Every account of one `heartkeep sync` run."""
 
-    accounts: tuple[AccountReport, ...] = field(default_factory=tuple)
+    accounts: tuple[AccountReport, ...] = msgspec.field(default_factory=tuple)
 
     @property
     def exit_code(self) -> int:

@@ -17,15 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import random
-from dataclasses import dataclass
+
+import msgspec
 
 from heartkeep import http_client
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     """Limits and shape of retries.  Every duration is in seconds on the injected clock."""
 
     # Attempts per request: failures (5xx, network) and quota refusals (429) are counted apart,
