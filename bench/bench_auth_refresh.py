@@ -20,10 +20,10 @@ import argparse
 import tempfile
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
+from msgspec.structs import replace
 
 from heartkeep import http_client
 from heartkeep.auth import login, open_connection

@@ -43,6 +43,7 @@ from unittest import mock
 
 import fitbit
 import httpx
+import msgspec
 
 from heartkeep import api
 from heartkeep.config import load_settings
@@ -91,7 +92,7 @@ def browser(url: str) -> bool:
 def run_heartkeep(config: SandboxConfig) -> tuple[Run, bool]:
     with SandboxServer(config) as server, tempfile.TemporaryDirectory() as home:
         os.environ["HEARTKEEP_HOME"] = home
-        settings = dataclasses.replace(load_settings(), sandbox_url=server.url)
+        settings = msgspec.structs.replace(load_settings(), sandbox_url=server.url)
         clock = server.state.clock
         key = api.login(settings, provider="fitbit", open_browser=browser, clock=clock).account_key
         (health_id,) = server.state.users

@@ -57,7 +57,7 @@ def store_for(days: int, env: dict[str, str]) -> Path:
 
 def build(database: Path, days: int) -> None:
     """Child: back-fill `days` of the demo user into `database` with `api.sync`."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from bench_sync import consent, sandbox_process
     from heartkeep import api
