@@ -4,9 +4,10 @@ Checks, each ending in a finding with what to do: the config (file permissions, 
 text still the placeholder, the OAuth web client, a public URL Google accepts), the OAuth
 app's class (an unverified app is capped at 100 users in total and 2.5 requests/s per user:
 a warning, a problem once the study is near or past the cap), the database (reachable, the
-schema in place), and the token keys (can they open every participant's sealed tokens?  A key
-dropped too early makes those participants unsyncable until it is put back).  Exit status as
-`heartkeep doctor`'s: 0 all well, 11 warnings only, 12 a problem.
+schema in place, no participant label enrolled twice), and the token keys (can they open
+every participant's sealed tokens?  A key dropped too early makes those participants
+unsyncable until it is put back).  Exit status as `heartkeep doctor`'s: 0 all well, 11
+warnings only, 12 a problem.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 from heartkeep.errors import HeartkeepError
 from heartkeep.store.postgres import PostgresStore
 from heartkeep.store.token_cipher import TokenCipher
+from heartkeep.study import enrolment_tables as tables
 from heartkeep.study.config import StudyConfig
 from heartkeep.study.config_template import PLACEHOLDER_MARK, is_password_hash
 
@@ -67,6 +69,7 @@ def study_doctor(
             findings.append(
                 Finding("ok", "database", f"reachable; {len(participants)} participants enrolled")
             )
+            findings.extend(_labels_enrolled_twice(store))
             findings.append(_app_class(config, len(participants)))
             if cipher is not None:
                 findings.append(_keys(store, [a.key for a in participants]))
@@ -152,6 +155,26 @@ def _public_url(config: StudyConfig) -> Finding:
         "redirect URI and for webhook endpoints",
         "Put a TLS-terminating proxy in front of `study serve` and use its https:// URL.",
     )
+
+
+def _labels_enrolled_twice(store: PostgresStore) -> list[Finding]:
+    """A label enrolled with two Google accounts mixes two people's data under one id.  Only
+    a study database from before invites of a label replaced each other can hold one; until
+    none is left, the database's guard against it (a unique index) cannot be made."""
+    conn = tables.connection(store)
+    if not tables.current(conn):
+        return []  # no invite table yet (or one nobody has used since reconnect invites)
+    return [
+        Finding(
+            "problem",
+            "labels",
+            f"{label} is enrolled twice ({', '.join(keys)}): its data mixes two people",
+            f"Find out which account is {label}'s participant and withdraw the other "
+            f"(`heartkeep study withdraw {keys[-1]}`, which deletes that account's data); "
+            "invite that person again under a label of their own if they take part.",
+        )
+        for label, keys in tables.duplicate_labels(conn).items()
+    ]
 
 
 def _app_class(config: StudyConfig, participants: int | None) -> Finding:

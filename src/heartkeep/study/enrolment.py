@@ -9,11 +9,14 @@ from it with the site's key, and the browser goes to Google's consent screen wit
 `access_type=offline`, `prompt=consent` and S256.  The same POST is the "try again" button.
 
 `GET /enrol/callback` finds the invite by the state's hash (row-locked, so a double-clicked
-callback cannot enrol twice), checks the cookie, exchanges the code (`auth.TokenClient`, as
-`heartkeep auth login` does), requires every scope the study asked for — a participant who
-unticked heart rate is told so, the partial grant is revoked, and they can retry — learns the
-`healthUserId`, seals the tokens into the store, marks the invite `enrolled` in the same
-transaction, and only then hands the account to `on_enrolled` (the backfill job).
+callback cannot enrol twice), refuses an invite a newer one replaced, checks the cookie,
+exchanges the code (`auth.TokenClient`, as `heartkeep auth login` does), requires every scope
+the study asked for — a participant who unticked heart rate is told so, the partial grant is
+revoked, and they can retry — learns the `healthUserId`, refuses (revoking the fresh grant)
+when the invite's label is enrolled already — re-checked under a per-label lock, so two
+completions of one label cannot both enrol — seals the tokens into the store, marks the invite
+`enrolled` in the same transaction, and only then hands the account to `on_enrolled` (the
+backfill job).
 
 A reconnect invite (`reconnect.py`) takes the same path: its consent page says the participant
 is reconnecting, and at the callback only the enrolled Google account may replace its tokens.
@@ -203,6 +206,9 @@ class Enrolment:
                         "Please finish in the same browser where you opened your invitation "
                         "link, with cookies allowed: open the link again there.",
                     )
+                if row.status == tables.REPLACED:  # a newer invite came while at Google
+                    tables.update(conn, row.invite_id, state_digest=None)
+                    return pages.invite_problem(title, "replaced")
                 if now_s >= row.expires_s:
                     return pages.invite_problem(title, "expired")
                 if now_s - (row.oauth_started_s or 0) > OAUTH_WINDOW_S:
@@ -277,6 +283,7 @@ class Enrolment:
         account_key = f"{site.endpoints.provider}:{user_id}"
         if row.reconnect_of is not None:
             return self._reconnect(conn, store, row, account_key, tokens, retry)
+        tables.lock_label(conn, row.label)  # a second completion of the label waits here
         other = tables.enrolled(conn, account_key)
         if other is not None and other.invite_id != row.invite_id:
             return pages.callback_problem(
@@ -285,6 +292,15 @@ class Enrolment:
                 "invitation). Nothing was changed. If that surprises you, tell the study team.",
                 status=409,
             )
+        taken = tables.enrolled_as(conn, row.label)
+        if taken is not None and taken.invite_id != row.invite_id:
+            # Two links of one label both completed (raced, or made before invites replaced
+            # each other): the label stays one person's.  This account is in the study under
+            # no label (checked above), so its fresh grant is nobody's: revoke it.
+            if not store.has_tokens(account_key):
+                with contextlib.suppress(HeartkeepError):
+                    client.revoke(tokens.refresh_token or tokens.access_token)
+            return pages.label_taken(title, row.label)
         store.save_tokens(account_key, tokens)
         tables.update(
             conn,

@@ -118,6 +118,17 @@ def other_account(study: str, label: str, retry_action: str) -> HTMLResponse:
     return page(f"{study}: different account", body, status=409)
 
 
+def label_taken(study: str, label: str) -> HTMLResponse:
+    """Another Google account completed an invite for this participant id first."""
+    body = _head(study, "This participant is already enrolled") + (
+        f"<p>Participant <b>{esc(label)}</b> is already enrolled in the study, with another "
+        "Google account. Nothing was kept from this sign-in, and the study's access to this "
+        "account was removed again.</p><p>If you are that participant and enrolled already, "
+        "there is nothing more to do. Otherwise please tell the study team.</p>"
+    )
+    return page(f"{study}: already enrolled", body, status=409)
+
+
 def invite_problem(study: str, problem: str) -> HTMLResponse:
     """The page for an invite that cannot be used, by `invites.Problem`."""
     title, text, status = {
@@ -147,8 +158,8 @@ def invite_problem(study: str, problem: str) -> HTMLResponse:
         ),
         "replaced": (
             "This link was replaced",
-            "The study team sent you a newer link to reconnect. Please use the newest link "
-            "they sent; this one no longer works.",
+            "The study team sent you a newer link. Please use the newest link they sent; "
+            "this one no longer works.",
             410,
         ),
         "declined": (

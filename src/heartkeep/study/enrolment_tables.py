@@ -7,7 +7,9 @@ withdrawal itself, in the same transaction, so nothing of the participant stays 
 
 `study_enrolment` — one invite and what became of it:
   status `invited` → `consented` (the consent page was accepted, OAuth under way) → `enrolled`
-  (tokens stored), or `declined`.  A reconnect invite (`reconnect.py`) is a row of its own
+  (tokens stored), or `declined`, or `replaced` (a newer plain invite for the same label was
+  made before this one was used: one live link per label, so one label never enrols two
+  Google accounts).  A reconnect invite (`reconnect.py`) is a row of its own
   whose `reconnect_of` names the enrolled row it restores: `invited` → `consented` →
   `reconnected` (the same Google account's new tokens replaced the old), or `declined`, or
   `replaced` (a newer reconnect link was made before this one was used); it
@@ -26,22 +28,26 @@ transaction when there is one.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import psycopg
 
 from heartkeep.study import coordinator_sessions as sessions
 from heartkeep.study import grant_state
 
 if TYPE_CHECKING:
-    import psycopg
-
     from heartkeep.store.postgres import PostgresStore
 
 INVITED, CONSENTED, DECLINED, ENROLLED = "invited", "consented", "declined", "enrolled"
 RECONNECTED = "reconnected"  # a reconnect invite's end (`reconnect.py`)
-REPLACED = "replaced"  # a reconnect invite a newer one replaced before it was used
+REPLACED = "replaced"  # an invite (plain or reconnect) a newer one replaced before it was used
+# At most one enrolled row per label.  Not in `_SCHEMA`: a study database made before this
+# guard may hold a label enrolled twice, and a failed CREATE must not stop the study working
+# (`study doctor` reports such labels; the index is made once none is left).
+ONE_LABEL_INDEX = "study_enrolment_one_label"
 
 _SCHEMA = (
     """
@@ -140,7 +146,60 @@ def ensure_tables(conn: psycopg.Connection[Any]) -> None:
         if not current(conn):  # a study made before reconnect invites (an ALTER only then:
             # it takes the table's strongest lock even when the column is there)
             conn.execute("ALTER TABLE study_enrolment ADD COLUMN reconnect_of bigint")
+        if _missing_one_label_index(conn) and not duplicate_labels(conn):
+            # Writers still running may enrol a duplicate in between: then it stays missing.
+            with contextlib.suppress(psycopg.errors.UniqueViolation), conn.transaction():
+                conn.execute(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {ONE_LABEL_INDEX} ON study_enrolment "
+                    "(label) WHERE status = 'enrolled'"
+                )
     grant_state.ensure(conn)
+
+
+def _missing_one_label_index(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", (ONE_LABEL_INDEX,)).fetchone()
+    return row is None or row[0] is None
+
+
+def duplicate_labels(conn: psycopg.Connection[Any]) -> dict[str, list[str]]:
+    """Labels enrolled more than once, with their account keys (oldest first): only a study
+    database from before invites of a label replaced each other can hold one."""
+    rows = conn.execute(
+        "SELECT label, array_agg(coalesce(account_key, '?') ORDER BY invite_id) "
+        "FROM study_enrolment WHERE status = 'enrolled' GROUP BY label HAVING count(*) > 1 "
+        "ORDER BY label"
+    ).fetchall()
+    return {str(label): list(keys) for label, keys in rows}
+
+
+def lock_label(conn: psycopg.Connection[Any], label: str) -> None:
+    """Serialise, until the transaction ends, everything that enrols `label`.  An advisory
+    lock, not row locks: each completing callback already holds its own invite's row, and
+    locking the label's other rows too would deadlock two completions of one label."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.study_label'), hashtext(%s))",
+        (label,),
+    )
+
+
+def replace_pending_invites(conn: psycopg.Connection[Any], label: str) -> int:
+    """Mark `label`'s plain invites not yet used `replaced` (waiting for a completion under
+    way on one of them); how many.  The OAuth state stays, so a callback already on its way
+    back from Google finds the row and shows the "replaced" page."""
+    return conn.execute(
+        "UPDATE study_enrolment SET status = %s WHERE label = %s AND reconnect_of IS NULL "
+        "AND status IN (%s, %s)",
+        (REPLACED, label, INVITED, CONSENTED),
+    ).rowcount
+
+
+def enrolled_as(conn: psycopg.Connection[Any], label: str) -> Enrolment | None:
+    """The row enrolled under `label` (by label only, never by account key)."""
+    query = (
+        f"SELECT {_COLUMNS} FROM study_enrolment WHERE status = 'enrolled' "  # noqa: S608
+        "AND label = %s ORDER BY invite_id LIMIT 1"
+    )
+    return _row(conn.execute(query, (label,)).fetchone())
 
 
 def current(conn: psycopg.Connection[Any]) -> bool:

@@ -4,7 +4,8 @@
 link `BASE/enrol/TOKEN`.  TOKEN is `nonce~expires_s` signed with the study's signing key
 (`web_signing.Signer`), so a made-up or altered link is refused without a database lookup, and
 an expired one is recognised from the link alone.  The row decides the rest: a link works until
-its participant has enrolled or declined (single use), never after its expiry.
+its participant has enrolled or declined (single use), or a newer invite for the same label
+replaced it, never after its expiry.
 
 `check_invite` says which, so the web page can tell the participant what to do instead of
 showing an error: ask the study team for a new link (expired, unknown), nothing (already
@@ -76,6 +77,10 @@ def create_invite(
     """A new single-use invite link for participant `label` (the study's own id for them,
     e.g. `P-017`; letters, digits and `_.:-`, at most 64), valid for `valid_for_s` seconds.
 
+    An older plain invite of `label` not used yet stops working (`replaced`; its page says to
+    use the newest link): one live link per label, so two Google accounts cannot both enrol
+    as the same participant (the first e-mail got lost, the second came, both were opened).
+
     Raises `UsageError` (exit 2) for a malformed label or a participant already enrolled.
     """
     check_label(label, valid_for_s)
@@ -84,6 +89,8 @@ def create_invite(
     tables.ensure_tables(conn)
     now_s = int(clock.now_s())
     with store.transaction():
+        # First, so that a completion under way on an older link ends before the check.
+        tables.replace_pending_invites(conn, label)
         if tables.enrolled(conn, label) is not None:
             raise UsageError(
                 f"participant {label} is already enrolled",

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from heartkeep.auth.token_client import TokenClient
 from heartkeep.clock import Clock
-from heartkeep.errors import NoAccounts, TransientError
+from heartkeep.errors import NoAccounts, TransientError, UsageError
 from heartkeep.study import enrolment_tables as tables
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ def withdraw(
     conn = tables.connection(store)
     tables.ensure_tables(conn)
     row = tables.enrolled(conn, participant)
+    shared = _shared_label(conn, row, participant)
     if row is not None:
         label, account_key = row.label, row.account_key
     else:
@@ -91,7 +92,10 @@ def withdraw(
     now_s = int(clock.now_s())
     with store.transaction():
         forgotten = store.forget_account(account_key) if account_key is not None else None
-        invites_deleted = tables.delete_participant(conn, label, account_key)
+        if shared:  # the label's other account stays enrolled: only this one's rows go
+            invites_deleted = tables.delete_participant(conn, "", account_key)
+        else:
+            invites_deleted = tables.delete_participant(conn, label, account_key)
         queued = _forget_queued_work(conn, account_key) if account_key is not None else 0
         details: dict[str, Any] = {
             "grant": revoked,
@@ -112,6 +116,26 @@ def withdraw(
             details=details,
         )
     return WithdrawalReport(label, account_key, revoked, audit_id, details)
+
+
+def _shared_label(
+    conn: psycopg.Connection[Any], row: tables.Enrolment | None, participant: str
+) -> bool:
+    """Whether `row`'s label is enrolled with another account too (a study database from
+    before invites of a label replaced each other: `study doctor` reports it).  Named by
+    the label, which of the two is meant is unknown: refused (exit 2)."""
+    if row is None:
+        return False
+    keys = tables.duplicate_labels(conn).get(row.label)
+    if not keys:
+        return False
+    if participant == row.label:
+        raise UsageError(
+            f"{row.label} is enrolled twice ({', '.join(keys)}): name the one to withdraw",
+            hint=f"`heartkeep study withdraw {keys[-1]}` withdraws that account only; "
+            f"the other stays enrolled as {row.label}.",
+        )
+    return True
 
 
 def earlier_withdrawal(conn: psycopg.Connection[Any], participant: str) -> tuple[int, str] | None:
