@@ -8,6 +8,7 @@ and legacy Fitbit emulator on loopback) live in the section below.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import tempfile
 from collections.abc import Iterator
@@ -69,6 +70,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         ordered += [item, *rest[:1]]
         rest = rest[1:]
     items[:] = ordered + rest
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Take what collection built (every test module, item and fixture definition: ~240k
+    objects in a worker that collected the suite) out of the garbage collector's sight.
+
+    They live for the whole session anyway, yet every full collection scanned them again, and
+    a sync allocates enough per page to trigger one every few dozen pages.  Measured with
+    gc.callbacks: the year-of-history test spent 11 s in full collections, 6 s after this;
+    each worker of `pytest -n 2 tests/cli tests/store` 28 s in the collector, 16 s after this.
+    Objects made later are collected exactly as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
