@@ -11,6 +11,7 @@ which label and what to do.  A real PostgreSQL and the sandbox, over HTTP, nothi
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -107,6 +108,33 @@ def test_a_completion_that_finds_the_label_enrolled_is_refused_and_its_grant_rev
     assert not all(_grants_of(study, A))  # the enrolled participant's grant stays
     enrolled = [row for row in _rows(study, "P-017") if row.status == tables.ENROLLED]
     assert [row.account_key for row in enrolled] == [f"google-health:{A}"]
+
+
+def test_two_completions_of_one_label_at_once_enrol_one_account(study: ServedStudy) -> None:
+    """Both links usable (made before invites replaced each other), both participants back
+    from Google at the same moment: one is enrolled, the other refused, never both."""
+    (first,) = study.invite("P-017")
+    (second,) = study.invite("P-017")
+    with psycopg.connect(study.database_url, autocommit=True) as conn:  # as before the fix
+        conn.execute("UPDATE study_enrolment SET status = 'invited' WHERE label = 'P-017'")
+    callbacks = []
+    for link, user_id in ((first, A), (second, B)):
+        browser = study.browser()
+        to_google = browser.post(link["url"], data={"decision": "accept"})
+        study.state.login_user_id = user_id
+        callbacks.append((browser, browser.get(to_google.headers["location"]).headers["location"]))
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda call: call[0].get(call[1]), callbacks))
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    winner, loser = sorted(answers, key=lambda answer: answer.status_code)
+    assert "You are enrolled" in winner.text
+    assert "already enrolled" in loser.text
+    enrolled = [row for row in _rows(study, "P-017") if row.status == tables.ENROLLED]
+    assert len(enrolled) == 1
+    other = B if enrolled[0].account_key == f"google-health:{A}" else A
+    with study.store() as store:
+        assert store.load_tokens(f"google-health:{other}") is None
+    assert all(_grants_of(study, other))
 
 
 def test_doctor_reports_a_label_enrolled_twice_in_an_older_database_until_one_is_withdrawn(
