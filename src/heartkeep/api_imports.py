@@ -186,6 +186,11 @@ def undo_import(settings: Settings, import_id: int) -> UndoResult:
     """Take import `import_id` back out: its samples and dailies go, the archive rows it had
     replaced come back (where nothing newer took their place), and it leaves the list.
     Raises `NoAccounts` for an id `import_runs` does not show."""
+    if not 0 < import_id < 2**63:  # no store's integer holds it (SQLite would overflow)
+        raise NoAccounts(
+            f"there is no import {import_id}",
+            hint="`heartkeep import list` shows the imports and their ids.",
+        )
     with open_store(settings.database) as store:
         with store.transaction():
             undone = store.undo_import(import_id)

@@ -83,6 +83,9 @@ def test_a_reimport_with_a_corrected_zone_replaces_and_undo_removes(
     missing = runner.invoke(app, ["import", "undo", "2"])
     assert missing.exit_code == 10
     assert "import list" in missing.output
+    beyond = runner.invoke(app, ["import", "undo", str(2**63)])  # more than a store's integer
+    assert beyond.exit_code == 10
+    assert f"there is no import {2**63}" in beyond.output
 
 
 def test_an_hour_the_zone_skips_loses_no_reading_silently(home: Path, tmp_path: Path) -> None:
