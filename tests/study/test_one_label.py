@@ -95,8 +95,12 @@ def test_a_completion_that_finds_the_label_enrolled_is_refused_and_its_grant_rev
     (second,) = study.invite("P-017")
     with psycopg.connect(study.database_url, autocommit=True) as conn:  # as before the fix
         conn.execute("UPDATE study_enrolment SET status = 'invited' WHERE label = 'P-017'")
-    assert "You are enrolled" in study.sign_in(second["url"], A).text
-    refused = study.sign_in(first["url"], B)
+    late = study.browser()  # at Google's screen with the first link ...
+    to_google = late.post(first["url"], data={"decision": "accept"})
+    study.state.login_user_id = B
+    callback = late.get(to_google.headers["location"]).headers["location"]
+    assert "You are enrolled" in study.sign_in(second["url"], A).text  # ... the second enrols
+    refused = late.get(callback)
     assert refused.status_code == 409
     assert "Participant <b>P-017</b> is already enrolled" in refused.text
     assert "Nothing was kept" in refused.text
@@ -108,6 +112,9 @@ def test_a_completion_that_finds_the_label_enrolled_is_refused_and_its_grant_rev
     assert not all(_grants_of(study, A))  # the enrolled participant's grant stays
     enrolled = [row for row in _rows(study, "P-017") if row.status == tables.ENROLLED]
     assert [row.account_key for row in enrolled] == [f"google-health:{A}"]
+    again = study.browser().get(first["url"])  # the link no longer offers to sign in
+    assert again.status_code == 410
+    assert "You are already enrolled" in again.text
 
 
 def test_two_completions_of_one_label_at_once_enrol_one_account(study: ServedStudy) -> None:

@@ -143,4 +143,8 @@ def check_invite(
         return InviteCheck(enrolment, "replaced")
     if now_s >= min(enrolment.expires_s, int(expires)):
         return InviteCheck(enrolment, "expired")
+    if enrolment.reconnect_of is None and tables.enrolled_as(conn, enrolment.label) is not None:
+        # Another link of the label enrolled first (one made before invites replaced each
+        # other, or a race lost at the callback): this one can only be refused at the end.
+        return InviteCheck(enrolment, "used")
     return InviteCheck(enrolment, None)
