@@ -24,6 +24,18 @@ def _clean_env(home: Path) -> dict[str, str]:
     env = {key: os.environ[key] for key in keep if key in os.environ}
     env["HOME"] = str(home)
     env["HEARTKEEP_HOME"] = str(home / "heartkeep")
+    # The person's own pip settings (a package mirror, wheels on disk) live under the real
+    # HOME, which this clean one replaces: without them pip would go to PyPI, or fail where a
+    # mirror is the only way to packages.
+    real_home = Path.home()
+    for config in (
+        os.environ.get("PIP_CONFIG_FILE"),
+        Path(os.environ.get("XDG_CONFIG_HOME") or real_home / ".config") / "pip" / "pip.conf",
+        real_home / ".pip" / "pip.conf",
+    ):
+        if config and Path(config).is_file():
+            env["PIP_CONFIG_FILE"] = str(config)
+            break
     # Not the development environment's interpreter: the install must stand on its own.
     env["PATH"] = os.pathsep.join(
         part for part in env.get("PATH", "").split(os.pathsep) if ".venv" not in part
