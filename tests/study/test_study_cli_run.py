@@ -118,8 +118,10 @@ def test_demo_enrols_everyone_over_http_and_two_workers_sync_them(
     assert code == 0, out
     assert "3 participants enrolled over HTTP" in out
     assert "2 workers syncing" in out
-    table = [line for line in out.splitlines() if line.startswith("google-health:")]
-    assert len(table) == 3
+    # the table leads with the study's own ids, as invited, then the account each one joined with
+    table = [line for line in out.splitlines() if line.startswith("P-00")]
+    assert [line.split()[0] for line in table] == ["P-001", "P-002", "P-003"]
+    assert all(line.split()[1].startswith("google-health:") for line in table)
     assert all("never" not in line for line in table)  # every participant synced
     with open_postgres_store(postgres_url, readonly=True) as store:
         keys = [a.key for a in store.accounts()]

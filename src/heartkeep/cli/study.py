@@ -326,9 +326,10 @@ def _completeness(report: Any) -> None:
     day_labels = [day[5:] for day, _ in report.participants[0].days]
     render.table(
         f"Completeness (worn share of each day), {len(report.participants)} participants",
-        ["participant", "last sync", *day_labels, "mean", "state"],
+        ["participant", "account", "last sync", *day_labels, "mean", "state"],
         [
             (
+                p.label or "-",  # the study's own id: what a coordinator knows them by
                 p.account_key,
                 when(p.last_sync_s),
                 *(f"{share:.0%}" for _, share in p.days),
@@ -351,9 +352,8 @@ def _completeness(report: Any) -> None:
             )
         render.warning(f"{who}: access {p.grant_state} ({p.last_error}); {todo}")
     for p in report.stopped:
-        render.warning(
-            f"{p.account_key}: no data since {when(p.newest_sample_s)} although syncs succeed"
-        )
+        who = p.account_key if p.label is None else f"{p.label} ({p.account_key})"
+        render.warning(f"{who}: no data since {when(p.newest_sample_s)} although syncs succeed")
 
 
 def register(app: typer.Typer) -> None:
