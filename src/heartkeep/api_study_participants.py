@@ -8,7 +8,8 @@ out of `api_study.py` by job: the front door had grown past 400 lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from heartkeep.api_study import open_study_store
@@ -57,18 +58,13 @@ def invite(
     clock = clock or SystemClock()
     signing_key, base_url, valid_for_s = config.invite_signing_key, config.public_base_url, days
 
+    # a reconnect link is an invite's, for an enrolled participant, with `force` besides
+    create: Callable[..., Invite] = (
+        partial(create_reconnect_invite, force=force) if reconnect else create_invite
+    )
+
     def make(store: PostgresStore, label: str) -> Invite:
-        if reconnect:
-            return create_reconnect_invite(
-                store,
-                label,
-                signing_key=signing_key,
-                public_base_url=base_url,
-                clock=clock,
-                valid_for_s=valid_for_s * 86_400,
-                force=force,
-            )
-        return create_invite(
+        return create(
             store,
             label,
             signing_key=signing_key,

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import orjson
 from study_site import follow
-from study_world import first_instant_s
+from study_world import first_instant_s, participant
 from typer.testing import CliRunner
 
 from heartkeep import api_study
@@ -24,11 +24,17 @@ from heartkeep.auth.endpoints import endpoints_for
 from heartkeep.cli import app
 from heartkeep.loopback import LoopbackServer
 from heartkeep.model import Sample, TokenSet
+from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.sandbox.server import SandboxServer
 from heartkeep.store import open_postgres_store
 from heartkeep.store.postgres import PostgresStore
 from heartkeep.study import queue
 from heartkeep.study.worker import run_worker
+
+# Two participants of the sandbox, for tests that need a second Google account beside the first.
+ALICE = participant(1, 4, TEST_START_S)
+BOB = participant(2, 3, TEST_START_S)
+A, B = ALICE.health_user_id, BOB.health_user_id
 
 
 class _NoKeys:

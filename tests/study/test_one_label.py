@@ -16,15 +16,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from reconnect_study import ServedStudy, served_study
-from study_world import participant
+from reconnect_study import ALICE, BOB, A, B, ServedStudy, served_study
 
-from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.study import enrolment_tables as tables
-
-ALICE = participant(1, 4, TEST_START_S)
-BOB = participant(2, 3, TEST_START_S)
-A, B = ALICE.health_user_id, BOB.health_user_id
 
 
 @pytest.fixture

@@ -14,19 +14,14 @@ from pathlib import Path
 import orjson
 import psycopg
 import pytest
-from reconnect_study import ServedStudy, served_study
+from reconnect_study import ALICE, BOB, A, B, ServedStudy, served_study
 from study_site import follow
-from study_world import participant
 
-from heartkeep.sandbox.config import TEST_START_S
 from heartkeep.study import enrolment_tables as tables
 from heartkeep.study import grant_state
 from heartkeep.study.grant_state import GrantState, states
 
 DAY_S = 86_400
-ALICE = participant(1, 4, TEST_START_S)
-BOB = participant(2, 3, TEST_START_S)
-A, B = ALICE.health_user_id, BOB.health_user_id
 
 
 @pytest.fixture
