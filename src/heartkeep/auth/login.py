@@ -174,7 +174,7 @@ def login(
         )
         missing = [scope for scope in endpoints.scopes if scope not in tokens.scopes]
         if missing:
-            _revoke_quietly(token_client, tokens)
+            token_client.discard_grant(tokens)
             raise ScopeMissing(
                 "heartkeep needs every permission it asks for, and these were not granted: "
                 + ", ".join(missing),
@@ -221,15 +221,6 @@ def login(
         vault_path=vault.path,
         damaged_kept_as=damaged_kept_as,
     )
-
-
-def _revoke_quietly(token_client: TokenClient, tokens: TokenSet) -> None:
-    # A partial grant is of no use and should not linger at the provider; failing to revoke it
-    # must not hide the real problem (the missing scope) from the user.
-    try:
-        token_client.revoke(tokens.refresh_token or tokens.access_token)
-    except HeartkeepError:
-        return
 
 
 def resolve_accounts(settings: Settings, account: str | None, *, every: bool) -> list[str]:

@@ -239,6 +239,20 @@ class TokenClient:
             )
         raise self._failure(error, what="refresh the access token")
 
+    def revoke_grant(self, tokens: TokenSet) -> None:
+        """Revoke the grant behind `tokens`: through its refresh token where there is one (that
+        ends the whole grant), else its access token."""
+        self.revoke(tokens.refresh_token or tokens.access_token)
+
+    def discard_grant(self, tokens: TokenSet) -> None:
+        """`revoke_grant`, best effort: for a fresh grant that is never stored (a partial one, a
+        wrong account's), which must not linger at the provider, but whose failed revocation
+        must not hide the real problem from the person."""
+        try:
+            self.revoke_grant(tokens)
+        except HeartkeepError:
+            return
+
     def revoke(self, token: str) -> None:
         """Revoke `token` (and with it the grant).  A token the provider no longer knows is fine."""
         register_secret(token)

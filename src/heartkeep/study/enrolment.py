@@ -24,7 +24,6 @@ is reconnecting, and at the callback only the enrolled Google account may replac
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -270,8 +269,7 @@ class Enrolment:
         missing = [scope for scope in site.endpoints.scopes if scope not in tokens.scopes]
         if missing:
             # A partial grant left behind (revocation failed) is harmless: never stored.
-            with contextlib.suppress(HeartkeepError):
-                client.revoke(tokens.refresh_token or tokens.access_token)
+            client.discard_grant(tokens)
             tables.update(conn, row.invite_id, scope_refusals=row.scope_refusals + 1)
             return pages.scopes_missing(title, missing, retry)
         try:
@@ -298,8 +296,7 @@ class Enrolment:
             # each other): the label stays one person's.  This account is in the study under
             # no label (checked above), so its fresh grant is nobody's: revoke it.
             if not store.has_tokens(account_key):
-                with contextlib.suppress(HeartkeepError):
-                    client.revoke(tokens.refresh_token or tokens.access_token)
+                client.discard_grant(tokens)
             return pages.label_taken(title, row.label)
         store.save_tokens(account_key, tokens)
         tables.update(

@@ -31,13 +31,12 @@ the newest): one live link per participant.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from heartkeep.clock import Clock
-from heartkeep.errors import HeartkeepError, NoAccounts, UsageError
+from heartkeep.errors import NoAccounts, UsageError
 from heartkeep.study import enrolment_tables as tables
 from heartkeep.study import grant_state
 from heartkeep.study.grant_state import GrantState
@@ -189,8 +188,7 @@ def reconnect(
         if tables.enrolled(conn, account_key) is None and not store.has_tokens(account_key):
             # A stray grant of an account the study does not know: never stored, so revoke it
             # (a failure to is harmless, as for a partial grant at enrolment).
-            with contextlib.suppress(HeartkeepError):
-                client.revoke(tokens.refresh_token or tokens.access_token)
+            client.discard_grant(tokens)
         return False
     store.save_tokens(account_key, tokens)  # waits for a refresh in flight (its row lock)
     grant_state.clear(conn, account_key)

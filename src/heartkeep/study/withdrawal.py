@@ -85,7 +85,7 @@ def withdraw(
         if tokens is None:
             revoked = "no tokens stored"
         else:
-            token_client.revoke(tokens.refresh_token or tokens.access_token)
+            token_client.revoke_grant(tokens)
             revoked = "revoked"
     if account_key is not None:
         _wait_for_running_sync(conn, account_key, label, clock, wait_s)
