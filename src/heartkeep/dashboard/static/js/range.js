@@ -84,8 +84,10 @@ export async function renderRange(root, { account, params }) {
   const status = el("p", { class: "muted", id: "range-resolution" });
   const exportNote = el("span", { class: "muted", id: "export-status", role: "status" });
   const format = el("select", { id: "export-format", "aria-label": "Export format" }, el("option", { value: "csv" }, "CSV"), el("option", { value: "parquet" }, "Parquet"));
-  const fromInput = el("input", { type: "datetime-local", id: "range-from", value: wholeDays ? `${from}${MIDNIGHT}` : startWall, step: 60, "aria-label": "From" });
-  const toInput = el("input", { type: "datetime-local", id: "range-to", value: wholeDays ? `${to}${LAST_MINUTE}` : shownEnd(endWall), step: 60, "aria-label": "To, included" });
+  // what the boxes say for the whole range drawn (whole days stay days)
+  const wholeFrom = wholeDays ? `${from}${MIDNIGHT}` : startWall, wholeTo = wholeDays ? `${to}${LAST_MINUTE}` : shownEnd(endWall);
+  const fromInput = el("input", { type: "datetime-local", id: "range-from", value: wholeFrom, step: 60, "aria-label": "From" });
+  const toInput = el("input", { type: "datetime-local", id: "range-to", value: wholeTo, step: 60, "aria-label": "To, included" });
   const compareInput = el("input", { type: "datetime-local", id: "range-compare", value: other ? wallTime(other.start_s, zone) : "", step: 60, "aria-label": "Overlay from" });
   const show = () => fromInput.value && toInput.value && navigate(rangeParams(fromInput.value, toInput.value));
   const quick = (label, seconds) => el("button", { type: "button", title: `The ${label} up to the end of this range`,
@@ -189,8 +191,8 @@ export async function renderRange(root, { account, params }) {
     const whole = lo <= main.start_s && hi >= main.end_s;
     selected = whole ? { ...shown } : { since: wallTime(lo, zone), until: wallTime(hi + 59, zone) };
     describeExport();
-    fromInput.value = whole ? (wholeDays ? `${from}${MIDNIGHT}` : startWall) : selected.since;
-    toInput.value = whole ? (wholeDays ? `${to}${LAST_MINUTE}` : shownEnd(endWall)) : shownEnd(selected.until);
+    fromInput.value = whole ? wholeFrom : selected.since;
+    toInput.value = whole ? wholeTo : shownEnd(selected.until);
     clearTimeout(pending);
     // back where the data drawn was fetched for (the first draw; a resize): nothing to fetch
     if (lo === loaded.lo && hi === loaded.hi) return;
