@@ -77,7 +77,7 @@ class VaultRecord(msgspec.Struct, frozen=True):
     pending_refresh: PendingRefresh | None = None
     last_error: str | None = None
     last_error_at_s: float | None = None
-    display_name: str = msgspec.field(default="")
+    display_name: str = ""
     # The sandbox these tokens came from (None: the real provider), so later commands that are
     # not told about a sandbox still talk to the server that issued the tokens.
     sandbox_url: str | None = None
