@@ -87,6 +87,7 @@ class LoopbackServer:
         self._socket: socket.socket | None = None
         self.server: QuickServer | None = None
         self._thread: threading.Thread | None = None
+        self._done: threading.Event | None = None  # set when the server thread has ended
 
     def bind(self, *, reuse_address: bool = False) -> int:
         """Bind and listen; returns the port (the chosen one when `port` was 0)."""
@@ -117,12 +118,21 @@ class LoopbackServer:
         requests are accepted."""
         if self._socket is None:
             self.bind()
+        assert self._socket is not None  # bind() made it
         config = uvicorn.Config(app, lifespan="off", access_log=False, **options)
         server = QuickServer(config)
         self.server = server
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [self._socket]}, name=self._name, daemon=True
-        )
+        done = threading.Event()
+        sockets = [self._socket]
+
+        def serve() -> None:
+            try:
+                server.run(sockets=sockets)
+            finally:
+                done.set()
+
+        self._done = done
+        thread = threading.Thread(target=serve, name=self._name, daemon=True)
         self._thread = thread
         thread.start()
         deadline = time.monotonic() + self._start_timeout_s
@@ -142,9 +152,15 @@ class LoopbackServer:
             self._socket.close()
         self.server = None
         self._thread = None
+        self._done = None
 
     def wait(self) -> None:
-        """Block while the server runs (Ctrl-C in a command that serves until stopped)."""
-        thread = self._thread
-        while thread is not None and thread.is_alive():
-            thread.join(timeout=0.5)
+        """Block while the server runs (Ctrl-C in a command that serves until stopped).
+
+        It waits on an event, not in `Thread.join`: a Ctrl-C that interrupts a join marks the
+        thread stopped while it still runs (CPython 3.11/3.12, `_wait_for_tstate_lock`), so
+        `stop()`'s join then returned at once and the process could exit mid-shutdown, the
+        server thread printing half a traceback."""
+        done = self._done
+        while done is not None and not done.wait(timeout=0.5):
+            pass
